@@ -1,0 +1,46 @@
+package awsproxy
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// controlPrefix is where the proxy answers its own API, for tests and tools
+// that run it in another process:
+//
+//	GET    /_proxy/calls   the call log as JSON
+//	DELETE /_proxy/calls   reset the call log
+//	PUT    /_proxy/faults  replace the fault rules (JSON list of FaultRule)
+//	PUT    /_proxy/provisioning?duration=5s
+const controlPrefix = "/_proxy/"
+
+func (p *Proxy) serveControl(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path[len(controlPrefix):] {
+	case "calls":
+		if r.Method == http.MethodDelete {
+			p.Log.Reset()
+			return
+		}
+		_ = json.NewEncoder(w).Encode(p.Log.Calls())
+	case "faults":
+		if r.Method == http.MethodPut {
+			var rules []FaultRule
+			if err := json.NewDecoder(r.Body).Decode(&rules); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			p.Faults.Set(rules...)
+		}
+		_ = json.NewEncoder(w).Encode(p.Faults.Rules())
+	case "provisioning":
+		d, err := time.ParseDuration(r.URL.Query().Get("duration"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		p.Provisioning.SetDuration(d)
+	default:
+		http.NotFound(w, r)
+	}
+}
