@@ -1,0 +1,133 @@
+// Package model holds kelb's desired state: what AWS should contain for one
+// Kubernetes object ("stack"). Builders produce it purely; deployers diff it
+// against what AWS has and apply the difference. It holds no AWS clients.
+package model
+
+import "maps"
+
+// Tag keys kelb (and LBC before it) puts on every resource.
+const (
+	TagCluster         = "elbv2.k8s.aws/cluster"
+	TagServiceStack    = "service.k8s.aws/stack"
+	TagServiceResource = "service.k8s.aws/resource"
+	TagResource        = "elbv2.k8s.aws/resource"
+	// Older LBC versions tagged with these; resources carrying them are ours too.
+	TagLegacyCluster = "ingress.k8s.aws/cluster"
+	TagLegacyStack   = "ingress.k8s.aws/stack"
+
+	ResourceLoadBalancer    = "LoadBalancer"
+	ResourceManagedLBSG     = "ManagedLBSecurityGroup"
+	ResourceBackendSG       = "backend-sg"
+	BackendRuleDescription  = "elbv2.k8s.aws/targetGroupBinding=shared"
+	FrontendRuleDescription = "kelb: load balancer listener"
+)
+
+// Stack is everything one Service (or Ingress group) asks of AWS.
+type Stack struct {
+	// ID is "<namespace>/<name>", the value of the stack tag.
+	ID           string
+	LoadBalancer LoadBalancer
+	Listeners    []Listener
+	TargetGroups []TargetGroup
+	// FrontendSG is the managed security group of the load balancer; nil when
+	// the user supplies security groups or the load balancer has none.
+	FrontendSG *SecurityGroup
+	// BackendRules are the ports the node security groups must allow from
+	// the shared backend security group.
+	BackendRules []BackendRule
+}
+
+// LoadBalancer is the desired load balancer.
+type LoadBalancer struct {
+	Name          string
+	Type          string // network
+	Scheme        string // internet-facing | internal
+	IPAddressType string // ipv4 | dualstack
+	Subnets       []string
+	// SecurityGroups lists user-supplied groups; UseFrontendSG and
+	// UseBackendSG add the managed ones, whose ids the deployer knows.
+	SecurityGroups []string
+	UseFrontendSG  bool
+	UseBackendSG   bool
+	// Attributes holds only the attributes the user asked for; others are
+	// left as AWS has them.
+	Attributes map[string]string
+	Tags       map[string]string
+}
+
+// Listener is one listener, keyed by port.
+type Listener struct {
+	Port          int32
+	Protocol      string // TCP | UDP | TCP_UDP | TLS
+	TargetGroupID string // ResourceID of the target group it forwards to
+	Certificates  []string
+	SSLPolicy     string
+	ALPNPolicy    string
+}
+
+// TargetGroup is one target group, keyed by ResourceID.
+type TargetGroup struct {
+	ResourceID    string // "<ns>/<svc>:<port>"
+	Name          string
+	Protocol      string
+	Port          int32
+	TargetType    string // instance | ip
+	IPAddressType string // ipv4 | ipv6
+	HealthCheck   HealthCheck
+	Attributes    map[string]string
+	Tags          map[string]string
+	Targets       []Target
+}
+
+// HealthCheck is a target group's health check.
+type HealthCheck struct {
+	Protocol           string
+	Port               string // "traffic-port" or a number
+	Path               string // HTTP/HTTPS only
+	Matcher            string // HTTP/HTTPS only
+	IntervalSeconds    int32
+	TimeoutSeconds     int32
+	HealthyThreshold   int32
+	UnhealthyThreshold int32
+}
+
+// Target is an instance id or an IP address with its port.
+type Target struct {
+	ID   string
+	Port int32
+}
+
+// SecurityGroup is a managed security group with its ingress rules.
+type SecurityGroup struct {
+	Name        string
+	Description string
+	Tags        map[string]string
+	Ingress     []Rule
+}
+
+// Rule is one ingress permission from a CIDR or a security group.
+type Rule struct {
+	Protocol    string // tcp | udp | -1
+	FromPort    int32
+	ToPort      int32
+	CIDR        string // IPv4 or IPv6 CIDR, or "" with SourceSG
+	SourceSG    string
+	Description string
+}
+
+// BackendRule is a port a node security group must allow from the backend
+// security group.
+type BackendRule struct {
+	NodeSG   string
+	Protocol string // tcp | udp
+	Port     int32
+}
+
+// MergeTags returns a new map with the keys of every map, later ones winning.
+func MergeTags(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		maps.Copy(out, m)
+	}
+	return out
+}

@@ -1,0 +1,150 @@
+// Package service turns a Service of type LoadBalancer, its endpoints or
+// nodes, and resolved AWS facts into the desired model.Stack. Everything here
+// is pure: no clients, no clock, no I/O.
+package service
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// Annotation names (LBC's).
+const (
+	Prefix                    = "service.beta.kubernetes.io/aws-load-balancer-"
+	AnnType                   = Prefix + "type"
+	AnnTargetType             = Prefix + "nlb-target-type"
+	AnnName                   = Prefix + "name"
+	AnnScheme                 = Prefix + "scheme"
+	AnnInternal               = Prefix + "internal"
+	AnnIPAddressType          = Prefix + "ip-address-type"
+	AnnSubnets                = Prefix + "subnets"
+	AnnAttributes             = Prefix + "attributes"
+	AnnAdditionalTags         = Prefix + "additional-resource-tags"
+	AnnSSLCert                = Prefix + "ssl-cert"
+	AnnSSLPorts               = Prefix + "ssl-ports"
+	AnnSSLPolicy              = Prefix + "ssl-negotiation-policy"
+	AnnALPNPolicy             = Prefix + "alpn-policy"
+	AnnBackendProtocol        = Prefix + "backend-protocol"
+	AnnProxyProtocol          = Prefix + "proxy-protocol"
+	AnnTargetGroupAttributes  = Prefix + "target-group-attributes"
+	AnnHCProtocol             = Prefix + "healthcheck-protocol"
+	AnnHCPort                 = Prefix + "healthcheck-port"
+	AnnHCPath                 = Prefix + "healthcheck-path"
+	AnnHCHealthyThreshold     = Prefix + "healthcheck-healthy-threshold"
+	AnnHCUnhealthyThreshold   = Prefix + "healthcheck-unhealthy-threshold"
+	AnnHCTimeout              = Prefix + "healthcheck-timeout"
+	AnnHCInterval             = Prefix + "healthcheck-interval"
+	AnnHCSuccessCodes         = Prefix + "healthcheck-success-codes"
+	AnnTargetNodeLabels       = Prefix + "target-node-labels"
+	AnnSecurityGroups         = Prefix + "security-groups"
+	AnnManageBackendSGRules   = Prefix + "manage-backend-security-group-rules"
+	AnnSourceRanges           = "service.beta.kubernetes.io/load-balancer-source-ranges"
+	AnnNLBDisableSG           = Prefix + "disable-nlb-sg"
+	AnnInboundPrivateLinkRule = Prefix + "inbound-sg-rules-on-private-link-traffic"
+)
+
+// AnnotationError says which annotation is wrong and what it accepts. It is
+// terminal: nothing changes until the user edits the Service.
+type AnnotationError struct {
+	Annotation string
+	Value      string
+	Allowed    string
+}
+
+func (e *AnnotationError) Error() string {
+	return fmt.Sprintf("annotation %s: invalid value %q; allowed: %s", e.Annotation, e.Value, e.Allowed)
+}
+
+// annotations reads typed values from a Service's annotations.
+type annotations map[string]string
+
+func (a annotations) str(key, def string) string {
+	if v, ok := a[key]; ok && strings.TrimSpace(v) != "" {
+		return strings.TrimSpace(v)
+	}
+	return def
+}
+
+// oneOf returns the value if it is one of allowed (case-insensitive), in the
+// spelling of allowed.
+func (a annotations) oneOf(key, def string, allowed ...string) (string, error) {
+	v := a.str(key, def)
+	for _, al := range allowed {
+		if strings.EqualFold(v, al) {
+			return al, nil
+		}
+	}
+	return "", &AnnotationError{Annotation: key, Value: v, Allowed: strings.Join(allowed, ", ")}
+}
+
+func (a annotations) boolean(key string, def bool) (bool, error) {
+	v, ok := a[key]
+	if !ok {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return false, &AnnotationError{Annotation: key, Value: v, Allowed: "true, false"}
+	}
+	return b, nil
+}
+
+func (a annotations) int32In(key string, def, lo, hi int32) (int32, error) {
+	v, ok := a[key]
+	if !ok {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
+	if err != nil || int32(n) < lo || int32(n) > hi {
+		return 0, &AnnotationError{Annotation: key, Value: v, Allowed: fmt.Sprintf("an integer from %d to %d", lo, hi)}
+	}
+	return int32(n), nil
+}
+
+// list splits a comma-separated value, dropping empty items.
+func (a annotations) list(key string) []string {
+	var out []string
+	for _, s := range strings.Split(a[key], ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// keyValues parses "k1=v1,k2=v2".
+func (a annotations) keyValues(key string) (map[string]string, error) {
+	items := a.list(key)
+	if len(items) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(items))
+	for _, item := range items {
+		k, v, ok := strings.Cut(item, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" {
+			return nil, &AnnotationError{Annotation: key, Value: a[key], Allowed: "comma-separated key=value pairs"}
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// cidrs parses a list of CIDRs from an annotation or spec field.
+func parseCIDRs(field string, items []string) ([]string, error) {
+	var out []string
+	for _, s := range items {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, &AnnotationError{Annotation: field, Value: s, Allowed: "IPv4 or IPv6 CIDRs such as 10.0.0.0/16"}
+		}
+		out = append(out, p.Masked().String())
+	}
+	return out, nil
+}

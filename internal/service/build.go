@@ -1,0 +1,248 @@
+package service
+
+import (
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+// Config is the controller-wide configuration the builder applies.
+type Config struct {
+	ClusterName       string
+	DefaultTags       map[string]string
+	DefaultTargetType string // instance | ip
+	DefaultSSLPolicy  string
+	EnableBackendSG   bool
+}
+
+// Input is everything the builder looks at.
+type Input struct {
+	Service        *corev1.Service
+	Nodes          []*corev1.Node
+	EndpointSlices []*discoveryv1.EndpointSlice
+	Facts          Facts
+}
+
+// Target types.
+const (
+	TargetInstance = "instance"
+	TargetIP       = "ip"
+)
+
+// Build returns the desired stack of a Service. An *AnnotationError means the
+// Service is wrong and nothing should change in AWS.
+func Build(cfg Config, in Input) (*model.Stack, error) {
+	svc := in.Service
+	a := annotations(svc.Annotations)
+	stackID := svc.Namespace + "/" + svc.Name
+
+	q, err := Query(svc)
+	if err != nil {
+		return nil, err
+	}
+	subnets, err := chooseSubnets(q, in.Facts.Subnets)
+	if err != nil {
+		return nil, err
+	}
+	targetType, err := targetTypeOf(cfg, a)
+	if err != nil {
+		return nil, err
+	}
+	ipType, err := a.oneOf(AnnIPAddressType, "ipv4", "ipv4", "dualstack")
+	if err != nil {
+		return nil, err
+	}
+	userTags, err := userTags(cfg, a)
+	if err != nil {
+		return nil, err
+	}
+	lbAttrs, err := a.keyValues(AnnAttributes)
+	if err != nil {
+		return nil, err
+	}
+	userSGs := a.list(AnnSecurityGroups)
+	disableSG, err := a.boolean(AnnNLBDisableSG, false)
+	if err != nil {
+		return nil, err
+	}
+	manageBackend, err := a.boolean(AnnManageBackendSGRules, len(userSGs) == 0)
+	if err != nil {
+		return nil, err
+	}
+
+	tracking := func(resource string) map[string]string {
+		return map[string]string{model.TagCluster: cfg.ClusterName, model.TagServiceStack: stackID,
+			model.TagServiceResource: resource}
+	}
+	name := a.str(AnnName, generatedName(svc.Namespace, svc.Name, cfg.ClusterName, stackID, q.Scheme))
+	if !validLBName.MatchString(name) {
+		return nil, &AnnotationError{Annotation: AnnName, Value: name,
+			Allowed: "1-32 letters, digits and hyphens, not starting or ending with a hyphen"}
+	}
+	stack := &model.Stack{
+		ID: stackID,
+		LoadBalancer: model.LoadBalancer{
+			Name: name, Type: "network", Scheme: q.Scheme, IPAddressType: ipType, Subnets: subnets,
+			Attributes: lbAttrs, Tags: model.MergeTags(userTags, tracking(model.ResourceLoadBalancer)),
+		},
+	}
+	ports, err := buildPorts(cfg, in, a, portsContext{stackID: stackID, targetType: targetType,
+		ipType: ipType, tags: userTags})
+	if err != nil {
+		return nil, err
+	}
+	stack.Listeners, stack.TargetGroups = ports.listeners, ports.targetGroups
+
+	if !disableSG {
+		if len(userSGs) > 0 {
+			stack.LoadBalancer.SecurityGroups = userSGs
+		} else {
+			sources, err := sourceRanges(svc, ipType)
+			if err != nil {
+				return nil, err
+			}
+			stack.LoadBalancer.UseFrontendSG = true
+			stack.FrontendSG = frontendSG(svc, cfg, stackID, stack.Listeners, sources,
+				model.MergeTags(userTags, tracking(model.ResourceManagedLBSG)))
+		}
+		if cfg.EnableBackendSG && manageBackend {
+			stack.LoadBalancer.UseBackendSG = true
+			stack.BackendRules = backendRules(in, stack.TargetGroups)
+		}
+	}
+	return stack, nil
+}
+
+func targetTypeOf(cfg Config, a annotations) (string, error) {
+	if a[AnnType] == "nlb-ip" {
+		return TargetIP, nil
+	}
+	def := cfg.DefaultTargetType
+	if def == "" {
+		def = TargetInstance
+	}
+	return a.oneOf(AnnTargetType, def, TargetInstance, TargetIP)
+}
+
+// userTags are --default-tags plus the additional-resource-tags annotation,
+// which may not set kelb's tracking keys.
+func userTags(cfg Config, a annotations) (map[string]string, error) {
+	extra, err := a.keyValues(AnnAdditionalTags)
+	if err != nil {
+		return nil, err
+	}
+	for k := range extra {
+		switch k {
+		case model.TagCluster, model.TagServiceStack, model.TagServiceResource, model.TagResource:
+			return nil, &AnnotationError{Annotation: AnnAdditionalTags, Value: k,
+				Allowed: "tag keys other than kelb's tracking keys " + model.TagCluster + ", " +
+					model.TagServiceStack + ", " + model.TagServiceResource}
+		}
+	}
+	return model.MergeTags(cfg.DefaultTags, extra), nil
+}
+
+func sourceRanges(svc *corev1.Service, ipType string) ([]string, error) {
+	field := "spec.loadBalancerSourceRanges"
+	items := svc.Spec.LoadBalancerSourceRanges
+	if len(items) == 0 {
+		field = AnnSourceRanges
+		items = annotations(svc.Annotations).list(AnnSourceRanges)
+	}
+	cidrs, err := parseCIDRs(field, items)
+	if err != nil {
+		return nil, err
+	}
+	if len(cidrs) == 0 {
+		cidrs = []string{"0.0.0.0/0"}
+		if ipType == "dualstack" {
+			cidrs = append(cidrs, "::/0")
+		}
+	}
+	return cidrs, nil
+}
+
+func frontendSG(svc *corev1.Service, cfg Config, stackID string, listeners []model.Listener, sources []string,
+	tags map[string]string) *model.SecurityGroup {
+	sg := &model.SecurityGroup{
+		Name:        generatedName(svc.Namespace, svc.Name, cfg.ClusterName, stackID, "frontend"),
+		Description: fmt.Sprintf("[k8s] Managed SecurityGroup for LoadBalancer %s", stackID),
+		Tags:        tags,
+	}
+	for _, l := range listeners {
+		for _, proto := range ipProtocols(l.Protocol) {
+			for _, cidr := range sources {
+				sg.Ingress = append(sg.Ingress, model.Rule{Protocol: proto, FromPort: l.Port, ToPort: l.Port,
+					CIDR: cidr, Description: model.FrontendRuleDescription})
+			}
+		}
+	}
+	return sg
+}
+
+// ipProtocols maps a listener or target group protocol to EC2 rule protocols.
+func ipProtocols(p string) []string {
+	switch p {
+	case "UDP":
+		return []string{"udp"}
+	case "TCP_UDP":
+		return []string{"tcp", "udp"}
+	}
+	return []string{"tcp"}
+}
+
+// backendRules are the ports each node security group must open to the
+// backend security group: traffic ports and numeric health-check ports.
+func backendRules(in Input, tgs []model.TargetGroup) []model.BackendRule {
+	nodeInstance := map[string]string{}
+	for _, n := range in.Nodes {
+		if id := instanceID(n); id != "" {
+			nodeInstance[n.Name] = id
+		}
+	}
+	ipNodes := ipTargetNodes(in.EndpointSlices)
+	seen := map[model.BackendRule]bool{}
+	for _, tg := range tgs {
+		ports := map[int32]bool{}
+		var sgs []string
+		for _, t := range tg.Targets {
+			ports[t.Port] = true
+			instance := t.ID
+			if tg.TargetType == TargetIP {
+				instance = nodeInstance[ipNodes[t.ID]]
+			}
+			if sg := in.Facts.InstanceSGs[instance]; sg != "" {
+				sgs = append(sgs, sg)
+			}
+		}
+		if hc, err := parsePort(tg.HealthCheck.Port); err == nil {
+			ports[hc] = true
+		}
+		for _, sg := range sgs {
+			for port := range ports {
+				for _, proto := range ipProtocols(tg.Protocol) {
+					seen[model.BackendRule{NodeSG: sg, Protocol: proto, Port: port}] = true
+				}
+			}
+		}
+	}
+	out := make([]model.BackendRule, 0, len(seen))
+	for r := range seen {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		x, y := out[i], out[j]
+		if x.NodeSG != y.NodeSG {
+			return x.NodeSG < y.NodeSG
+		}
+		if x.Port != y.Port {
+			return x.Port < y.Port
+		}
+		return x.Protocol < y.Protocol
+	})
+	return out
+}

@@ -1,0 +1,126 @@
+package service
+
+import (
+	"sort"
+	"strings"
+)
+
+// Facts are what the builder needs to know about AWS, resolved beforehand by
+// cached providers.
+type Facts struct {
+	VPCID string
+	// Subnets are the subnets matching the Service's query: the named ones,
+	// or every candidate found by tag discovery.
+	Subnets []Subnet
+	// InstanceSGs maps an instance id to the security group that receives the
+	// rules for load balancer traffic.
+	InstanceSGs map[string]string
+}
+
+// Subnet is one subnet fact.
+type Subnet struct {
+	ID            string
+	Name          string // Name tag
+	AZ            string
+	CIDR          string
+	ClusterTagged bool // tagged kubernetes.io/cluster/<cluster>
+}
+
+// FactsQuery says which facts a Service needs.
+type FactsQuery struct {
+	Scheme string
+	// Subnets are ids or Name tags from the annotation; empty means discover
+	// by role tag.
+	Subnets []string
+}
+
+// Query returns the facts a Service needs; it fails only on annotations the
+// query itself depends on.
+func Query(svc Object) (FactsQuery, error) {
+	a := annotations(svc.GetAnnotations())
+	scheme, err := schemeOf(a)
+	if err != nil {
+		return FactsQuery{}, err
+	}
+	return FactsQuery{Scheme: scheme, Subnets: a.list(AnnSubnets)}, nil
+}
+
+// Object is the part of a Kubernetes object the query needs.
+type Object interface{ GetAnnotations() map[string]string }
+
+func schemeOf(a annotations) (string, error) {
+	def := SchemeInternal
+	if internal, ok := a[AnnInternal]; ok && strings.EqualFold(strings.TrimSpace(internal), "false") {
+		def = SchemeInternetFacing
+	}
+	return a.oneOf(AnnScheme, def, SchemeInternal, SchemeInternetFacing)
+}
+
+// Scheme values.
+const (
+	SchemeInternal       = "internal"
+	SchemeInternetFacing = "internet-facing"
+)
+
+// chooseSubnets picks the load balancer's subnets: every named one (one per
+// zone), or one discovered subnet per zone, preferring subnets tagged for the
+// cluster, then the lowest id.
+func chooseSubnets(q FactsQuery, found []Subnet) ([]string, error) {
+	if len(q.Subnets) > 0 {
+		return namedSubnets(q.Subnets, found)
+	}
+	sorted := append([]Subnet(nil), found...)
+	sort.Slice(sorted, func(i, j int) bool {
+		if sorted[i].ClusterTagged != sorted[j].ClusterTagged {
+			return sorted[i].ClusterTagged
+		}
+		return sorted[i].ID < sorted[j].ID
+	})
+	byAZ := map[string]string{}
+	for _, s := range sorted {
+		if _, ok := byAZ[s.AZ]; !ok {
+			byAZ[s.AZ] = s.ID
+		}
+	}
+	if len(byAZ) == 0 {
+		role := "kubernetes.io/role/internal-elb"
+		if q.Scheme == SchemeInternetFacing {
+			role = "kubernetes.io/role/elb"
+		}
+		return nil, &AnnotationError{Annotation: AnnSubnets, Value: "",
+			Allowed: "subnet ids or Name tags; or tag subnets of the VPC with " + role + "=1 for discovery"}
+	}
+	return sortedValues(byAZ), nil
+}
+
+func namedSubnets(names []string, found []Subnet) ([]string, error) {
+	byAZ := map[string]string{}
+	for _, n := range names {
+		var match *Subnet
+		for i := range found {
+			if found[i].ID == n || found[i].Name == n {
+				match = &found[i]
+				break
+			}
+		}
+		if match == nil {
+			return nil, &AnnotationError{Annotation: AnnSubnets, Value: n,
+				Allowed: "ids or Name tags of existing subnets in the cluster's VPC"}
+		}
+		if other, dup := byAZ[match.AZ]; dup && other != match.ID {
+			return nil, &AnnotationError{Annotation: AnnSubnets, Value: strings.Join(names, ","),
+				Allowed: "at most one subnet per availability zone (" + match.AZ + " has " + other + " and " + match.ID + ")"}
+		}
+		byAZ[match.AZ] = match.ID
+	}
+	return sortedValues(byAZ), nil
+}
+
+func sortedValues(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}

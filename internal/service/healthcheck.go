@@ -1,0 +1,54 @@
+package service
+
+import (
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+const trafficPort = "traffic-port"
+
+// healthCheck builds the target groups' health check. Instance targets of a
+// Service with externalTrafficPolicy Local are checked on kube-proxy's
+// health-check node port, so that only nodes with ready pods get traffic.
+func healthCheck(a annotations, svc *corev1.Service, targetType string) (model.HealthCheck, error) {
+	defProto, defPort, defPath := "TCP", trafficPort, "/"
+	if targetType == TargetInstance && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal &&
+		svc.Spec.HealthCheckNodePort != 0 {
+		defProto, defPort, defPath = "HTTP", itoa(svc.Spec.HealthCheckNodePort), "/healthz"
+	}
+	proto, err := a.oneOf(AnnHCProtocol, defProto, "TCP", "HTTP", "HTTPS")
+	if err != nil {
+		return model.HealthCheck{}, err
+	}
+	port := a.str(AnnHCPort, defPort)
+	if port != trafficPort {
+		if _, err := parsePort(port); err != nil {
+			return model.HealthCheck{}, &AnnotationError{Annotation: AnnHCPort, Value: port,
+				Allowed: "traffic-port or a port number from 1 to 65535"}
+		}
+	}
+	hc := model.HealthCheck{Protocol: proto, Port: port}
+	if hc.HealthyThreshold, err = a.int32In(AnnHCHealthyThreshold, 3, 2, 10); err != nil {
+		return hc, err
+	}
+	if hc.UnhealthyThreshold, err = a.int32In(AnnHCUnhealthyThreshold, 3, 2, 10); err != nil {
+		return hc, err
+	}
+	if hc.TimeoutSeconds, err = a.int32In(AnnHCTimeout, 10, 2, 120); err != nil {
+		return hc, err
+	}
+	if hc.IntervalSeconds, err = a.int32In(AnnHCInterval, 10, 5, 300); err != nil {
+		return hc, err
+	}
+	if proto != "TCP" {
+		hc.Path = a.str(AnnHCPath, defPath)
+		if !strings.HasPrefix(hc.Path, "/") {
+			return hc, &AnnotationError{Annotation: AnnHCPath, Value: hc.Path, Allowed: "a path starting with /"}
+		}
+		hc.Matcher = a.str(AnnHCSuccessCodes, "200-399")
+	}
+	return hc, nil
+}

@@ -1,0 +1,207 @@
+package service
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+type portsContext struct {
+	stackID    string
+	targetType string
+	ipType     string
+	tags       map[string]string
+}
+
+type builtPorts struct {
+	listeners    []model.Listener
+	targetGroups []model.TargetGroup
+}
+
+// buildPorts makes one listener and one target group per Service port; a TCP
+// and a UDP port with the same number become one TCP_UDP listener.
+func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPorts, error) {
+	svc := in.Service
+	if len(svc.Spec.Ports) == 0 {
+		return builtPorts{}, fmt.Errorf("service has no ports")
+	}
+	tls, err := tlsSettings(cfg, a, svc)
+	if err != nil {
+		return builtPorts{}, err
+	}
+	hc, err := healthCheck(a, svc, pc.targetType)
+	if err != nil {
+		return builtPorts{}, err
+	}
+	tgAttrs, err := targetGroupAttributes(a)
+	if err != nil {
+		return builtPorts{}, err
+	}
+	var out builtPorts
+	for _, p := range mergeProtocols(svc.Spec.Ports) {
+		protocol := string(p.Protocol)
+		switch protocol {
+		case "TCP", "UDP", "TCP_UDP":
+		default:
+			return builtPorts{}, fmt.Errorf("port %d: protocol %s is not supported by network load balancers; use TCP or UDP",
+				p.Port, protocol)
+		}
+		l := model.Listener{Port: p.Port, Protocol: protocol}
+		tgProtocol := protocol
+		if protocol == "TCP" && tls.covers(p) {
+			l.Protocol, l.Certificates, l.SSLPolicy, l.ALPNPolicy = "TLS", tls.certs, tls.policy, tls.alpn
+			if tls.backendTLS {
+				tgProtocol = "TLS"
+			}
+		}
+		tgPort, err := targetGroupPort(svc, p, pc.targetType)
+		if err != nil {
+			return builtPorts{}, err
+		}
+		resourceID := fmt.Sprintf("%s:%d", pc.stackID, p.Port)
+		tgIPType := "ipv4"
+		tg := model.TargetGroup{
+			ResourceID: resourceID,
+			Name: generatedName(svc.Namespace, svc.Name, cfg.ClusterName, resourceID, tgProtocol,
+				strconv.Itoa(int(tgPort)), pc.targetType, tgIPType),
+			Protocol: tgProtocol, Port: tgPort, TargetType: pc.targetType, IPAddressType: tgIPType,
+			HealthCheck: hc, Attributes: tgAttrs,
+			Tags: model.MergeTags(pc.tags, map[string]string{model.TagCluster: cfg.ClusterName,
+				model.TagServiceStack: pc.stackID, model.TagServiceResource: resourceID}),
+		}
+		if pc.targetType == TargetInstance {
+			tg.Targets, err = instanceTargets(a, in.Nodes, tgPort)
+		} else {
+			tg.Targets = ipTargets(in.EndpointSlices, p)
+		}
+		if err != nil {
+			return builtPorts{}, err
+		}
+		l.TargetGroupID = resourceID
+		out.listeners = append(out.listeners, l)
+		out.targetGroups = append(out.targetGroups, tg)
+	}
+	return out, nil
+}
+
+// mergeProtocols folds a TCP and a UDP port of the same number into one
+// TCP_UDP port (the TCP port's node and target ports serve both).
+func mergeProtocols(ports []corev1.ServicePort) []corev1.ServicePort {
+	byPort := map[int32]int{}
+	var out []corev1.ServicePort
+	for _, p := range ports {
+		if i, ok := byPort[p.Port]; ok {
+			if (out[i].Protocol == corev1.ProtocolTCP && p.Protocol == corev1.ProtocolUDP) ||
+				(out[i].Protocol == corev1.ProtocolUDP && p.Protocol == corev1.ProtocolTCP) {
+				if p.Protocol == corev1.ProtocolTCP {
+					p.Protocol = "TCP_UDP"
+					out[i] = p
+				} else {
+					out[i].Protocol = "TCP_UDP"
+				}
+				continue
+			}
+		}
+		byPort[p.Port] = len(out)
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Port < out[j].Port })
+	return out
+}
+
+func targetGroupPort(svc *corev1.Service, p corev1.ServicePort, targetType string) (int32, error) {
+	if targetType == TargetInstance {
+		if p.NodePort == 0 {
+			return 0, fmt.Errorf("port %d has no nodePort, which instance targets need: set "+
+				"spec.allocateLoadBalancerNodePorts to true or use annotation %s: ip", p.Port, AnnTargetType)
+		}
+		return p.NodePort, nil
+	}
+	if p.TargetPort.IntVal != 0 {
+		return p.TargetPort.IntVal, nil
+	}
+	if p.TargetPort.StrVal == "" {
+		return p.Port, nil
+	}
+	// A named target port may resolve to different numbers per pod; the
+	// target group's own port is then a placeholder, every target has its own.
+	return 1, nil
+}
+
+type tlsConfig struct {
+	certs      []string
+	ports      []string // names or numbers; "*" for all
+	policy     string
+	alpn       string
+	backendTLS bool
+}
+
+func (t tlsConfig) covers(p corev1.ServicePort) bool {
+	if len(t.certs) == 0 {
+		return false
+	}
+	return len(t.ports) == 0 || slices.Contains(t.ports, "*") || slices.Contains(t.ports, p.Name) ||
+		slices.Contains(t.ports, strconv.Itoa(int(p.Port)))
+}
+
+func tlsSettings(cfg Config, a annotations, svc *corev1.Service) (tlsConfig, error) {
+	t := tlsConfig{certs: a.list(AnnSSLCert), ports: a.list(AnnSSLPorts)}
+	for _, c := range t.certs {
+		if !strings.HasPrefix(c, "arn:") {
+			return tlsConfig{}, &AnnotationError{Annotation: AnnSSLCert, Value: c, Allowed: "certificate ARNs"}
+		}
+	}
+	for _, sp := range t.ports {
+		found := sp == "*"
+		for _, p := range svc.Spec.Ports {
+			found = found || sp == p.Name || sp == strconv.Itoa(int(p.Port))
+		}
+		if !found {
+			return tlsConfig{}, &AnnotationError{Annotation: AnnSSLPorts, Value: sp,
+				Allowed: "*, or names or numbers of the Service's ports"}
+		}
+	}
+	def := cfg.DefaultSSLPolicy
+	if def == "" {
+		def = "ELBSecurityPolicy-2016-08"
+	}
+	t.policy = a.str(AnnSSLPolicy, def)
+	var err error
+	if _, ok := a[AnnALPNPolicy]; ok {
+		if t.alpn, err = a.oneOf(AnnALPNPolicy, "", "HTTP1Only", "HTTP2Only", "HTTP2Optional",
+			"HTTP2Preferred", "None"); err != nil {
+			return tlsConfig{}, err
+		}
+	}
+	backend, err := a.oneOf(AnnBackendProtocol, "tcp", "tcp", "ssl")
+	t.backendTLS = backend == "ssl"
+	return t, err
+}
+
+func targetGroupAttributes(a annotations) (map[string]string, error) {
+	attrs, err := a.keyValues(AnnTargetGroupAttributes)
+	if err != nil {
+		return nil, err
+	}
+	if pp, ok := a[AnnProxyProtocol]; ok {
+		if strings.TrimSpace(pp) != "*" {
+			return nil, &AnnotationError{Annotation: AnnProxyProtocol, Value: pp, Allowed: "*"}
+		}
+		attrs = model.MergeTags(attrs, map[string]string{"proxy_protocol_v2.enabled": "true"})
+	}
+	return attrs, nil
+}
+
+func parsePort(s string) (int32, error) {
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("not a port: %q", s)
+	}
+	return int32(n), nil
+}

@@ -1,0 +1,147 @@
+package service
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+// LabelExcludeFromLB marks nodes that must not receive load balancer traffic.
+const LabelExcludeFromLB = "node.kubernetes.io/exclude-from-external-load-balancers"
+
+// instanceTargets are the ready nodes matching target-node-labels, each with
+// the Service's node port.
+func instanceTargets(a annotations, nodes []*corev1.Node, port int32) ([]model.Target, error) {
+	selector := labels.Everything()
+	if sel, err := a.keyValues(AnnTargetNodeLabels); err != nil {
+		return nil, err
+	} else if len(sel) > 0 {
+		selector = labels.SelectorFromSet(sel)
+	}
+	var out []model.Target
+	for _, n := range nodes {
+		if _, excluded := n.Labels[LabelExcludeFromLB]; excluded || !selector.Matches(labels.Set(n.Labels)) ||
+			!nodeReady(n) {
+			continue
+		}
+		if id := instanceID(n); id != "" {
+			out = append(out, model.Target{ID: id, Port: port})
+		}
+	}
+	sortTargets(out)
+	return out, nil
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// instanceID reads the EC2 instance id from spec.providerID
+// ("aws:///us-west-2a/i-0123456789abcdef0").
+func instanceID(n *corev1.Node) string {
+	id := n.Spec.ProviderID
+	if !strings.HasPrefix(id, "aws://") {
+		return ""
+	}
+	id = id[strings.LastIndex(id, "/")+1:]
+	if !strings.HasPrefix(id, "i-") {
+		return ""
+	}
+	return id
+}
+
+// InstanceIDs returns the instance ids of nodes, for fact lookups.
+func InstanceIDs(nodes []*corev1.Node) []string {
+	var out []string
+	for _, n := range nodes {
+		if id := instanceID(n); id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// ipTargets are the ready IPv4 endpoints serving the Service port.
+func ipTargets(slices []*discoveryv1.EndpointSlice, p corev1.ServicePort) []model.Target {
+	seen := map[model.Target]bool{}
+	for _, s := range slices {
+		if s.AddressType != discoveryv1.AddressTypeIPv4 {
+			continue
+		}
+		var port int32
+		for _, sp := range s.Ports {
+			if sp.Port != nil && ptrString(sp.Name) == p.Name && protocolMatches(sp.Protocol, p.Protocol) {
+				port = *sp.Port
+			}
+		}
+		if port == 0 {
+			continue
+		}
+		for _, ep := range s.Endpoints {
+			if ep.Conditions.Ready != nil && !*ep.Conditions.Ready {
+				continue
+			}
+			for _, addr := range ep.Addresses {
+				seen[model.Target{ID: addr, Port: port}] = true
+			}
+		}
+	}
+	out := make([]model.Target, 0, len(seen))
+	for t := range seen {
+		out = append(out, t)
+	}
+	sortTargets(out)
+	return out
+}
+
+func protocolMatches(sp *corev1.Protocol, p corev1.Protocol) bool {
+	got := corev1.ProtocolTCP
+	if sp != nil {
+		got = *sp
+	}
+	return got == p || (p == "TCP_UDP" && got == corev1.ProtocolTCP)
+}
+
+// ipTargetNodes maps endpoint addresses to their node names.
+func ipTargetNodes(slices []*discoveryv1.EndpointSlice) map[string]string {
+	out := map[string]string{}
+	for _, s := range slices {
+		for _, ep := range s.Endpoints {
+			for _, addr := range ep.Addresses {
+				if ep.NodeName != nil {
+					out[addr] = *ep.NodeName
+				}
+			}
+		}
+	}
+	return out
+}
+
+func sortTargets(ts []model.Target) {
+	sort.Slice(ts, func(i, j int) bool {
+		if ts[i].ID != ts[j].ID {
+			return ts[i].ID < ts[j].ID
+		}
+		return ts[i].Port < ts[j].Port
+	})
+}
+
+func ptrString(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func itoa(n int32) string { return strconv.Itoa(int(n)) }
