@@ -1,0 +1,203 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+// Config is the deployer's configuration.
+type Config struct {
+	ClusterName string
+	VPCID       string
+	// BackendSGID is a user's own backend security group (--backend-security-group);
+	// empty means kelb manages the shared one.
+	BackendSGID string
+	// DriftPeriod is how old a stack's details may be before a reconcile
+	// reads them from AWS again.
+	DriftPeriod time.Duration
+}
+
+// Deps are the deployer's dependencies.
+type Deps struct {
+	Config  Config
+	ELBV2   ELBV2
+	EC2     EC2
+	Tagging Tagging
+	Clock   clock.PassiveClock
+}
+
+// Deployer applies desired stacks to AWS.
+type Deployer struct {
+	cfg     Config
+	elb     ELBV2
+	ec2     EC2
+	tagging Tagging
+	clock   clock.PassiveClock
+	inv     *Inventory
+
+	loadMu   sync.Mutex
+	nodeSGMu sync.Mutex // serialises rule changes on node security groups
+	sgMu     sync.Mutex // serialises creation of the shared backend group
+}
+
+// New returns a deployer; call Load before the first Deploy.
+func New(deps Deps) *Deployer {
+	if deps.Clock == nil {
+		deps.Clock = clock.RealClock{}
+	}
+	return &Deployer{cfg: deps.Config, elb: deps.ELBV2, ec2: deps.EC2, tagging: deps.Tagging, clock: deps.Clock,
+		inv: newInventory()}
+}
+
+// Inventory exposes what the deployer knows of AWS.
+func (d *Deployer) Inventory() *Inventory { return d.inv }
+
+// Load reads every resource of the cluster in bulk and returns the stacks
+// whose state differs from what the deployer knew.
+func (d *Deployer) Load(ctx context.Context) ([]string, error) {
+	d.loadMu.Lock()
+	defer d.loadMu.Unlock()
+	start := d.clock.Now()
+	snap, err := d.loadSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	changed := d.inv.replace(start, snap)
+	d.inv.mu.Lock()
+	d.inv.nodeSGs = map[string]*SecurityGroupState{} // re-read on next use
+	d.inv.mu.Unlock()
+	log.FromContext(ctx).V(1).Info("loaded AWS inventory", "stacks", len(snap.stacks), "changed", len(changed))
+	return changed, nil
+}
+
+// Loaded reports whether a bulk load has completed.
+func (d *Deployer) Loaded() bool {
+	d.inv.mu.Lock()
+	defer d.inv.mu.Unlock()
+	return !d.inv.loadedAt.IsZero()
+}
+
+// Request is one stack to deploy, with what the rest of the cluster needs.
+type Request struct {
+	Stack *model.Stack
+	// NodeSGs are every node security group kelb manages rules in.
+	NodeSGs []string
+	// NeededBackendRules is the union of the backend rules of every stack,
+	// this one included; kelb's rules outside it are revoked.
+	NeededBackendRules []model.BackendRule
+}
+
+// Result is what a deploy made.
+type Result struct {
+	DNSName string
+	// Provisioning is true while AWS still provisions the load balancer.
+	Provisioning bool
+}
+
+// ErrPending means a deletion waits for AWS to release a dependency.
+var ErrPending = errors.New("waiting for AWS to release a dependency")
+
+// Deploy makes AWS match the stack. Order: security groups and their rules,
+// load balancer, target groups and targets, listeners; then what is no longer
+// wanted is deleted or revoked.
+func (d *Deployer) Deploy(ctx context.Context, req Request) (Result, error) {
+	stack := req.Stack
+	st := d.inv.Stack(stack.ID)
+	defer d.inv.touch(stack.ID, d.clock.Now())
+	if err := d.refreshDetails(ctx, st); err != nil {
+		return Result{}, err
+	}
+	var backendSG string
+	if stack.LoadBalancer.UseBackendSG {
+		var err error
+		if backendSG, err = d.ensureBackendSG(ctx); err != nil {
+			return Result{}, err
+		}
+	}
+	if stack.FrontendSG != nil {
+		if err := d.ensureFrontendSG(ctx, st, stack); err != nil {
+			return Result{}, err
+		}
+	}
+	if err := d.authorizeBackendRules(ctx, backendSG, stack.BackendRules); err != nil {
+		return Result{}, err
+	}
+	sgs := append([]string(nil), stack.LoadBalancer.SecurityGroups...)
+	if stack.LoadBalancer.UseFrontendSG && st.FrontendSG != nil {
+		sgs = append(sgs, st.FrontendSG.ID)
+	}
+	if backendSG != "" {
+		sgs = append(sgs, backendSG)
+	}
+	if err := d.ensureLoadBalancer(ctx, st, stack.LoadBalancer, sgs); err != nil {
+		return Result{}, err
+	}
+	tgARNs, err := d.ensureTargetGroups(ctx, st, stack.TargetGroups)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := d.ensureListeners(ctx, st, stack.Listeners, tgARNs); err != nil {
+		return Result{}, err
+	}
+	if err := d.deleteUnwantedTargetGroups(ctx, st, tgARNs); err != nil {
+		return Result{}, err
+	}
+	if stack.FrontendSG != nil {
+		if err := d.revokeFrontendRules(ctx, st, stack.FrontendSG.Ingress); err != nil {
+			return Result{}, err
+		}
+	} else if st.FrontendSG != nil {
+		if err := d.deleteFrontendSG(ctx, st); err != nil {
+			return Result{}, err
+		}
+	}
+	if err := d.revokeBackendRules(ctx, req.NodeSGs, req.NeededBackendRules); err != nil {
+		return Result{}, err
+	}
+	lb := st.LoadBalancer
+	return Result{DNSName: lb.DNSName, Provisioning: lb.State == "provisioning"}, nil
+}
+
+// Delete removes every resource of the stack. It returns ErrPending (wrapped)
+// while AWS still holds a dependency; call again later.
+func (d *Deployer) Delete(ctx context.Context, stackID string, nodeSGs []string, needed []model.BackendRule) error {
+	st := d.inv.Stack(stackID)
+	defer d.inv.touch(stackID, d.clock.Now())
+	if st.LoadBalancer != nil {
+		if err := d.deleteLoadBalancer(ctx, st); err != nil {
+			return err
+		}
+	}
+	if err := d.deleteUnwantedTargetGroups(ctx, st, nil); err != nil {
+		return err
+	}
+	if err := d.revokeBackendRules(ctx, nodeSGs, needed); err != nil {
+		return err
+	}
+	if st.FrontendSG != nil {
+		if err := d.deleteFrontendSG(ctx, st); err != nil {
+			return err
+		}
+	}
+	if !st.Empty() {
+		return fmt.Errorf("stack %s: %w", stackID, ErrPending)
+	}
+	return nil
+}
+
+// DeleteBackendSGIfUnused deletes the managed backend security group once no
+// stack is left. It returns ErrPending (wrapped) while AWS still uses it.
+func (d *Deployer) DeleteBackendSGIfUnused(ctx context.Context) error {
+	if d.cfg.BackendSGID != "" || len(d.inv.StackIDs()) > 0 {
+		return nil
+	}
+	return d.deleteBackendSG(ctx)
+}

@@ -1,0 +1,197 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
+	taggingtypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
+
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+// snapshot is the result of one bulk read of the cluster's resources.
+type snapshot struct {
+	stacks    map[string]*StackState
+	backendSG *SecurityGroupState
+}
+
+// loadSnapshot reads every load balancer, target group and security group
+// tagged for the cluster, in a few paginated calls whatever their number.
+func (d *Deployer) loadSnapshot(ctx context.Context) (*snapshot, error) {
+	tags, err := d.taggedELBResources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap := &snapshot{stacks: map[string]*StackState{}}
+	stack := func(id string) *StackState {
+		s, ok := snap.stacks[id]
+		if !ok {
+			s = &StackState{ID: id}
+			snap.stacks[id] = s
+		}
+		return s
+	}
+	lbs := elbv2.NewDescribeLoadBalancersPaginator(d.elb, &elbv2.DescribeLoadBalancersInput{PageSize: aws.Int32(400)})
+	for lbs.HasMorePages() {
+		page, err := lbs.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing load balancers: %w", err)
+		}
+		for _, lb := range page.LoadBalancers {
+			t, ok := tags[aws.ToString(lb.LoadBalancerArn)]
+			if id := t[model.TagServiceStack]; ok && id != "" {
+				stack(id).LoadBalancer = loadBalancerState(lb, t)
+			}
+		}
+	}
+	tgs := elbv2.NewDescribeTargetGroupsPaginator(d.elb, &elbv2.DescribeTargetGroupsInput{PageSize: aws.Int32(400)})
+	for tgs.HasMorePages() {
+		page, err := tgs.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing target groups: %w", err)
+		}
+		for _, tg := range page.TargetGroups {
+			t, ok := tags[aws.ToString(tg.TargetGroupArn)]
+			if id := t[model.TagServiceStack]; ok && id != "" {
+				s := stack(id)
+				s.TargetGroups = append(s.TargetGroups, targetGroupState(tg, t))
+			}
+		}
+	}
+	sgs := ec2.NewDescribeSecurityGroupsPaginator(d.ec2, &ec2.DescribeSecurityGroupsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("tag:" + model.TagCluster), Values: []string{d.cfg.ClusterName}}},
+	})
+	for sgs.HasMorePages() {
+		page, err := sgs.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing security groups: %w", err)
+		}
+		for _, sg := range page.SecurityGroups {
+			st := securityGroupState(sg)
+			switch {
+			case st.Tags[model.TagResource] == model.ResourceBackendSG:
+				snap.backendSG = st
+			case st.Tags[model.TagServiceResource] == model.ResourceManagedLBSG && st.Tags[model.TagServiceStack] != "":
+				stack(st.Tags[model.TagServiceStack]).FrontendSG = st
+			}
+		}
+	}
+	for _, s := range snap.stacks {
+		sortTargetGroups(s.TargetGroups)
+	}
+	return snap, nil
+}
+
+// taggedELBResources returns the tags of every ELBv2 load balancer and target
+// group carrying the cluster tag, by ARN.
+func (d *Deployer) taggedELBResources(ctx context.Context) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	p := tagging.NewGetResourcesPaginator(d.tagging, &tagging.GetResourcesInput{
+		ResourceTypeFilters: []string{"elasticloadbalancing:loadbalancer", "elasticloadbalancing:targetgroup"},
+		TagFilters:          []taggingtypes.TagFilter{{Key: aws.String(model.TagCluster), Values: []string{d.cfg.ClusterName}}},
+		ResourcesPerPage:    aws.Int32(100),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing resources tagged %s=%s: %w", model.TagCluster, d.cfg.ClusterName, err)
+		}
+		for _, r := range page.ResourceTagMappingList {
+			t := map[string]string{}
+			for _, tag := range r.Tags {
+				t[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+			}
+			out[aws.ToString(r.ResourceARN)] = t
+		}
+	}
+	return out, nil
+}
+
+func loadBalancerState(lb elbtypes.LoadBalancer, tags map[string]string) *LoadBalancerState {
+	s := &LoadBalancerState{
+		ARN: aws.ToString(lb.LoadBalancerArn), Name: aws.ToString(lb.LoadBalancerName),
+		DNSName: aws.ToString(lb.DNSName), Scheme: string(lb.Scheme), Type: string(lb.Type),
+		IPAddressType: string(lb.IpAddressType), SecurityGroups: lb.SecurityGroups, Tags: tags,
+	}
+	if lb.State != nil {
+		s.State = string(lb.State.Code)
+	}
+	for _, az := range lb.AvailabilityZones {
+		s.Subnets = append(s.Subnets, aws.ToString(az.SubnetId))
+	}
+	sort.Strings(s.Subnets)
+	return s
+}
+
+func targetGroupState(tg elbtypes.TargetGroup, tags map[string]string) *TargetGroupState {
+	s := &TargetGroupState{
+		ARN: aws.ToString(tg.TargetGroupArn), Name: aws.ToString(tg.TargetGroupName),
+		Protocol: string(tg.Protocol), Port: aws.ToInt32(tg.Port), TargetType: string(tg.TargetType),
+		IPAddressType: string(tg.IpAddressType), Tags: tags,
+		HealthCheck: model.HealthCheck{
+			Protocol: string(tg.HealthCheckProtocol), Port: aws.ToString(tg.HealthCheckPort),
+			IntervalSeconds: aws.ToInt32(tg.HealthCheckIntervalSeconds), TimeoutSeconds: aws.ToInt32(tg.HealthCheckTimeoutSeconds),
+			HealthyThreshold: aws.ToInt32(tg.HealthyThresholdCount), UnhealthyThreshold: aws.ToInt32(tg.UnhealthyThresholdCount),
+		},
+	}
+	if s.IPAddressType == "" {
+		s.IPAddressType = "ipv4"
+	}
+	if s.HealthCheck.Protocol != "TCP" {
+		s.HealthCheck.Path = aws.ToString(tg.HealthCheckPath)
+		if tg.Matcher != nil {
+			s.HealthCheck.Matcher = aws.ToString(tg.Matcher.HttpCode)
+		}
+	}
+	return s
+}
+
+func securityGroupState(sg ec2types.SecurityGroup) *SecurityGroupState {
+	s := &SecurityGroupState{ID: aws.ToString(sg.GroupId), Name: aws.ToString(sg.GroupName), Tags: map[string]string{}}
+	for _, t := range sg.Tags {
+		s.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	s.Ingress = rulesFromPermissions(sg.IpPermissions)
+	return s
+}
+
+func rulesFromPermissions(perms []ec2types.IpPermission) []model.Rule {
+	var out []model.Rule
+	for _, p := range perms {
+		base := model.Rule{Protocol: strings.ToLower(aws.ToString(p.IpProtocol)), FromPort: aws.ToInt32(p.FromPort),
+			ToPort: aws.ToInt32(p.ToPort)}
+		for _, r := range p.IpRanges {
+			rule := base
+			rule.CIDR, rule.Description = aws.ToString(r.CidrIp), aws.ToString(r.Description)
+			out = append(out, rule)
+		}
+		for _, r := range p.Ipv6Ranges {
+			rule := base
+			rule.CIDR, rule.Description = aws.ToString(r.CidrIpv6), aws.ToString(r.Description)
+			out = append(out, rule)
+		}
+		for _, r := range p.UserIdGroupPairs {
+			rule := base
+			rule.SourceSG, rule.Description = aws.ToString(r.GroupId), aws.ToString(r.Description)
+			out = append(out, rule)
+		}
+	}
+	return out
+}
+
+func sortTargetGroups(tgs []*TargetGroupState) {
+	sort.Slice(tgs, func(i, j int) bool {
+		if tgs[i].ResourceID() != tgs[j].ResourceID() {
+			return tgs[i].ResourceID() < tgs[j].ResourceID()
+		}
+		return tgs[i].ARN < tgs[j].ARN
+	})
+}

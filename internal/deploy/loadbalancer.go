@@ -1,0 +1,192 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+// ensureLoadBalancer creates the load balancer, modifies it in place, or
+// replaces it when a property AWS cannot change (scheme, type) differs.
+func (d *Deployer) ensureLoadBalancer(ctx context.Context, st *StackState, want model.LoadBalancer, sgs []string) error {
+	if lb := st.LoadBalancer; lb != nil && (lb.Scheme != want.Scheme || lb.Type != want.Type) {
+		log.FromContext(ctx).Info("replacing load balancer: scheme or type cannot change in place",
+			"loadBalancer", lb.Name, "scheme", lb.Scheme, "wantScheme", want.Scheme)
+		if err := d.deleteLoadBalancer(ctx, st); err != nil {
+			return err
+		}
+	}
+	if st.LoadBalancer == nil {
+		return d.createLoadBalancer(ctx, st, want, sgs)
+	}
+	lb := st.LoadBalancer
+	if !equalStrings(lb.Subnets, want.Subnets) {
+		if _, err := d.elb.SetSubnets(ctx, &elbv2.SetSubnetsInput{LoadBalancerArn: aws.String(lb.ARN),
+			Subnets: want.Subnets}); err != nil {
+			return fmt.Errorf("setting subnets of load balancer %s: %w", lb.Name, err)
+		}
+		lb.Subnets = sortedCopy(want.Subnets)
+	}
+	if !equalStrings(lb.SecurityGroups, sgs) {
+		if len(lb.SecurityGroups) == 0 {
+			return fmt.Errorf("load balancer %s was created without security groups and AWS cannot add them; "+
+				"set annotation service.beta.kubernetes.io/aws-load-balancer-disable-nlb-sg: \"true\" or recreate the Service",
+				lb.Name)
+		}
+		if _, err := d.elb.SetSecurityGroups(ctx, &elbv2.SetSecurityGroupsInput{LoadBalancerArn: aws.String(lb.ARN),
+			SecurityGroups: sgs}); err != nil {
+			return fmt.Errorf("setting security groups of load balancer %s: %w", lb.Name, err)
+		}
+		lb.SecurityGroups = sgs
+	}
+	if lb.IPAddressType != want.IPAddressType {
+		if _, err := d.elb.SetIpAddressType(ctx, &elbv2.SetIpAddressTypeInput{LoadBalancerArn: aws.String(lb.ARN),
+			IpAddressType: elbtypes.IpAddressType(want.IPAddressType)}); err != nil {
+			return fmt.Errorf("setting IP address type of load balancer %s: %w", lb.Name, err)
+		}
+		lb.IPAddressType = want.IPAddressType
+	}
+	if err := d.ensureELBTags(ctx, lb.ARN, lb.Tags, want.Tags); err != nil {
+		return err
+	}
+	lb.Tags = want.Tags
+	return d.ensureLoadBalancerAttributes(ctx, lb, want.Attributes)
+}
+
+func (d *Deployer) createLoadBalancer(ctx context.Context, st *StackState, want model.LoadBalancer, sgs []string) error {
+	in := &elbv2.CreateLoadBalancerInput{
+		Name: aws.String(want.Name), Type: elbtypes.LoadBalancerTypeEnum(want.Type),
+		Scheme: elbtypes.LoadBalancerSchemeEnum(want.Scheme), IpAddressType: elbtypes.IpAddressType(want.IPAddressType),
+		Subnets: want.Subnets, Tags: elbTags(want.Tags),
+	}
+	if len(sgs) > 0 {
+		in.SecurityGroups = sgs
+	}
+	out, err := d.elb.CreateLoadBalancer(ctx, in)
+	if err != nil {
+		return fmt.Errorf("creating load balancer %s: %w", want.Name, err)
+	}
+	if len(out.LoadBalancers) != 1 {
+		return fmt.Errorf("creating load balancer %s: AWS returned %d load balancers", want.Name, len(out.LoadBalancers))
+	}
+	st.LoadBalancer = loadBalancerState(out.LoadBalancers[0], want.Tags)
+	st.LoadBalancer.SecurityGroups = sgs
+	st.LoadBalancer.Subnets = sortedCopy(want.Subnets)
+	st.Listeners, st.ListenersKnown = nil, true
+	return d.ensureLoadBalancerAttributes(ctx, st.LoadBalancer, want.Attributes)
+}
+
+func (d *Deployer) ensureLoadBalancerAttributes(ctx context.Context, lb *LoadBalancerState, want map[string]string) error {
+	if len(want) == 0 {
+		return nil
+	}
+	if lb.Attributes == nil {
+		out, err := d.elb.DescribeLoadBalancerAttributes(ctx, &elbv2.DescribeLoadBalancerAttributesInput{
+			LoadBalancerArn: aws.String(lb.ARN)})
+		if err != nil {
+			return fmt.Errorf("reading attributes of load balancer %s: %w", lb.Name, err)
+		}
+		lb.Attributes = map[string]string{}
+		for _, a := range out.Attributes {
+			lb.Attributes[aws.ToString(a.Key)] = aws.ToString(a.Value)
+		}
+	}
+	changes := attributeChanges(lb.Attributes, want)
+	if len(changes) == 0 {
+		return nil
+	}
+	var attrs []elbtypes.LoadBalancerAttribute
+	for _, k := range sortedKeys(changes) {
+		attrs = append(attrs, elbtypes.LoadBalancerAttribute{Key: aws.String(k), Value: aws.String(changes[k])})
+	}
+	if _, err := d.elb.ModifyLoadBalancerAttributes(ctx, &elbv2.ModifyLoadBalancerAttributesInput{
+		LoadBalancerArn: aws.String(lb.ARN), Attributes: attrs}); err != nil {
+		return fmt.Errorf("modifying attributes of load balancer %s: %w", lb.Name, err)
+	}
+	for k, v := range changes {
+		lb.Attributes[k] = v
+	}
+	return nil
+}
+
+func (d *Deployer) deleteLoadBalancer(ctx context.Context, st *StackState) error {
+	lb := st.LoadBalancer
+	_, err := d.elb.DeleteLoadBalancer(ctx, &elbv2.DeleteLoadBalancerInput{LoadBalancerArn: aws.String(lb.ARN)})
+	if err != nil && !awsclient.IsNotFound(err) {
+		return fmt.Errorf("deleting load balancer %s: %w", lb.Name, err)
+	}
+	st.LoadBalancer, st.Listeners, st.ListenersKnown = nil, nil, true
+	return nil
+}
+
+// refreshDetails reads what a bulk load does not: listeners and targets.
+// It does so when they are unknown, or older than the drift period.
+func (d *Deployer) refreshDetails(ctx context.Context, st *StackState) error {
+	now := d.clock.Now()
+	if now.Sub(st.VerifiedAt) < d.cfg.DriftPeriod && (st.ListenersKnown || st.LoadBalancer == nil) {
+		known := true
+		for _, tg := range st.TargetGroups {
+			known = known && tg.TargetsKnown
+		}
+		if known {
+			return nil
+		}
+	}
+	stale := now.Sub(st.VerifiedAt) >= d.cfg.DriftPeriod
+	if lb := st.LoadBalancer; lb != nil && (stale || !st.ListenersKnown) {
+		ls, err := d.describeListeners(ctx, lb.ARN)
+		if awsclient.IsNotFound(err) {
+			st.LoadBalancer, st.Listeners = nil, nil
+		} else if err != nil {
+			return err
+		}
+		st.Listeners, st.ListenersKnown = ls, true
+		if stale {
+			lb.Attributes = nil
+		}
+	}
+	var kept []*TargetGroupState
+	for _, tg := range st.TargetGroups {
+		if stale || !tg.TargetsKnown {
+			targets, err := d.describeTargets(ctx, tg.ARN)
+			if awsclient.IsNotFound(err) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			tg.Targets, tg.TargetsKnown = targets, true
+			if stale {
+				tg.Attributes = nil
+			}
+		}
+		kept = append(kept, tg)
+	}
+	st.TargetGroups = kept
+	st.VerifiedAt = now
+	return nil
+}
+
+func (d *Deployer) describeListeners(ctx context.Context, lbARN string) ([]*ListenerState, error) {
+	var out []*ListenerState
+	p := elbv2.NewDescribeListenersPaginator(d.elb, &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(lbARN),
+		PageSize: aws.Int32(400)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describing listeners of %s: %w", lbARN, err)
+		}
+		for _, l := range page.Listeners {
+			out = append(out, listenerState(l))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Port < out[j].Port })
+	return out, nil
+}

@@ -1,0 +1,268 @@
+package deploy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+// ruleKey identifies a rule regardless of its description.
+type ruleKey struct {
+	Protocol         string
+	FromPort, ToPort int32
+	CIDR, SourceSG   string
+}
+
+func keyOf(r model.Rule) ruleKey {
+	return ruleKey{r.Protocol, r.FromPort, r.ToPort, r.CIDR, r.SourceSG}
+}
+
+func ruleSet(rules []model.Rule) map[ruleKey]bool {
+	m := make(map[ruleKey]bool, len(rules))
+	for _, r := range rules {
+		m[keyOf(r)] = true
+	}
+	return m
+}
+
+func sameRules(a, b []model.Rule) bool {
+	sa, sb := ruleSet(a), ruleSet(b)
+	if len(sa) != len(sb) {
+		return false
+	}
+	for k := range sa {
+		if !sb[k] {
+			return false
+		}
+	}
+	return true
+}
+
+func permissions(rules []model.Rule) []ec2types.IpPermission {
+	out := make([]ec2types.IpPermission, 0, len(rules))
+	for _, r := range rules {
+		p := ec2types.IpPermission{IpProtocol: aws.String(r.Protocol), FromPort: aws.Int32(r.FromPort),
+			ToPort: aws.Int32(r.ToPort)}
+		switch {
+		case r.SourceSG != "":
+			p.UserIdGroupPairs = []ec2types.UserIdGroupPair{{GroupId: aws.String(r.SourceSG), Description: aws.String(r.Description)}}
+		case strings.Contains(r.CIDR, ":"):
+			p.Ipv6Ranges = []ec2types.Ipv6Range{{CidrIpv6: aws.String(r.CIDR), Description: aws.String(r.Description)}}
+		default:
+			p.IpRanges = []ec2types.IpRange{{CidrIp: aws.String(r.CIDR), Description: aws.String(r.Description)}}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func ec2Tags(tags map[string]string) []ec2types.Tag {
+	out := make([]ec2types.Tag, 0, len(tags))
+	for _, k := range sortedKeys(tags) {
+		out = append(out, ec2types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+	}
+	return out
+}
+
+func (d *Deployer) createSecurityGroup(ctx context.Context, name, description string, tags map[string]string) (string, error) {
+	out, err := d.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
+		GroupName: aws.String(name), Description: aws.String(description), VpcId: aws.String(d.cfg.VPCID),
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup, Tags: ec2Tags(tags)}},
+	})
+	if err != nil {
+		return "", fmt.Errorf("creating security group %s: %w", name, err)
+	}
+	return aws.ToString(out.GroupId), nil
+}
+
+// ensureBackendSG returns the shared backend security group, creating the
+// managed one the first time a stack needs it.
+func (d *Deployer) ensureBackendSG(ctx context.Context) (string, error) {
+	if d.cfg.BackendSGID != "" {
+		return d.cfg.BackendSGID, nil
+	}
+	d.sgMu.Lock()
+	defer d.sgMu.Unlock()
+	d.inv.mu.Lock()
+	sg := d.inv.backendSG
+	d.inv.mu.Unlock()
+	if sg != nil {
+		return sg.ID, nil
+	}
+	sum := sha256.Sum256([]byte(d.cfg.ClusterName))
+	name := fmt.Sprintf("k8s-traffic-%s-%s", shortName(d.cfg.ClusterName), hex.EncodeToString(sum[:])[:10])
+	id, err := d.createSecurityGroup(ctx, name, "[k8s] Shared Backend SecurityGroup for LoadBalancer",
+		map[string]string{model.TagCluster: d.cfg.ClusterName, model.TagResource: model.ResourceBackendSG})
+	if err != nil {
+		return "", err
+	}
+	d.inv.mu.Lock()
+	d.inv.backendSG = &SecurityGroupState{ID: id, Name: name}
+	d.inv.mu.Unlock()
+	return id, nil
+}
+
+func shortName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return -1
+	}, strings.ToLower(s))
+	if len(s) > 32 {
+		s = s[:32]
+	}
+	return s
+}
+
+func (d *Deployer) ensureFrontendSG(ctx context.Context, st *StackState, stack *model.Stack) error {
+	want := stack.FrontendSG
+	if st.FrontendSG == nil {
+		id, err := d.createSecurityGroup(ctx, want.Name, want.Description, want.Tags)
+		if err != nil {
+			return err
+		}
+		st.FrontendSG = &SecurityGroupState{ID: id, Name: want.Name, Tags: want.Tags}
+	} else if err := d.ensureEC2Tags(ctx, st.FrontendSG.ID, st.FrontendSG.Tags, want.Tags); err != nil {
+		return err
+	} else {
+		st.FrontendSG.Tags = want.Tags
+	}
+	have := ruleSet(st.FrontendSG.Ingress)
+	var missing []model.Rule
+	for _, r := range want.Ingress {
+		if !have[keyOf(r)] {
+			missing = append(missing, r)
+		}
+	}
+	return d.authorize(ctx, st.FrontendSG, missing)
+}
+
+func (d *Deployer) revokeFrontendRules(ctx context.Context, st *StackState, want []model.Rule) error {
+	keep := ruleSet(want)
+	var extra []model.Rule
+	for _, r := range st.FrontendSG.Ingress {
+		if !keep[keyOf(r)] {
+			extra = append(extra, r)
+		}
+	}
+	return d.revoke(ctx, st.FrontendSG, extra)
+}
+
+// authorize adds rules to a group and records them in its state.
+func (d *Deployer) authorize(ctx context.Context, sg *SecurityGroupState, rules []model.Rule) error {
+	if len(rules) == 0 {
+		return nil
+	}
+	_, err := d.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
+		GroupId: aws.String(sg.ID), IpPermissions: permissions(rules)})
+	if err != nil && !awsclient.IsDuplicate(err) {
+		return fmt.Errorf("authorizing %d rules in security group %s: %w", len(rules), sg.ID, err)
+	}
+	if err != nil { // some existed already: learn the group's real rules
+		return d.rereadSecurityGroup(ctx, sg)
+	}
+	sg.Ingress = append(sg.Ingress, rules...)
+	return nil
+}
+
+func (d *Deployer) revoke(ctx context.Context, sg *SecurityGroupState, rules []model.Rule) error {
+	if len(rules) == 0 {
+		return nil
+	}
+	_, err := d.ec2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{
+		GroupId: aws.String(sg.ID), IpPermissions: permissions(rules)})
+	if err != nil && !awsclient.IsNotFound(err) {
+		return fmt.Errorf("revoking %d rules in security group %s: %w", len(rules), sg.ID, err)
+	}
+	gone := ruleSet(rules)
+	kept := sg.Ingress[:0:0]
+	for _, r := range sg.Ingress {
+		if !gone[keyOf(r)] {
+			kept = append(kept, r)
+		}
+	}
+	sg.Ingress = kept
+	return nil
+}
+
+func (d *Deployer) rereadSecurityGroup(ctx context.Context, sg *SecurityGroupState) error {
+	out, err := d.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{sg.ID}})
+	if err != nil {
+		return fmt.Errorf("describing security group %s: %w", sg.ID, err)
+	}
+	if len(out.SecurityGroups) == 1 {
+		sg.Ingress = securityGroupState(out.SecurityGroups[0]).Ingress
+	}
+	return nil
+}
+
+func (d *Deployer) deleteFrontendSG(ctx context.Context, st *StackState) error {
+	if err := d.deleteSecurityGroup(ctx, st.FrontendSG.ID); err != nil {
+		return err
+	}
+	st.FrontendSG = nil
+	return nil
+}
+
+func (d *Deployer) deleteBackendSG(ctx context.Context) error {
+	d.sgMu.Lock()
+	defer d.sgMu.Unlock()
+	d.inv.mu.Lock()
+	sg := d.inv.backendSG
+	d.inv.mu.Unlock()
+	if sg == nil {
+		return nil
+	}
+	// Our rules that reference it in node groups go first.
+	if err := d.revokeBackendRules(ctx, d.knownNodeSGs(), nil); err != nil {
+		return err
+	}
+	if err := d.deleteSecurityGroup(ctx, sg.ID); err != nil {
+		return err
+	}
+	d.inv.mu.Lock()
+	d.inv.backendSG = nil
+	d.inv.mu.Unlock()
+	return nil
+}
+
+func (d *Deployer) deleteSecurityGroup(ctx context.Context, id string) error {
+	_, err := d.ec2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(id)})
+	switch {
+	case err == nil, awsclient.IsNotFound(err):
+		return nil
+	case awsclient.IsDependency(err):
+		return fmt.Errorf("deleting security group %s: %w (%v)", id, ErrPending, err)
+	default:
+		return fmt.Errorf("deleting security group %s: %w", id, err)
+	}
+}
+
+func (d *Deployer) ensureEC2Tags(ctx context.Context, id string, have, want map[string]string) error {
+	add, remove := tagDiff(have, want)
+	if len(add) > 0 {
+		if _, err := d.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: ec2Tags(add)}); err != nil {
+			return fmt.Errorf("tagging %s: %w", id, err)
+		}
+	}
+	if len(remove) > 0 {
+		var tags []ec2types.Tag
+		for _, k := range remove {
+			tags = append(tags, ec2types.Tag{Key: aws.String(k)})
+		}
+		if _, err := d.ec2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{id}, Tags: tags}); err != nil {
+			return fmt.Errorf("untagging %s: %w", id, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,63 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+)
+
+// tagDiff returns the tags to set and the keys to remove so that have
+// becomes want. Keys AWS reserves ("aws:") are left alone.
+func tagDiff(have, want map[string]string) (add map[string]string, remove []string) {
+	add = map[string]string{}
+	for k, v := range want {
+		if hv, ok := have[k]; !ok || hv != v {
+			add[k] = v
+		}
+	}
+	for _, k := range sortedKeys(have) {
+		if _, ok := want[k]; !ok && !strings.HasPrefix(k, "aws:") {
+			remove = append(remove, k)
+		}
+	}
+	return add, remove
+}
+
+func elbTags(tags map[string]string) []elbtypes.Tag {
+	out := make([]elbtypes.Tag, 0, len(tags))
+	for _, k := range sortedKeys(tags) {
+		out = append(out, elbtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+	}
+	return out
+}
+
+func (d *Deployer) ensureELBTags(ctx context.Context, arn string, have, want map[string]string) error {
+	add, remove := tagDiff(have, want)
+	if len(add) > 0 {
+		if _, err := d.elb.AddTags(ctx, &elbv2.AddTagsInput{ResourceArns: []string{arn}, Tags: elbTags(add)}); err != nil {
+			return fmt.Errorf("tagging %s: %w", arn, err)
+		}
+	}
+	if len(remove) > 0 {
+		if _, err := d.elb.RemoveTags(ctx, &elbv2.RemoveTagsInput{ResourceArns: []string{arn}, TagKeys: remove}); err != nil {
+			return fmt.Errorf("untagging %s: %w", arn, err)
+		}
+	}
+	return nil
+}
+
+// attributeChanges returns the desired attributes whose value differs.
+// Attributes nobody asked for are left as they are.
+func attributeChanges(have, want map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range want {
+		if have[k] != v {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -1,0 +1,222 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+// sameImmutable reports whether an existing target group can serve as the
+// desired one: AWS cannot change protocol, port, target type or IP type.
+func sameImmutable(have *TargetGroupState, want model.TargetGroup) bool {
+	return have.Protocol == want.Protocol && have.Port == want.Port && have.TargetType == want.TargetType &&
+		have.IPAddressType == want.IPAddressType
+}
+
+// ensureTargetGroups makes every desired target group exist with its health
+// check, attributes, tags and targets, and returns their ARNs by resource id.
+// A target group that must be replaced is created anew here; the old one is
+// deleted after the listeners have moved (deleteUnwantedTargetGroups).
+func (d *Deployer) ensureTargetGroups(ctx context.Context, st *StackState, want []model.TargetGroup) (map[string]string, error) {
+	arns := map[string]string{}
+	for _, w := range want {
+		var tg *TargetGroupState
+		for _, have := range st.TargetGroups {
+			if have.ResourceID() == w.ResourceID && sameImmutable(have, w) {
+				tg = have
+				break
+			}
+		}
+		var err error
+		if tg == nil {
+			if tg, err = d.createTargetGroup(ctx, w); err != nil {
+				return nil, err
+			}
+			st.TargetGroups = append(st.TargetGroups, tg)
+			sortTargetGroups(st.TargetGroups)
+		} else if err = d.updateTargetGroup(ctx, tg, w); err != nil {
+			return nil, err
+		}
+		if err := d.ensureTargetGroupAttributes(ctx, tg, w.Attributes); err != nil {
+			return nil, err
+		}
+		if err := d.ensureTargets(ctx, tg, w.Targets); err != nil {
+			return nil, err
+		}
+		arns[w.ResourceID] = tg.ARN
+	}
+	return arns, nil
+}
+
+func healthCheckInput(hc model.HealthCheck) (proto elbtypes.ProtocolEnum, path *string, matcher *elbtypes.Matcher) {
+	proto = elbtypes.ProtocolEnum(hc.Protocol)
+	if hc.Protocol != "TCP" {
+		path, matcher = aws.String(hc.Path), &elbtypes.Matcher{HttpCode: aws.String(hc.Matcher)}
+	}
+	return proto, path, matcher
+}
+
+func (d *Deployer) createTargetGroup(ctx context.Context, w model.TargetGroup) (*TargetGroupState, error) {
+	proto, path, matcher := healthCheckInput(w.HealthCheck)
+	out, err := d.elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
+		Name: aws.String(w.Name), Protocol: elbtypes.ProtocolEnum(w.Protocol), Port: aws.Int32(w.Port),
+		TargetType: elbtypes.TargetTypeEnum(w.TargetType), VpcId: aws.String(d.cfg.VPCID),
+		IpAddressType:       elbtypes.TargetGroupIpAddressTypeEnum(w.IPAddressType),
+		HealthCheckProtocol: proto, HealthCheckPort: aws.String(w.HealthCheck.Port), HealthCheckPath: path, Matcher: matcher,
+		HealthCheckIntervalSeconds: aws.Int32(w.HealthCheck.IntervalSeconds),
+		HealthCheckTimeoutSeconds:  aws.Int32(w.HealthCheck.TimeoutSeconds),
+		HealthyThresholdCount:      aws.Int32(w.HealthCheck.HealthyThreshold),
+		UnhealthyThresholdCount:    aws.Int32(w.HealthCheck.UnhealthyThreshold),
+		Tags:                       elbTags(w.Tags),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating target group %s for %s: %w", w.Name, w.ResourceID, err)
+	}
+	if len(out.TargetGroups) != 1 {
+		return nil, fmt.Errorf("creating target group %s: AWS returned %d target groups", w.Name, len(out.TargetGroups))
+	}
+	tg := targetGroupState(out.TargetGroups[0], w.Tags)
+	tg.HealthCheck = w.HealthCheck
+	tg.TargetsKnown = true
+	return tg, nil
+}
+
+func (d *Deployer) updateTargetGroup(ctx context.Context, tg *TargetGroupState, w model.TargetGroup) error {
+	if tg.HealthCheck != w.HealthCheck {
+		proto, path, matcher := healthCheckInput(w.HealthCheck)
+		if _, err := d.elb.ModifyTargetGroup(ctx, &elbv2.ModifyTargetGroupInput{
+			TargetGroupArn: aws.String(tg.ARN), HealthCheckProtocol: proto, HealthCheckPort: aws.String(w.HealthCheck.Port),
+			HealthCheckPath: path, Matcher: matcher,
+			HealthCheckIntervalSeconds: aws.Int32(w.HealthCheck.IntervalSeconds),
+			HealthCheckTimeoutSeconds:  aws.Int32(w.HealthCheck.TimeoutSeconds),
+			HealthyThresholdCount:      aws.Int32(w.HealthCheck.HealthyThreshold),
+			UnhealthyThresholdCount:    aws.Int32(w.HealthCheck.UnhealthyThreshold),
+		}); err != nil {
+			return fmt.Errorf("modifying health check of target group %s: %w", tg.Name, err)
+		}
+		tg.HealthCheck = w.HealthCheck
+	}
+	if err := d.ensureELBTags(ctx, tg.ARN, tg.Tags, w.Tags); err != nil {
+		return err
+	}
+	tg.Tags = w.Tags
+	return nil
+}
+
+func (d *Deployer) ensureTargetGroupAttributes(ctx context.Context, tg *TargetGroupState, want map[string]string) error {
+	if len(want) == 0 {
+		return nil
+	}
+	if tg.Attributes == nil {
+		out, err := d.elb.DescribeTargetGroupAttributes(ctx, &elbv2.DescribeTargetGroupAttributesInput{
+			TargetGroupArn: aws.String(tg.ARN)})
+		if err != nil {
+			return fmt.Errorf("reading attributes of target group %s: %w", tg.Name, err)
+		}
+		tg.Attributes = map[string]string{}
+		for _, a := range out.Attributes {
+			tg.Attributes[aws.ToString(a.Key)] = aws.ToString(a.Value)
+		}
+	}
+	changes := attributeChanges(tg.Attributes, want)
+	if len(changes) == 0 {
+		return nil
+	}
+	var attrs []elbtypes.TargetGroupAttribute
+	for _, k := range sortedKeys(changes) {
+		attrs = append(attrs, elbtypes.TargetGroupAttribute{Key: aws.String(k), Value: aws.String(changes[k])})
+	}
+	if _, err := d.elb.ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{
+		TargetGroupArn: aws.String(tg.ARN), Attributes: attrs}); err != nil {
+		return fmt.Errorf("modifying attributes of target group %s: %w", tg.Name, err)
+	}
+	for k, v := range changes {
+		tg.Attributes[k] = v
+	}
+	return nil
+}
+
+// ensureTargets registers the new targets before deregistering the old.
+func (d *Deployer) ensureTargets(ctx context.Context, tg *TargetGroupState, want []model.Target) error {
+	have := map[model.Target]bool{}
+	for _, t := range tg.Targets {
+		have[t] = true
+	}
+	wanted := map[model.Target]bool{}
+	var add, remove []elbtypes.TargetDescription
+	for _, t := range want {
+		wanted[t] = true
+		if !have[t] {
+			add = append(add, elbtypes.TargetDescription{Id: aws.String(t.ID), Port: aws.Int32(t.Port)})
+		}
+	}
+	for _, t := range tg.Targets {
+		if !wanted[t] {
+			remove = append(remove, elbtypes.TargetDescription{Id: aws.String(t.ID), Port: aws.Int32(t.Port)})
+		}
+	}
+	if len(add) > 0 {
+		if _, err := d.elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(tg.ARN),
+			Targets: add}); err != nil {
+			return fmt.Errorf("registering %d targets in target group %s: %w", len(add), tg.Name, err)
+		}
+	}
+	if len(remove) > 0 {
+		if _, err := d.elb.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(tg.ARN),
+			Targets: remove}); err != nil && !awsclient.IsNotFound(err) {
+			return fmt.Errorf("deregistering %d targets from target group %s: %w", len(remove), tg.Name, err)
+		}
+	}
+	tg.Targets = append([]model.Target(nil), want...)
+	return nil
+}
+
+func (d *Deployer) describeTargets(ctx context.Context, arn string) ([]model.Target, error) {
+	out, err := d.elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
+	if err != nil {
+		return nil, fmt.Errorf("describing targets of %s: %w", arn, err)
+	}
+	var ts []model.Target
+	for _, h := range out.TargetHealthDescriptions {
+		if h.Target == nil || (h.TargetHealth != nil && h.TargetHealth.State == elbtypes.TargetHealthStateEnumDraining) {
+			continue
+		}
+		ts = append(ts, model.Target{ID: aws.ToString(h.Target.Id), Port: aws.ToInt32(h.Target.Port)})
+	}
+	return ts, nil
+}
+
+// deleteUnwantedTargetGroups deletes the stack's target groups whose ARN is
+// not kept. A group still in use (ResourceInUse) is left for a later pass.
+func (d *Deployer) deleteUnwantedTargetGroups(ctx context.Context, st *StackState, keep map[string]string) error {
+	kept := map[string]bool{}
+	for _, arn := range keep {
+		kept[arn] = true
+	}
+	var left []*TargetGroupState
+	var pending error
+	for _, tg := range st.TargetGroups {
+		if kept[tg.ARN] {
+			left = append(left, tg)
+			continue
+		}
+		_, err := d.elb.DeleteTargetGroup(ctx, &elbv2.DeleteTargetGroupInput{TargetGroupArn: aws.String(tg.ARN)})
+		switch {
+		case err == nil, awsclient.IsNotFound(err):
+		case awsclient.IsDependency(err):
+			left = append(left, tg)
+			pending = fmt.Errorf("deleting target group %s: %w (%v)", tg.Name, ErrPending, err)
+		default:
+			st.TargetGroups = append(left, st.TargetGroups[len(left):]...)
+			return fmt.Errorf("deleting target group %s: %w", tg.Name, err)
+		}
+	}
+	st.TargetGroups = left
+	return pending
+}
