@@ -11,9 +11,9 @@ import (
 // LoadBalancerState is a load balancer as AWS has it.
 type LoadBalancerState struct {
 	ARN, Name, DNSName, Scheme, Type, IPAddressType, State string
-	Subnets, SecurityGroups                              []string
-	Tags                                                 map[string]string
-	Attributes                                           map[string]string // nil: not read yet
+	Subnets, SecurityGroups                                []string
+	Tags                                                   map[string]string
+	Attributes                                             map[string]string // nil: not read yet
 }
 
 // TargetGroupState is a target group as AWS has it.

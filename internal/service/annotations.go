@@ -4,6 +4,7 @@
 package service
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -44,6 +45,9 @@ const (
 	AnnNLBDisableSG           = Prefix + "disable-nlb-sg"
 	AnnInboundPrivateLinkRule = Prefix + "inbound-sg-rules-on-private-link-traffic"
 )
+
+// ErrInvalid marks a Service that kelb cannot serve as it is written.
+var ErrInvalid = errors.New("invalid Service")
 
 // AnnotationError says which annotation is wrong and what it accepts. It is
 // terminal: nothing changes until the user edits the Service.

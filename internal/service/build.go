@@ -64,12 +64,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	userSGs := a.list(AnnSecurityGroups)
-	disableSG, err := a.boolean(AnnNLBDisableSG, false)
-	if err != nil {
-		return nil, err
-	}
-	manageBackend, err := a.boolean(AnnManageBackendSGRules, len(userSGs) == 0)
+	sgOpts, err := securityGroupOptionsOf(a)
 	if err != nil {
 		return nil, err
 	}
@@ -97,9 +92,9 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	}
 	stack.Listeners, stack.TargetGroups = ports.listeners, ports.targetGroups
 
-	if !disableSG {
-		if len(userSGs) > 0 {
-			stack.LoadBalancer.SecurityGroups = userSGs
+	if !sgOpts.disabled {
+		if len(sgOpts.user) > 0 {
+			stack.LoadBalancer.SecurityGroups = sgOpts.user
 		} else {
 			sources, err := sourceRanges(svc, ipType)
 			if err != nil {
@@ -109,7 +104,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 			stack.FrontendSG = frontendSG(svc, cfg, stackID, stack.Listeners, sources,
 				model.MergeTags(userTags, tracking(model.ResourceManagedLBSG)))
 		}
-		if cfg.EnableBackendSG && manageBackend {
+		if cfg.EnableBackendSG && sgOpts.manageBackend {
 			stack.LoadBalancer.UseBackendSG = true
 			stack.BackendRules = backendRules(in, stack.TargetGroups)
 		}
@@ -245,4 +240,42 @@ func backendRules(in Input, tgs []model.TargetGroup) []model.BackendRule {
 		return x.Protocol < y.Protocol
 	})
 	return out
+}
+
+// BackendRules returns only the node security-group rules of a Service: what
+// the deployer must keep for it when other stacks change. It needs no
+// subnet facts.
+func BackendRules(cfg Config, in Input) ([]model.BackendRule, error) {
+	svc := in.Service
+	a := annotations(svc.Annotations)
+	targetType, err := targetTypeOf(cfg, a)
+	if err != nil {
+		return nil, err
+	}
+	sgOpts, err := securityGroupOptionsOf(a)
+	if err != nil || sgOpts.disabled || !cfg.EnableBackendSG || !sgOpts.manageBackend {
+		return nil, err
+	}
+	stackID := svc.Namespace + "/" + svc.Name
+	ports, err := buildPorts(cfg, in, a, portsContext{stackID: stackID, targetType: targetType, ipType: "ipv4"})
+	if err != nil {
+		return nil, err
+	}
+	return backendRules(in, ports.targetGroups), nil
+}
+
+type securityGroupOptions struct {
+	user          []string // user-supplied frontend groups
+	disabled      bool     // the load balancer has no security groups
+	manageBackend bool     // kelb manages the node rules from the backend group
+}
+
+func securityGroupOptionsOf(a annotations) (securityGroupOptions, error) {
+	o := securityGroupOptions{user: a.list(AnnSecurityGroups)}
+	var err error
+	if o.disabled, err = a.boolean(AnnNLBDisableSG, false); err != nil {
+		return o, err
+	}
+	o.manageBackend, err = a.boolean(AnnManageBackendSGRules, len(o.user) == 0)
+	return o, err
 }

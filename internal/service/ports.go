@@ -29,7 +29,7 @@ type builtPorts struct {
 func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPorts, error) {
 	svc := in.Service
 	if len(svc.Spec.Ports) == 0 {
-		return builtPorts{}, fmt.Errorf("service has no ports")
+		return builtPorts{}, fmt.Errorf("%w: the Service has no ports", ErrInvalid)
 	}
 	tls, err := tlsSettings(cfg, a, svc)
 	if err != nil {
@@ -49,8 +49,8 @@ func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPort
 		switch protocol {
 		case "TCP", "UDP", "TCP_UDP":
 		default:
-			return builtPorts{}, fmt.Errorf("port %d: protocol %s is not supported by network load balancers; use TCP or UDP",
-				p.Port, protocol)
+			return builtPorts{}, fmt.Errorf("%w: port %d: protocol %s is not supported by network load balancers; use TCP or UDP",
+				ErrInvalid, p.Port, protocol)
 		}
 		l := model.Listener{Port: p.Port, Protocol: protocol}
 		tgProtocol := protocol
@@ -118,8 +118,8 @@ func mergeProtocols(ports []corev1.ServicePort) []corev1.ServicePort {
 func targetGroupPort(svc *corev1.Service, p corev1.ServicePort, targetType string) (int32, error) {
 	if targetType == TargetInstance {
 		if p.NodePort == 0 {
-			return 0, fmt.Errorf("port %d has no nodePort, which instance targets need: set "+
-				"spec.allocateLoadBalancerNodePorts to true or use annotation %s: ip", p.Port, AnnTargetType)
+			return 0, fmt.Errorf("%w: port %d has no nodePort, which instance targets need: set "+
+				"spec.allocateLoadBalancerNodePorts to true or use annotation %s: ip", ErrInvalid, p.Port, AnnTargetType)
 		}
 		return p.NodePort, nil
 	}

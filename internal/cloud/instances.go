@@ -1,0 +1,159 @@
+package cloud
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"k8s.io/utils/clock"
+)
+
+type instanceInfo struct {
+	sg, vpc string
+	readAt  time.Time
+}
+
+// Instances finds the security group of each node's instance that receives
+// load balancer rules: the only group of its primary interface, or the one
+// tagged kubernetes.io/cluster/<cluster> when there are several.
+type Instances struct {
+	ec2     EC2
+	cluster string
+	clock   clock.PassiveClock
+
+	mu        sync.Mutex
+	instances map[string]instanceInfo
+}
+
+// NewInstances returns an empty provider.
+func NewInstances(api EC2, cluster string, clk clock.PassiveClock) *Instances {
+	return &Instances{ec2: api, cluster: cluster, clock: clk, instances: map[string]instanceInfo{}}
+}
+
+// SecurityGroups returns instance id -> node security group for ids, reading
+// the unknown or expired ones in one call.
+func (p *Instances) SecurityGroups(ctx context.Context, ids []string) (map[string]string, error) {
+	if err := p.ensure(ctx, ids); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[string]string{}
+	for _, id := range ids {
+		if info, ok := p.instances[id]; ok && info.sg != "" {
+			out[id] = info.sg
+		}
+	}
+	return out, nil
+}
+
+// VPC returns the VPC of the first instance that has one.
+func (p *Instances) VPC(ctx context.Context, ids []string) (string, error) {
+	if err := p.ensure(ctx, ids); err != nil {
+		return "", err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, id := range ids {
+		if v := p.instances[id].vpc; v != "" {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("no VPC found for instances %v", ids)
+}
+
+func (p *Instances) ensure(ctx context.Context, ids []string) error {
+	p.mu.Lock()
+	var missing []string
+	for _, id := range ids {
+		if info, ok := p.instances[id]; !ok || p.clock.Since(info.readAt) >= InstanceTTL {
+			missing = append(missing, id)
+		}
+	}
+	p.mu.Unlock()
+	if len(missing) == 0 {
+		return nil
+	}
+	sort.Strings(missing)
+	found := map[string]instanceInfo{}
+	var multi []string // instances with several groups: decide by tag
+	groups := map[string][]string{}
+	pager := ec2.NewDescribeInstancesPaginator(p.ec2, &ec2.DescribeInstancesInput{InstanceIds: missing})
+	for pager.HasMorePages() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("describing instances %v: %w", missing, err)
+		}
+		for _, r := range page.Reservations {
+			for _, in := range r.Instances {
+				id := aws.ToString(in.InstanceId)
+				info := instanceInfo{vpc: aws.ToString(in.VpcId), readAt: p.clock.Now()}
+				sgs := primaryGroups(in)
+				if len(sgs) == 1 {
+					info.sg = sgs[0]
+				} else if len(sgs) > 1 {
+					multi, groups[id] = append(multi, sgs...), sgs
+				}
+				found[id] = info
+			}
+		}
+	}
+	if len(multi) > 0 {
+		tagged, err := p.clusterTagged(ctx, multi)
+		if err != nil {
+			return err
+		}
+		for id, sgs := range groups {
+			info := found[id]
+			for _, sg := range sgs {
+				if tagged[sg] {
+					info.sg = sg
+				}
+			}
+			found[id] = info
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id, info := range found {
+		p.instances[id] = info
+	}
+	return nil
+}
+
+func primaryGroups(in ec2types.Instance) []string {
+	var out []string
+	for _, eni := range in.NetworkInterfaces {
+		if eni.Attachment != nil && aws.ToInt32(eni.Attachment.DeviceIndex) == 0 {
+			for _, g := range eni.Groups {
+				out = append(out, aws.ToString(g.GroupId))
+			}
+			return out
+		}
+	}
+	for _, g := range in.SecurityGroups {
+		out = append(out, aws.ToString(g.GroupId))
+	}
+	return out
+}
+
+func (p *Instances) clusterTagged(ctx context.Context, ids []string) (map[string]bool, error) {
+	out, err := p.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: ids})
+	if err != nil {
+		return nil, fmt.Errorf("describing node security groups: %w", err)
+	}
+	tagged := map[string]bool{}
+	for _, sg := range out.SecurityGroups {
+		for _, t := range sg.Tags {
+			if aws.ToString(t.Key) == tagClusterPrefix+p.cluster {
+				tagged[aws.ToString(sg.GroupId)] = true
+			}
+		}
+	}
+	return tagged, nil
+}

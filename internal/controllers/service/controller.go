@@ -1,0 +1,169 @@
+// Package service is the controller that gives each claimed Service of type
+// LoadBalancer a network load balancer: gather facts, build the desired
+// stack purely, deploy it, write status.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/cloud"
+	"github.com/kelb-dev/kelb/internal/deploy"
+	"github.com/kelb-dev/kelb/internal/service"
+)
+
+// Name is the controller's name in logs, metrics and events.
+const Name = "service"
+
+// Deps are the controller's dependencies.
+type Deps struct {
+	Client            client.Client
+	Recorder          recorder.EventRecorder
+	Deployer          *deploy.Deployer
+	Subnets           *cloud.Subnets
+	Instances         *cloud.Instances
+	Config            service.Config
+	LoadBalancerClass string
+	// DriftPeriod is how often a converged Service is checked against AWS.
+	DriftPeriod             time.Duration
+	MaxConcurrentReconciles int
+	Clock                   clock.PassiveClock
+	// Changed receives Services whose AWS resources changed outside kelb
+	// (from the periodic inventory refresh).
+	Changed <-chan event.GenericEvent
+}
+
+// Controller reconciles Services.
+type Controller struct{ Deps }
+
+// NewController returns the controller.
+func NewController(deps Deps) *Controller {
+	if deps.Clock == nil {
+		deps.Clock = clock.RealClock{}
+	}
+	return &Controller{Deps: deps}
+}
+
+// Name implements the controllers list's interface.
+func (c *Controller) Name() string { return Name }
+
+// Register adds the controller to the manager.
+func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
+	b := ctrl.NewControllerManagedBy(mgr).
+		Named(Name).
+		For(&corev1.Service{}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: c.MaxConcurrentReconciles})
+	return c.watch(b).Complete(reconcile.AsReconciler(mgr.GetClient(), c))
+}
+
+// Reconcile makes AWS match one Service.
+func (c *Controller) Reconcile(ctx context.Context, svc *corev1.Service) (reconcile.Result, error) {
+	if !c.Deployer.Loaded() {
+		if _, err := c.Deployer.Load(ctx); err != nil {
+			return reconcile.Result{}, fmt.Errorf("loading AWS inventory: %w", err)
+		}
+	}
+	claimed := service.IsClaimed(svc, c.LoadBalancerClass)
+	if !claimed || !svc.DeletionTimestamp.IsZero() {
+		return c.finalize(ctx, svc, claimed)
+	}
+	if controllerutil.AddFinalizer(svc, service.Finalizer) {
+		if err := c.Client.Update(ctx, svc); err != nil {
+			return reconcile.Result{}, fmt.Errorf("adding finalizer: %w", err)
+		}
+	}
+	stack, err := c.build(ctx, svc)
+	if err != nil {
+		return c.failed(ctx, svc, err)
+	}
+	nodeSGs, needed, err := c.backendRules(ctx, svc)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	res, err := c.Deployer.Deploy(ctx, deploy.Request{Stack: stack, NodeSGs: nodeSGs, NeededBackendRules: needed})
+	if err != nil {
+		return c.failed(ctx, svc, err)
+	}
+	if err := c.setReady(ctx, svc, res); err != nil {
+		return reconcile.Result{}, err
+	}
+	return reconcile.Result{RequeueAfter: c.driftDelay()}, nil
+}
+
+// driftDelay spreads drift checks so that Services converged together are
+// not all checked in the same second.
+func (c *Controller) driftDelay() time.Duration {
+	return c.DriftPeriod + time.Duration(rand.Int64N(int64(c.DriftPeriod)/10+1))
+}
+
+// finalize deletes the Service's AWS resources when it is deleted or no
+// longer ours, then releases the finalizer.
+func (c *Controller) finalize(ctx context.Context, svc *corev1.Service, claimed bool) (reconcile.Result, error) {
+	if !controllerutil.ContainsFinalizer(svc, service.Finalizer) {
+		return reconcile.Result{}, nil
+	}
+	stackID := svc.Namespace + "/" + svc.Name
+	nodeSGs, needed, err := c.backendRules(ctx, svc)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if err := c.Deployer.Delete(ctx, stackID, nodeSGs, needed); err != nil {
+		if errors.Is(err, deploy.ErrPending) {
+			log.FromContext(ctx).V(1).Info("deletion waits for AWS", "reason", err.Error())
+			return reconcile.Result{RequeueAfter: 5 * time.Second}, nil
+		}
+		c.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, ReasonDeleteFailed, "Delete", "%v", err)
+		return reconcile.Result{}, err
+	}
+	if err := c.Deployer.DeleteBackendSGIfUnused(ctx); err != nil && !errors.Is(err, deploy.ErrPending) {
+		return reconcile.Result{}, err
+	}
+	if claimed {
+		c.Recorder.Eventf(svc, nil, corev1.EventTypeNormal, ReasonDeleted, "Delete", "deleted load balancer resources")
+	} else if err := c.clearStatus(ctx, svc); err != nil {
+		return reconcile.Result{}, err
+	}
+	controllerutil.RemoveFinalizer(svc, service.Finalizer)
+	if err := c.Client.Update(ctx, svc); err != nil && !apierrors.IsNotFound(err) {
+		return reconcile.Result{}, fmt.Errorf("removing finalizer: %w", err)
+	}
+	return reconcile.Result{}, nil
+}
+
+// failed records an error on the Service. Configuration errors and AWS errors
+// a retry cannot fix are terminal: no requeue until the Service changes
+// (the drift period still re-checks). Others are retried with backoff.
+func (c *Controller) failed(ctx context.Context, svc *corev1.Service, err error) (reconcile.Result, error) {
+	var annErr *service.AnnotationError
+	reason, terminal := ReasonAWSError, awsclient.IsTerminal(err)
+	if errors.As(err, &annErr) || errors.Is(err, service.ErrInvalid) {
+		reason, terminal = ReasonInvalidConfiguration, true
+	} else if terminal {
+		reason = ReasonAWSRejected
+	}
+	c.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, reason, "Reconcile", "%v", err)
+	if serr := c.setFailed(ctx, svc, reason, err); serr != nil {
+		return reconcile.Result{}, serr
+	}
+	if terminal {
+		log.FromContext(ctx).Info("not retrying until the Service changes", "reason", reason, "error", err.Error())
+		return reconcile.Result{RequeueAfter: c.driftDelay()}, nil
+	}
+	return reconcile.Result{}, err
+}

@@ -1,0 +1,142 @@
+package service
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kelb-dev/kelb/internal/deploy"
+)
+
+// Condition types on the Service's status.conditions. Ready is derived from
+// the other two.
+const (
+	ConditionConfigured = "elbv2.k8s.aws/Configured" // the Service's settings are valid
+	ConditionDeployed   = "elbv2.k8s.aws/Deployed"   // AWS matches the settings
+	ConditionReady      = "elbv2.k8s.aws/Ready"
+)
+
+// Reasons, in conditions and events.
+const (
+	ReasonInvalidConfiguration = "InvalidConfiguration"
+	ReasonAWSError             = "AWSError"    // retried
+	ReasonAWSRejected          = "AWSRejected" // AWS refuses the request; the user must act
+	ReasonDeployed             = "Deployed"
+	ReasonProvisioning         = "Provisioning"
+	ReasonValid                = "Valid"
+	ReasonDeleted              = "Deleted"
+	ReasonDeleteFailed         = "DeleteFailed"
+	ReasonNotReconciled        = "NotReconciled"
+)
+
+func (c *Controller) patchStatus(ctx context.Context, svc *corev1.Service, mutate func(*corev1.Service)) error {
+	before := svc.DeepCopy()
+	mutate(svc)
+	if equalStatus(before, svc) {
+		return nil
+	}
+	if err := c.Client.Status().Patch(ctx, svc, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("writing status: %w", err)
+	}
+	return nil
+}
+
+func equalStatus(a, b *corev1.Service) bool {
+	if len(a.Status.LoadBalancer.Ingress) != len(b.Status.LoadBalancer.Ingress) ||
+		len(a.Status.Conditions) != len(b.Status.Conditions) {
+		return false
+	}
+	for i := range a.Status.LoadBalancer.Ingress {
+		if a.Status.LoadBalancer.Ingress[i].Hostname != b.Status.LoadBalancer.Ingress[i].Hostname {
+			return false
+		}
+	}
+	for i, ca := range a.Status.Conditions {
+		cb := b.Status.Conditions[i]
+		if ca.Type != cb.Type || ca.Status != cb.Status || ca.Reason != cb.Reason || ca.Message != cb.Message ||
+			ca.ObservedGeneration != cb.ObservedGeneration {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Controller) condition(svc *corev1.Service, typ string, ok bool, reason, msg string) {
+	status := metav1.ConditionFalse
+	if ok {
+		status = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&svc.Status.Conditions, metav1.Condition{Type: typ, Status: status, Reason: reason,
+		Message: truncate(msg), ObservedGeneration: svc.Generation, LastTransitionTime: metav1.NewTime(c.Clock.Now())})
+}
+
+// setReady records a successful deploy.
+func (c *Controller) setReady(ctx context.Context, svc *corev1.Service, res deploy.Result) error {
+	first := svc.Status.LoadBalancer.Ingress == nil
+	err := c.patchStatus(ctx, svc, func(s *corev1.Service) {
+		s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{Hostname: res.DNSName}}
+		c.condition(s, ConditionConfigured, true, ReasonValid, "")
+		c.condition(s, ConditionDeployed, true, ReasonDeployed, "load balancer "+res.DNSName)
+		c.deriveReady(s, res.Provisioning)
+	})
+	if err == nil && first {
+		c.Recorder.Eventf(svc, nil, corev1.EventTypeNormal, ReasonDeployed, "Reconcile",
+			"load balancer %s is deployed", res.DNSName)
+	}
+	return err
+}
+
+// setFailed records why the Service is not (fully) deployed. A configuration
+// error leaves the hostname of a load balancer that still serves in place.
+func (c *Controller) setFailed(ctx context.Context, svc *corev1.Service, reason string, err error) error {
+	return c.patchStatus(ctx, svc, func(s *corev1.Service) {
+		if reason == ReasonInvalidConfiguration {
+			c.condition(s, ConditionConfigured, false, reason, err.Error())
+		} else {
+			c.condition(s, ConditionConfigured, true, ReasonValid, "")
+			c.condition(s, ConditionDeployed, false, reason, err.Error())
+		}
+		c.deriveReady(s, false)
+	})
+}
+
+// deriveReady sets Ready from Configured and Deployed.
+func (c *Controller) deriveReady(s *corev1.Service, provisioning bool) {
+	for _, typ := range []string{ConditionConfigured, ConditionDeployed} {
+		cond := meta.FindStatusCondition(s.Status.Conditions, typ)
+		if cond == nil || cond.Status != metav1.ConditionTrue || cond.ObservedGeneration != s.Generation {
+			reason, msg := ReasonNotReconciled, typ+" is not yet known"
+			if cond != nil && cond.Status == metav1.ConditionFalse {
+				reason, msg = cond.Reason, cond.Message
+			}
+			c.condition(s, ConditionReady, false, reason, msg)
+			return
+		}
+	}
+	if provisioning {
+		c.condition(s, ConditionReady, true, ReasonProvisioning, "AWS is still provisioning the load balancer")
+		return
+	}
+	c.condition(s, ConditionReady, true, ReasonDeployed, "")
+}
+
+// clearStatus removes what kelb wrote on a Service that is no longer its own.
+func (c *Controller) clearStatus(ctx context.Context, svc *corev1.Service) error {
+	return c.patchStatus(ctx, svc, func(s *corev1.Service) {
+		s.Status.LoadBalancer.Ingress = nil
+		for _, typ := range []string{ConditionConfigured, ConditionDeployed, ConditionReady} {
+			meta.RemoveStatusCondition(&s.Status.Conditions, typ)
+		}
+	})
+}
+
+func truncate(s string) string {
+	if len(s) > 1024 {
+		return s[:1021] + "..."
+	}
+	return s
+}

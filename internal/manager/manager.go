@@ -1,0 +1,149 @@
+package manager
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/cloud"
+	"github.com/kelb-dev/kelb/internal/controllers"
+	"github.com/kelb-dev/kelb/internal/controllers/refresh"
+	servicecontroller "github.com/kelb-dev/kelb/internal/controllers/service"
+	"github.com/kelb-dev/kelb/internal/controllers/sweeper"
+	"github.com/kelb-dev/kelb/internal/deploy"
+	"github.com/kelb-dev/kelb/internal/service"
+)
+
+// Overrides replace parts of the real environment, for tests.
+type Overrides struct {
+	Credentials aws.CredentialsProvider
+	Clock       clock.Clock
+}
+
+// Run starts kelb and blocks until ctx ends.
+func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	clk := ov.Clock
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
+	endpoints, err := awsclient.ParseEndpoints(o.AWSAPIEndpoints)
+	if err != nil {
+		return err
+	}
+	throttle, err := awsclient.ParseThrottle(o.AWSAPIThrottle)
+	if err != nil {
+		return err
+	}
+	clients, err := awsclient.NewClients(ctx, awsclient.Config{Region: o.AWSRegion, Endpoints: endpoints,
+		MaxRetries: o.AWSMaxRetries, Throttle: throttle, Credentials: ov.Credentials})
+	if err != nil {
+		return err
+	}
+	instances := cloud.NewInstances(clients.EC2, o.ClusterName, clk)
+	vpcID := o.AWSVPCID
+	if vpcID == "" {
+		if vpcID, err = discoverVPC(ctx, restCfg, instances); err != nil {
+			return err
+		}
+	}
+	defaultTags, _ := parseTags(o.DefaultTags)
+
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return err
+	}
+	cacheOpts := cache.Options{SyncPeriod: &o.SyncPeriod, DefaultTransform: cache.TransformStripManagedFields()}
+	if o.WatchNamespace != "" {
+		cacheOpts.DefaultNamespaces = map[string]cache.Config{o.WatchNamespace: {}}
+	}
+	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
+		Scheme:                        scheme,
+		Cache:                         cacheOpts,
+		Metrics:                       metricsserver.Options{BindAddress: o.MetricsBindAddr},
+		HealthProbeBindAddress:        o.HealthProbeBindAddr,
+		LeaderElection:                o.EnableLeaderElection,
+		LeaderElectionID:              o.LeaderElectionID,
+		LeaderElectionNamespace:       o.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		return fmt.Errorf("creating manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
+		return err
+	}
+
+	deployer := deploy.New(deploy.Deps{
+		Config: deploy.Config{ClusterName: o.ClusterName, VPCID: vpcID, BackendSGID: o.BackendSG,
+			DriftPeriod: o.DriftPeriod},
+		ELBV2: clients.ELBV2, EC2: clients.EC2, Tagging: clients.Tagging, Clock: clk,
+	})
+	changed := make(chan event.GenericEvent, 1024)
+	err = controllers.Register(ctx, mgr,
+		servicecontroller.NewController(servicecontroller.Deps{
+			Client:    mgr.GetClient(),
+			Recorder:  mgr.GetEventRecorder("kelb-service"),
+			Deployer:  deployer,
+			Subnets:   cloud.NewSubnets(clients.EC2, vpcID, o.ClusterName, clk),
+			Instances: instances,
+			Config: service.Config{ClusterName: o.ClusterName, DefaultTags: defaultTags,
+				DefaultTargetType: o.DefaultTargetType, DefaultSSLPolicy: o.DefaultSSLPolicy,
+				EnableBackendSG: o.EnableBackendSG},
+			LoadBalancerClass:       o.LoadBalancerClass,
+			DriftPeriod:             o.DriftPeriod,
+			MaxConcurrentReconciles: o.ServiceMaxConcurrent,
+			Clock:                   clk,
+			Changed:                 changed,
+		}),
+		refresh.NewController(refresh.Deps{Deployer: deployer, Period: o.DriftPeriod, Changed: changed}),
+		sweeper.NewController(sweeper.Deps{Reader: mgr.GetAPIReader(), Deployer: deployer,
+			LoadBalancerClass: o.LoadBalancerClass, Mode: o.OrphanSweep, Interval: o.OrphanSweepInterval,
+			Grace: o.OrphanGracePeriod, Clock: clk}),
+	)
+	if err != nil {
+		return err
+	}
+	log.FromContext(ctx).Info("starting kelb", "cluster", o.ClusterName, "vpc", vpcID, "region", o.AWSRegion)
+	return mgr.Start(ctx)
+}
+
+// discoverVPC finds the cluster's VPC from its nodes' instances.
+func discoverVPC(ctx context.Context, restCfg *rest.Config, instances *cloud.Instances) (string, error) {
+	c, err := client.New(restCfg, client.Options{})
+	if err != nil {
+		return "", err
+	}
+	var nodes corev1.NodeList
+	if err := c.List(ctx, &nodes); err != nil {
+		return "", fmt.Errorf("listing nodes to find the VPC: %w", err)
+	}
+	ptrs := make([]*corev1.Node, len(nodes.Items))
+	for i := range nodes.Items {
+		ptrs[i] = &nodes.Items[i]
+	}
+	ids := service.InstanceIDs(ptrs)
+	if len(ids) == 0 {
+		return "", fmt.Errorf("no node has an AWS provider id to find the VPC from: set --aws-vpc-id")
+	}
+	return instances.VPC(ctx, ids)
+}

@@ -1,0 +1,124 @@
+// Package manager wires kelb together: options, AWS clients, providers,
+// deployer and controllers, run by a controller-runtime manager.
+package manager
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kelb-dev/kelb/internal/controllers/sweeper"
+	"github.com/kelb-dev/kelb/internal/service"
+)
+
+// Options are kelb's settings; flag names and defaults are LBC's where LBC
+// has the setting.
+type Options struct {
+	ClusterName             string
+	AWSRegion               string
+	AWSVPCID                string
+	AWSAPIEndpoints         string
+	AWSMaxRetries           int
+	AWSAPIThrottle          string
+	EnableBackendSG         bool
+	BackendSG               string
+	SyncPeriod              time.Duration
+	ServiceMaxConcurrent    int
+	LoadBalancerClass       string
+	DefaultTags             string
+	DefaultTargetType       string
+	DefaultSSLPolicy        string
+	WatchNamespace          string
+	EnableLeaderElection    bool
+	LeaderElectionID        string
+	LeaderElectionNamespace string
+	MetricsBindAddr         string
+	HealthProbeBindAddr     string
+	FeatureGates            string
+	DriftPeriod             time.Duration
+	OrphanSweep             string
+	OrphanSweepInterval     time.Duration
+	OrphanGracePeriod       time.Duration
+}
+
+// DefaultDriftPeriod: a converged Service is compared with AWS every 10
+// minutes. That finds drift within 10 minutes at about 12 read calls per
+// Service per hour (listeners and targets per Service, the rest in bulk).
+const DefaultDriftPeriod = 10 * time.Minute
+
+// BindFlags registers the options as flags.
+func (o *Options) BindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.ClusterName, "cluster-name", "", "Kubernetes cluster name (required); tags every AWS resource")
+	fs.StringVar(&o.AWSRegion, "aws-region", "", "AWS region (default: the AWS SDK's, e.g. AWS_REGION)")
+	fs.StringVar(&o.AWSVPCID, "aws-vpc-id", "", "VPC of the cluster (default: the VPC of the nodes' instances)")
+	fs.StringVar(&o.AWSAPIEndpoints, "aws-api-endpoints", "",
+		"AWS API endpoint overrides: service=url,... (ec2, elasticloadbalancing, tagging) or one url for all")
+	fs.IntVar(&o.AWSMaxRetries, "aws-max-retries", 10, "maximum retries of one AWS call")
+	fs.StringVar(&o.AWSAPIThrottle, "aws-api-throttle", "",
+		"client-side AWS rate limits: serviceID:operationRegex=rate:burst,... (before kelb's defaults)")
+	fs.BoolVar(&o.EnableBackendSG, "enable-backend-security-group", true, "use a shared backend security group")
+	fs.StringVar(&o.BackendSG, "backend-security-group", "", "your own backend security group instead of the managed one")
+	fs.DurationVar(&o.SyncPeriod, "sync-period", 10*time.Hour, "period of the Kubernetes informers' full resync")
+	fs.IntVar(&o.ServiceMaxConcurrent, "service-max-concurrent-reconciles", 3, "Services reconciled at once")
+	fs.StringVar(&o.LoadBalancerClass, "load-balancer-class", service.DefaultLoadBalancerClass,
+		"spec.loadBalancerClass of the Services kelb serves")
+	fs.StringVar(&o.DefaultTags, "default-tags", "", "tags on every AWS resource: key=value,...")
+	fs.StringVar(&o.DefaultTargetType, "default-target-type", "instance", "target type without annotation: instance or ip")
+	fs.StringVar(&o.DefaultSSLPolicy, "default-ssl-policy", "ELBSecurityPolicy-2016-08", "TLS listeners' default policy")
+	fs.StringVar(&o.WatchNamespace, "watch-namespace", "", "only serve Services in this namespace (default: all)")
+	fs.BoolVar(&o.EnableLeaderElection, "enable-leader-election", true, "elect a leader among replicas (Lease)")
+	fs.StringVar(&o.LeaderElectionID, "leader-election-id", "kelb-leader", "name of the leader-election Lease")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the Lease (default: kelb's)")
+	fs.StringVar(&o.MetricsBindAddr, "metrics-bind-addr", ":8080", "address of the Prometheus metrics endpoint; 0 disables")
+	fs.StringVar(&o.HealthProbeBindAddr, "health-probe-bind-addr", ":61779", "address of /healthz and /readyz")
+	fs.StringVar(&o.FeatureGates, "feature-gates", "", "feature gates: name=true|false,... (none are defined yet)")
+	fs.DurationVar(&o.DriftPeriod, "drift-period", DefaultDriftPeriod,
+		"how often each Service's AWS resources are compared with what kelb wants")
+	fs.StringVar(&o.OrphanSweep, "orphan-sweep", sweeper.ModeDelete,
+		"what to do with AWS resources whose Service is gone: delete, report or off")
+	fs.DurationVar(&o.OrphanSweepInterval, "orphan-sweep-interval", 5*time.Minute, "how often to look for orphans")
+	fs.DurationVar(&o.OrphanGracePeriod, "orphan-grace-period", 10*time.Minute,
+		"how long an orphan is left alone after it is first seen")
+}
+
+// Validate checks the options and returns every problem at once.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.ClusterName == "" {
+		errs = append(errs, errors.New("--cluster-name is required"))
+	}
+	switch o.DefaultTargetType {
+	case service.TargetInstance, service.TargetIP:
+	default:
+		errs = append(errs, fmt.Errorf("--default-target-type: %q; allowed: instance, ip", o.DefaultTargetType))
+	}
+	switch o.OrphanSweep {
+	case sweeper.ModeDelete, sweeper.ModeReport, sweeper.ModeOff:
+	default:
+		errs = append(errs, fmt.Errorf("--orphan-sweep: %q; allowed: delete, report, off", o.OrphanSweep))
+	}
+	if o.DriftPeriod < time.Second {
+		errs = append(errs, fmt.Errorf("--drift-period: %s is too short", o.DriftPeriod))
+	}
+	if _, err := parseTags(o.DefaultTags); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func parseTags(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("--default-tags: %q is not key=value", kv)
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out, nil
+}
