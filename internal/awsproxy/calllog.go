@@ -13,6 +13,7 @@ import (
 // Call is one recorded AWS call.
 type Call struct {
 	Time      time.Time         `json:"time"`
+	Account   string            `json:"account,omitempty"`
 	Service   string            `json:"service"`
 	Action    string            `json:"action"`
 	Params    map[string]string `json:"params,omitempty"`
@@ -56,7 +57,7 @@ func (l *CallLog) Wrap(next Handler) Handler {
 	return func(r *Request) *Response {
 		start := time.Now()
 		resp := next(r)
-		c := Call{Time: start, Service: r.Service, Action: r.Action, Status: resp.Status, Duration: time.Since(start)}
+		c := Call{Time: start, Account: r.Account, Service: r.Service, Action: r.Action, Status: resp.Status, Duration: time.Since(start)}
 		for k, v := range r.Params {
 			if k != "Action" && k != "Version" && keyParams.MatchString(k) && len(v) > 0 {
 				if c.Params == nil {

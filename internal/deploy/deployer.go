@@ -78,6 +78,25 @@ func (d *Deployer) Load(ctx context.Context) ([]string, error) {
 	return changed, nil
 }
 
+// EnsureLoaded loads the inventory unless a load has completed already.
+func (d *Deployer) EnsureLoaded(ctx context.Context) error {
+	if d.Loaded() {
+		return nil
+	}
+	d.loadMu.Lock()
+	defer d.loadMu.Unlock()
+	if d.Loaded() {
+		return nil
+	}
+	start := d.clock.Now()
+	snap, err := d.loadSnapshot(ctx)
+	if err != nil {
+		return err
+	}
+	d.inv.replace(start, snap)
+	return nil
+}
+
 // Loaded reports whether a bulk load has completed.
 func (d *Deployer) Loaded() bool {
 	d.inv.mu.Lock()

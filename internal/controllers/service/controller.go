@@ -74,10 +74,8 @@ func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
 
 // Reconcile makes AWS match one Service.
 func (c *Controller) Reconcile(ctx context.Context, svc *corev1.Service) (reconcile.Result, error) {
-	if !c.Deployer.Loaded() {
-		if _, err := c.Deployer.Load(ctx); err != nil {
-			return reconcile.Result{}, fmt.Errorf("loading AWS inventory: %w", err)
-		}
+	if err := c.Deployer.EnsureLoaded(ctx); err != nil {
+		return reconcile.Result{}, fmt.Errorf("loading AWS inventory: %w", err)
 	}
 	claimed := service.IsClaimed(svc, c.LoadBalancerClass)
 	if !claimed || !svc.DeletionTimestamp.IsZero() {

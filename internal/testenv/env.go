@@ -1,0 +1,90 @@
+package testenv
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/kelb-dev/kelb/internal/awsproxy"
+)
+
+// Env is a running moto and the AWS proxy in front of it, shared by the
+// clusters a test package starts.
+type Env struct {
+	Moto     *Moto
+	Proxy    *awsproxy.Proxy
+	ProxyURL string
+
+	tools  string
+	server *http.Server
+}
+
+// Start starts moto and the proxy, and makes sure the control-plane binaries
+// exist. MotoLog is where moto's own log goes ("" drops it).
+func Start(motoLog string) (*Env, error) {
+	tools, err := KubeTools()
+	if err != nil {
+		return nil, err
+	}
+	e := &Env{tools: tools}
+	if e.Moto, err = StartMoto(motoLog); err != nil {
+		return nil, err
+	}
+	if e.Proxy, err = awsproxy.New(e.Moto.URL); err != nil {
+		e.Stop()
+		return nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.Stop()
+		return nil, err
+	}
+	e.ProxyURL = "http://" + l.Addr().String()
+	e.server = &http.Server{Handler: e.Proxy}
+	go func() { _ = e.server.Serve(l) }()
+
+	os.Setenv("KUBEBUILDER_ASSETS", tools)
+	return e, nil
+}
+
+// Kube is a running kube-apiserver + etcd.
+type Kube struct {
+	Config *rest.Config
+	env    *envtest.Environment
+}
+
+// StartKube starts a new kube-apiserver and etcd (about 3 s).
+func (e *Env) StartKube() (*Kube, error) {
+	k := &Kube{env: &envtest.Environment{BinaryAssetsDirectory: e.tools}}
+	var err error
+	if k.Config, err = k.env.Start(); err != nil {
+		return nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
+	}
+	return k, nil
+}
+
+// Stop stops the apiserver and etcd.
+func (k *Kube) Stop() { _ = k.env.Stop() }
+
+// Kubeconfig returns a kubeconfig for an admin user.
+func (k *Kube) Kubeconfig() ([]byte, error) {
+	user, err := k.env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return user.KubeConfig()
+}
+
+// Stop stops every part that was started.
+func (e *Env) Stop() {
+	if e.server != nil {
+		_ = e.server.Close()
+	}
+	if e.Moto != nil {
+		e.Moto.Stop()
+	}
+}

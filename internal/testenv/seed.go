@@ -1,0 +1,153 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
+)
+
+// Region every world lives in.
+const Region = "us-west-2"
+
+var zones = []string{"us-west-2a", "us-west-2b", "us-west-2c"}
+
+var accountSeq atomic.Int64
+
+// NewAccount returns a fresh emulator account id; the proxy gives each
+// 12-digit access key its own account, so worlds do not see each other.
+func NewAccount() string {
+	return fmt.Sprintf("%012d", 100000000000+accountSeq.Add(1)*1000+int64(time.Now().UnixNano()%1000))
+}
+
+// World is a seeded AWS account: a VPC with subnets in three zones tagged
+// for the cluster, a node security group and instances, plus the Node
+// objects of those instances.
+type World struct {
+	Account        string
+	Cluster        string
+	VPCID          string
+	VPCCIDR        string
+	PublicSubnets  []string
+	PrivateSubnets []string
+	NodeSG         string
+	Instances      []string
+	Nodes          []string
+	Clients        *awsclient.Clients
+	Credentials    aws.CredentialsProvider
+}
+
+// Credentials for an account through the proxy.
+func Credentials(account string) aws.CredentialsProvider {
+	return credentials.NewStaticCredentialsProvider(account, "secret", "")
+}
+
+// AWSClients returns SDK clients for account through the proxy, with few
+// retries so tests see faults.
+func (e *Env) AWSClients(ctx context.Context, account string) (*awsclient.Clients, error) {
+	return awsclient.NewClients(ctx, awsclient.Config{Region: Region, Endpoints: map[string]string{"*": e.ProxyURL},
+		MaxRetries: 2, Credentials: Credentials(account)})
+}
+
+// Seed creates a world for cluster in a new account and its Node objects
+// through c.
+func (e *Env) Seed(ctx context.Context, c client.Client, cluster string, nodes int) (*World, error) {
+	w := &World{Account: NewAccount(), Cluster: cluster, VPCCIDR: "10.0.0.0/16"}
+	w.Credentials = Credentials(w.Account)
+	var err error
+	if w.Clients, err = e.AWSClients(ctx, w.Account); err != nil {
+		return nil, err
+	}
+	api := w.Clients.EC2
+	vpc, err := api.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(w.VPCCIDR)})
+	if err != nil {
+		return nil, fmt.Errorf("seeding VPC: %w", err)
+	}
+	w.VPCID = aws.ToString(vpc.Vpc.VpcId)
+	clusterTag := "kubernetes.io/cluster/" + cluster
+	for i, az := range zones {
+		for _, kind := range []struct {
+			cidr, role, name string
+			into             *[]string
+		}{
+			{fmt.Sprintf("10.0.%d.0/24", i), "kubernetes.io/role/elb", "public", &w.PublicSubnets},
+			{fmt.Sprintf("10.0.%d.0/24", 10+i), "kubernetes.io/role/internal-elb", "private", &w.PrivateSubnets},
+		} {
+			sn, err := api.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: aws.String(w.VPCID), CidrBlock: aws.String(kind.cidr),
+				AvailabilityZone: aws.String(az), TagSpecifications: []ec2types.TagSpecification{{
+					ResourceType: ec2types.ResourceTypeSubnet, Tags: []ec2types.Tag{
+						{Key: aws.String(kind.role), Value: aws.String("1")},
+						{Key: aws.String(clusterTag), Value: aws.String("shared")},
+						{Key: aws.String("Name"), Value: aws.String(fmt.Sprintf("%s-%s-%s", cluster, kind.name, az))},
+					}}}})
+			if err != nil {
+				return nil, fmt.Errorf("seeding subnet %s: %w", kind.cidr, err)
+			}
+			*kind.into = append(*kind.into, aws.ToString(sn.Subnet.SubnetId))
+		}
+	}
+	sg, err := api.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(cluster + "-nodes"),
+		Description: aws.String("nodes of " + cluster), VpcId: aws.String(w.VPCID),
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup,
+			Tags: []ec2types.Tag{{Key: aws.String(clusterTag), Value: aws.String("owned")}}}}})
+	if err != nil {
+		return nil, fmt.Errorf("seeding node security group: %w", err)
+	}
+	w.NodeSG = aws.ToString(sg.GroupId)
+	for i := 0; i < nodes; i++ {
+		subnet := w.PrivateSubnets[i%len(zones)]
+		run, err := api.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12c6146b"), MinCount: aws.Int32(1),
+			MaxCount: aws.Int32(1), InstanceType: ec2types.InstanceTypeM5Large, SubnetId: aws.String(subnet),
+			SecurityGroupIds: []string{w.NodeSG}})
+		if err != nil {
+			return nil, fmt.Errorf("seeding instance: %w", err)
+		}
+		in := run.Instances[0]
+		id, ip := aws.ToString(in.InstanceId), aws.ToString(in.PrivateIpAddress)
+		w.Instances = append(w.Instances, id)
+		name := fmt.Sprintf("ip-%s.%s.compute.internal", dashed(ip), Region)
+		if err := CreateNode(ctx, c, name, fmt.Sprintf("aws:///%s/%s", zones[i%len(zones)], id), ip); err != nil {
+			return nil, err
+		}
+		w.Nodes = append(w.Nodes, name)
+	}
+	return w, nil
+}
+
+// CreateNode creates a ready Node; there is no kubelet to do it.
+func CreateNode(ctx context.Context, c client.Client, name, providerID, ip string) error {
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"kubernetes.io/os": "linux"}},
+		Spec: corev1.NodeSpec{ProviderID: providerID}}
+	if err := c.Create(ctx, n); err != nil {
+		return fmt.Errorf("creating node %s: %w", name, err)
+	}
+	n.Status = corev1.NodeStatus{
+		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue,
+			LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now(), Reason: "KubeletReady"}},
+		Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: ip}},
+	}
+	if err := c.Status().Update(ctx, n); err != nil {
+		return fmt.Errorf("marking node %s ready: %w", name, err)
+	}
+	return nil
+}
+
+func dashed(ip string) string {
+	out := []byte(ip)
+	for i, b := range out {
+		if b == '.' {
+			out[i] = '-'
+		}
+	}
+	return string(out)
+}

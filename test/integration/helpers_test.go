@@ -1,0 +1,238 @@
+package integration
+
+import (
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
+	taggingtypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kelb-dev/kelb/internal/awsproxy"
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+type svcOption func(*corev1.Service)
+
+func annotate(k, v string) svcOption {
+	return func(s *corev1.Service) {
+		if s.Annotations == nil {
+			s.Annotations = map[string]string{}
+		}
+		s.Annotations[k] = v
+	}
+}
+
+func withPort(port, nodePort int32, proto corev1.Protocol) svcOption {
+	return func(s *corev1.Service) {
+		s.Spec.Ports = append(s.Spec.Ports, corev1.ServicePort{Name: fmt.Sprintf("p%d", port), Port: port,
+			NodePort: nodePort, Protocol: proto, TargetPort: intstr.FromInt32(8080)})
+	}
+}
+
+func withClass(class string) svcOption {
+	return func(s *corev1.Service) { s.Spec.LoadBalancerClass = &class }
+}
+
+// newService returns a Service of class service.k8s.aws/nlb with one TCP
+// port 80 unless options add ports.
+func (cl *cluster) createService(name string, opts ...svcOption) *corev1.Service {
+	cl.t.Helper()
+	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Selector: map[string]string{"app": name}}}
+	withClass("service.k8s.aws/nlb")(s)
+	for _, o := range opts {
+		o(s)
+	}
+	if len(s.Spec.Ports) == 0 {
+		s.Spec.Ports = []corev1.ServicePort{{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(8080)}}
+	}
+	if err := cl.c.Create(cl.t.Context(), s); err != nil {
+		cl.t.Fatal(err)
+	}
+	return s
+}
+
+// createEndpoints creates a ready EndpointSlice for the Service's first port.
+func (cl *cluster) createEndpoints(svc *corev1.Service, ips ...string) {
+	cl.t.Helper()
+	port := svc.Spec.Ports[0]
+	slice := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{Namespace: svc.Namespace, Name: svc.Name + "-abc",
+			Labels: map[string]string{discoveryv1.LabelServiceName: svc.Name}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports: []discoveryv1.EndpointPort{{Name: aws.String(port.Name), Port: aws.Int32(port.TargetPort.IntVal),
+			Protocol: &port.Protocol}},
+	}
+	for i, ip := range ips {
+		node := cl.world.Nodes[i%len(cl.world.Nodes)]
+		slice.Endpoints = append(slice.Endpoints, discoveryv1.Endpoint{Addresses: []string{ip},
+			Conditions: discoveryv1.EndpointConditions{Ready: aws.Bool(true)}, NodeName: &node})
+	}
+	if err := cl.c.Create(cl.t.Context(), slice); err != nil {
+		cl.t.Fatal(err)
+	}
+}
+
+func (cl *cluster) get(name string) *corev1.Service {
+	cl.t.Helper()
+	var s corev1.Service
+	if err := cl.c.Get(cl.t.Context(), client.ObjectKey{Namespace: "default", Name: name}, &s); err != nil {
+		cl.t.Fatal(err)
+	}
+	return &s
+}
+
+// update re-reads the Service, applies mutate and writes it, retrying conflicts.
+func (cl *cluster) update(name string, mutate func(*corev1.Service)) {
+	cl.t.Helper()
+	for i := 0; ; i++ {
+		s := cl.get(name)
+		mutate(s)
+		err := cl.c.Update(cl.t.Context(), s)
+		if err == nil {
+			return
+		}
+		if i > 5 {
+			cl.t.Fatal(err)
+		}
+	}
+}
+
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		ok, msg := cond()
+		if ok {
+			return
+		}
+		last = msg
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("timed out after %s waiting for %s: %s", timeout, what, last)
+}
+
+// waitReady waits for the Service's hostname and Ready condition.
+func (cl *cluster) waitReady(name string) *corev1.Service {
+	cl.t.Helper()
+	var s *corev1.Service
+	eventually(cl.t, 60*time.Second, name+" ready", func() (bool, string) {
+		s = cl.get(name)
+		c := meta.FindStatusCondition(s.Status.Conditions, "elbv2.k8s.aws/Ready")
+		if c == nil || c.Status != metav1.ConditionTrue || len(s.Status.LoadBalancer.Ingress) == 0 {
+			return false, fmt.Sprintf("conditions %+v", s.Status.Conditions)
+		}
+		return true, ""
+	})
+	return s
+}
+
+func (cl *cluster) waitCondition(name, typ string, status metav1.ConditionStatus, reason string) metav1.Condition {
+	cl.t.Helper()
+	var got metav1.Condition
+	eventually(cl.t, 30*time.Second, fmt.Sprintf("%s %s=%s/%s", name, typ, status, reason), func() (bool, string) {
+		c := meta.FindStatusCondition(cl.get(name).Status.Conditions, typ)
+		if c == nil || c.Status != status || (reason != "" && c.Reason != reason) {
+			return false, fmt.Sprintf("%+v", c)
+		}
+		got = *c
+		return true, ""
+	})
+	return got
+}
+
+func (cl *cluster) waitGone(name string) {
+	cl.t.Helper()
+	eventually(cl.t, 60*time.Second, name+" deleted", func() (bool, string) {
+		var s corev1.Service
+		err := cl.c.Get(cl.t.Context(), client.ObjectKey{Namespace: "default", Name: name}, &s)
+		return client.IgnoreNotFound(err) == nil && err != nil, fmt.Sprint(err, s.Finalizers)
+	})
+}
+
+// tagged lists the ARNs or ids of every resource tagged for the cluster:
+// load balancers, target groups (tagging API) and security groups.
+func (cl *cluster) tagged() []string {
+	cl.t.Helper()
+	ctx := cl.t.Context()
+	var out []string
+	res, err := cl.world.Clients.Tagging.GetResources(ctx, &tagging.GetResourcesInput{
+		TagFilters: []taggingtypes.TagFilter{{Key: aws.String(model.TagCluster), Values: []string{cl.world.Cluster}}}})
+	if err != nil {
+		cl.t.Fatal(err)
+	}
+	for _, r := range res.ResourceTagMappingList {
+		out = append(out, aws.ToString(r.ResourceARN))
+	}
+	sgs, err := cl.world.Clients.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("tag:" + model.TagCluster), Values: []string{cl.world.Cluster}}}})
+	if err != nil {
+		cl.t.Fatal(err)
+	}
+	for _, sg := range sgs.SecurityGroups {
+		out = append(out, aws.ToString(sg.GroupId))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// loadBalancers returns every load balancer of the account by name.
+func (cl *cluster) loadBalancers() map[string]string {
+	cl.t.Helper()
+	out, err := cl.world.Clients.ELBV2.DescribeLoadBalancers(cl.t.Context(), &elbv2.DescribeLoadBalancersInput{})
+	if err != nil {
+		cl.t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, lb := range out.LoadBalancers {
+		m[aws.ToString(lb.LoadBalancerName)] = aws.ToString(lb.LoadBalancerArn)
+	}
+	return m
+}
+
+// nodeRules returns the node security group's ingress rules as strings.
+func (cl *cluster) nodeRules() []string {
+	cl.t.Helper()
+	out, err := cl.world.Clients.EC2.DescribeSecurityGroups(cl.t.Context(), &ec2.DescribeSecurityGroupsInput{
+		GroupIds: []string{cl.world.NodeSG}})
+	if err != nil {
+		cl.t.Fatal(err)
+	}
+	var rules []string
+	for _, p := range out.SecurityGroups[0].IpPermissions {
+		for _, g := range p.UserIdGroupPairs {
+			rules = append(rules, fmt.Sprintf("%s/%d-%d from %s (%s)", aws.ToString(p.IpProtocol), aws.ToInt32(p.FromPort),
+				aws.ToInt32(p.ToPort), aws.ToString(g.GroupId), aws.ToString(g.Description)))
+		}
+		for _, r := range p.IpRanges {
+			rules = append(rules, fmt.Sprintf("%s/%d-%d from %s (%s)", aws.ToString(p.IpProtocol), aws.ToInt32(p.FromPort),
+				aws.ToInt32(p.ToPort), aws.ToString(r.CidrIp), aws.ToString(r.Description)))
+		}
+	}
+	sort.Strings(rules)
+	return rules
+}
+
+// calls returns the AWS calls of this cluster's account since t0.
+func (cl *cluster) calls(t0 time.Time) []awsproxy.Call {
+	var out []awsproxy.Call
+	for _, c := range env.Proxy.Log.Since(t0) {
+		if c.Account == cl.world.Account {
+			out = append(out, c)
+		}
+	}
+	return out
+}
