@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 
 	"github.com/aws/smithy-go"
@@ -57,4 +58,13 @@ func IsTerminal(err error) bool {
 	}
 	return strings.HasPrefix(code, "TooMany") || strings.HasSuffix(code, "LimitExceeded") &&
 		code != "RequestLimitExceeded"
+}
+
+var requestID = regexp.MustCompile(`,? ?RequestID: [^,]*,?`)
+
+// Message returns err's text without the parts that differ on every
+// attempt (request ids), so that a status condition written from it stays
+// the same while the cause does.
+func Message(err error) string {
+	return requestID.ReplaceAllString(err.Error(), ",")
 }

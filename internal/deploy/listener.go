@@ -82,10 +82,13 @@ func (d *Deployer) ensureListeners(ctx context.Context, st *StackState, want []m
 			}
 			st.Listeners = append(st.Listeners, listenerState(out.Listeners[0]))
 		case !listenerMatches(have, w, tgARN):
-			out, err := d.elb.ModifyListener(ctx, &elbv2.ModifyListenerInput{
-				ListenerArn: aws.String(have.ARN), Port: aws.Int32(w.Port), Protocol: elbtypes.ProtocolEnum(w.Protocol),
-				DefaultActions: actions, Certificates: certs, SslPolicy: policy, AlpnPolicy: alpn,
-			})
+			// Send only what changes: the port never does (it is the key).
+			in := &elbv2.ModifyListenerInput{ListenerArn: aws.String(have.ARN), DefaultActions: actions,
+				Certificates: certs, SslPolicy: policy, AlpnPolicy: alpn}
+			if have.Protocol != w.Protocol {
+				in.Protocol = elbtypes.ProtocolEnum(w.Protocol)
+			}
+			out, err := d.elb.ModifyListener(ctx, in)
 			if err != nil {
 				return fmt.Errorf("modifying listener %d on load balancer %s: %w", w.Port, lb.Name, err)
 			}

@@ -14,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -67,7 +68,7 @@ func (c *Controller) Name() string { return Name }
 func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(Name).
-		For(&corev1.Service{}).
+		For(&corev1.Service{}, builder.WithPredicates(notStatusOnly())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: c.MaxConcurrentReconciles})
 	return c.watch(b).Complete(reconcile.AsReconciler(mgr.GetClient(), c))
 }
@@ -155,8 +156,9 @@ func (c *Controller) failed(ctx context.Context, svc *corev1.Service, err error)
 	} else if terminal {
 		reason = ReasonAWSRejected
 	}
-	c.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, reason, "Reconcile", "%v", err)
-	if serr := c.setFailed(ctx, svc, reason, err); serr != nil {
+	msg := awsclient.Message(err)
+	c.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, reason, "Reconcile", "%s", msg)
+	if serr := c.setFailed(ctx, svc, reason, msg); serr != nil {
 		return reconcile.Result{}, serr
 	}
 	if terminal {

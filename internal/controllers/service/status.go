@@ -92,13 +92,13 @@ func (c *Controller) setReady(ctx context.Context, svc *corev1.Service, res depl
 
 // setFailed records why the Service is not (fully) deployed. A configuration
 // error leaves the hostname of a load balancer that still serves in place.
-func (c *Controller) setFailed(ctx context.Context, svc *corev1.Service, reason string, err error) error {
+func (c *Controller) setFailed(ctx context.Context, svc *corev1.Service, reason, msg string) error {
 	return c.patchStatus(ctx, svc, func(s *corev1.Service) {
 		if reason == ReasonInvalidConfiguration {
-			c.condition(s, ConditionConfigured, false, reason, err.Error())
+			c.condition(s, ConditionConfigured, false, reason, msg)
 		} else {
 			c.condition(s, ConditionConfigured, true, ReasonValid, "")
-			c.condition(s, ConditionDeployed, false, reason, err.Error())
+			c.condition(s, ConditionDeployed, false, reason, msg)
 		}
 		c.deriveReady(s, false)
 	})

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -92,4 +93,16 @@ func mapsEqual(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// notStatusOnly drops Service updates that change only status (kelb's own
+// writes among them): they cannot change what AWS should hold.
+func notStatusOnly() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, n := e.ObjectOld.(*corev1.Service), e.ObjectNew.(*corev1.Service)
+			return !equality.Semantic.DeepEqual(o.Spec, n.Spec) || !mapsEqual(o.Annotations, n.Annotations) ||
+				!slices.Equal(o.Finalizers, n.Finalizers) || !o.DeletionTimestamp.Equal(n.DeletionTimestamp)
+		},
+	}
 }
