@@ -90,7 +90,7 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.Provisioning, accountFromAccessKey{}, p.Faults, p.Log} {
+	for _, m := range []Middleware{p.Provisioning, p.Faults, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}
 	p.chain = h

@@ -26,6 +26,7 @@ type Instances struct {
 	cluster string
 	clock   clock.PassiveClock
 
+	fetchMu   sync.Mutex // one DescribeInstances at a time: concurrent misses share it
 	mu        sync.Mutex
 	instances map[string]instanceInfo
 }
@@ -68,18 +69,32 @@ func (p *Instances) VPC(ctx context.Context, ids []string) (string, error) {
 }
 
 func (p *Instances) ensure(ctx context.Context, ids []string) error {
+	if len(p.missing(ids)) == 0 {
+		return nil
+	}
+	p.fetchMu.Lock()
+	defer p.fetchMu.Unlock()
+	missing := p.missing(ids) // another caller may have read them meanwhile
+	if len(missing) == 0 {
+		return nil
+	}
+	return p.fetch(ctx, missing)
+}
+
+func (p *Instances) missing(ids []string) []string {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	var missing []string
 	for _, id := range ids {
 		if info, ok := p.instances[id]; !ok || p.clock.Since(info.readAt) >= InstanceTTL {
 			missing = append(missing, id)
 		}
 	}
-	p.mu.Unlock()
-	if len(missing) == 0 {
-		return nil
-	}
 	sort.Strings(missing)
+	return missing
+}
+
+func (p *Instances) fetch(ctx context.Context, missing []string) error {
 	found := map[string]instanceInfo{}
 	var multi []string // instances with several groups: decide by tag
 	groups := map[string][]string{}

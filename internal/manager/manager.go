@@ -13,6 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -32,6 +33,8 @@ import (
 type Overrides struct {
 	Credentials aws.CredentialsProvider
 	Clock       clock.Clock
+	// SeveralManagers allows more than one manager in a process (tests).
+	SeveralManagers bool
 }
 
 // Run starts kelb and blocks until ctx ends.
@@ -82,6 +85,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		LeaderElectionID:              o.LeaderElectionID,
 		LeaderElectionNamespace:       o.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
+		Controller:                    config.Controller{SkipNameValidation: &ov.SeveralManagers},
 	})
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)

@@ -170,6 +170,8 @@ func (cl *cluster) tagged() []string {
 	ctx := cl.t.Context()
 	var out []string
 	res, err := cl.world.Clients.Tagging.GetResources(ctx, &tagging.GetResourcesInput{
+		ResourceTypeFilters: []string{"elasticloadbalancing:loadbalancer", "elasticloadbalancing:targetgroup",
+			"elasticloadbalancing:listener"},
 		TagFilters: []taggingtypes.TagFilter{{Key: aws.String(model.TagCluster), Values: []string{cl.world.Cluster}}}})
 	if err != nil {
 		cl.t.Fatal(err)

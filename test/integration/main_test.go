@@ -99,7 +99,8 @@ func (cl *cluster) startKelb() {
 	cl.stop, cl.done = cancel, make(chan error, 1)
 	opts := cl.opts
 	go func() {
-		cl.done <- manager.Run(ctx, cl.kube.Config, opts, manager.Overrides{Credentials: cl.world.Credentials})
+		cl.done <- manager.Run(ctx, cl.kube.Config, opts, manager.Overrides{Credentials: cl.world.Credentials,
+			SeveralManagers: true})
 	}()
 	cl.t.Cleanup(cl.stopKelb)
 }
