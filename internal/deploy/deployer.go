@@ -182,7 +182,11 @@ func (d *Deployer) Deploy(ctx context.Context, req Request) (Result, error) {
 		return Result{}, err
 	}
 	lb := st.LoadBalancer
-	return Result{DNSName: lb.DNSName, Provisioning: lb.State == "provisioning"}, nil
+	if lb.State == "provisioning" {
+		d.inv.setProvisioning(stack.ID, lb.ARN, true)
+		lb.State = "" // known only to the state refresher from now on
+	}
+	return Result{DNSName: lb.DNSName, Provisioning: d.inv.IsProvisioning(stack.ID)}, nil
 }
 
 // Delete removes every resource of the stack. It returns ErrPending (wrapped)

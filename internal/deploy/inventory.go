@@ -76,11 +76,13 @@ type Inventory struct {
 	writtenAt map[string]time.Time
 	backendSG *SecurityGroupState
 	nodeSGs   map[string]*SecurityGroupState
+	// provisioning maps stacks to their load balancer while AWS provisions it.
+	provisioning map[string]string
 }
 
 func newInventory() *Inventory {
 	return &Inventory{stacks: map[string]*StackState{}, writtenAt: map[string]time.Time{},
-		nodeSGs: map[string]*SecurityGroupState{}}
+		nodeSGs: map[string]*SecurityGroupState{}, provisioning: map[string]string{}}
 }
 
 // Stack returns the stack's state, creating an empty one.

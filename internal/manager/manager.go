@@ -22,6 +22,7 @@ import (
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/cloud"
 	"github.com/kelb-dev/kelb/internal/controllers"
+	"github.com/kelb-dev/kelb/internal/controllers/lbstate"
 	"github.com/kelb-dev/kelb/internal/controllers/refresh"
 	servicecontroller "github.com/kelb-dev/kelb/internal/controllers/service"
 	"github.com/kelb-dev/kelb/internal/controllers/sweeper"
@@ -36,6 +37,9 @@ type Overrides struct {
 	// SeveralManagers allows more than one manager in a process (tests).
 	SeveralManagers bool
 }
+
+// Leader election:
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 
 // Run starts kelb and blocks until ctx ends.
 func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) error {
@@ -120,6 +124,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 			Changed:                 changed,
 		}),
 		refresh.NewController(refresh.Deps{Deployer: deployer, Period: o.DriftPeriod, Changed: changed}),
+		lbstate.NewController(lbstate.Deps{Deployer: deployer, Changed: changed}),
 		sweeper.NewController(sweeper.Deps{Reader: mgr.GetAPIReader(), Deployer: deployer,
 			LoadBalancerClass: o.LoadBalancerClass, Mode: o.OrphanSweep, Interval: o.OrphanSweepInterval,
 			Grace: o.OrphanGracePeriod, Clock: clk}),

@@ -118,7 +118,8 @@ func (c *Controller) deriveReady(s *corev1.Service, provisioning bool) {
 		}
 	}
 	if provisioning {
-		c.condition(s, ConditionReady, true, ReasonProvisioning, "AWS is still provisioning the load balancer")
+		c.condition(s, ConditionReady, false, ReasonProvisioning,
+			"AWS is provisioning the load balancer; it serves traffic once active")
 		return
 	}
 	c.condition(s, ConditionReady, true, ReasonDeployed, "")
