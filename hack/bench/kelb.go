@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kelb-dev/kelb/internal/testenv"
+)
+
+// kelbProcess is bin/kelb running against the bench's parts.
+type kelbProcess struct{ cmd *exec.Cmd }
+
+func (b *bench) startKelb(name string, extra ...string) (*kelbProcess, error) {
+	root, _ := testenv.RepoRoot()
+	logf, err := os.Create(filepath.Join(b.dir, "kelb-"+name+".log"))
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{"--kubeconfig", b.kubeconfig, "--cluster-name", b.world.Cluster,
+		"--aws-region", testenv.Region, "--aws-vpc-id", b.world.VPCID, "--aws-api-endpoints", b.env.ProxyURL,
+		"--enable-leader-election=false", "--metrics-bind-addr", "0", "--health-probe-bind-addr", "0"}, extra...)
+	cmd := exec.Command(filepath.Join(root, "bin", "kelb"), args...)
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+b.world.Account, "AWS_SECRET_ACCESS_KEY=secret")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting bin/kelb (make bench builds it): %w", err)
+	}
+	return &kelbProcess{cmd: cmd}, nil
+}
+
+func (k *kelbProcess) stop() {
+	_ = k.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = k.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = k.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// memory returns the process's resident set and its peak, in MB.
+func (k *kelbProcess) memory() (rss, peak float64) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", k.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		fields := strings.Fields(s.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(fields[1], 64)
+		switch fields[0] {
+		case "VmRSS:":
+			rss = kb / 1024
+		case "VmHWM:":
+			peak = kb / 1024
+		}
+	}
+	return rss, peak
+}

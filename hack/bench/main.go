@@ -1,0 +1,111 @@
+// Command bench runs kelb (bin/kelb, a real process) on the local parts and
+// prints wall times, AWS calls (from the proxy's log) and memory for the
+// scenarios of the walking-skeleton issue. Run it with "make bench";
+// BENCH_ARGS="-idle 1m" shortens the idle scenario.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kelb-dev/kelb/internal/testenv"
+)
+
+type config struct {
+	services     int
+	pods         int
+	idle         time.Duration
+	drift        time.Duration
+	provisioning time.Duration
+}
+
+func main() {
+	var cfg config
+	flag.IntVar(&cfg.services, "services", 100, "Services per scenario")
+	flag.IntVar(&cfg.pods, "pods", 5000, "pods behind the ip-target Services of the memory scenario")
+	flag.DurationVar(&cfg.idle, "idle", 5*time.Minute, "length of the no-change scenario")
+	flag.DurationVar(&cfg.drift, "drift", time.Minute, "drift period of the drift scenario")
+	flag.DurationVar(&cfg.provisioning, "provisioning", 5*time.Second, "how long new load balancers provision")
+	flag.Parse()
+	if err := run(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// bench is the running environment.
+type bench struct {
+	cfg        config
+	env        *testenv.Env
+	kube       *testenv.Kube
+	c          client.Client
+	world      *testenv.World
+	dir        string
+	kubeconfig string
+}
+
+func run(cfg config) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		return err
+	}
+	b := &bench{cfg: cfg, dir: filepath.Join(root, "bin", "bench")}
+	if err := os.MkdirAll(b.dir, 0o755); err != nil {
+		return err
+	}
+	if b.env, err = testenv.Start(filepath.Join(b.dir, "moto.log")); err != nil {
+		return err
+	}
+	defer b.env.Stop()
+	b.env.Proxy.Provisioning.SetDuration(cfg.provisioning)
+	if b.kube, err = b.env.StartKube(); err != nil {
+		return err
+	}
+	defer b.kube.Stop()
+	kc, err := b.kube.Kubeconfig()
+	if err != nil {
+		return err
+	}
+	b.kubeconfig = filepath.Join(b.dir, "kubeconfig")
+	if err := os.WriteFile(b.kubeconfig, kc, 0o600); err != nil {
+		return err
+	}
+	if b.c, err = client.New(b.kube.Config, client.Options{}); err != nil {
+		return err
+	}
+	if b.world, err = b.env.Seed(ctx, b.c, "bench", 3); err != nil {
+		return err
+	}
+	fmt.Printf("kelb benchmark: %d Services, instance targets, 3 nodes; moto behind the proxy; "+
+		"new load balancers provision for %s\n\n", cfg.services, cfg.provisioning)
+
+	for _, s := range []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"converge", b.converge},
+		{"idle", b.idleScenario},
+		{"drift", b.driftScenario},
+		{"restart", b.restart},
+		{"delete", b.deleteAll},
+		{"memory", b.memory},
+	} {
+		if err := s.fn(ctx); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return nil
+}

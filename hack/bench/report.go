@@ -1,0 +1,43 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kelb-dev/kelb/internal/awsproxy"
+)
+
+// calls returns the bench account's AWS calls since t0.
+func (b *bench) calls(t0 time.Time) []awsproxy.Call {
+	var out []awsproxy.Call
+	for _, c := range b.env.Proxy.Log.Since(t0) {
+		if c.Account == b.world.Account {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// printCalls prints the totals and, per Service, each action's count.
+func printCalls(calls []awsproxy.Call, services int) {
+	counts := awsproxy.CountByAction(calls)
+	mutating := 0
+	for _, c := range calls {
+		if c.Mutating() {
+			mutating++
+		}
+	}
+	per := func(n int) float64 { return float64(n) / float64(max(services, 1)) }
+	fmt.Printf("  AWS calls: %d in total, %.2f per Service (%.2f mutating)\n", len(calls), per(len(calls)), per(mutating))
+	actions := awsproxy.Actions(counts)
+	sort.SliceStable(actions, func(i, j int) bool { return counts[actions[i]] > counts[actions[j]] })
+	var parts []string
+	for _, a := range actions {
+		parts = append(parts, fmt.Sprintf("%s %d (%.2f)", a, counts[a], per(counts[a])))
+	}
+	fmt.Printf("  by action (per Service): %s\n", strings.Join(parts, ", "))
+}
+
+func header(title string) { fmt.Printf("== %s\n", title) }
