@@ -49,7 +49,7 @@ func run() error {
 		return err
 	}
 	defer calls.Close()
-	env.Proxy.Log.WriteTo(calls)
+	env.Proxy.Log.Tee(calls)
 	env.Proxy.Provisioning.SetDuration(5 * time.Second) // as AWS, briefly
 
 	step("starting kube-apiserver and etcd")

@@ -42,8 +42,8 @@ type CallLog struct {
 // NewCallLog returns an empty log.
 func NewCallLog() *CallLog { return &CallLog{} }
 
-// WriteTo also writes every call as a JSON line to w.
-func (l *CallLog) WriteTo(w io.Writer) {
+// Tee also writes every call as a JSON line to w.
+func (l *CallLog) Tee(w io.Writer) {
 	l.mu.Lock()
 	l.sink = w
 	l.mu.Unlock()

@@ -10,14 +10,97 @@ import (
 	"github.com/kelb-dev/kelb/internal/model"
 )
 
-// Rules on node security groups are shared: a port may serve several stacks,
-// so kelb authorizes what one stack needs and revokes only what no stack
-// needs. Its rules are recognised by source (the backend group) and
-// description; rules anyone else made are never revoked.
+// Rules on node security groups are shared: a port may serve several
+// stacks, so the rules kelb wants in a node group follow from what every
+// stack needs together. kelb recognises its rules by source (the backend
+// group) and description, and never revokes anyone else's.
+//
+// One rule per port does not scale: AWS allows 60 rules per group, and 100
+// instance-target Services need 100 node ports. kelb covers the needed
+// ports with at most BackendRuleBudget ranges per group and protocol:
+// adjacent ports always share a range, and beyond the budget the ranges
+// closest together are merged. A wider range opens no port to clients: its
+// only source is the backend group, which only load balancers carry, and
+// they send traffic only to registered targets.
 
-func backendRule(backendSG string, r model.BackendRule) model.Rule {
-	return model.Rule{Protocol: r.Protocol, FromPort: r.Port, ToPort: r.Port, SourceSG: backendSG,
-		Description: model.BackendRuleDescription}
+// BackendRuleBudget is the most rules kelb keeps per node group and protocol.
+const BackendRuleBudget = 20
+
+// BackendNeeds is what the cluster's stacks need in the node groups.
+type BackendNeeds struct {
+	// NodeSGs are every node security group kelb manages rules in.
+	NodeSGs []string
+	// Rules is the union of the backend rules of every stack that stays.
+	Rules []model.BackendRule
+	// Complete is false when some stack's needs are unknown (its Service is
+	// invalid): then nothing is revoked, so its traffic keeps flowing.
+	Complete bool
+}
+
+// compactPorts covers ports with at most budget inclusive ranges.
+func compactPorts(ports []int32, budget int) [][2]int32 {
+	sorted := append([]int32(nil), ports...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	var ranges [][2]int32
+	for _, p := range sorted {
+		if n := len(ranges); n > 0 && p <= ranges[n-1][1]+1 {
+			ranges[n-1][1] = max(ranges[n-1][1], p)
+			continue
+		}
+		ranges = append(ranges, [2]int32{p, p})
+	}
+	for len(ranges) > max(budget, 1) {
+		best := 0 // merge the pair with the smallest gap; the lowest on ties
+		for i := 1; i < len(ranges)-1; i++ {
+			if ranges[i+1][0]-ranges[i][1] < ranges[best+1][0]-ranges[best][1] {
+				best = i
+			}
+		}
+		ranges[best][1] = ranges[best+1][1]
+		ranges = append(ranges[:best+1], ranges[best+2:]...)
+	}
+	return ranges
+}
+
+// desiredBackendRules returns, per node group, the rules covering needs.
+func desiredBackendRules(backendSG string, needs []model.BackendRule) map[string][]model.Rule {
+	ports := map[string]map[string][]int32{} // node group -> protocol -> ports
+	for _, r := range needs {
+		if ports[r.NodeSG] == nil {
+			ports[r.NodeSG] = map[string][]int32{}
+		}
+		ports[r.NodeSG][r.Protocol] = append(ports[r.NodeSG][r.Protocol], r.Port)
+	}
+	out := map[string][]model.Rule{}
+	for sg, byProto := range ports {
+		for _, proto := range sortedKeys(byProto) {
+			for _, rg := range compactPorts(byProto[proto], BackendRuleBudget) {
+				out[sg] = append(out[sg], model.Rule{Protocol: proto, FromPort: rg[0], ToPort: rg[1], SourceSG: backendSG,
+					Description: model.BackendRuleDescription})
+			}
+		}
+	}
+	return out
+}
+
+// ours returns kelb's rules in a node group.
+func ours(sg *SecurityGroupState, backendSG string) []model.Rule {
+	var out []model.Rule
+	for _, r := range sg.Ingress {
+		if r.SourceSG == backendSG && r.Description == model.BackendRuleDescription {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func covered(rules []model.Rule, r model.BackendRule) bool {
+	for _, have := range rules {
+		if have.Protocol == r.Protocol && have.FromPort <= r.Port && r.Port <= have.ToPort {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Deployer) backendSGID() string {
@@ -67,75 +150,94 @@ func (d *Deployer) nodeSecurityGroups(ctx context.Context, ids []string) (map[st
 func (d *Deployer) knownNodeSGs() []string {
 	d.inv.mu.Lock()
 	defer d.inv.mu.Unlock()
-	var out []string
-	for id := range d.inv.nodeSGs {
-		out = append(out, id)
-	}
-	sort.Strings(out)
-	return out
+	return sortedKeys(d.inv.nodeSGs)
 }
 
-// authorizeBackendRules adds the missing rules, one call per node group.
-func (d *Deployer) authorizeBackendRules(ctx context.Context, backendSG string, rules []model.BackendRule) error {
-	if backendSG == "" || len(rules) == 0 {
+// authorizeBackendRules makes sure every port the stack needs is allowed,
+// before its load balancer can send traffic there. With complete needs it
+// authorizes the whole desired set (the revoke pass later removes what it
+// replaces); otherwise only the ranges covering the stack's own ports.
+func (d *Deployer) authorizeBackendRules(ctx context.Context, backendSG string, stack []model.BackendRule, needs BackendNeeds) error {
+	if backendSG == "" || len(stack) == 0 {
 		return nil
 	}
-	bySG := map[string][]model.Rule{}
-	for _, r := range rules {
-		bySG[r.NodeSG] = append(bySG[r.NodeSG], backendRule(backendSG, r))
-	}
+	desired := desiredBackendRules(backendSG, append(append([]model.BackendRule(nil), needs.Rules...), stack...))
 	d.nodeSGMu.Lock()
 	defer d.nodeSGMu.Unlock()
-	sgs, err := d.nodeSecurityGroups(ctx, sortedKeys(bySG))
+	sgs, err := d.nodeSecurityGroups(ctx, sortedKeys(desired))
 	if err != nil {
 		return err
 	}
-	for _, id := range sortedKeys(bySG) {
+	for _, id := range sortedKeys(desired) {
 		sg, ok := sgs[id]
 		if !ok {
 			return fmt.Errorf("node security group %s not found", id)
 		}
-		have := ruleSet(sg.Ingress)
-		var missing []model.Rule
-		for _, r := range bySG[id] {
-			if !have[keyOf(r)] {
-				missing = append(missing, r)
+		have := ours(sg, backendSG)
+		var uncovered []model.BackendRule
+		for _, r := range stack {
+			if r.NodeSG == id && !covered(have, r) {
+				uncovered = append(uncovered, r)
 			}
 		}
-		if err := d.authorize(ctx, sg, missing); err != nil {
+		if len(uncovered) == 0 {
+			continue // nothing of this stack is missing here: no churn
+		}
+		haveKeys := ruleSet(have)
+		var add []model.Rule
+		for _, r := range desired[id] {
+			if haveKeys[keyOf(r)] {
+				continue
+			}
+			for _, u := range uncovered {
+				if needs.Complete || covered([]model.Rule{r}, u) {
+					add = append(add, r)
+					break
+				}
+			}
+		}
+		if err := d.authorize(ctx, sg, add); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// revokeBackendRules revokes kelb's rules in the node groups that no stack
-// needs any longer.
-func (d *Deployer) revokeBackendRules(ctx context.Context, nodeSGs []string, needed []model.BackendRule) error {
+// revokeBackendRules revokes kelb's rules that the desired set for the
+// needs does not contain; the desired ones were authorized before.
+func (d *Deployer) revokeBackendRules(ctx context.Context, needs BackendNeeds) error {
 	backendSG := d.backendSGID()
-	if backendSG == "" || len(nodeSGs) == 0 {
+	if backendSG == "" || !needs.Complete || len(needs.NodeSGs) == 0 {
 		return nil
 	}
-	keep := map[string]map[ruleKey]bool{}
-	for _, r := range needed {
-		if keep[r.NodeSG] == nil {
-			keep[r.NodeSG] = map[ruleKey]bool{}
-		}
-		keep[r.NodeSG][keyOf(backendRule(backendSG, r))] = true
-	}
+	desired := desiredBackendRules(backendSG, needs.Rules)
 	d.nodeSGMu.Lock()
 	defer d.nodeSGMu.Unlock()
-	sgs, err := d.nodeSecurityGroups(ctx, nodeSGs)
+	sgs, err := d.nodeSecurityGroups(ctx, needs.NodeSGs)
 	if err != nil {
 		return err
 	}
 	for _, id := range sortedKeys(sgs) {
 		sg := sgs[id]
-		var extra []model.Rule
-		for _, r := range sg.Ingress {
-			if r.SourceSG == backendSG && r.Description == model.BackendRuleDescription && !keep[id][keyOf(r)] {
+		have := ours(sg, backendSG)
+		haveKeys, want := ruleSet(have), ruleSet(desired[id])
+		var missing, extra []model.Rule
+		for _, r := range desired[id] {
+			if !haveKeys[keyOf(r)] {
+				missing = append(missing, r)
+			}
+		}
+		for _, r := range have {
+			if !want[keyOf(r)] {
 				extra = append(extra, r)
 			}
+		}
+		if len(extra) == 0 {
+			continue
+		}
+		// Make before break: what replaces a revoked range goes in first.
+		if err := d.authorize(ctx, sg, missing); err != nil {
+			return err
 		}
 		if err := d.revoke(ctx, sg, extra); err != nil {
 			return err

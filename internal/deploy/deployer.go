@@ -107,11 +107,9 @@ func (d *Deployer) Loaded() bool {
 // Request is one stack to deploy, with what the rest of the cluster needs.
 type Request struct {
 	Stack *model.Stack
-	// NodeSGs are every node security group kelb manages rules in.
-	NodeSGs []string
-	// NeededBackendRules is the union of the backend rules of every stack,
-	// this one included; kelb's rules outside it are revoked.
-	NeededBackendRules []model.BackendRule
+	// Backend is what every stack, this one included, needs in the node
+	// security groups.
+	Backend BackendNeeds
 }
 
 // Result is what a deploy made.
@@ -146,7 +144,7 @@ func (d *Deployer) Deploy(ctx context.Context, req Request) (Result, error) {
 			return Result{}, err
 		}
 	}
-	if err := d.authorizeBackendRules(ctx, backendSG, stack.BackendRules); err != nil {
+	if err := d.authorizeBackendRules(ctx, backendSG, stack.BackendRules, req.Backend); err != nil {
 		return Result{}, err
 	}
 	sgs := append([]string(nil), stack.LoadBalancer.SecurityGroups...)
@@ -178,7 +176,7 @@ func (d *Deployer) Deploy(ctx context.Context, req Request) (Result, error) {
 			return Result{}, err
 		}
 	}
-	if err := d.revokeBackendRules(ctx, req.NodeSGs, req.NeededBackendRules); err != nil {
+	if err := d.revokeBackendRules(ctx, req.Backend); err != nil {
 		return Result{}, err
 	}
 	lb := st.LoadBalancer
@@ -191,7 +189,8 @@ func (d *Deployer) Deploy(ctx context.Context, req Request) (Result, error) {
 
 // Delete removes every resource of the stack. It returns ErrPending (wrapped)
 // while AWS still holds a dependency; call again later.
-func (d *Deployer) Delete(ctx context.Context, stackID string, nodeSGs []string, needed []model.BackendRule) error {
+// backend is what the stacks that stay need in the node security groups.
+func (d *Deployer) Delete(ctx context.Context, stackID string, backend BackendNeeds) error {
 	st := d.inv.Stack(stackID)
 	defer d.inv.touch(stackID, d.clock.Now())
 	if st.LoadBalancer != nil {
@@ -202,7 +201,7 @@ func (d *Deployer) Delete(ctx context.Context, stackID string, nodeSGs []string,
 	if err := d.deleteUnwantedTargetGroups(ctx, st, nil); err != nil {
 		return err
 	}
-	if err := d.revokeBackendRules(ctx, nodeSGs, needed); err != nil {
+	if err := d.revokeBackendRules(ctx, backend); err != nil {
 		return err
 	}
 	if st.FrontendSG != nil {

@@ -224,7 +224,7 @@ func (d *Deployer) deleteBackendSG(ctx context.Context) error {
 		return nil
 	}
 	// Our rules that reference it in node groups go first.
-	if err := d.revokeBackendRules(ctx, d.knownNodeSGs(), nil); err != nil {
+	if err := d.revokeBackendRules(ctx, BackendNeeds{NodeSGs: d.knownNodeSGs(), Complete: true}); err != nil {
 		return err
 	}
 	if err := d.deleteSecurityGroup(ctx, sg.ID); err != nil {

@@ -94,15 +94,19 @@ func (c *Controller) Reconcile(ctx context.Context, svc *corev1.Service) (reconc
 			return reconcile.Result{}, fmt.Errorf("adding finalizer: %w", err)
 		}
 	}
-	stack, err := c.build(ctx, svc)
-	if err != nil {
-		return c.failed(ctx, svc, err)
-	}
-	nodeSGs, needed, err := c.backendRules(ctx, svc)
+	v, err := c.view(ctx)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	res, err := c.Deployer.Deploy(ctx, deploy.Request{Stack: stack, NodeSGs: nodeSGs, NeededBackendRules: needed})
+	stack, err := c.build(ctx, svc, v)
+	if err != nil {
+		return c.failed(ctx, svc, err)
+	}
+	needs, err := c.backendNeeds(ctx, svc, v)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	res, err := c.Deployer.Deploy(ctx, deploy.Request{Stack: stack, Backend: needs})
 	if err != nil {
 		return c.failed(ctx, svc, err)
 	}
@@ -125,11 +129,15 @@ func (c *Controller) finalize(ctx context.Context, svc *corev1.Service, claimed 
 		return reconcile.Result{}, nil
 	}
 	stackID := svc.Namespace + "/" + svc.Name
-	nodeSGs, needed, err := c.backendRules(ctx, svc)
+	v, err := c.view(ctx)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	if err := c.Deployer.Delete(ctx, stackID, nodeSGs, needed); err != nil {
+	needs, err := c.backendNeeds(ctx, svc, v)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if err := c.Deployer.Delete(ctx, stackID, needs); err != nil {
 		if errors.Is(err, deploy.ErrPending) {
 			log.FromContext(ctx).V(1).Info("deletion waits for AWS", "reason", err.Error())
 			return reconcile.Result{RequeueAfter: 5 * time.Second}, nil

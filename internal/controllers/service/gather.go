@@ -10,79 +10,76 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/kelb-dev/kelb/internal/deploy"
 	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/service"
 )
 
-// build gathers the Service's inputs from the cache and the fact providers,
-// then builds its desired stack.
-func (c *Controller) build(ctx context.Context, svc *corev1.Service) (*model.Stack, error) {
+// view is a read-only picture of the cluster for one reconcile: nodes, their
+// security groups and the endpoint slices of every Service, listed once.
+// Lists skip the cache's deep copy, so nothing here may be modified.
+type view struct {
+	nodes  []*corev1.Node
+	sgs    map[string]string
+	slices map[client.ObjectKey][]*discoveryv1.EndpointSlice
+}
+
+func (c *Controller) view(ctx context.Context) (*view, error) {
+	var nodes corev1.NodeList
+	if err := c.Client.List(ctx, &nodes, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("listing nodes: %w", err)
+	}
+	var slices discoveryv1.EndpointSliceList
+	if err := c.Client.List(ctx, &slices, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("listing endpoint slices: %w", err)
+	}
+	v := &view{slices: map[client.ObjectKey][]*discoveryv1.EndpointSlice{}}
+	for i := range nodes.Items {
+		v.nodes = append(v.nodes, &nodes.Items[i])
+	}
+	for i := range slices.Items {
+		s := &slices.Items[i]
+		if name := s.Labels[discoveryv1.LabelServiceName]; name != "" {
+			key := client.ObjectKey{Namespace: s.Namespace, Name: name}
+			v.slices[key] = append(v.slices[key], s)
+		}
+	}
+	var err error
+	if v.sgs, err = c.Instances.SecurityGroups(ctx, service.InstanceIDs(v.nodes)); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func (v *view) input(svc *corev1.Service) service.Input {
+	return service.Input{Service: svc, Nodes: v.nodes, EndpointSlices: v.slices[client.ObjectKeyFromObject(svc)],
+		Facts: service.Facts{InstanceSGs: v.sgs}}
+}
+
+// build resolves the Service's subnets and builds its desired stack.
+func (c *Controller) build(ctx context.Context, svc *corev1.Service, v *view) (*model.Stack, error) {
 	q, err := service.Query(svc)
 	if err != nil {
 		return nil, err
 	}
-	in, err := c.input(ctx, svc)
-	if err != nil {
-		return nil, err
-	}
+	in := v.input(svc)
 	if in.Facts.Subnets, err = c.Subnets.Resolve(ctx, q); err != nil {
 		return nil, err
 	}
 	return service.Build(c.Config, in)
 }
 
-// input reads what the builder needs besides subnets.
-func (c *Controller) input(ctx context.Context, svc *corev1.Service) (service.Input, error) {
-	nodes, err := c.nodes(ctx)
-	if err != nil {
-		return service.Input{}, err
-	}
-	var slices discoveryv1.EndpointSliceList
-	if err := c.Client.List(ctx, &slices, client.InNamespace(svc.Namespace),
-		client.MatchingLabels{discoveryv1.LabelServiceName: svc.Name}); err != nil {
-		return service.Input{}, fmt.Errorf("listing endpoint slices: %w", err)
-	}
-	in := service.Input{Service: svc, Nodes: nodes}
-	for i := range slices.Items {
-		in.EndpointSlices = append(in.EndpointSlices, &slices.Items[i])
-	}
-	sgs, err := c.Instances.SecurityGroups(ctx, service.InstanceIDs(nodes))
-	if err != nil {
-		return service.Input{}, err
-	}
-	in.Facts = service.Facts{InstanceSGs: sgs}
-	return in, nil
-}
-
-func (c *Controller) nodes(ctx context.Context) ([]*corev1.Node, error) {
-	var list corev1.NodeList
-	if err := c.Client.List(ctx, &list); err != nil {
-		return nil, fmt.Errorf("listing nodes: %w", err)
-	}
-	out := make([]*corev1.Node, len(list.Items))
-	for i := range list.Items {
-		out[i] = &list.Items[i]
-	}
-	return out, nil
-}
-
-// backendRules returns every node security group and the rules that the
+// backendNeeds returns every node security group and the rules that the
 // claimed Services other than svc (and svc itself unless it is going away)
-// need there. If a Service's rules cannot be computed (bad input), nothing is
-// revoked: needed is nil and nodeSGs empty, so traffic it had keeps flowing.
-func (c *Controller) backendRules(ctx context.Context, svc *corev1.Service) (nodeSGs []string, needed []model.BackendRule, err error) {
+// need there. If a Service's rules cannot be computed (bad input), the needs
+// are incomplete and the deployer revokes nothing, so traffic it had keeps
+// flowing.
+func (c *Controller) backendNeeds(ctx context.Context, svc *corev1.Service, v *view) (deploy.BackendNeeds, error) {
 	var list corev1.ServiceList
-	if err := c.Client.List(ctx, &list); err != nil {
-		return nil, nil, fmt.Errorf("listing services: %w", err)
+	if err := c.Client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
+		return deploy.BackendNeeds{}, fmt.Errorf("listing services: %w", err)
 	}
-	nodes, err := c.nodes(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	sgs, err := c.Instances.SecurityGroups(ctx, service.InstanceIDs(nodes))
-	if err != nil {
-		return nil, nil, err
-	}
+	needs := deploy.BackendNeeds{Complete: true}
 	for i := range list.Items {
 		other := &list.Items[i]
 		if !service.IsClaimed(other, c.LoadBalancerClass) || !other.DeletionTimestamp.IsZero() ||
@@ -90,25 +87,22 @@ func (c *Controller) backendRules(ctx context.Context, svc *corev1.Service) (nod
 				(!svc.DeletionTimestamp.IsZero() || !service.IsClaimed(svc, c.LoadBalancerClass))) {
 			continue
 		}
-		in, err := c.input(ctx, other)
+		rules, err := service.BackendRules(c.Config, v.input(other))
 		if err != nil {
-			return nil, nil, err
-		}
-		rules, err := service.BackendRules(c.Config, in)
-		if err != nil {
-			log.FromContext(ctx).Info("not revoking node security-group rules while a Service is invalid",
+			log.FromContext(ctx).V(1).Info("not revoking node security-group rules while a Service is invalid",
 				"invalidService", other.Namespace+"/"+other.Name, "error", err.Error())
-			return nil, nil, nil
+			needs.Complete = false
+			continue
 		}
-		needed = append(needed, rules...)
+		needs.Rules = append(needs.Rules, rules...)
 	}
 	seen := map[string]bool{}
-	for _, sg := range sgs {
+	for _, sg := range v.sgs {
 		if !seen[sg] {
 			seen[sg] = true
-			nodeSGs = append(nodeSGs, sg)
+			needs.NodeSGs = append(needs.NodeSGs, sg)
 		}
 	}
-	sort.Strings(nodeSGs)
-	return nodeSGs, needed, nil
+	sort.Strings(needs.NodeSGs)
+	return needs, nil
 }

@@ -148,7 +148,9 @@ func (c *Controller) Sweep(ctx context.Context) error {
 	}
 	var errs []error
 	for _, id := range orphans {
-		err := c.Deployer.Delete(ctx, id, nil, nil)
+		// Node rules it leaves are revoked by the next Service reconcile,
+		// which knows what the other Services need.
+		err := c.Deployer.Delete(ctx, id, deploy.BackendNeeds{})
 		switch {
 		case err == nil:
 			findings.WithLabelValues("deleted").Inc()

@@ -1,0 +1,77 @@
+package aws
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/aws/smithy-go"
+)
+
+func apiErr(code string) error {
+	return fmt.Errorf("creating x: %w", &smithy.GenericAPIError{Code: code, Message: "m"})
+}
+
+func TestClassification(t *testing.T) {
+	tests := []struct {
+		code                                      string
+		notFound, duplicate, dependency, terminal bool
+	}{
+		{"LoadBalancerNotFound", true, false, false, false},
+		{"InvalidGroup.NotFound", true, false, false, false},
+		{"InvalidPermission.Duplicate", false, true, false, false},
+		{"DuplicateTargetGroupName", false, true, false, false},
+		{"DependencyViolation", false, false, true, false},
+		{"ResourceInUse", false, false, true, false},
+		{"ValidationError", false, false, false, true},
+		{"TooManyLoadBalancers", false, false, false, true},
+		{"RulesPerSecurityGroupLimitExceeded", false, false, false, true},
+		{"RequestLimitExceeded", false, false, false, false},
+		{"Throttling", false, false, false, false},
+	}
+	for _, tt := range tests {
+		err := apiErr(tt.code)
+		if IsNotFound(err) != tt.notFound || IsDuplicate(err) != tt.duplicate || IsDependency(err) != tt.dependency ||
+			IsTerminal(err) != tt.terminal {
+			t.Errorf("%s: notFound %v duplicate %v dependency %v terminal %v", tt.code, IsNotFound(err), IsDuplicate(err),
+				IsDependency(err), IsTerminal(err))
+		}
+	}
+	if ErrorCode(errors.New("plain")) != "Unknown" {
+		t.Error("plain error code")
+	}
+}
+
+func TestMessageDropsRequestID(t *testing.T) {
+	err := errors.New("creating listener: operation error X: CreateListener, https response error StatusCode: 400, RequestID: abc-123, api error Bad: no")
+	if got, want := Message(err), "creating listener: operation error X: CreateListener, https response error StatusCode: 400, api error Bad: no"; got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+func TestParseThrottle(t *testing.T) {
+	cfg, err := ParseThrottle("Elastic Load Balancing v2:RegisterTargets|DeregisterTargets=4:20,EC2:Describe.*=10:30")
+	if err != nil || len(cfg) != 2 || !cfg[0].Operations.MatchString("DeregisterTargets") || cfg[0].Operations.MatchString("RegisterTargetsX") ||
+		cfg[1].Rate != 10 || cfg[1].Burst != 30 {
+		t.Errorf("%+v %v", cfg, err)
+	}
+	for _, bad := range []string{"EC2=1:2", "EC2:x=1", "EC2:(=1:2", "EC2:x=0:1"} {
+		if _, err := ParseThrottle(bad); err == nil {
+			t.Errorf("%q: want an error", bad)
+		}
+	}
+}
+
+func TestParseEndpoints(t *testing.T) {
+	one, err := ParseEndpoints("http://localhost:5000")
+	if err != nil || one["*"] != "http://localhost:5000" {
+		t.Errorf("%v %v", one, err)
+	}
+	many, err := ParseEndpoints("ec2=http://a, elasticloadbalancing=http://b")
+	if err != nil || many["ec2"] != "http://a" || many["elasticloadbalancing"] != "http://b" {
+		t.Errorf("%v %v", many, err)
+	}
+	if _, err := ParseEndpoints("ec2=,x"); err == nil {
+		t.Error("want an error")
+	}
+}

@@ -1,0 +1,102 @@
+package deploy
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+func TestTagDiff(t *testing.T) {
+	add, remove := tagDiff(map[string]string{"a": "1", "b": "2", "aws:cloudformation:stack": "x", "old": "y"},
+		map[string]string{"a": "1", "b": "3", "c": "4"})
+	if !reflect.DeepEqual(add, map[string]string{"b": "3", "c": "4"}) || !reflect.DeepEqual(remove, []string{"old"}) {
+		t.Errorf("add %v remove %v", add, remove)
+	}
+}
+
+func TestAttributeChangesOnlyTouchWantedKeys(t *testing.T) {
+	got := attributeChanges(map[string]string{"x": "1", "y": "2", "z": "3"}, map[string]string{"x": "1", "y": "5"})
+	if !reflect.DeepEqual(got, map[string]string{"y": "5"}) {
+		t.Errorf("%v", got)
+	}
+}
+
+func TestSameRulesIgnoresDescriptionAndOrder(t *testing.T) {
+	a := []model.Rule{{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDR: "0.0.0.0/0", Description: "x"},
+		{Protocol: "udp", FromPort: 53, ToPort: 53, SourceSG: "sg-1"}}
+	b := []model.Rule{{Protocol: "udp", FromPort: 53, ToPort: 53, SourceSG: "sg-1"},
+		{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDR: "0.0.0.0/0"}}
+	if !sameRules(a, b) || sameRules(a, b[:1]) {
+		t.Error("sameRules")
+	}
+}
+
+func TestListenerMatches(t *testing.T) {
+	have := &ListenerState{Port: 443, Protocol: "TLS", TargetGroupARN: "tg", Certificates: []string{"c1"}, SSLPolicy: "p"}
+	want := model.Listener{Port: 443, Protocol: "TLS", Certificates: []string{"c1"}, SSLPolicy: "p"}
+	if !listenerMatches(have, want, "tg") {
+		t.Error("identical listener differs")
+	}
+	want.Certificates = []string{"c2"}
+	if listenerMatches(have, want, "tg") || listenerMatches(have, model.Listener{Protocol: "TLS", SSLPolicy: "p",
+		Certificates: []string{"c1"}}, "other") {
+		t.Error("different listener matches")
+	}
+}
+
+func TestInventoryReplaceKeepsNewerWrites(t *testing.T) {
+	inv := newInventory()
+	inv.Stack("ns/written").LoadBalancer = &LoadBalancerState{ARN: "arn:new"}
+	inv.touch("ns/written", t0.Add(2))
+	snap := &snapshot{stacks: map[string]*StackState{
+		"ns/written": {ID: "ns/written"},
+		"ns/found":   {ID: "ns/found", LoadBalancer: &LoadBalancerState{ARN: "arn:found"}},
+	}}
+	changed := inv.replace(t0.Add(1), snap)
+	if inv.Stack("ns/written").LoadBalancer == nil || inv.Stack("ns/written").LoadBalancer.ARN != "arn:new" {
+		t.Error("a bulk load that started before a write overwrote it")
+	}
+	if !reflect.DeepEqual(changed, []string{"ns/found"}) || !reflect.DeepEqual(inv.StackIDs(), []string{"ns/found", "ns/written"}) {
+		t.Errorf("changed %v, stacks %v", changed, inv.StackIDs())
+	}
+}
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func TestCompactPorts(t *testing.T) {
+	tests := []struct {
+		ports  []int32
+		budget int
+		want   [][2]int32
+	}{
+		{[]int32{30001, 30000, 30002, 31000}, 5, [][2]int32{{30000, 30002}, {31000, 31000}}},
+		{[]int32{80, 80, 443}, 5, [][2]int32{{80, 80}, {443, 443}}},
+		{[]int32{100, 200, 210, 500}, 2, [][2]int32{{100, 210}, {500, 500}}},
+		{[]int32{100, 200, 210, 500}, 1, [][2]int32{{100, 500}}},
+		{nil, 3, nil},
+	}
+	for _, tt := range tests {
+		if got := compactPorts(tt.ports, tt.budget); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("compactPorts(%v, %d) = %v, want %v", tt.ports, tt.budget, got, tt.want)
+		}
+	}
+}
+
+func TestDesiredBackendRulesStayWithinBudget(t *testing.T) {
+	var needs []model.BackendRule
+	for i := int32(0); i < 100; i++ {
+		needs = append(needs, model.BackendRule{NodeSG: "sg-n", Protocol: "tcp", Port: 30000 + 7*i})
+	}
+	needs = append(needs, model.BackendRule{NodeSG: "sg-n", Protocol: "udp", Port: 31000})
+	rules := desiredBackendRules("sg-b", needs)["sg-n"]
+	if len(rules) != BackendRuleBudget+1 {
+		t.Errorf("want %d tcp ranges and 1 udp, got %d", BackendRuleBudget, len(rules))
+	}
+	for _, n := range needs {
+		if !covered(rules, n) {
+			t.Errorf("%+v not covered by %+v", n, rules)
+		}
+	}
+}
