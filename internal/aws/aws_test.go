@@ -75,3 +75,17 @@ func TestParseEndpoints(t *testing.T) {
 		t.Error("want an error")
 	}
 }
+
+func TestThrottlerBucketPerOperation(t *testing.T) {
+	th, err := newThrottler(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := th.limiter("Elastic Load Balancing v2", "CreateListener"), th.limiter("Elastic Load Balancing v2", "RegisterTargets")
+	if a == nil || b == nil || a == b || a != th.limiter("Elastic Load Balancing v2", "CreateListener") {
+		t.Error("want one bucket per operation")
+	}
+	if th.limiter("Unknown", "X") != nil {
+		t.Error("unknown services are not limited")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/smithy-go/middleware"
@@ -20,13 +21,16 @@ type ThrottleRule struct {
 	Burst      int
 }
 
-// ThrottleConfig is an ordered list of rules; the first match applies.
+// ThrottleConfig is an ordered list of rules; the first match applies. Like
+// AWS's own token buckets, each operation a rule matches gets a bucket of
+// its own: CreateListener calls do not wait for RegisterTargets calls.
 type ThrottleConfig []ThrottleRule
 
-// DefaultThrottle keeps kelb well below the account-wide API rate limits that
-// it shares with every other tool in the account.
-const DefaultThrottle = "Elastic Load Balancing v2:RegisterTargets|DeregisterTargets=4:20," +
-	"Elastic Load Balancing v2:.*=10:40,EC2:.*=20:60,Resource Groups Tagging API:.*=5:10"
+// DefaultThrottle follows the sizes of AWS's per-account buckets (ELBv2:
+// 40 tokens refilled at 10 a second), so that kelb waits on its side
+// instead of being throttled, and retried, by AWS.
+const DefaultThrottle = "Elastic Load Balancing v2:.*=10:40," +
+	"EC2:Describe.*=20:100,EC2:.*=5:200,Resource Groups Tagging API:.*=5:10"
 
 // ParseThrottle parses --aws-api-throttle, LBC's format:
 // "serviceID:operationRegex=rate:burst,...". Rules given by the user come
@@ -60,7 +64,7 @@ func ParseThrottle(s string) (ThrottleConfig, error) {
 
 type throttler struct {
 	rules    ThrottleConfig
-	limiters []*rate.Limiter
+	limiters sync.Map // "rule index/operation" -> *rate.Limiter
 }
 
 func newThrottler(cfg ThrottleConfig) (*throttler, error) {
@@ -68,17 +72,18 @@ func newThrottler(cfg ThrottleConfig) (*throttler, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &throttler{rules: append(append(ThrottleConfig{}, cfg...), defaults...)}
-	for _, r := range t.rules {
-		t.limiters = append(t.limiters, rate.NewLimiter(rate.Limit(r.Rate), r.Burst))
-	}
-	return t, nil
+	return &throttler{rules: append(append(ThrottleConfig{}, cfg...), defaults...)}, nil
 }
 
 func (t *throttler) limiter(service, operation string) *rate.Limiter {
 	for i, r := range t.rules {
 		if r.ServiceID == service && r.Operations.MatchString(operation) {
-			return t.limiters[i]
+			key := strconv.Itoa(i) + "/" + operation
+			if l, ok := t.limiters.Load(key); ok {
+				return l.(*rate.Limiter)
+			}
+			l, _ := t.limiters.LoadOrStore(key, rate.NewLimiter(rate.Limit(r.Rate), r.Burst))
+			return l.(*rate.Limiter)
 		}
 	}
 	return nil
