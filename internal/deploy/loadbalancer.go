@@ -85,36 +85,28 @@ func (d *Deployer) createLoadBalancer(ctx context.Context, st *StackState, want 
 }
 
 func (d *Deployer) ensureLoadBalancerAttributes(ctx context.Context, lb *LoadBalancerState, want map[string]string) error {
-	if len(want) == 0 {
-		return nil
-	}
-	if lb.Attributes == nil {
-		out, err := d.elb.DescribeLoadBalancerAttributes(ctx, &elbv2.DescribeLoadBalancerAttributesInput{
-			LoadBalancerArn: aws.String(lb.ARN)})
+	arn := aws.String(lb.ARN)
+	return ensureAttributes(&lb.Attributes, want, func() (map[string]string, error) {
+		out, err := d.elb.DescribeLoadBalancerAttributes(ctx, &elbv2.DescribeLoadBalancerAttributesInput{LoadBalancerArn: arn})
 		if err != nil {
-			return fmt.Errorf("reading attributes of load balancer %s: %w", lb.Name, err)
+			return nil, fmt.Errorf("reading attributes of load balancer %s: %w", lb.Name, err)
 		}
-		lb.Attributes = map[string]string{}
+		m := map[string]string{}
 		for _, a := range out.Attributes {
-			lb.Attributes[aws.ToString(a.Key)] = aws.ToString(a.Value)
+			m[aws.ToString(a.Key)] = aws.ToString(a.Value)
 		}
-	}
-	changes := attributeChanges(lb.Attributes, want)
-	if len(changes) == 0 {
+		return m, nil
+	}, func(changes map[string]string) error {
+		var attrs []elbtypes.LoadBalancerAttribute
+		for _, k := range sortedKeys(changes) {
+			attrs = append(attrs, elbtypes.LoadBalancerAttribute{Key: aws.String(k), Value: aws.String(changes[k])})
+		}
+		if _, err := d.elb.ModifyLoadBalancerAttributes(ctx, &elbv2.ModifyLoadBalancerAttributesInput{
+			LoadBalancerArn: arn, Attributes: attrs}); err != nil {
+			return fmt.Errorf("modifying attributes of load balancer %s: %w", lb.Name, err)
+		}
 		return nil
-	}
-	var attrs []elbtypes.LoadBalancerAttribute
-	for _, k := range sortedKeys(changes) {
-		attrs = append(attrs, elbtypes.LoadBalancerAttribute{Key: aws.String(k), Value: aws.String(changes[k])})
-	}
-	if _, err := d.elb.ModifyLoadBalancerAttributes(ctx, &elbv2.ModifyLoadBalancerAttributesInput{
-		LoadBalancerArn: aws.String(lb.ARN), Attributes: attrs}); err != nil {
-		return fmt.Errorf("modifying attributes of load balancer %s: %w", lb.Name, err)
-	}
-	for k, v := range changes {
-		lb.Attributes[k] = v
-	}
-	return nil
+	})
 }
 
 func (d *Deployer) deleteLoadBalancer(ctx context.Context, st *StackState) error {

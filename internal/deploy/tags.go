@@ -50,6 +50,34 @@ func (d *Deployer) ensureELBTags(ctx context.Context, arn string, have, want map
 	return nil
 }
 
+// ensureAttributes makes the wanted attributes hold: it reads the current
+// ones (once; *have caches them), diffs, and writes only the changes.
+// Attributes nobody asked for are left as AWS has them.
+func ensureAttributes(have *map[string]string, want map[string]string,
+	read func() (map[string]string, error), write func(changes map[string]string) error) error {
+	if len(want) == 0 {
+		return nil
+	}
+	if *have == nil {
+		current, err := read()
+		if err != nil {
+			return err
+		}
+		*have = current
+	}
+	changes := attributeChanges(*have, want)
+	if len(changes) == 0 {
+		return nil
+	}
+	if err := write(changes); err != nil {
+		return err
+	}
+	for k, v := range changes {
+		(*have)[k] = v
+	}
+	return nil
+}
+
 // attributeChanges returns the desired attributes whose value differs.
 // Attributes nobody asked for are left as they are.
 func attributeChanges(have, want map[string]string) map[string]string {

@@ -110,36 +110,28 @@ func (d *Deployer) updateTargetGroup(ctx context.Context, tg *TargetGroupState, 
 }
 
 func (d *Deployer) ensureTargetGroupAttributes(ctx context.Context, tg *TargetGroupState, want map[string]string) error {
-	if len(want) == 0 {
-		return nil
-	}
-	if tg.Attributes == nil {
-		out, err := d.elb.DescribeTargetGroupAttributes(ctx, &elbv2.DescribeTargetGroupAttributesInput{
-			TargetGroupArn: aws.String(tg.ARN)})
+	arn := aws.String(tg.ARN)
+	return ensureAttributes(&tg.Attributes, want, func() (map[string]string, error) {
+		out, err := d.elb.DescribeTargetGroupAttributes(ctx, &elbv2.DescribeTargetGroupAttributesInput{TargetGroupArn: arn})
 		if err != nil {
-			return fmt.Errorf("reading attributes of target group %s: %w", tg.Name, err)
+			return nil, fmt.Errorf("reading attributes of target group %s: %w", tg.Name, err)
 		}
-		tg.Attributes = map[string]string{}
+		m := map[string]string{}
 		for _, a := range out.Attributes {
-			tg.Attributes[aws.ToString(a.Key)] = aws.ToString(a.Value)
+			m[aws.ToString(a.Key)] = aws.ToString(a.Value)
 		}
-	}
-	changes := attributeChanges(tg.Attributes, want)
-	if len(changes) == 0 {
+		return m, nil
+	}, func(changes map[string]string) error {
+		var attrs []elbtypes.TargetGroupAttribute
+		for _, k := range sortedKeys(changes) {
+			attrs = append(attrs, elbtypes.TargetGroupAttribute{Key: aws.String(k), Value: aws.String(changes[k])})
+		}
+		if _, err := d.elb.ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{
+			TargetGroupArn: arn, Attributes: attrs}); err != nil {
+			return fmt.Errorf("modifying attributes of target group %s: %w", tg.Name, err)
+		}
 		return nil
-	}
-	var attrs []elbtypes.TargetGroupAttribute
-	for _, k := range sortedKeys(changes) {
-		attrs = append(attrs, elbtypes.TargetGroupAttribute{Key: aws.String(k), Value: aws.String(changes[k])})
-	}
-	if _, err := d.elb.ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{
-		TargetGroupArn: aws.String(tg.ARN), Attributes: attrs}); err != nil {
-		return fmt.Errorf("modifying attributes of target group %s: %w", tg.Name, err)
-	}
-	for k, v := range changes {
-		tg.Attributes[k] = v
-	}
-	return nil
+	})
 }
 
 // ensureTargets registers the new targets before deregistering the old.

@@ -6,16 +6,13 @@ package lbstate
 
 import (
 	"context"
-	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 
+	"github.com/kelb-dev/kelb/internal/controllers/periodic"
 	"github.com/kelb-dev/kelb/internal/deploy"
 )
 
@@ -43,32 +40,17 @@ func (c *Controller) Name() string { return Name }
 
 // Register adds the watcher to the manager; it runs on the leader only.
 func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
-	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		logger := log.FromContext(ctx).WithName(Name)
-		t := time.NewTicker(PollInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			}
-			if !c.Deployer.Inventory().AnyProvisioning() {
-				continue
-			}
-			done, err := c.Deployer.RefreshStates(ctx)
-			if err != nil {
-				logger.Error(err, "reading load balancer states")
-				continue
-			}
-			for _, id := range done {
-				ns, name, _ := strings.Cut(id, "/")
-				select {
-				case c.Changed <- event.GenericEvent{Object: &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}}:
-				case <-ctx.Done():
-					return nil
-				}
-			}
-		}
-	}))
+	return mgr.Add(periodic.Runnable(PollInterval, c.poll))
+}
+
+func (c *Controller) poll(ctx context.Context) {
+	if !c.Deployer.Inventory().AnyProvisioning() {
+		return
+	}
+	done, err := c.Deployer.RefreshStates(ctx)
+	if err != nil {
+		log.FromContext(ctx).WithName(Name).Error(err, "reading load balancer states")
+		return
+	}
+	periodic.EnqueueStacks(ctx, c.Changed, done)
 }

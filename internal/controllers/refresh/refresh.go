@@ -5,16 +5,13 @@ package refresh
 
 import (
 	"context"
-	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 
+	"github.com/kelb-dev/kelb/internal/controllers/periodic"
 	"github.com/kelb-dev/kelb/internal/deploy"
 )
 
@@ -39,32 +36,18 @@ func (c *Controller) Name() string { return Name }
 
 // Register adds the refresher to the manager; it runs on the leader only.
 func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
-	return mgr.Add(manager.RunnableFunc(c.run))
+	return mgr.Add(periodic.Runnable(c.Period, c.refresh))
 }
 
-func (c *Controller) run(ctx context.Context) error {
+func (c *Controller) refresh(ctx context.Context) {
 	logger := log.FromContext(ctx).WithName(Name)
-	t := time.NewTicker(c.Period)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-		changed, err := c.Deployer.Load(ctx)
-		if err != nil {
-			logger.Error(err, "refreshing AWS inventory")
-			continue
-		}
-		for _, id := range changed {
-			ns, name, _ := strings.Cut(id, "/")
-			logger.Info("AWS resources changed outside kelb", "stack", id)
-			select {
-			case c.Changed <- event.GenericEvent{Object: &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}}:
-			case <-ctx.Done():
-				return nil
-			}
-		}
+	changed, err := c.Deployer.Load(ctx)
+	if err != nil {
+		logger.Error(err, "refreshing AWS inventory")
+		return
 	}
+	if len(changed) > 0 {
+		logger.Info("AWS resources changed outside kelb", "stacks", changed)
+	}
+	periodic.EnqueueStacks(ctx, c.Changed, changed)
 }

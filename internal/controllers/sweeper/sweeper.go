@@ -19,9 +19,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/kelb-dev/kelb/internal/controllers/periodic"
 	"github.com/kelb-dev/kelb/internal/deploy"
 	"github.com/kelb-dev/kelb/internal/service"
 )
@@ -83,18 +83,9 @@ func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
 	if c.Mode == ModeOff {
 		return nil
 	}
-	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		t := time.NewTicker(c.Interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-				if err := c.Sweep(ctx); err != nil {
-					log.FromContext(ctx).WithName(Name).Error(err, "sweeping orphaned AWS resources")
-				}
-			}
+	return mgr.Add(periodic.Runnable(c.Interval, func(ctx context.Context) {
+		if err := c.Sweep(ctx); err != nil {
+			log.FromContext(ctx).WithName(Name).Error(err, "sweeping orphaned AWS resources")
 		}
 	}))
 }
