@@ -125,7 +125,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		}),
 		refresh.NewController(refresh.Deps{Deployer: deployer, Period: o.DriftPeriod, Changed: changed}),
 		lbstate.NewController(lbstate.Deps{Deployer: deployer, Changed: changed}),
-		sweeper.NewController(sweeper.Deps{Reader: mgr.GetAPIReader(), Deployer: deployer,
+		sweeper.NewController(sweeper.Deps{Cache: mgr.GetClient(), Reader: mgr.GetAPIReader(), Deployer: deployer,
 			LoadBalancerClass: o.LoadBalancerClass, Mode: o.OrphanSweep, Interval: o.OrphanSweepInterval,
 			Grace: o.OrphanGracePeriod, Clock: clk}),
 	)

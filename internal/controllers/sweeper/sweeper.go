@@ -50,8 +50,10 @@ func init() { crmetrics.Registry.MustRegister(findings) }
 
 // Deps are the sweeper's dependencies.
 type Deps struct {
-	// Reader reads the API server directly, not the cache, so that a Service
-	// the cache has not seen yet is never taken for gone.
+	// Cache answers first; Reader reads the API server directly to confirm
+	// an orphan, so that a Service the cache has not seen yet is never
+	// taken for gone.
+	Cache             client.Reader
 	Reader            client.Reader
 	Deployer          *deploy.Deployer
 	LoadBalancerClass string
@@ -166,13 +168,17 @@ func (c *Controller) isOrphan(ctx context.Context, id string) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	var svc corev1.Service
-	err := c.Reader.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &svc)
-	if apierrors.IsNotFound(err) {
-		return true, nil
+	key := types.NamespacedName{Namespace: ns, Name: name}
+	for _, r := range []client.Reader{c.Cache, c.Reader} {
+		var svc corev1.Service
+		err := r.Get(ctx, key, &svc)
+		switch {
+		case apierrors.IsNotFound(err):
+		case err != nil:
+			return false, fmt.Errorf("reading Service %s: %w", id, err)
+		case service.IsClaimed(&svc, c.LoadBalancerClass) || controllerutil.ContainsFinalizer(&svc, service.Finalizer):
+			return false, nil
+		}
 	}
-	if err != nil {
-		return false, fmt.Errorf("reading Service %s: %w", id, err)
-	}
-	return !service.IsClaimed(&svc, c.LoadBalancerClass) && !controllerutil.ContainsFinalizer(&svc, service.Finalizer), nil
+	return true, nil // both the cache and the API server say so
 }
