@@ -68,6 +68,12 @@ func run(cfg config) error {
 	}
 	defer b.env.Stop()
 	b.env.Proxy.Provisioning.SetDuration(cfg.provisioning)
+	callLog, err := os.Create(filepath.Join(b.dir, "aws-calls.jsonl"))
+	if err != nil {
+		return err
+	}
+	defer callLog.Close()
+	b.env.Proxy.Log.Tee(callLog)
 	if b.kube, err = b.env.StartKube(); err != nil {
 		return err
 	}

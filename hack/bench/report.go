@@ -13,7 +13,7 @@ import (
 func (b *bench) calls(t0 time.Time) []awsproxy.Call {
 	var out []awsproxy.Call
 	for _, c := range b.env.Proxy.Log.Since(t0) {
-		if c.Account == b.world.Account {
+		if c.Caller == b.world.Account { // kelb, not the bench
 			out = append(out, c)
 		}
 	}

@@ -160,11 +160,14 @@ func (b *bench) driftScenario(ctx context.Context) error {
 	window := 2*b.cfg.drift + b.cfg.drift/5
 	repaired := time.Duration(0)
 	for time.Since(deleted) < window {
+		time.Sleep(500 * time.Millisecond)
 		ls, err := api.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: lbARN})
 		if err == nil && len(ls.Listeners) > 0 && repaired == 0 {
 			repaired = time.Since(deleted)
 		}
-		time.Sleep(time.Second)
+	}
+	if repaired == 0 {
+		return fmt.Errorf("the deleted listener was not put back within %s", window)
 	}
 	calls := b.calls(deleted)
 	passes := float64(window) / float64(b.cfg.drift)

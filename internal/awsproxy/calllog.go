@@ -14,6 +14,7 @@ import (
 type Call struct {
 	Time      time.Time         `json:"time"`
 	Account   string            `json:"account,omitempty"`
+	Caller    string            `json:"caller,omitempty"`
 	Service   string            `json:"service"`
 	Action    string            `json:"action"`
 	Params    map[string]string `json:"params,omitempty"`
@@ -57,7 +58,7 @@ func (l *CallLog) Wrap(next Handler) Handler {
 	return func(r *Request) *Response {
 		start := time.Now()
 		resp := next(r)
-		c := Call{Time: start, Account: r.Account, Service: r.Service, Action: r.Action, Status: resp.Status, Duration: time.Since(start)}
+		c := Call{Time: start, Account: r.Account, Caller: r.Caller, Service: r.Service, Action: r.Action, Status: resp.Status, Duration: time.Since(start)}
 		for k, v := range r.Params {
 			if k != "Action" && k != "Version" && keyParams.MatchString(k) && len(v) > 0 {
 				if c.Params == nil {

@@ -9,7 +9,7 @@ import (
 
 // FaultRule injects a fault into matching calls.
 type FaultRule struct {
-	Account string        `json:"account,omitempty"` // "" matches every account
+	Caller  string        `json:"caller,omitempty"`  // access key; "" matches every caller
 	Service string        `json:"service,omitempty"` // "" matches every service
 	Action  string        `json:"action,omitempty"`  // "" matches every action
 	Rate    float64       `json:"rate"`              // fraction of matching calls, 0..1
@@ -51,13 +51,13 @@ func (f *Faults) Rules() []FaultRule {
 	return append([]FaultRule(nil), f.rules...)
 }
 
-// Throttle is a rule set that throttles a fraction of the calls of account
+// Throttle is a rule set that throttles a fraction of the calls of caller
 // ("" for all) with the code each service really uses.
-func Throttle(account string, rate float64) []FaultRule {
+func Throttle(caller string, rate float64) []FaultRule {
 	return []FaultRule{
-		{Account: account, Service: "ec2", Rate: rate, Code: CodeRequestLimitExceeded},
-		{Account: account, Service: "elasticloadbalancing", Rate: rate, Code: CodeThrottling},
-		{Account: account, Service: "tagging", Rate: rate, Code: CodeThrottling},
+		{Caller: caller, Service: "ec2", Rate: rate, Code: CodeRequestLimitExceeded},
+		{Caller: caller, Service: "elasticloadbalancing", Rate: rate, Code: CodeThrottling},
+		{Caller: caller, Service: "tagging", Rate: rate, Code: CodeThrottling},
 	}
 }
 
@@ -65,7 +65,7 @@ func (f *Faults) pick(r *Request) (FaultRule, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, rule := range f.rules {
-		if (rule.Account == "" || rule.Account == r.Account) && (rule.Service == "" || rule.Service == r.Service) && (rule.Action == "" || rule.Action == r.Action) &&
+		if (rule.Caller == "" || rule.Caller == r.Caller) && (rule.Service == "" || rule.Service == r.Service) && (rule.Action == "" || rule.Action == r.Action) &&
 			f.rng.Float64() < rule.Rate {
 			return rule, true
 		}

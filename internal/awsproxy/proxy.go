@@ -22,6 +22,7 @@ type Request struct {
 	Action  string     // API action, e.g. CreateLoadBalancer
 	Params  url.Values // query-protocol parameters (empty for JSON protocols)
 	Account string     // account the emulator should use, "" for its default
+	Caller  string     // the access key that signed the call
 	Body    []byte
 	Header  http.Header
 	Path    string
@@ -172,16 +173,20 @@ func accessKey(r *Request) string {
 	return ""
 }
 
-// accountFromAccessKey gives every 12-digit access key its own emulator
-// account, so that tests sharing one emulator do not see each other.
+// accountFromAccessKey gives every access key that starts with 12 digits the
+// emulator account of those digits, so that tests sharing one emulator do
+// not see each other. What follows the digits names the caller: kelb uses
+// the bare account id, tests and benchmarks a suffix, and the call log tells
+// them apart.
 type accountFromAccessKey struct{}
 
-var twelveDigits = regexp.MustCompile(`^[0-9]{12}$`)
+var accountPrefix = regexp.MustCompile(`^[0-9]{12}`)
 
 func (accountFromAccessKey) Wrap(next Handler) Handler {
 	return func(r *Request) *Response {
-		if ak := accessKey(r); twelveDigits.MatchString(ak) {
-			r.Account = ak
+		r.Caller = accessKey(r)
+		if acct := accountPrefix.FindString(r.Caller); acct != "" {
+			r.Account = acct
 		}
 		return next(r)
 	}

@@ -10,16 +10,16 @@ import (
 
 func TestFaultsMatchAccountServiceAction(t *testing.T) {
 	f := NewFaults()
-	f.Set(FaultRule{Account: "111111111111", Service: "ec2", Action: "DescribeSubnets", Rate: 1, Code: CodeRequestLimitExceeded})
+	f.Set(FaultRule{Caller: "111111111111", Service: "ec2", Action: "DescribeSubnets", Rate: 1, Code: CodeRequestLimitExceeded})
 	served := 0
 	h := f.Wrap(func(*Request) *Response { served++; return &Response{Status: 200} })
 	for _, tc := range []struct {
 		req     Request
 		faulted bool
 	}{
-		{Request{Account: "111111111111", Service: "ec2", Action: "DescribeSubnets", Header: http.Header{}}, true},
-		{Request{Account: "222222222222", Service: "ec2", Action: "DescribeSubnets", Header: http.Header{}}, false},
-		{Request{Account: "111111111111", Service: "ec2", Action: "DescribeVpcs", Header: http.Header{}}, false},
+		{Request{Caller: "111111111111", Service: "ec2", Action: "DescribeSubnets", Header: http.Header{}}, true},
+		{Request{Caller: "111111111111observer", Service: "ec2", Action: "DescribeSubnets", Header: http.Header{}}, false},
+		{Request{Caller: "111111111111", Service: "ec2", Action: "DescribeVpcs", Header: http.Header{}}, false},
 	} {
 		r := tc.req
 		resp := h(&r)

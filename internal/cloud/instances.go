@@ -98,7 +98,10 @@ func (p *Instances) fetch(ctx context.Context, missing []string) error {
 	found := map[string]instanceInfo{}
 	var multi []string // instances with several groups: decide by tag
 	groups := map[string][]string{}
-	pager := ec2.NewDescribeInstancesPaginator(p.ec2, &ec2.DescribeInstancesInput{InstanceIds: missing})
+	// A filter, not InstanceIds: one instance that no longer exists (a Node
+	// that outlived it) must not fail the look-up of all the others.
+	pager := ec2.NewDescribeInstancesPaginator(p.ec2, &ec2.DescribeInstancesInput{
+		Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: missing}}})
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
@@ -135,7 +138,11 @@ func (p *Instances) fetch(ctx context.Context, missing []string) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for id, info := range found {
+	for _, id := range missing {
+		info, ok := found[id]
+		if !ok { // gone: remember that too, until the TTL, to not ask again
+			info = instanceInfo{readAt: p.clock.Now()}
+		}
 		p.instances[id] = info
 	}
 	return nil

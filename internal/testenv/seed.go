@@ -43,20 +43,26 @@ type World struct {
 	NodeSG         string
 	Instances      []string
 	Nodes          []string
-	Clients        *awsclient.Clients
-	Credentials    aws.CredentialsProvider
+	// Clients are for seeding and observing; their calls are logged with
+	// caller Account+ObserverSuffix, so they never count as kelb's.
+	Clients *awsclient.Clients
+	// Credentials are kelb's: the bare account id.
+	Credentials aws.CredentialsProvider
 }
 
-// Credentials for an account through the proxy.
-func Credentials(account string) aws.CredentialsProvider {
-	return credentials.NewStaticCredentialsProvider(account, "secret", "")
+// ObserverSuffix marks the access key of everything that is not kelb.
+const ObserverSuffix = "observer"
+
+// Credentials signing with accessKey (an account id, maybe with a suffix).
+func Credentials(accessKey string) aws.CredentialsProvider {
+	return credentials.NewStaticCredentialsProvider(accessKey, "secret", "")
 }
 
-// AWSClients returns SDK clients for account through the proxy, with few
-// retries so tests see faults.
-func (e *Env) AWSClients(ctx context.Context, account string) (*awsclient.Clients, error) {
+// AWSClients returns SDK clients signing with accessKey through the proxy,
+// with few retries so tests see faults.
+func (e *Env) AWSClients(ctx context.Context, accessKey string) (*awsclient.Clients, error) {
 	return awsclient.NewClients(ctx, awsclient.Config{Region: Region, Endpoints: map[string]string{"*": e.ProxyURL},
-		MaxRetries: 2, Credentials: Credentials(account)})
+		MaxRetries: 2, Credentials: Credentials(accessKey)})
 }
 
 // Seed creates a world for cluster in a new account and its Node objects
@@ -65,7 +71,7 @@ func (e *Env) Seed(ctx context.Context, c client.Client, cluster string, nodes i
 	w := &World{Account: NewAccount(), Cluster: cluster, VPCCIDR: "10.0.0.0/16"}
 	w.Credentials = Credentials(w.Account)
 	var err error
-	if w.Clients, err = e.AWSClients(ctx, w.Account); err != nil {
+	if w.Clients, err = e.AWSClients(ctx, w.Account+ObserverSuffix); err != nil {
 		return nil, err
 	}
 	api := w.Clients.EC2
