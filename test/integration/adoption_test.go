@@ -114,17 +114,32 @@ func TestAdoptsLBCResources(t *testing.T) {
 func TestNoLongerOursCleansUp(t *testing.T) {
 	cl := newCluster(t, 3)
 	cl.startKelb()
-	cl.createService("moving")
-	cl.waitReady("moving")
-	cl.update("moving", func(s *corev1.Service) {
+	byAnnotation := func(s *corev1.Service) {
 		s.Spec.LoadBalancerClass = nil
-		s.Annotations = map[string]string{"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
+		s.Annotations = map[string]string{"service.beta.kubernetes.io/aws-load-balancer-type": "external",
+			"service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "instance"}
+	}
+	cl.createService("moving", byAnnotation)
+	cl.createService("shrinking")
+	cl.waitReady("moving")
+	cl.waitReady("shrinking")
+	// To the in-tree cloud provider; and to a ClusterIP Service.
+	cl.update("moving", func(s *corev1.Service) {
+		s.Annotations["service.beta.kubernetes.io/aws-load-balancer-type"] = "nlb"
 	})
-	eventually(t, 30*time.Second, "released", func() (bool, string) {
-		s := cl.get("moving")
-		return len(s.Finalizers) == 0 && len(s.Status.Conditions) == 0 && len(s.Status.LoadBalancer.Ingress) == 0,
-			"finalizers " + stringsOf(s.Finalizers)
+	cl.update("shrinking", func(s *corev1.Service) {
+		s.Spec.Type, s.Spec.LoadBalancerClass = corev1.ServiceTypeClusterIP, nil
+		for i := range s.Spec.Ports {
+			s.Spec.Ports[i].NodePort = 0
+		}
 	})
+	for _, name := range []string{"moving", "shrinking"} {
+		eventually(t, 30*time.Second, name+" released", func() (bool, string) {
+			s := cl.get(name)
+			return len(s.Finalizers) == 0 && len(s.Status.Conditions) == 0 && len(s.Status.LoadBalancer.Ingress) == 0,
+				"finalizers " + stringsOf(s.Finalizers)
+		})
+	}
 	if left := cl.tagged(); len(left) != 0 {
 		t.Errorf("left: %v", left)
 	}
