@@ -121,3 +121,44 @@ func only(t *testing.T, m map[string]string) string {
 	}
 	return ""
 }
+
+// TestSchemeChangeReplaces: AWS cannot change a load balancer's scheme, so
+// kelb replaces it; the target group and the hostname follow.
+func TestSchemeChangeReplaces(t *testing.T) {
+	cl := newCluster(t, 3)
+	cl.startKelb()
+	cl.createService("edge")
+	before := cl.waitReady("edge").Status.LoadBalancer.Ingress[0].Hostname
+	oldARN := only(t, cl.loadBalancers())
+	cl.update("edge", func(s *corev1.Service) {
+		s.Annotations = map[string]string{service.AnnScheme: "internet-facing"}
+	})
+	eventually(t, 30*time.Second, "new hostname", func() (bool, string) {
+		s := cl.get("edge")
+		return len(s.Status.LoadBalancer.Ingress) == 1 && s.Status.LoadBalancer.Ingress[0].Hostname != before, ""
+	})
+	lbs, err := cl.world.Clients.ELBV2.DescribeLoadBalancers(t.Context(), &elbv2.DescribeLoadBalancersInput{})
+	if err != nil || len(lbs.LoadBalancers) != 1 || lbs.LoadBalancers[0].Scheme != "internet-facing" ||
+		aws.ToString(lbs.LoadBalancers[0].LoadBalancerArn) == oldARN {
+		t.Fatalf("want one new internet-facing load balancer, got %+v (%v)", lbs, err)
+	}
+	for _, sn := range lbs.LoadBalancers[0].AvailabilityZones {
+		found := false
+		for _, pub := range cl.world.PublicSubnets {
+			found = found || aws.ToString(sn.SubnetId) == pub
+		}
+		if !found {
+			t.Errorf("internet-facing load balancer in non-public subnet %s", aws.ToString(sn.SubnetId))
+		}
+	}
+	// The target group is kept: the new load balancer's listener forwards to
+	// it. (moto leaves the deleted load balancer in the group's
+	// LoadBalancerArns; AWS does not, so that list is not checked.)
+	tgs, _ := cl.world.Clients.ELBV2.DescribeTargetGroups(t.Context(), &elbv2.DescribeTargetGroupsInput{})
+	ls, err := cl.world.Clients.ELBV2.DescribeListeners(t.Context(), &elbv2.DescribeListenersInput{
+		LoadBalancerArn: lbs.LoadBalancers[0].LoadBalancerArn})
+	if err != nil || len(tgs.TargetGroups) != 1 || len(ls.Listeners) != 1 ||
+		aws.ToString(ls.Listeners[0].DefaultActions[0].TargetGroupArn) != aws.ToString(tgs.TargetGroups[0].TargetGroupArn) {
+		t.Errorf("want the one target group behind the new listener: %d groups, listeners %+v (%v)", len(tgs.TargetGroups), ls, err)
+	}
+}
