@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,6 +26,7 @@ type config struct {
 	idle         time.Duration
 	drift        time.Duration
 	provisioning time.Duration
+	scenarios    map[string]bool
 }
 
 func main() {
@@ -34,7 +36,13 @@ func main() {
 	flag.DurationVar(&cfg.idle, "idle", 5*time.Minute, "length of the no-change scenario")
 	flag.DurationVar(&cfg.drift, "drift", time.Minute, "drift period of the drift scenario")
 	flag.DurationVar(&cfg.provisioning, "provisioning", 5*time.Second, "how long new load balancers provision")
+	only := flag.String("scenarios", "converge,idle,drift,restart,delete,memory",
+		"scenarios to run, in this order; drift, restart and delete need converge")
 	flag.Parse()
+	cfg.scenarios = map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		cfg.scenarios[strings.TrimSpace(s)] = true
+	}
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -106,6 +114,9 @@ func run(cfg config) error {
 		{"delete", b.deleteAll},
 		{"memory", b.memory},
 	} {
+		if !cfg.scenarios[s.name] {
+			continue
+		}
 		if err := s.fn(ctx); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}

@@ -70,7 +70,7 @@ func (b *bench) memory(ctx context.Context) error {
 	}
 	defer k.stop()
 	t1 := time.Now()
-	if _, err := b.waitReady(ctx, b.cfg.services, 5*time.Minute); err != nil {
+	if _, err := b.waitReady(ctx, "mem", b.cfg.services, 5*time.Minute); err != nil {
 		return err
 	}
 	fmt.Printf("  converged in %s\n", time.Since(t1).Round(time.Millisecond))

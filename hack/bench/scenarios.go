@@ -48,11 +48,11 @@ func (b *bench) waitHostnames(ctx context.Context, names []string, timeout time.
 	return time.Time{}, fmt.Errorf("not every Service got a hostname within %s", timeout)
 }
 
-func (b *bench) waitReady(ctx context.Context, n int, timeout time.Duration) (time.Time, error) {
+func (b *bench) waitReady(ctx context.Context, namespace string, n int, timeout time.Duration) (time.Time, error) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		var list corev1.ServiceList
-		if err := b.c.List(ctx, &list, client.InNamespace("default")); err != nil {
+		if err := b.c.List(ctx, &list, client.InNamespace(namespace)); err != nil {
 			return time.Time{}, err
 		}
 		ready := 0
@@ -101,7 +101,7 @@ func (b *bench) converge(ctx context.Context) error {
 		return err
 	}
 	hostCalls := b.calls(t0)
-	allReady, err := b.waitReady(ctx, b.cfg.services, 5*time.Minute)
+	allReady, err := b.waitReady(ctx, "default", b.cfg.services, 5*time.Minute)
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func (b *bench) driftScenario(ctx context.Context) error {
 		return err
 	}
 	defer k.stop()
-	if _, err := b.waitReady(ctx, b.cfg.services, time.Minute); err != nil {
+	if _, err := b.waitReady(ctx, "default", b.cfg.services, time.Minute); err != nil {
 		return err
 	}
 	time.Sleep(5 * time.Second) // the restart's own reads are done
