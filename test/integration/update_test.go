@@ -1,16 +1,27 @@
 package integration
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kelb-dev/kelb/internal/awsproxy"
 	"github.com/kelb-dev/kelb/internal/service"
+	"github.com/kelb-dev/kelb/internal/testenv"
 )
 
 // TestUpdateInPlace changes a converged Service three ways and checks that
@@ -161,4 +172,68 @@ func TestSchemeChangeReplaces(t *testing.T) {
 		aws.ToString(ls.Listeners[0].DefaultActions[0].TargetGroupArn) != aws.ToString(tgs.TargetGroups[0].TargetGroupArn) {
 		t.Errorf("want the one target group behind the new listener: %d groups, listeners %+v (%v)", len(tgs.TargetGroups), ls, err)
 	}
+}
+
+// TestTLSListener: a certificate that does not exist is an error on the
+// Service that names it; once it exists, ssl-cert and ssl-ports make the
+// named port a TLS listener with the certificate and policy, and the other
+// port stays TCP.
+func TestTLSListener(t *testing.T) {
+	cl := newCluster(t, 3)
+	cl.startKelb()
+	missing := "arn:aws:acm:us-west-2:" + cl.world.Account + ":certificate/11111111-2222-3333-4444-555555555555"
+	cl.createService("secure", annotate(service.AnnSSLCert, missing), annotate(service.AnnSSLPorts, "p443"),
+		withPort(443, 0, corev1.ProtocolTCP), withPort(80, 0, corev1.ProtocolTCP))
+	c := cl.waitCondition("secure", "elbv2.k8s.aws/Ready", metav1.ConditionFalse, "AWSRejected")
+	if !strings.Contains(c.Message, "CertificateNotFound") || !strings.Contains(c.Message, "443") {
+		t.Errorf("message %q does not say which listener and why", c.Message)
+	}
+
+	cert := importCertificate(t, cl)
+	cl.update("secure", func(s *corev1.Service) { s.Annotations[service.AnnSSLCert] = cert })
+	cl.waitReady("secure")
+	ls, err := cl.world.Clients.ELBV2.DescribeListeners(t.Context(), &elbv2.DescribeListenersInput{
+		LoadBalancerArn: aws.String(only(t, cl.loadBalancers()))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int32]string{}
+	for _, l := range ls.Listeners {
+		got[aws.ToInt32(l.Port)] = string(l.Protocol)
+		if l.Protocol == "TLS" && (len(l.Certificates) != 1 || aws.ToString(l.Certificates[0].CertificateArn) != cert ||
+			aws.ToString(l.SslPolicy) != "ELBSecurityPolicy-2016-08") {
+			t.Errorf("TLS listener %+v", l)
+		}
+	}
+	if got[443] != "TLS" || got[80] != "TCP" {
+		t.Errorf("listeners %v", got)
+	}
+}
+
+// importCertificate imports a self-signed certificate into ACM.
+func importCertificate(t *testing.T, cl *cluster) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "secure.example.com"},
+		DNSNames: []string{"secure.example.com"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := acm.New(acm.Options{Region: testenv.Region, BaseEndpoint: aws.String(env.ProxyURL),
+		Credentials: testenv.Credentials(cl.world.Account + testenv.ObserverSuffix)})
+	out, err := api.ImportCertificate(t.Context(), &acm.ImportCertificateInput{
+		Certificate: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		PrivateKey:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.CertificateArn)
 }
