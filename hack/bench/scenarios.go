@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -132,6 +133,11 @@ func (b *bench) idleScenario(ctx context.Context) error {
 // drift pass and how soon a listener deleted by hand is back.
 func (b *bench) driftScenario(ctx context.Context) error {
 	header(fmt.Sprintf("drift: --drift-period %s", b.cfg.drift))
+	if out, err := b.world.Clients.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: b.world.Instances}); err != nil {
+		fmt.Printf("  warning: the seeded instances cannot be described: %v\n", err)
+	} else if n := len(out.Reservations); n != len(b.world.Instances) {
+		fmt.Printf("  warning: %d of %d seeded instances found\n", n, len(b.world.Instances))
+	}
 	kelbMain.stop()
 	k, err := b.startKelb("drift", "--drift-period", b.cfg.drift.String())
 	if err != nil {
