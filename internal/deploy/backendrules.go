@@ -62,8 +62,18 @@ func compactPorts(ports []int32, budget int) [][2]int32 {
 	return ranges
 }
 
+// allTraffic is the one rule per node group of --disable-restricted-sg-rules.
+const allTraffic = "-1"
+
 // desiredBackendRules returns, per node group, the rules covering needs.
-func desiredBackendRules(backendSG string, needs []model.BackendRule) map[string][]model.Rule {
+func desiredBackendRules(backendSG string, needs []model.BackendRule, unrestricted bool) map[string][]model.Rule {
+	if unrestricted {
+		out := map[string][]model.Rule{}
+		for _, r := range needs {
+			out[r.NodeSG] = []model.Rule{{Protocol: allTraffic, SourceSG: backendSG, Description: model.BackendRuleDescription}}
+		}
+		return out
+	}
 	ports := map[string]map[string][]int32{} // node group -> protocol -> ports
 	for _, r := range needs {
 		if ports[r.NodeSG] == nil {
@@ -96,7 +106,7 @@ func ours(sg *SecurityGroupState, backendSG string) []model.Rule {
 
 func covered(rules []model.Rule, r model.BackendRule) bool {
 	for _, have := range rules {
-		if have.Protocol == r.Protocol && have.FromPort <= r.Port && r.Port <= have.ToPort {
+		if have.Protocol == allTraffic || have.Protocol == r.Protocol && have.FromPort <= r.Port && r.Port <= have.ToPort {
 			return true
 		}
 	}
@@ -161,7 +171,8 @@ func (d *Deployer) authorizeBackendRules(ctx context.Context, backendSG string, 
 	if backendSG == "" || len(stack) == 0 {
 		return nil
 	}
-	desired := desiredBackendRules(backendSG, append(append([]model.BackendRule(nil), needs.Rules...), stack...))
+	desired := desiredBackendRules(backendSG, append(append([]model.BackendRule(nil), needs.Rules...), stack...),
+		d.cfg.UnrestrictedBackendRules)
 	d.nodeSGMu.Lock()
 	defer d.nodeSGMu.Unlock()
 	sgs, err := d.nodeSecurityGroups(ctx, sortedKeys(desired))
@@ -210,7 +221,7 @@ func (d *Deployer) revokeBackendRules(ctx context.Context, needs BackendNeeds) e
 	if backendSG == "" || !needs.Complete || len(needs.NodeSGs) == 0 {
 		return nil
 	}
-	desired := desiredBackendRules(backendSG, needs.Rules)
+	desired := desiredBackendRules(backendSG, needs.Rules, d.cfg.UnrestrictedBackendRules)
 	d.nodeSGMu.Lock()
 	defer d.nodeSGMu.Unlock()
 	sgs, err := d.nodeSecurityGroups(ctx, needs.NodeSGs)

@@ -23,6 +23,9 @@ type Config struct {
 	// DriftPeriod is how old a stack's details may be before a reconcile
 	// reads them from AWS again.
 	DriftPeriod time.Duration
+	// UnrestrictedBackendRules (--disable-restricted-sg-rules) allows all
+	// traffic from the backend group to the nodes: one rule per node group.
+	UnrestrictedBackendRules bool
 }
 
 // Deps are the deployer's dependencies.

@@ -90,7 +90,7 @@ func TestDesiredBackendRulesStayWithinBudget(t *testing.T) {
 		needs = append(needs, model.BackendRule{NodeSG: "sg-n", Protocol: "tcp", Port: 30000 + 7*i})
 	}
 	needs = append(needs, model.BackendRule{NodeSG: "sg-n", Protocol: "udp", Port: 31000})
-	rules := desiredBackendRules("sg-b", needs)["sg-n"]
+	rules := desiredBackendRules("sg-b", needs, false)["sg-n"]
 	if len(rules) != BackendRuleBudget+1 {
 		t.Errorf("want %d tcp ranges and 1 udp, got %d", BackendRuleBudget, len(rules))
 	}
@@ -98,5 +98,14 @@ func TestDesiredBackendRulesStayWithinBudget(t *testing.T) {
 		if !covered(rules, n) {
 			t.Errorf("%+v not covered by %+v", n, rules)
 		}
+	}
+}
+
+func TestUnrestrictedBackendRulesAreOneRulePerGroup(t *testing.T) {
+	needs := []model.BackendRule{{NodeSG: "sg-n", Protocol: "tcp", Port: 30000}, {NodeSG: "sg-n", Protocol: "udp", Port: 31000},
+		{NodeSG: "sg-m", Protocol: "tcp", Port: 30000}}
+	got := desiredBackendRules("sg-b", needs, true)
+	if len(got) != 2 || len(got["sg-n"]) != 1 || got["sg-n"][0].Protocol != "-1" || !covered(got["sg-n"], needs[1]) {
+		t.Errorf("%+v", got)
 	}
 }

@@ -166,8 +166,10 @@ func securityGroupState(sg ec2types.SecurityGroup) *SecurityGroupState {
 func rulesFromPermissions(perms []ec2types.IpPermission) []model.Rule {
 	var out []model.Rule
 	for _, p := range perms {
-		base := model.Rule{Protocol: strings.ToLower(aws.ToString(p.IpProtocol)), FromPort: aws.ToInt32(p.FromPort),
-			ToPort: aws.ToInt32(p.ToPort)}
+		base := model.Rule{Protocol: strings.ToLower(aws.ToString(p.IpProtocol))}
+		if base.Protocol != allTraffic { // AWS reports -1 ports, or none, for all traffic
+			base.FromPort, base.ToPort = aws.ToInt32(p.FromPort), aws.ToInt32(p.ToPort)
+		}
 		for _, r := range p.IpRanges {
 			rule := base
 			rule.CIDR, rule.Description = aws.ToString(r.CidrIp), aws.ToString(r.Description)

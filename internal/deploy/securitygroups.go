@@ -50,8 +50,10 @@ func sameRules(a, b []model.Rule) bool {
 func permissions(rules []model.Rule) []ec2types.IpPermission {
 	out := make([]ec2types.IpPermission, 0, len(rules))
 	for _, r := range rules {
-		p := ec2types.IpPermission{IpProtocol: aws.String(r.Protocol), FromPort: aws.Int32(r.FromPort),
-			ToPort: aws.Int32(r.ToPort)}
+		p := ec2types.IpPermission{IpProtocol: aws.String(r.Protocol)}
+		if r.Protocol != allTraffic { // all traffic has no ports
+			p.FromPort, p.ToPort = aws.Int32(r.FromPort), aws.Int32(r.ToPort)
+		}
 		switch {
 		case r.SourceSG != "":
 			p.UserIdGroupPairs = []ec2types.UserIdGroupPair{{GroupId: aws.String(r.SourceSG), Description: aws.String(r.Description)}}

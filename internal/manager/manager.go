@@ -103,7 +103,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 
 	deployer := deploy.New(deploy.Deps{
 		Config: deploy.Config{ClusterName: o.ClusterName, VPCID: vpcID, BackendSGID: o.BackendSG,
-			DriftPeriod: o.DriftPeriod},
+			DriftPeriod: o.DriftPeriod, UnrestrictedBackendRules: o.DisableRestrictedRules},
 		ELBV2: clients.ELBV2, EC2: clients.EC2, Tagging: clients.Tagging, Clock: clk,
 	})
 	changed := make(chan event.GenericEvent, 1024)
@@ -116,7 +116,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 			Instances: instances,
 			Config: service.Config{ClusterName: o.ClusterName, DefaultTags: defaultTags,
 				DefaultTargetType: o.DefaultTargetType, DefaultSSLPolicy: o.DefaultSSLPolicy,
-				EnableBackendSG: o.EnableBackendSG},
+				SecurityGroups: o.securityGroupFlags()},
 			LoadBalancerClass:       o.LoadBalancerClass,
 			DriftPeriod:             o.DriftPeriod,
 			MaxConcurrentReconciles: o.ServiceMaxConcurrent,

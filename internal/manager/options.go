@@ -11,6 +11,7 @@ import (
 
 	"github.com/kelb-dev/kelb/internal/controllers/sweeper"
 	"github.com/kelb-dev/kelb/internal/service"
+	"github.com/kelb-dev/kelb/internal/sgpolicy"
 )
 
 // Options are kelb's settings; flag names and defaults are LBC's where LBC
@@ -24,6 +25,8 @@ type Options struct {
 	AWSAPIThrottle          string
 	EnableBackendSG         bool
 	BackendSG               string
+	ManageBackendSGRules    bool
+	DisableRestrictedRules  bool
 	SyncPeriod              time.Duration
 	ServiceMaxConcurrent    int
 	LoadBalancerClass       string
@@ -60,6 +63,11 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"client-side AWS rate limits: serviceID:operationRegex=rate:burst,... (before kelb's defaults)")
 	fs.BoolVar(&o.EnableBackendSG, "enable-backend-security-group", true, "use a shared backend security group")
 	fs.StringVar(&o.BackendSG, "backend-security-group", "", "your own backend security group instead of the managed one")
+	fs.BoolVar(&o.ManageBackendSGRules, "enable-manage-backend-security-group-rules", false,
+		"manage node rules for objects with their own frontend security groups and no "+
+			"manage-backend-security-group-rules annotation (the annotation wins)")
+	fs.BoolVar(&o.DisableRestrictedRules, "disable-restricted-sg-rules", false,
+		"allow all traffic from the backend security group to the nodes instead of only the ports in use")
 	fs.DurationVar(&o.SyncPeriod, "sync-period", 10*time.Hour, "period of the Kubernetes informers' full resync")
 	fs.IntVar(&o.ServiceMaxConcurrent, "service-max-concurrent-reconciles", 3, "Services reconciled at once")
 	fs.StringVar(&o.LoadBalancerClass, "load-balancer-class", service.DefaultLoadBalancerClass,
@@ -105,6 +113,9 @@ func (o *Options) Validate() error {
 	if _, err := parseTags(o.DefaultTags); err != nil {
 		errs = append(errs, err)
 	}
+	if err := o.securityGroupFlags().Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -121,4 +132,8 @@ func parseTags(s string) (map[string]string, error) {
 		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
 	return out, nil
+}
+
+func (o *Options) securityGroupFlags() sgpolicy.Flags {
+	return sgpolicy.Flags{EnableBackendSG: o.EnableBackendSG, ManageBackendRules: o.ManageBackendSGRules}
 }

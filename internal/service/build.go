@@ -8,6 +8,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"github.com/kelb-dev/kelb/internal/model"
+	"github.com/kelb-dev/kelb/internal/sgpolicy"
 )
 
 // Config is the controller-wide configuration the builder applies.
@@ -16,7 +17,8 @@ type Config struct {
 	DefaultTags       map[string]string
 	DefaultTargetType string // instance | ip
 	DefaultSSLPolicy  string
-	EnableBackendSG   bool
+	// SecurityGroups are the flags that decide backend rule management.
+	SecurityGroups sgpolicy.Flags
 }
 
 // Input is everything the builder looks at.
@@ -64,7 +66,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	sgOpts, err := securityGroupOptionsOf(a)
+	sgOpts, err := securityGroupOptionsOf(cfg, a)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +106,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 			stack.FrontendSG = frontendSG(svc, cfg, stackID, stack.Listeners, sources,
 				model.MergeTags(userTags, tracking(model.ResourceManagedLBSG)))
 		}
-		if cfg.EnableBackendSG && sgOpts.manageBackend {
+		if sgOpts.manageBackend {
 			stack.LoadBalancer.UseBackendSG = true
 			stack.BackendRules = backendRules(in, stack.TargetGroups)
 		}
@@ -252,8 +254,8 @@ func BackendRules(cfg Config, in Input) ([]model.BackendRule, error) {
 	if err != nil {
 		return nil, err
 	}
-	sgOpts, err := securityGroupOptionsOf(a)
-	if err != nil || sgOpts.disabled || !cfg.EnableBackendSG || !sgOpts.manageBackend {
+	sgOpts, err := securityGroupOptionsOf(cfg, a)
+	if err != nil || sgOpts.disabled || !sgOpts.manageBackend {
 		return nil, err
 	}
 	stackID := svc.Namespace + "/" + svc.Name
@@ -270,12 +272,21 @@ type securityGroupOptions struct {
 	manageBackend bool     // kelb manages the node rules from the backend group
 }
 
-func securityGroupOptionsOf(a annotations) (securityGroupOptions, error) {
+func securityGroupOptionsOf(cfg Config, a annotations) (securityGroupOptions, error) {
 	o := securityGroupOptions{user: a.list(AnnSecurityGroups)}
 	var err error
 	if o.disabled, err = a.boolean(AnnNLBDisableSG, false); err != nil {
 		return o, err
 	}
-	o.manageBackend, err = a.boolean(AnnManageBackendSGRules, len(o.user) == 0)
-	return o, err
+	var manage *bool
+	if _, ok := a[AnnManageBackendSGRules]; ok {
+		v, err := a.boolean(AnnManageBackendSGRules, false)
+		if err != nil {
+			return o, err
+		}
+		manage = &v
+	}
+	o.manageBackend = sgpolicy.ManageBackendRules(cfg.SecurityGroups,
+		sgpolicy.Object{UserFrontendSGs: len(o.user) > 0, Annotation: manage})
+	return o, nil
 }

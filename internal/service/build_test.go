@@ -13,10 +13,12 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kelb-dev/kelb/internal/model"
+	"github.com/kelb-dev/kelb/internal/sgpolicy"
 )
 
-var testConfig = Config{ClusterName: "prod", DefaultTargetType: TargetInstance, EnableBackendSG: true,
-	DefaultTags: map[string]string{"team": "net"}}
+var testConfig = Config{ClusterName: "prod", DefaultTargetType: TargetInstance,
+	SecurityGroups: sgpolicy.Flags{EnableBackendSG: true},
+	DefaultTags:    map[string]string{"team": "net"}}
 
 var testSubnets = []Subnet{
 	{ID: "subnet-a2", Name: "pub-a2", AZ: "us-west-2a"},
@@ -362,5 +364,23 @@ func TestTargetTypeChangeRenamesTargetGroup(t *testing.T) {
 	s2, _ := Build(testConfig, testInput(ann(AnnTargetType, "ip")))
 	if s1.TargetGroups[0].Name == s2.TargetGroups[0].Name || s1.TargetGroups[0].ResourceID != s2.TargetGroups[0].ResourceID {
 		t.Error("a target group AWS must replace needs a new name and the same resource id")
+	}
+}
+
+func TestBackendRulesFollowThePolicy(t *testing.T) {
+	managed := Config{ClusterName: "prod", DefaultTargetType: TargetInstance,
+		SecurityGroups: sgpolicy.Flags{EnableBackendSG: true, ManageBackendRules: true}}
+	s, err := Build(managed, testInput(ann(AnnSecurityGroups, "sg-1")))
+	if err != nil || !s.LoadBalancer.UseBackendSG || len(s.BackendRules) == 0 {
+		t.Errorf("flag on, user groups, no annotation: want backend rules: %+v %v", s.LoadBalancer, err)
+	}
+	s, err = Build(managed, testInput(ann(AnnSecurityGroups, "sg-1", AnnManageBackendSGRules, "false")))
+	if err != nil || s.LoadBalancer.UseBackendSG || len(s.BackendRules) != 0 {
+		t.Errorf("annotation false wins over the flag: %+v %v", s.LoadBalancer, err)
+	}
+	noBackend := Config{ClusterName: "prod", DefaultTargetType: TargetInstance}
+	s, err = Build(noBackend, testInput())
+	if err != nil || s.LoadBalancer.UseBackendSG || len(s.BackendRules) != 0 || !s.LoadBalancer.UseFrontendSG {
+		t.Errorf("backend group disabled: %+v %v", s.LoadBalancer, err)
 	}
 }
