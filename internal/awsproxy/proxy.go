@@ -49,6 +49,7 @@ type Proxy struct {
 	Log          *CallLog
 	Faults       *Faults
 	Provisioning *Provisioning
+	Dependencies *Dependencies
 
 	upstream *url.URL
 	client   *http.Client
@@ -59,7 +60,8 @@ type Proxy struct {
 
 // New returns a proxy to the emulator at upstream with the standard behaviours:
 // call log (outermost, so it sees injected faults), faults, then the emulator
-// gap fillers.
+// gap fillers (provisioning state, dependency violations). The gap fillers'
+// own look-ups go straight to the emulator and are not logged.
 func New(upstream string) (*Proxy, error) {
 	u, err := url.Parse(upstream)
 	if err != nil {
@@ -69,6 +71,7 @@ func New(upstream string) (*Proxy, error) {
 		Log:          NewCallLog(),
 		Faults:       NewFaults(),
 		Provisioning: NewProvisioning(0),
+		Dependencies: NewDependencies(0),
 		upstream:     u,
 		client:       &http.Client{Timeout: 60 * time.Second},
 	}
@@ -91,7 +94,7 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.Provisioning, p.Faults, accountFromAccessKey{}, p.Log} {
+	for _, m := range []Middleware{p.Dependencies, p.Provisioning, p.Faults, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}
 	p.chain = h
