@@ -50,6 +50,7 @@ type Proxy struct {
 	Faults       *Faults
 	Provisioning *Provisioning
 	Dependencies *Dependencies
+	RuleLimit    *RuleLimit
 
 	upstream *url.URL
 	client   *http.Client
@@ -72,6 +73,7 @@ func New(upstream string) (*Proxy, error) {
 		Faults:       NewFaults(),
 		Provisioning: NewProvisioning(0),
 		Dependencies: NewDependencies(0),
+		RuleLimit:    NewRuleLimit(DefaultRuleLimit),
 		upstream:     u,
 		client:       &http.Client{Timeout: 60 * time.Second},
 	}
@@ -94,7 +96,7 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.Dependencies, p.Provisioning, p.Faults, accountFromAccessKey{}, p.Log} {
+	for _, m := range []Middleware{p.RuleLimit, p.Dependencies, p.Provisioning, p.Faults, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}
 	p.chain = h

@@ -10,6 +10,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/awsproxy"
 )
 
 // TestDeleteWaitsForDependencies: with the proxy refusing to delete a
@@ -76,5 +77,32 @@ func TestGroupReferencedByRuleCannotBeDeleted(t *testing.T) {
 	}
 	if _, err := cl.world.Clients.EC2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(a)}); err != nil {
 		t.Errorf("deleting the group once free: %v", err)
+	}
+}
+
+// TestProxyRuleLimit: the proxy refuses rules past its limit per group.
+func TestProxyRuleLimit(t *testing.T) {
+	env.Proxy.RuleLimit.SetLimit(3)
+	t.Cleanup(func() { env.Proxy.RuleLimit.SetLimit(awsproxy.DefaultRuleLimit) })
+	cl := newCluster(t, 1)
+	sg := cl.userSG("limited")
+	authorize := func(port int32, cidrs ...string) error {
+		var ranges []ec2types.IpRange
+		for _, c := range cidrs {
+			ranges = append(ranges, ec2types.IpRange{CidrIp: aws.String(c)})
+		}
+		_, err := cl.world.Clients.EC2.AuthorizeSecurityGroupIngress(t.Context(), &ec2.AuthorizeSecurityGroupIngressInput{
+			GroupId: aws.String(sg), IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"),
+				FromPort: aws.Int32(port), ToPort: aws.Int32(port), IpRanges: ranges}}})
+		return err
+	}
+	if err := authorize(80, "10.0.0.0/8", "192.168.0.0/16"); err != nil {
+		t.Fatal(err)
+	}
+	if err := authorize(443, "10.0.0.0/8", "192.168.0.0/16"); awsclient.ErrorCode(err) != "RulesPerSecurityGroupLimitExceeded" {
+		t.Errorf("4 rules with a limit of 3: got %v", err)
+	}
+	if err := authorize(443, "10.0.0.0/8"); err != nil {
+		t.Errorf("3 rules with a limit of 3: %v", err)
 	}
 }
