@@ -50,6 +50,12 @@ func (l *CallLog) Tee(w io.Writer) {
 	l.mu.Unlock()
 }
 
+// fullParams are the actions whose every parameter is kept: the report
+// replays them.
+var fullParams = map[string]bool{"AuthorizeSecurityGroupIngress": true, "RevokeSecurityGroupIngress": true,
+	"ModifyTargetGroupAttributes": true, "RegisterTargets": true, "DeregisterTargets": true,
+	"CreateLoadBalancer": true, "SetSecurityGroups": true, "CreateListener": true}
+
 // keyParams are the parameters worth keeping in the log: names, ids, ports.
 var keyParams = regexp.MustCompile(`(?i)(Name|Arn|Id|Port|Protocol|Type|Scheme|Key|Value)(s?\.member\.[0-9]+|\.[0-9]+)?$`)
 
@@ -59,8 +65,9 @@ func (l *CallLog) Wrap(next Handler) Handler {
 		start := time.Now()
 		resp := next(r)
 		c := Call{Time: start, Account: r.Account, Caller: r.Caller, Service: r.Service, Action: r.Action, Status: resp.Status, Duration: time.Since(start)}
+		keepAll := fullParams[r.Action]
 		for k, v := range r.Params {
-			if k != "Action" && k != "Version" && keyParams.MatchString(k) && len(v) > 0 {
+			if k != "Action" && k != "Version" && (keepAll || keyParams.MatchString(k)) && len(v) > 0 {
 				if c.Params == nil {
 					c.Params = map[string]string{}
 				}
