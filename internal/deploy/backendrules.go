@@ -93,16 +93,20 @@ func desiredBackendRules(backendSG string, needs []model.BackendRule, unrestrict
 	return out
 }
 
-// ours returns kelb's rules in a node group.
-func ours(sg *SecurityGroupState, backendSG string) []model.Rule {
+// fromBackend returns the rules in a node group whose source is the backend
+// group: they all let load balancer traffic in, whoever made them.
+func fromBackend(sg *SecurityGroupState, backendSG string) []model.Rule {
 	var out []model.Rule
 	for _, r := range sg.Ingress {
-		if r.SourceSG == backendSG && r.Description == model.BackendRuleDescription {
+		if r.SourceSG == backendSG {
 			out = append(out, r)
 		}
 	}
 	return out
 }
+
+// isOurs reports whether kelb made the rule: only those are ever revoked.
+func isOurs(r model.Rule) bool { return r.Description == model.BackendRuleDescription }
 
 func covered(rules []model.Rule, r model.BackendRule) bool {
 	for _, have := range rules {
@@ -184,7 +188,7 @@ func (d *Deployer) authorizeBackendRules(ctx context.Context, backendSG string, 
 		if !ok {
 			return fmt.Errorf("node security group %s not found", id)
 		}
-		have := ours(sg, backendSG)
+		have := fromBackend(sg, backendSG)
 		var uncovered []model.BackendRule
 		for _, r := range stack {
 			if r.NodeSG == id && !covered(have, r) {
@@ -230,7 +234,7 @@ func (d *Deployer) revokeBackendRules(ctx context.Context, needs BackendNeeds) e
 	}
 	for _, id := range sortedKeys(sgs) {
 		sg := sgs[id]
-		have := ours(sg, backendSG)
+		have := fromBackend(sg, backendSG)
 		haveKeys, want := ruleSet(have), ruleSet(desired[id])
 		var missing, extra []model.Rule
 		for _, r := range desired[id] {
@@ -239,7 +243,7 @@ func (d *Deployer) revokeBackendRules(ctx context.Context, needs BackendNeeds) e
 			}
 		}
 		for _, r := range have {
-			if !want[keyOf(r)] {
+			if isOurs(r) && !want[keyOf(r)] {
 				extra = append(extra, r)
 			}
 		}
