@@ -56,3 +56,28 @@ func TestHandMadeRulesSurvive(t *testing.T) {
 		return strings.Join(after, ";") == strings.Join(before, ";"), strings.Join(after, "; ")
 	})
 }
+
+// TestRestartRevokesStaleRulesAtOnce: a node port changed while kelb was
+// down: the first reconcile after the restart authorizes the new port and
+// revokes the old one.
+func TestRestartRevokesStaleRulesAtOnce(t *testing.T) {
+	cl := newCluster(t, 3)
+	cl.startKelb()
+	cl.createService("moved", withPort(80, 31300, corev1.ProtocolTCP))
+	cl.createService("stays", withPort(80, 31400, corev1.ProtocolTCP))
+	cl.waitReady("moved")
+	cl.waitReady("stays")
+	cl.stopKelb()
+	cl.update("moved", func(s *corev1.Service) { s.Spec.Ports[0].NodePort = 31500 })
+	t0 := time.Now()
+	cl.startKelb()
+	eventually(t, 15*time.Second, "old port revoked, new one allowed", func() (bool, string) {
+		rules := strings.Join(cl.nodeRules(), ";")
+		return !strings.Contains(rules, "31300") && strings.Contains(rules, "31500") && strings.Contains(rules, "31400"), rules
+	})
+	t.Logf("stale rule revoked %s after the restart", time.Since(t0).Round(100*time.Millisecond))
+	rep := awsproxy.Analyze(cl.accountCalls(), t0, time.Now())
+	if rep.Gap != 0 || rep.Exposure != 0 {
+		t.Errorf("gap %s, exposure %s: %v", rep.Gap, rep.Exposure, rep.Details)
+	}
+}
