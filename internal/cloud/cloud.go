@@ -19,6 +19,8 @@ const (
 	SubnetMissRefresh = 30 * time.Second
 	// InstanceTTL bounds how long a changed node security group goes unseen.
 	InstanceTTL = 30 * time.Minute
+	// VPCTTL bounds how long a CIDR block added to the VPC goes unseen.
+	VPCTTL = 30 * time.Minute
 )
 
 // EC2 is the part of the EC2 API the providers call.
@@ -26,4 +28,5 @@ type EC2 interface {
 	DescribeSubnets(context.Context, *ec2.DescribeSubnetsInput, ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
 	DescribeInstances(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
 	DescribeSecurityGroups(context.Context, *ec2.DescribeSecurityGroupsInput, ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
+	DescribeVpcs(context.Context, *ec2.DescribeVpcsInput, ...func(*ec2.Options)) (*ec2.DescribeVpcsOutput, error)
 }

@@ -65,41 +65,61 @@ func compactPorts(ports []int32, budget int) [][2]int32 {
 // allTraffic is the one rule per node group of --disable-restricted-sg-rules.
 const allTraffic = "-1"
 
-// desiredBackendRules returns, per node group, the rules covering needs.
-func desiredBackendRules(backendSG string, needs []model.BackendRule, unrestricted bool) map[string][]model.Rule {
-	if unrestricted {
-		out := map[string][]model.Rule{}
-		for _, r := range needs {
-			out[r.NodeSG] = []model.Rule{{Protocol: allTraffic, SourceSG: backendSG, Description: model.BackendRuleDescription}}
-		}
-		return out
+// source is where a rule lets traffic in from.
+type source struct{ cidr, sg string }
+
+func sourceOf(backendSG string, r model.BackendRule) source {
+	if r.CIDR != "" {
+		return source{cidr: r.CIDR}
 	}
-	ports := map[string]map[string][]int32{} // node group -> protocol -> ports
-	for _, r := range needs {
-		if ports[r.NodeSG] == nil {
-			ports[r.NodeSG] = map[string][]int32{}
-		}
-		ports[r.NodeSG][r.Protocol] = append(ports[r.NodeSG][r.Protocol], r.Port)
-	}
-	out := map[string][]model.Rule{}
-	for sg, byProto := range ports {
-		for _, proto := range sortedKeys(byProto) {
-			for _, rg := range compactPorts(byProto[proto], BackendRuleBudget) {
-				out[sg] = append(out[sg], model.Rule{Protocol: proto, FromPort: rg[0], ToPort: rg[1], SourceSG: backendSG,
-					Description: model.BackendRuleDescription})
-			}
-		}
-	}
-	return out
+	return source{sg: backendSG}
 }
 
-// fromBackend returns the rules in a node group whose source is the backend
-// group: they all let load balancer traffic in, whoever made them.
-func fromBackend(sg *SecurityGroupState, backendSG string) []model.Rule {
-	var out []model.Rule
-	for _, r := range sg.Ingress {
-		if r.SourceSG == backendSG {
-			out = append(out, r)
+// desiredBackendRules returns, per node group, the rules covering needs:
+// per protocol and source, the ports compacted into ranges. Needs from the
+// backend group are dropped while there is none.
+func desiredBackendRules(backendSG string, needs []model.BackendRule, unrestricted bool) map[string][]model.Rule {
+	type key struct {
+		proto string
+		src   source
+	}
+	ports := map[string]map[key][]int32{} // node group -> protocol and source -> ports
+	for _, r := range needs {
+		src := sourceOf(backendSG, r)
+		if src == (source{}) {
+			continue
+		}
+		if ports[r.NodeSG] == nil {
+			ports[r.NodeSG] = map[key][]int32{}
+		}
+		k := key{r.Protocol, src}
+		if unrestricted && src.sg != "" {
+			k.proto = allTraffic
+		}
+		ports[r.NodeSG][k] = append(ports[r.NodeSG][k], r.Port)
+	}
+	out := map[string][]model.Rule{}
+	for sg, byKey := range ports {
+		keys := make([]key, 0, len(byKey))
+		for k := range byKey {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			a, b := keys[i], keys[j]
+			if a.proto != b.proto {
+				return a.proto < b.proto
+			}
+			return a.src.cidr+a.src.sg < b.src.cidr+b.src.sg
+		})
+		for _, k := range keys {
+			ranges := compactPorts(byKey[k], BackendRuleBudget)
+			if k.proto == allTraffic {
+				ranges = [][2]int32{{0, 0}}
+			}
+			for _, rg := range ranges {
+				out[sg] = append(out[sg], model.Rule{Protocol: k.proto, FromPort: rg[0], ToPort: rg[1], CIDR: k.src.cidr,
+					SourceSG: k.src.sg, Description: model.BackendRuleDescription})
+			}
 		}
 	}
 	return out
@@ -108,9 +128,13 @@ func fromBackend(sg *SecurityGroupState, backendSG string) []model.Rule {
 // isOurs reports whether kelb made the rule: only those are ever revoked.
 func isOurs(r model.Rule) bool { return r.Description == model.BackendRuleDescription }
 
-func covered(rules []model.Rule, r model.BackendRule) bool {
+// covered reports whether a rule with the need's source lets its port in;
+// a rule anyone made counts.
+func covered(rules []model.Rule, backendSG string, r model.BackendRule) bool {
+	src := sourceOf(backendSG, r)
 	for _, have := range rules {
-		if have.Protocol == allTraffic || have.Protocol == r.Protocol && have.FromPort <= r.Port && r.Port <= have.ToPort {
+		if (source{cidr: have.CIDR, sg: have.SourceSG}) == src && (have.Protocol == allTraffic ||
+			have.Protocol == r.Protocol && have.FromPort <= r.Port && r.Port <= have.ToPort) {
 			return true
 		}
 	}
@@ -172,7 +196,7 @@ func (d *Deployer) knownNodeSGs() []string {
 // authorizes the whole desired set (the revoke pass later removes what it
 // replaces); otherwise only the ranges covering the stack's own ports.
 func (d *Deployer) authorizeBackendRules(ctx context.Context, backendSG string, stack []model.BackendRule, needs BackendNeeds) error {
-	if backendSG == "" || len(stack) == 0 {
+	if len(stack) == 0 {
 		return nil
 	}
 	desired := desiredBackendRules(backendSG, append(append([]model.BackendRule(nil), needs.Rules...), stack...),
@@ -188,10 +212,10 @@ func (d *Deployer) authorizeBackendRules(ctx context.Context, backendSG string, 
 		if !ok {
 			return fmt.Errorf("node security group %s not found", id)
 		}
-		have := fromBackend(sg, backendSG)
+		have := sg.Ingress
 		var uncovered []model.BackendRule
 		for _, r := range stack {
-			if r.NodeSG == id && !covered(have, r) {
+			if r.NodeSG == id && sourceOf(backendSG, r) != (source{}) && !covered(have, backendSG, r) {
 				uncovered = append(uncovered, r)
 			}
 		}
@@ -205,7 +229,7 @@ func (d *Deployer) authorizeBackendRules(ctx context.Context, backendSG string, 
 				continue
 			}
 			for _, u := range uncovered {
-				if needs.Complete || covered([]model.Rule{r}, u) {
+				if needs.Complete || covered([]model.Rule{r}, backendSG, u) {
 					add = append(add, r)
 					break
 				}
@@ -222,7 +246,7 @@ func (d *Deployer) authorizeBackendRules(ctx context.Context, backendSG string, 
 // needs does not contain; the desired ones were authorized before.
 func (d *Deployer) revokeBackendRules(ctx context.Context, needs BackendNeeds) error {
 	backendSG := d.backendSGID()
-	if backendSG == "" || !needs.Complete || len(needs.NodeSGs) == 0 {
+	if !needs.Complete || len(needs.NodeSGs) == 0 {
 		return nil
 	}
 	desired := desiredBackendRules(backendSG, needs.Rules, d.cfg.UnrestrictedBackendRules)
@@ -234,7 +258,7 @@ func (d *Deployer) revokeBackendRules(ctx context.Context, needs BackendNeeds) e
 	}
 	for _, id := range sortedKeys(sgs) {
 		sg := sgs[id]
-		have := fromBackend(sg, backendSG)
+		have := sg.Ingress
 		haveKeys, want := ruleSet(have), ruleSet(desired[id])
 		var missing, extra []model.Rule
 		for _, r := range desired[id] {
@@ -243,7 +267,8 @@ func (d *Deployer) revokeBackendRules(ctx context.Context, needs BackendNeeds) e
 			}
 		}
 		for _, r := range have {
-			if isOurs(r) && !want[keyOf(r)] {
+			// kelb's rules: from the backend group or a CIDR, with its description.
+			if isOurs(r) && (r.CIDR != "" || r.SourceSG == backendSG) && !want[keyOf(r)] {
 				extra = append(extra, r)
 			}
 		}

@@ -95,7 +95,7 @@ func TestDesiredBackendRulesStayWithinBudget(t *testing.T) {
 		t.Errorf("want %d tcp ranges and 1 udp, got %d", BackendRuleBudget, len(rules))
 	}
 	for _, n := range needs {
-		if !covered(rules, n) {
+		if !covered(rules, "sg-b", n) {
 			t.Errorf("%+v not covered by %+v", n, rules)
 		}
 	}
@@ -105,7 +105,26 @@ func TestUnrestrictedBackendRulesAreOneRulePerGroup(t *testing.T) {
 	needs := []model.BackendRule{{NodeSG: "sg-n", Protocol: "tcp", Port: 30000}, {NodeSG: "sg-n", Protocol: "udp", Port: 31000},
 		{NodeSG: "sg-m", Protocol: "tcp", Port: 30000}}
 	got := desiredBackendRules("sg-b", needs, true)
-	if len(got) != 2 || len(got["sg-n"]) != 1 || got["sg-n"][0].Protocol != "-1" || !covered(got["sg-n"], needs[1]) {
+	if len(got) != 2 || len(got["sg-n"]) != 1 || got["sg-n"][0].Protocol != "-1" || !covered(got["sg-n"], "sg-b", needs[1]) {
 		t.Errorf("%+v", got)
+	}
+}
+
+func TestDesiredBackendRulesPerSource(t *testing.T) {
+	needs := []model.BackendRule{{NodeSG: "sg-n", Protocol: "tcp", Port: 30000, CIDR: "10.0.0.0/24"},
+		{NodeSG: "sg-n", Protocol: "tcp", Port: 30001, CIDR: "10.0.0.0/24"},
+		{NodeSG: "sg-n", Protocol: "tcp", Port: 30000, CIDR: "10.0.1.0/24"},
+		{NodeSG: "sg-n", Protocol: "tcp", Port: 30000}}
+	got := desiredBackendRules("sg-b", needs, false)["sg-n"]
+	want := []model.Rule{
+		{Protocol: "tcp", FromPort: 30000, ToPort: 30001, CIDR: "10.0.0.0/24", Description: model.BackendRuleDescription},
+		{Protocol: "tcp", FromPort: 30000, ToPort: 30000, CIDR: "10.0.1.0/24", Description: model.BackendRuleDescription},
+		{Protocol: "tcp", FromPort: 30000, ToPort: 30000, SourceSG: "sg-b", Description: model.BackendRuleDescription},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+	if len(desiredBackendRules("", needs, false)["sg-n"]) != 2 {
+		t.Error("without a backend group, only the CIDR rules")
 	}
 }

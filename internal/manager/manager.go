@@ -114,6 +114,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 			Deployer:  deployer,
 			Subnets:   cloud.NewSubnets(clients.EC2, vpcID, o.ClusterName, clk),
 			Instances: instances,
+			VPC:       cloud.NewVPC(clients.EC2, vpcID, clk),
 			Config: service.Config{ClusterName: o.ClusterName, DefaultTags: defaultTags,
 				DefaultTargetType: o.DefaultTargetType, DefaultSSLPolicy: o.DefaultSSLPolicy,
 				SecurityGroups: o.securityGroupFlags()},

@@ -32,8 +32,9 @@ type Stack struct {
 	// FrontendSG is the managed security group of the load balancer; nil when
 	// the user supplies security groups or the load balancer has none.
 	FrontendSG *SecurityGroup
-	// BackendRules are the ports the node security groups must allow from
-	// the shared backend security group.
+	// BackendRules are the ports the node security groups must allow, from
+	// the shared backend security group or, for a load balancer without
+	// security groups, from CIDRs.
 	BackendRules []BackendRule
 }
 
@@ -115,12 +116,13 @@ type Rule struct {
 	Description string
 }
 
-// BackendRule is a port a node security group must allow from the backend
-// security group.
+// BackendRule is a port a node security group must allow, from the backend
+// security group (CIDR "") or from a CIDR.
 type BackendRule struct {
 	NodeSG   string
 	Protocol string // tcp | udp
 	Port     int32
+	CIDR     string
 }
 
 // MergeTags returns a new map with the keys of every map, later ones winning.

@@ -94,7 +94,14 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	}
 	stack.Listeners, stack.TargetGroups = ports.listeners, ports.targetGroups
 
-	if !sgOpts.disabled {
+	if sgOpts.disabled {
+		userRanges, err := userSourceRanges(svc)
+		if err != nil {
+			return nil, err
+		}
+		stack.BackendRules = cidrRules(in, stack.TargetGroups, q.Scheme, ipType, userRanges,
+			subnetCIDRs(in.Facts.Subnets, subnets))
+	} else {
 		if len(sgOpts.user) > 0 {
 			stack.LoadBalancer.SecurityGroups = sgOpts.user
 		} else {
@@ -143,14 +150,33 @@ func userTags(cfg Config, a annotations) (map[string]string, error) {
 	return model.MergeTags(cfg.DefaultTags, extra), nil
 }
 
-func sourceRanges(svc *corev1.Service, ipType string) ([]string, error) {
+// userSourceRanges are the source ranges the user set, from the spec or the
+// annotation.
+func userSourceRanges(svc *corev1.Service) ([]string, error) {
 	field := "spec.loadBalancerSourceRanges"
 	items := svc.Spec.LoadBalancerSourceRanges
 	if len(items) == 0 {
 		field = AnnSourceRanges
 		items = annotations(svc.Annotations).list(AnnSourceRanges)
 	}
-	cidrs, err := parseCIDRs(field, items)
+	return parseCIDRs(field, items)
+}
+
+// subnetCIDRs returns the CIDRs of the chosen subnets.
+func subnetCIDRs(facts []Subnet, chosen []string) []string {
+	var out []string
+	for _, id := range chosen {
+		for _, s := range facts {
+			if s.ID == id && s.CIDR != "" {
+				out = append(out, s.CIDR)
+			}
+		}
+	}
+	return out
+}
+
+func sourceRanges(svc *corev1.Service, ipType string) ([]string, error) {
+	cidrs, err := userSourceRanges(svc)
 	if err != nil {
 		return nil, err
 	}
@@ -192,9 +218,9 @@ func ipProtocols(p string) []string {
 	return []string{"tcp"}
 }
 
-// backendRules are the ports each node security group must open to the
-// backend security group: traffic ports and numeric health-check ports.
-func backendRules(in Input, tgs []model.TargetGroup) []model.BackendRule {
+// nodeTargets returns the node security groups behind a target group's
+// targets and the ports they receive traffic on.
+func nodeTargets(in Input, tg model.TargetGroup) (groups []string, ports map[int32]bool) {
 	nodeInstance := map[string]string{}
 	for _, n := range in.Nodes {
 		if id := instanceID(n); id != "" {
@@ -202,24 +228,32 @@ func backendRules(in Input, tgs []model.TargetGroup) []model.BackendRule {
 		}
 	}
 	ipNodes := ipTargetNodes(in.EndpointSlices)
+	ports = map[int32]bool{}
+	seen := map[string]bool{}
+	for _, t := range tg.Targets {
+		ports[t.Port] = true
+		instance := t.ID
+		if tg.TargetType == TargetIP {
+			instance = nodeInstance[ipNodes[t.ID]]
+		}
+		if sg := in.Facts.InstanceSGs[instance]; sg != "" && !seen[sg] {
+			seen[sg] = true
+			groups = append(groups, sg)
+		}
+	}
+	return groups, ports
+}
+
+// backendRules are the ports each node security group must open to the
+// backend security group: traffic ports and numeric health-check ports.
+func backendRules(in Input, tgs []model.TargetGroup) []model.BackendRule {
 	seen := map[model.BackendRule]bool{}
 	for _, tg := range tgs {
-		ports := map[int32]bool{}
-		var sgs []string
-		for _, t := range tg.Targets {
-			ports[t.Port] = true
-			instance := t.ID
-			if tg.TargetType == TargetIP {
-				instance = nodeInstance[ipNodes[t.ID]]
-			}
-			if sg := in.Facts.InstanceSGs[instance]; sg != "" {
-				sgs = append(sgs, sg)
-			}
-		}
+		groups, ports := nodeTargets(in, tg)
 		if hc, err := parsePort(tg.HealthCheck.Port); err == nil {
 			ports[hc] = true
 		}
-		for _, sg := range sgs {
+		for _, sg := range groups {
 			for port := range ports {
 				for _, proto := range ipProtocols(tg.Protocol) {
 					seen[model.BackendRule{NodeSG: sg, Protocol: proto, Port: port}] = true
@@ -227,6 +261,10 @@ func backendRules(in Input, tgs []model.TargetGroup) []model.BackendRule {
 			}
 		}
 	}
+	return sortedRules(seen)
+}
+
+func sortedRules(seen map[model.BackendRule]bool) []model.BackendRule {
 	out := make([]model.BackendRule, 0, len(seen))
 	for r := range seen {
 		out = append(out, r)
@@ -239,31 +277,12 @@ func backendRules(in Input, tgs []model.TargetGroup) []model.BackendRule {
 		if x.Port != y.Port {
 			return x.Port < y.Port
 		}
-		return x.Protocol < y.Protocol
+		if x.Protocol != y.Protocol {
+			return x.Protocol < y.Protocol
+		}
+		return x.CIDR < y.CIDR
 	})
 	return out
-}
-
-// BackendRules returns only the node security-group rules of a Service: what
-// the deployer must keep for it when other stacks change. It needs no
-// subnet facts.
-func BackendRules(cfg Config, in Input) ([]model.BackendRule, error) {
-	svc := in.Service
-	a := annotations(svc.Annotations)
-	targetType, err := targetTypeOf(cfg, a)
-	if err != nil {
-		return nil, err
-	}
-	sgOpts, err := securityGroupOptionsOf(cfg, a)
-	if err != nil || sgOpts.disabled || !sgOpts.manageBackend {
-		return nil, err
-	}
-	stackID := svc.Namespace + "/" + svc.Name
-	ports, err := buildPorts(cfg, in, a, portsContext{stackID: stackID, targetType: targetType, ipType: "ipv4"})
-	if err != nil {
-		return nil, err
-	}
-	return backendRules(in, ports.targetGroups), nil
 }
 
 type securityGroupOptions struct {

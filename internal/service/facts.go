@@ -15,6 +15,9 @@ type Facts struct {
 	// InstanceSGs maps an instance id to the security group that receives the
 	// rules for load balancer traffic.
 	InstanceSGs map[string]string
+	// VPCCIDRs are the VPC's CIDR blocks: where an internal load balancer's
+	// clients are when nothing narrower is known.
+	VPCCIDRs []string
 }
 
 // Subnet is one subnet fact.
@@ -32,6 +35,9 @@ type FactsQuery struct {
 	// Subnets are ids or Name tags from the annotation; empty means discover
 	// by role tag.
 	Subnets []string
+	// VPCCIDRs: the Service needs the VPC's CIDR blocks (a load balancer
+	// without security groups).
+	VPCCIDRs bool
 }
 
 // Query returns the facts a Service needs; it fails only on annotations the
@@ -42,7 +48,11 @@ func Query(svc Object) (FactsQuery, error) {
 	if err != nil {
 		return FactsQuery{}, err
 	}
-	return FactsQuery{Scheme: scheme, Subnets: a.list(AnnSubnets)}, nil
+	noSG, err := a.boolean(AnnNLBDisableSG, false)
+	if err != nil {
+		return FactsQuery{}, err
+	}
+	return FactsQuery{Scheme: scheme, Subnets: a.list(AnnSubnets), VPCCIDRs: noSG}, nil
 }
 
 // Object is the part of a Kubernetes object the query needs.

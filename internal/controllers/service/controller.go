@@ -39,6 +39,7 @@ type Deps struct {
 	Deployer          *deploy.Deployer
 	Subnets           *cloud.Subnets
 	Instances         *cloud.Instances
+	VPC               *cloud.VPC
 	Config            service.Config
 	LoadBalancerClass string
 	// DriftPeriod is how often a converged Service is checked against AWS.

@@ -66,6 +66,11 @@ func (c *Controller) build(ctx context.Context, svc *corev1.Service, v *view) (*
 	if in.Facts.Subnets, err = c.Subnets.Resolve(ctx, q); err != nil {
 		return nil, err
 	}
+	if q.VPCCIDRs {
+		if in.Facts.VPCCIDRs, err = c.VPC.CIDRs(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return service.Build(c.Config, in)
 }
 
@@ -87,14 +92,14 @@ func (c *Controller) backendNeeds(ctx context.Context, svc *corev1.Service, v *v
 				(!svc.DeletionTimestamp.IsZero() || !service.IsClaimed(svc, c.LoadBalancerClass))) {
 			continue
 		}
-		rules, err := service.BackendRules(c.Config, v.input(other))
+		stack, err := c.build(ctx, other, v)
 		if err != nil {
 			log.FromContext(ctx).V(1).Info("not revoking node security-group rules while a Service is invalid",
 				"invalidService", other.Namespace+"/"+other.Name, "error", err.Error())
 			needs.Complete = false
 			continue
 		}
-		needs.Rules = append(needs.Rules, rules...)
+		needs.Rules = append(needs.Rules, stack.BackendRules...)
 	}
 	seen := map[string]bool{}
 	for _, sg := range v.sgs {

@@ -1,0 +1,62 @@
+package integration
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kelb-dev/kelb/internal/awsproxy"
+	"github.com/kelb-dev/kelb/internal/service"
+)
+
+// TestNoSecurityGroupsPreserveClientIPFlips: a load balancer without
+// security groups; node rules follow where traffic comes from, and flipping
+// preserve_client_ip either way leaves no gap and no exposure: the new
+// rules are in before the attribute changes, the old ones go after.
+func TestNoSecurityGroupsPreserveClientIPFlips(t *testing.T) {
+	cl := newCluster(t, 3)
+	before := cl.nodeRules()
+	cl.startKelb()
+	svc := cl.createService("nosg", annotate(service.AnnNLBDisableSG, "true"), annotate(service.AnnTargetType, "ip"))
+	cl.createEndpoints(svc, "10.0.10.41", "10.0.11.42")
+	cl.waitReady("nosg")
+	subnetRules := func(rules string) bool {
+		return strings.Contains(rules, "8080-8080 from 10.0.10.0/24") && strings.Contains(rules, "8080-8080 from 10.0.11.0/24")
+	}
+	if rules := strings.Join(cl.nodeRules(), ";"); !subnetRules(rules) || strings.Contains(rules, "10.0.0.0/16") {
+		t.Fatalf("ip targets without client IPs: want the subnets' CIDRs, got %s", rules)
+	}
+
+	flip := func(to string, want func(string) bool) {
+		t.Helper()
+		t0 := time.Now()
+		cl.update("nosg", func(s *corev1.Service) {
+			s.Annotations[service.AnnTargetGroupAttributes] = "preserve_client_ip.enabled=" + to
+		})
+		eventually(t, 30*time.Second, "rules for preserve_client_ip="+to, func() (bool, string) {
+			rules := strings.Join(cl.nodeRules(), ";")
+			return want(rules), rules
+		})
+		time.Sleep(time.Second)
+		calls := cl.calls(t0)
+		rep := awsproxy.Analyze(cl.accountCalls(), t0, time.Now())
+		t.Logf("preserve_client_ip -> %s: gap %s, exposure %s, AWS calls %v", to, rep.Gap, rep.Exposure,
+			awsproxy.CountByAction(calls))
+		if rep.Gap != 0 || rep.Exposure != 0 {
+			t.Errorf("gap %s, exposure %s: %v", rep.Gap, rep.Exposure, rep.Details)
+		}
+	}
+	flip("true", func(r string) bool { return strings.Contains(r, "8080-8080 from 10.0.0.0/16") && !subnetRules(r) })
+	flip("false", func(r string) bool { return subnetRules(r) && !strings.Contains(r, "8080-8080 from 10.0.0.0/16") })
+
+	if err := cl.c.Delete(t.Context(), cl.get("nosg")); err != nil {
+		t.Fatal(err)
+	}
+	cl.waitGone("nosg")
+	eventually(t, 20*time.Second, "node group as before", func() (bool, string) {
+		after := cl.nodeRules()
+		return strings.Join(after, ";") == strings.Join(before, ";"), strings.Join(after, "; ")
+	})
+}
