@@ -185,12 +185,6 @@ func (d *Deployer) nodeSecurityGroups(ctx context.Context, ids []string) (map[st
 	return out, nil
 }
 
-func (d *Deployer) knownNodeSGs() []string {
-	d.inv.mu.Lock()
-	defer d.inv.mu.Unlock()
-	return sortedKeys(d.inv.nodeSGs)
-}
-
 // authorizeBackendRules makes sure every port the stack needs is allowed,
 // before its load balancer can send traffic there. With complete needs it
 // authorizes the whole desired set (the revoke pass later removes what it
@@ -235,7 +229,7 @@ func (d *Deployer) authorizeBackendRules(ctx context.Context, backendSG string, 
 				}
 			}
 		}
-		if err := d.authorize(ctx, sg, add); err != nil {
+		if err := d.authorizeWithinLimit(ctx, sg, backendSG, add, needs); err != nil {
 			return err
 		}
 	}
@@ -276,7 +270,7 @@ func (d *Deployer) revokeBackendRules(ctx context.Context, needs BackendNeeds) e
 			continue
 		}
 		// Make before break: what replaces a revoked range goes in first.
-		if err := d.authorize(ctx, sg, missing); err != nil {
+		if err := d.authorizeWithinLimit(ctx, sg, backendSG, missing, needs); err != nil {
 			return err
 		}
 		if err := d.revoke(ctx, sg, extra); err != nil {

@@ -128,3 +128,39 @@ func TestDesiredBackendRulesPerSource(t *testing.T) {
 		t.Error("without a backend group, only the CIDR rules")
 	}
 }
+
+func TestSpareRulesKeepWhatTrafficNeeds(t *testing.T) {
+	ours := func(from, to int32) model.Rule {
+		return model.Rule{Protocol: "tcp", FromPort: from, ToPort: to, SourceSG: "sg-b", Description: model.BackendRuleDescription}
+	}
+	user := model.Rule{Protocol: "tcp", FromPort: 30005, ToPort: 30005, SourceSG: "sg-b", Description: "the user's"}
+	sg := &SecurityGroupState{ID: "sg-n", Ingress: []model.Rule{
+		ours(30001, 30001), // the range below allows 30001 too: spare
+		ours(30000, 30002), // then the only rule for 30001 and 30002: kept
+		ours(30005, 30005), // the user's rule allows it too: spare
+		ours(31000, 31000), // no Service needs it: spare
+		user,
+	}}
+	needs := []model.BackendRule{{NodeSG: "sg-n", Protocol: "tcp", Port: 30001}, {NodeSG: "sg-n", Protocol: "tcp", Port: 30002},
+		{NodeSG: "sg-n", Protocol: "tcp", Port: 30005}}
+	got := spareRules(sg, "sg-b", needs)
+	want := []model.Rule{ours(30001, 30001), ours(30005, 30005), ours(31000, 31000)}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+func TestInUsePortsAreNeverSpare(t *testing.T) {
+	d := New(Deps{})
+	st := d.inv.Stack("ns/svc")
+	st.TargetGroups = []*TargetGroupState{{Protocol: "TCP", Port: 30500, HealthCheck: model.HealthCheck{Port: "traffic-port"},
+		Targets: []model.Target{{ID: "i-1", Port: 30500}}}}
+	sg := &SecurityGroupState{ID: "sg-n", Ingress: []model.Rule{{Protocol: "tcp", FromPort: 30500, ToPort: 30500,
+		SourceSG: "sg-b", Description: model.BackendRuleDescription}}}
+	// The desired state no longer has port 30500 (a replacement target group
+	// is on its way), but the old one still serves it.
+	keep := d.inUse(sg, "sg-b")
+	if spare := spareRules(sg, "sg-b", keep); len(spare) != 0 {
+		t.Errorf("a rule for a port in use was spare: %+v", spare)
+	}
+}

@@ -225,8 +225,9 @@ func (d *Deployer) deleteBackendSG(ctx context.Context) error {
 	if sg == nil {
 		return nil
 	}
-	// Our rules that reference it in node groups go first.
-	if err := d.revokeBackendRules(ctx, BackendNeeds{NodeSGs: d.knownNodeSGs(), Complete: true}); err != nil {
+	// kelb's rules that reference it go first, wherever they are: the node
+	// groups kelb knows of now may not be all it ever wrote to.
+	if err := d.revokeReferences(ctx, sg.ID); err != nil {
 		return err
 	}
 	if err := d.deleteSecurityGroup(ctx, sg.ID); err != nil {
@@ -265,6 +266,36 @@ func (d *Deployer) ensureEC2Tags(ctx context.Context, id string, have, want map[
 		if _, err := d.ec2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{id}, Tags: tags}); err != nil {
 			return fmt.Errorf("untagging %s: %w", id, err)
 		}
+	}
+	return nil
+}
+
+// revokeReferences revokes kelb's rules that name group as their source, in
+// every security group, found with one filtered read.
+func (d *Deployer) revokeReferences(ctx context.Context, group string) error {
+	d.nodeSGMu.Lock()
+	defer d.nodeSGMu.Unlock()
+	out, err := d.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("ip-permission.group-id"), Values: []string{group}}}})
+	if err != nil {
+		return fmt.Errorf("finding rules that reference security group %s: %w", group, err)
+	}
+	for _, g := range out.SecurityGroups {
+		st := securityGroupState(g)
+		var ours []model.Rule
+		for _, r := range st.Ingress {
+			if r.SourceSG == group && isOurs(r) {
+				ours = append(ours, r)
+			}
+		}
+		if err := d.revoke(ctx, st, ours); err != nil {
+			return err
+		}
+		d.inv.mu.Lock()
+		if _, cached := d.inv.nodeSGs[st.ID]; cached {
+			d.inv.nodeSGs[st.ID] = st
+		}
+		d.inv.mu.Unlock()
 	}
 	return nil
 }

@@ -166,10 +166,14 @@ func (c *Controller) finalize(ctx context.Context, svc *corev1.Service, claimed 
 // (the drift period still re-checks). Others are retried with backoff.
 func (c *Controller) failed(ctx context.Context, svc *corev1.Service, err error) (reconcile.Result, error) {
 	var annErr *service.AnnotationError
+	var limitErr *deploy.RuleLimitError
 	reason, terminal := ReasonAWSError, awsclient.IsTerminal(err)
-	if errors.As(err, &annErr) || errors.Is(err, service.ErrInvalid) {
+	switch {
+	case errors.As(err, &annErr) || errors.Is(err, service.ErrInvalid):
 		reason, terminal = ReasonInvalidConfiguration, true
-	} else if terminal {
+	case errors.As(err, &limitErr):
+		reason, terminal = ReasonSecurityGroupRuleLimit, true
+	case terminal:
 		reason = ReasonAWSRejected
 	}
 	msg := awsclient.Message(err)
@@ -177,9 +181,18 @@ func (c *Controller) failed(ctx context.Context, svc *corev1.Service, err error)
 	if serr := c.setFailed(ctx, svc, reason, msg); serr != nil {
 		return reconcile.Result{}, serr
 	}
+	if reason == ReasonSecurityGroupRuleLimit {
+		// Room can appear without the Service changing: a raised quota,
+		// another Service gone. Look again, slowly.
+		return reconcile.Result{RequeueAfter: RuleLimitRetry}, nil
+	}
 	if terminal {
 		log.FromContext(ctx).Info("not retrying until the Service changes", "reason", reason, "error", err.Error())
 		return reconcile.Result{RequeueAfter: c.driftDelay()}, nil
 	}
 	return reconcile.Result{}, err
 }
+
+// RuleLimitRetry is how often a Service waiting for room in a full security
+// group tries again.
+const RuleLimitRetry = 30 * time.Second

@@ -25,12 +25,15 @@ const (
 	ReasonInvalidConfiguration = "InvalidConfiguration"
 	ReasonAWSError             = "AWSError"    // retried
 	ReasonAWSRejected          = "AWSRejected" // AWS refuses the request; the user must act
-	ReasonDeployed             = "Deployed"
-	ReasonProvisioning         = "Provisioning"
-	ReasonValid                = "Valid"
-	ReasonDeleted              = "Deleted"
-	ReasonDeleteFailed         = "DeleteFailed"
-	ReasonNotReconciled        = "NotReconciled"
+	// ReasonSecurityGroupRuleLimit: a node security group is full; the rules
+	// that carry traffic now were kept.
+	ReasonSecurityGroupRuleLimit = "SecurityGroupRuleLimit"
+	ReasonDeployed               = "Deployed"
+	ReasonProvisioning           = "Provisioning"
+	ReasonValid                  = "Valid"
+	ReasonDeleted                = "Deleted"
+	ReasonDeleteFailed           = "DeleteFailed"
+	ReasonNotReconciled          = "NotReconciled"
 )
 
 func (c *Controller) patchStatus(ctx context.Context, svc *corev1.Service, mutate func(*corev1.Service)) error {
