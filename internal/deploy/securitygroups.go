@@ -149,11 +149,13 @@ func (d *Deployer) ensureFrontendSG(ctx context.Context, st *StackState, stack *
 	return d.authorize(ctx, st.FrontendSG, missing)
 }
 
+// revokeFrontendRules revokes kelb's rules in the load balancer's group
+// that are no longer wanted; rules a user added by hand stay.
 func (d *Deployer) revokeFrontendRules(ctx context.Context, st *StackState, want []model.Rule) error {
 	keep := ruleSet(want)
 	var extra []model.Rule
 	for _, r := range st.FrontendSG.Ingress {
-		if !keep[keyOf(r)] {
+		if r.Description == model.FrontendRuleDescription && !keep[keyOf(r)] {
 			extra = append(extra, r)
 		}
 	}

@@ -1,0 +1,73 @@
+package integration
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kelb-dev/kelb/internal/awsproxy"
+)
+
+// TestSourceRangeEdit: editing loadBalancerSourceRanges changes the
+// frontend group make-before-break (no gap for a range kept, no exposure
+// for a range added), and a rule a user added by hand to it stays.
+func TestSourceRangeEdit(t *testing.T) {
+	cl := newCluster(t, 3)
+	cl.startKelb()
+	cl.createService("ranged", func(s *corev1.Service) {
+		s.Spec.LoadBalancerSourceRanges = []string{"10.1.0.0/16", "10.2.0.0/16"}
+	})
+	cl.waitReady("ranged")
+	ctx := t.Context()
+	lbs, err := cl.world.Clients.ELBV2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frontend := ""
+	for _, sg := range lbs.LoadBalancers[0].SecurityGroups {
+		out, _ := cl.world.Clients.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{sg}})
+		if len(out.SecurityGroups) == 1 && strings.HasPrefix(aws.ToString(out.SecurityGroups[0].GroupName), "k8s-default-ranged") {
+			frontend = sg
+		}
+	}
+	if _, err := cl.world.Clients.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
+		GroupId: aws.String(frontend), IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"),
+			FromPort: aws.Int32(80), ToPort: aws.Int32(80), IpRanges: []ec2types.IpRange{
+				{CidrIp: aws.String("172.16.0.0/12"), Description: aws.String("office, by hand")}}}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	t0 := time.Now()
+	cl.update("ranged", func(s *corev1.Service) { s.Spec.LoadBalancerSourceRanges = []string{"10.2.0.0/16", "10.3.0.0/16"} })
+	rules := func() string {
+		out, err := cl.world.Clients.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{frontend}})
+		if err != nil {
+			return err.Error()
+		}
+		var cidrs []string
+		for _, p := range out.SecurityGroups[0].IpPermissions {
+			for _, r := range p.IpRanges {
+				cidrs = append(cidrs, aws.ToString(r.CidrIp))
+			}
+		}
+		return strings.Join(cidrs, ",")
+	}
+	eventually(t, 20*time.Second, "new ranges", func() (bool, string) {
+		r := rules()
+		return strings.Contains(r, "10.3.0.0/16") && !strings.Contains(r, "10.1.0.0/16"), r
+	})
+	if r := rules(); !strings.Contains(r, "172.16.0.0/12") || !strings.Contains(r, "10.2.0.0/16") {
+		t.Errorf("the hand-made rule or a kept range went: %s", r)
+	}
+	rep := awsproxy.Analyze(cl.accountCalls(), t0, time.Now())
+	t.Logf("source range edit: gap %s, exposure %s, calls %v", rep.Gap, rep.Exposure, awsproxy.CountByAction(cl.calls(t0)))
+	if rep.Gap != 0 || rep.Exposure != 0 {
+		t.Errorf("gap %s, exposure %s: %v", rep.Gap, rep.Exposure, rep.Details)
+	}
+}
