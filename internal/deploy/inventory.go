@@ -187,3 +187,13 @@ func sortedCopy(s []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// LoadBalancerWithoutSecurityGroups reports whether the stack's load
+// balancer exists and has no security groups (an older controller made it
+// so, and AWS cannot add them).
+func (inv *Inventory) LoadBalancerWithoutSecurityGroups(id string) bool {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	st, ok := inv.stacks[id]
+	return ok && st.LoadBalancer != nil && len(st.LoadBalancer.SecurityGroups) == 0
+}

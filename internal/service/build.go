@@ -70,6 +70,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	sgOpts.disabled = sgOpts.disabled || in.Facts.LoadBalancerWithoutSGs
 
 	tracking := func(resource string) map[string]string {
 		return map[string]string{model.TagCluster: cfg.ClusterName, model.TagServiceStack: stackID,

@@ -18,6 +18,9 @@ type Facts struct {
 	// VPCCIDRs are the VPC's CIDR blocks: where an internal load balancer's
 	// clients are when nothing narrower is known.
 	VPCCIDRs []string
+	// LoadBalancerWithoutSGs: the Service's load balancer exists without
+	// security groups, which AWS cannot add; it is served as one.
+	LoadBalancerWithoutSGs bool
 }
 
 // Subnet is one subnet fact.

@@ -5,9 +5,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kelb-dev/kelb/internal/awsproxy"
+	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/service"
 )
 
@@ -59,4 +63,37 @@ func TestNoSecurityGroupsPreserveClientIPFlips(t *testing.T) {
 		after := cl.nodeRules()
 		return strings.Join(after, ";") == strings.Join(before, ";"), strings.Join(after, "; ")
 	})
+}
+
+// TestAdoptedLoadBalancerWithoutSecurityGroups: an NLB an older controller
+// made without security groups (AWS cannot add them) is adopted as it is:
+// no groups, node rules from where its traffic comes from.
+func TestAdoptedLoadBalancerWithoutSecurityGroups(t *testing.T) {
+	cl := newCluster(t, 3)
+	ctx := t.Context()
+	lb, err := cl.world.Clients.ELBV2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{
+		Name: aws.String("k8s-default-old-0123456789"), Type: elbtypes.LoadBalancerTypeEnumNetwork,
+		Scheme: elbtypes.LoadBalancerSchemeEnumInternal, Subnets: cl.world.PrivateSubnets, Tags: []elbtypes.Tag{
+			{Key: aws.String(model.TagCluster), Value: aws.String(cl.world.Cluster)},
+			{Key: aws.String(model.TagServiceStack), Value: aws.String("default/old")},
+			{Key: aws.String(model.TagServiceResource), Value: aws.String(model.ResourceLoadBalancer)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.startKelb()
+	cl.createService("old", withPort(80, 31600, corev1.ProtocolTCP))
+	s := cl.waitReady("old")
+	if s.Status.LoadBalancer.Ingress[0].Hostname != aws.ToString(lb.LoadBalancers[0].DNSName) {
+		t.Errorf("not adopted: %s", s.Status.LoadBalancer.Ingress[0].Hostname)
+	}
+	lbs, err := cl.world.Clients.ELBV2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
+	if err != nil || len(lbs.LoadBalancers) != 1 || len(lbs.LoadBalancers[0].SecurityGroups) != 0 {
+		t.Fatalf("want the one load balancer, still without groups: %+v %v", lbs, err)
+	}
+	if rules := strings.Join(cl.nodeRules(), ";"); !strings.Contains(rules, "31600-31600 from 10.0.0.0/16") {
+		t.Errorf("instance targets of an internal load balancer: want the VPC's CIDR, got %s", rules)
+	}
+	if strings.Contains(strings.Join(cl.tagged(), ","), "sg-") {
+		t.Errorf("security groups made for a load balancer that cannot use them: %v", cl.tagged())
+	}
 }

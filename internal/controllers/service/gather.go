@@ -66,7 +66,9 @@ func (c *Controller) build(ctx context.Context, svc *corev1.Service, v *view) (*
 	if in.Facts.Subnets, err = c.Subnets.Resolve(ctx, q); err != nil {
 		return nil, err
 	}
-	if q.VPCCIDRs {
+	in.Facts.LoadBalancerWithoutSGs = c.Deployer.Inventory().LoadBalancerWithoutSecurityGroups(
+		svc.Namespace + "/" + svc.Name)
+	if q.VPCCIDRs || in.Facts.LoadBalancerWithoutSGs {
 		if in.Facts.VPCCIDRs, err = c.VPC.CIDRs(ctx); err != nil {
 			return nil, err
 		}
