@@ -229,7 +229,9 @@ func (d *Deployer) authorizeBackendRules(ctx context.Context, backendSG string, 
 				}
 			}
 		}
-		if err := d.authorizeWithinLimit(ctx, sg, backendSG, add, needs); err != nil {
+		change := ruleChange{Desired: desired[id], Add: add, BackendSG: backendSG,
+			Keep: d.keepIn(sg, backendSG, append(append([]model.BackendRule(nil), needs.Rules...), stack...))}
+		if err := d.applyPlan(ctx, sg, change, needs.Complete, false); err != nil {
 			return err
 		}
 	}
@@ -252,28 +254,13 @@ func (d *Deployer) revokeBackendRules(ctx context.Context, needs BackendNeeds) e
 	}
 	for _, id := range sortedKeys(sgs) {
 		sg := sgs[id]
-		have := sg.Ingress
-		haveKeys, want := ruleSet(have), ruleSet(desired[id])
-		var missing, extra []model.Rule
-		for _, r := range desired[id] {
-			if !haveKeys[keyOf(r)] {
-				missing = append(missing, r)
-			}
-		}
-		for _, r := range have {
-			// kelb's rules: from the backend group or a CIDR, with its description.
-			if isOurs(r) && (r.CIDR != "" || r.SourceSG == backendSG) && !want[keyOf(r)] {
-				extra = append(extra, r)
-			}
-		}
-		if len(extra) == 0 {
-			continue
+		change := ruleChange{Desired: desired[id], BackendSG: backendSG, Keep: d.keepIn(sg, backendSG, needs.Rules)}
+		change.Have = sg.Ingress
+		if len(planRules(change).Revoke) == 0 {
+			continue // nothing to take away: what is missing is the authorize pass's
 		}
 		// Make before break: what replaces a revoked range goes in first.
-		if err := d.authorizeWithinLimit(ctx, sg, backendSG, missing, needs); err != nil {
-			return err
-		}
-		if err := d.revoke(ctx, sg, extra); err != nil {
+		if err := d.applyPlan(ctx, sg, change, true, true); err != nil {
 			return err
 		}
 	}

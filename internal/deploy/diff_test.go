@@ -143,7 +143,7 @@ func TestSpareRulesKeepWhatTrafficNeeds(t *testing.T) {
 	}}
 	needs := []model.BackendRule{{NodeSG: "sg-n", Protocol: "tcp", Port: 30001}, {NodeSG: "sg-n", Protocol: "tcp", Port: 30002},
 		{NodeSG: "sg-n", Protocol: "tcp", Port: 30005}}
-	got := spareRules(sg, "sg-b", needs)
+	got := spareRules(sg.Ingress, "sg-b", needs)
 	want := []model.Rule{ours(30001, 30001), ours(30005, 30005), ours(31000, 31000)}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
@@ -160,7 +160,7 @@ func TestInUsePortsAreNeverSpare(t *testing.T) {
 	// The desired state no longer has port 30500 (a replacement target group
 	// is on its way), but the old one still serves it.
 	keep := d.inUse(sg, "sg-b")
-	if spare := spareRules(sg, "sg-b", keep); len(spare) != 0 {
+	if spare := spareRules(sg.Ingress, "sg-b", keep); len(spare) != 0 {
 		t.Errorf("a rule for a port in use was spare: %+v", spare)
 	}
 }

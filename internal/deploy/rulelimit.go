@@ -27,46 +27,51 @@ func isRuleLimit(err error) bool {
 	return awsclient.ErrorCode(err) == "RulesPerSecurityGroupLimitExceeded"
 }
 
-// authorizeWithinLimit authorizes add in sg. At the rule limit it first makes
-// room without loss: it revokes kelb's rules whose needed ports other rules
-// still allow (or that allow no needed port at all), then tries once more.
-func (d *Deployer) authorizeWithinLimit(ctx context.Context, sg *SecurityGroupState, backendSG string,
-	add []model.Rule, needs BackendNeeds) error {
-	err := d.authorize(ctx, sg, add)
-	if err == nil || !isRuleLimit(err) {
-		return err
-	}
-	if needs.Complete {
-		keep := append(append([]model.BackendRule(nil), needs.Rules...), d.inUse(sg, backendSG)...)
-		if spare := spareRules(sg, backendSG, keep); len(spare) > 0 {
-			if err := d.revoke(ctx, sg, spare); err != nil {
+// applyPlan changes one group as planRules says. At the rule limit (which
+// kelb learns only from AWS's refusal) it plans again to make room without
+// loss, and gives up with a RuleLimitError, every rule kept, when that is
+// not enough. Room is only
+// made with complete needs: an unknown need might depend on any rule.
+func (d *Deployer) applyPlan(ctx context.Context, sg *SecurityGroupState, c ruleChange, complete, revoke bool) error {
+	c.Have = sg.Ingress
+	plan := planRules(c)
+	err := d.authorize(ctx, sg, plan.Authorize)
+	if err != nil && isRuleLimit(err) && complete {
+		// All kelb knows of the limit: below what it just asked for. Free
+		// what it can; AWS decides on the second try.
+		c.Have, c.Limit = sg.Ingress, len(sg.Ingress)+len(plan.Authorize)-1
+		if plan = planRules(c); !plan.Blocked && len(plan.Free) > 0 {
+			if err := d.revoke(ctx, sg, plan.Free); err != nil {
 				return err
 			}
-			if err = d.authorize(ctx, sg, add); err == nil || !isRuleLimit(err) {
-				return err
-			}
+			err = d.authorize(ctx, sg, plan.Authorize)
 		}
 	}
-	return &RuleLimitError{Group: sg.ID, Holding: len(sg.Ingress), Adding: len(add)}
+	if err != nil && isRuleLimit(err) {
+		return &RuleLimitError{Group: sg.ID, Holding: len(sg.Ingress), Adding: len(plan.Authorize)}
+	}
+	if err != nil || !revoke {
+		return err
+	}
+	return d.revoke(ctx, sg, plan.Revoke)
 }
 
-// spareRules are kelb's rules in sg that no needed port depends on: every
-// needed port they allow is allowed by another rule too.
-func spareRules(sg *SecurityGroupState, backendSG string, needs []model.BackendRule) []model.Rule {
-	mine := neededIn(needs, sg.ID)
+// spareRules are kelb's rules in have that no kept port depends on: every
+// kept port they allow is allowed by another rule too.
+func spareRules(have []model.Rule, backendSG string, keep []model.BackendRule) []model.Rule {
 	var spare []model.Rule
-	for i, r := range sg.Ingress {
+	for i, r := range have {
 		if !isOurs(r) || (r.CIDR == "" && r.SourceSG != backendSG) {
 			continue
 		}
-		others := make([]model.Rule, 0, len(sg.Ingress)-1)
-		for j, o := range sg.Ingress {
+		others := make([]model.Rule, 0, len(have)-1)
+		for j, o := range have {
 			if j != i && !containsRule(spare, o) {
 				others = append(others, o)
 			}
 		}
 		required := false
-		for _, n := range mine {
+		for _, n := range keep {
 			if covered([]model.Rule{r}, backendSG, n) && !covered(others, backendSG, n) {
 				required = true
 				break
@@ -79,15 +84,16 @@ func spareRules(sg *SecurityGroupState, backendSG string, needs []model.BackendR
 	return spare
 }
 
-// neededIn returns the needs in one group.
-func neededIn(needs []model.BackendRule, group string) []model.BackendRule {
+// keepIn returns what traffic needs in one group: the needs there and the
+// ports target groups serve now.
+func (d *Deployer) keepIn(sg *SecurityGroupState, backendSG string, needs []model.BackendRule) []model.BackendRule {
 	var out []model.BackendRule
 	for _, n := range needs {
-		if n.NodeSG == group {
+		if n.NodeSG == sg.ID {
 			out = append(out, n)
 		}
 	}
-	return out
+	return append(out, d.inUse(sg, backendSG)...)
 }
 
 func containsRule(rules []model.Rule, r model.Rule) bool {
