@@ -14,7 +14,9 @@ func TestPlanRules(t *testing.T) {
 	user := func(port int32, cidr string) model.Rule {
 		return model.Rule{Protocol: "tcp", FromPort: port, ToPort: port, CIDR: cidr, Description: "by hand"}
 	}
-	need := func(port int32) model.BackendRule { return model.BackendRule{NodeSG: "sg-n", Protocol: "tcp", Port: port} }
+	need := func(port int32) model.BackendRule {
+		return model.BackendRule{NodeSG: "sg-n", Protocol: "tcp", Port: port}
+	}
 	tests := []struct {
 		name string
 		c    ruleChange
