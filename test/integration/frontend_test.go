@@ -71,3 +71,48 @@ func TestSourceRangeEdit(t *testing.T) {
 		t.Errorf("gap %s, exposure %s: %v", rep.Gap, rep.Exposure, rep.Details)
 	}
 }
+
+// TestSwitchToOwnSecurityGroups: a Service moves from the managed frontend
+// group to the user's own (keeping managed backend rules): the load
+// balancer takes the new groups before the managed one is deleted, and the
+// node rules carry traffic throughout.
+func TestSwitchToOwnSecurityGroups(t *testing.T) {
+	cl := newCluster(t, 3)
+	cl.startKelb()
+	cl.createService("switch")
+	cl.waitReady("switch")
+	mine := cl.userSG("mine")
+	t0 := time.Now()
+	cl.update("switch", func(s *corev1.Service) {
+		s.Annotations = map[string]string{"service.beta.kubernetes.io/aws-load-balancer-security-groups": mine,
+			"service.beta.kubernetes.io/aws-load-balancer-manage-backend-security-group-rules": "true"}
+	})
+	eventually(t, 20*time.Second, "managed frontend group gone", func() (bool, string) {
+		for _, c := range cl.calls(t0) {
+			if c.Action == "DeleteSecurityGroup" && c.Status == 200 {
+				return true, ""
+			}
+		}
+		return false, "not yet"
+	})
+	var set, deleted time.Time
+	for _, c := range cl.calls(t0) {
+		if c.Action == "SetSecurityGroups" {
+			set = c.Time
+		}
+		if c.Action == "DeleteSecurityGroup" && c.Status == 200 {
+			deleted = c.Time
+		}
+	}
+	if set.IsZero() || !set.Before(deleted) {
+		t.Errorf("want SetSecurityGroups (%s) before the managed group's deletion (%s)", set, deleted)
+	}
+	lbs, err := cl.world.Clients.ELBV2.DescribeLoadBalancers(t.Context(), &elbv2.DescribeLoadBalancersInput{})
+	if err != nil || len(lbs.LoadBalancers[0].SecurityGroups) != 2 || !strings.Contains(strings.Join(lbs.LoadBalancers[0].SecurityGroups, ","), mine) {
+		t.Errorf("want the user's group and the backend group: %+v %v", lbs.LoadBalancers[0].SecurityGroups, err)
+	}
+	rep := awsproxy.Analyze(cl.accountCalls(), t0, time.Now())
+	if rep.Gap != 0 || rep.Exposure != 0 {
+		t.Errorf("gap %s, exposure %s: %v", rep.Gap, rep.Exposure, rep.Details)
+	}
+}

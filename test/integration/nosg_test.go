@@ -97,3 +97,45 @@ func TestAdoptedLoadBalancerWithoutSecurityGroups(t *testing.T) {
 		t.Errorf("security groups made for a load balancer that cannot use them: %v", cl.tagged())
 	}
 }
+
+// TestSubnetChangeOrdersRules: a load balancer without security groups moves
+// to another subnet: the new subnet's rule is in before the load balancer
+// uses the subnet, the old one's goes after it left.
+func TestSubnetChangeOrdersRules(t *testing.T) {
+	cl := newCluster(t, 3)
+	cl.startKelb()
+	private := cl.world.PrivateSubnets
+	svc := cl.createService("moving", annotate(service.AnnNLBDisableSG, "true"), annotate(service.AnnTargetType, "ip"),
+		annotate(service.AnnSubnets, private[0]+","+private[1]))
+	cl.createEndpoints(svc, "10.0.10.51")
+	cl.waitReady("moving")
+	t0 := time.Now()
+	cl.update("moving", func(s *corev1.Service) { s.Annotations[service.AnnSubnets] = private[1] + "," + private[2] })
+	eventually(t, 20*time.Second, "rules follow the subnets", func() (bool, string) {
+		r := strings.Join(cl.nodeRules(), ";")
+		return strings.Contains(r, "from 10.0.12.0/24") && !strings.Contains(r, "from 10.0.10.0/24"), r
+	})
+	var authorized, set, revoked time.Time
+	for _, c := range cl.calls(t0) {
+		switch {
+		case c.Action == "AuthorizeSecurityGroupIngress" && strings.Contains(fmtParams(c), "10.0.12.0/24"):
+			authorized = c.Time
+		case c.Action == "SetSubnets":
+			set = c.Time
+		case c.Action == "RevokeSecurityGroupIngress" && strings.Contains(fmtParams(c), "10.0.10.0/24"):
+			revoked = c.Time
+		}
+	}
+	if authorized.IsZero() || set.IsZero() || revoked.IsZero() || !authorized.Before(set) || !set.Before(revoked) {
+		t.Errorf("want authorize (%s) < SetSubnets (%s) < revoke (%s)", authorized.Format("15:04:05.000"),
+			set.Format("15:04:05.000"), revoked.Format("15:04:05.000"))
+	}
+}
+
+func fmtParams(c awsproxy.Call) string {
+	var parts []string
+	for k, v := range c.Params {
+		parts = append(parts, k+"="+v)
+	}
+	return strings.Join(parts, " ")
+}
