@@ -127,7 +127,7 @@ func (d *Deployer) inUse(sg *SecurityGroupState, backendSG string) []model.Backe
 			if hc, err := strconv.Atoi(tg.HealthCheck.Port); err == nil {
 				ports = append(ports, int32(hc))
 			}
-			for _, proto := range protocolsOf(tg.Protocol) {
+			for _, proto := range model.RuleProtocols(tg.Protocol) {
 				for _, p := range ports {
 					for cidr := range sources {
 						out = append(out, model.BackendRule{NodeSG: sg.ID, Protocol: proto, Port: p, CIDR: cidr})
@@ -137,15 +137,4 @@ func (d *Deployer) inUse(sg *SecurityGroupState, backendSG string) []model.Backe
 		}
 	}
 	return out
-}
-
-// protocolsOf maps a target group protocol to EC2 rule protocols.
-func protocolsOf(p string) []string {
-	switch p {
-	case "UDP":
-		return []string{"udp"}
-	case "TCP_UDP":
-		return []string{"tcp", "udp"}
-	}
-	return []string{"tcp"}
 }

@@ -133,3 +133,15 @@ func MergeTags(ms ...map[string]string) map[string]string {
 	}
 	return out
 }
+
+// RuleProtocols maps a listener or target group protocol to the protocols of
+// the security-group rules its traffic needs.
+func RuleProtocols(p string) []string {
+	switch p {
+	case "UDP":
+		return []string{"udp"}
+	case "TCP_UDP":
+		return []string{"tcp", "udp"}
+	}
+	return []string{"tcp"}
+}

@@ -198,7 +198,7 @@ func frontendSG(svc *corev1.Service, cfg Config, stackID string, listeners []mod
 		Tags:        tags,
 	}
 	for _, l := range listeners {
-		for _, proto := range ipProtocols(l.Protocol) {
+		for _, proto := range model.RuleProtocols(l.Protocol) {
 			for _, cidr := range sources {
 				sg.Ingress = append(sg.Ingress, model.Rule{Protocol: proto, FromPort: l.Port, ToPort: l.Port,
 					CIDR: cidr, Description: model.FrontendRuleDescription})
@@ -206,17 +206,6 @@ func frontendSG(svc *corev1.Service, cfg Config, stackID string, listeners []mod
 		}
 	}
 	return sg
-}
-
-// ipProtocols maps a listener or target group protocol to EC2 rule protocols.
-func ipProtocols(p string) []string {
-	switch p {
-	case "UDP":
-		return []string{"udp"}
-	case "TCP_UDP":
-		return []string{"tcp", "udp"}
-	}
-	return []string{"tcp"}
 }
 
 // nodeTargets returns the node security groups behind a target group's
@@ -256,7 +245,7 @@ func backendRules(in Input, tgs []model.TargetGroup) []model.BackendRule {
 		}
 		for _, sg := range groups {
 			for port := range ports {
-				for _, proto := range ipProtocols(tg.Protocol) {
+				for _, proto := range model.RuleProtocols(tg.Protocol) {
 					seen[model.BackendRule{NodeSG: sg, Protocol: proto, Port: port}] = true
 				}
 			}

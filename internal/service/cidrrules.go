@@ -49,7 +49,7 @@ func cidrRules(in Input, tgs []model.TargetGroup, scheme, ipType string, userRan
 		hc, hcErr := parsePort(tg.HealthCheck.Port)
 		for _, sg := range groups {
 			for port := range ports {
-				for _, proto := range ipProtocols(tg.Protocol) {
+				for _, proto := range model.RuleProtocols(tg.Protocol) {
 					for _, cidr := range sources {
 						seen[model.BackendRule{NodeSG: sg, Protocol: proto, Port: port, CIDR: cidr}] = true
 					}
