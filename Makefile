@@ -33,12 +33,14 @@ bench: kube-tools build
 	$(GO) run ./hack/bench $(BENCH_ARGS)
 
 generate:
+	$(GO) tool controller-gen object paths=./api/...
+	$(GO) tool controller-gen crd paths=./api/... output:crd:artifacts:config=config/crd
 	$(GO) tool controller-gen rbac:roleName=kelb paths=./internal/... output:rbac:artifacts:config=config/rbac
 
 # Fails when generated files or formatting drift from the sources.
 verify: generate
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt drift"; exit 1; }
-	@git diff --exit-code -- config/ || { echo "generated files drift: run make generate and commit"; exit 1; }
+	@git diff --exit-code -- config/ api/ || { echo "generated files drift: run make generate and commit"; exit 1; }
 	$(GO) mod tidy -diff
 
 clean:

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -59,8 +60,12 @@ type Kube struct {
 
 // StartKube starts a new kube-apiserver and etcd (about 3 s).
 func (e *Env) StartKube() (*Kube, error) {
-	k := &Kube{env: &envtest.Environment{BinaryAssetsDirectory: e.tools}}
-	var err error
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	k := &Kube{env: &envtest.Environment{BinaryAssetsDirectory: e.tools,
+		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd")}, ErrorIfCRDPathMissing: true}}
 	if k.Config, err = k.env.Start(); err != nil {
 		return nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
 	}
