@@ -51,6 +51,7 @@ type Proxy struct {
 	Provisioning *Provisioning
 	Dependencies *Dependencies
 	RuleLimit    *RuleLimit
+	VPCEndpoints *VPCEndpoints
 
 	upstream *url.URL
 	client   *http.Client
@@ -74,6 +75,7 @@ func New(upstream string) (*Proxy, error) {
 		Provisioning: NewProvisioning(0),
 		Dependencies: NewDependencies(0),
 		RuleLimit:    NewRuleLimit(DefaultRuleLimit),
+		VPCEndpoints: NewVPCEndpoints(),
 		upstream:     u,
 		client:       &http.Client{Timeout: 60 * time.Second},
 	}
@@ -96,7 +98,7 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.RuleLimit, p.Dependencies, p.Provisioning, p.Faults, accountFromAccessKey{}, p.Log} {
+	for _, m := range []Middleware{p.VPCEndpoints, p.RuleLimit, p.Dependencies, p.Provisioning, p.Faults, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}
 	p.chain = h
