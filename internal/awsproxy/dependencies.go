@@ -11,8 +11,8 @@ import (
 // Dependencies makes DeleteSecurityGroup fail with DependencyViolation, as
 // AWS does and moto never does, while the group is still in use: by a load
 // balancer, by a network interface, by a rule of another group, or for
-// Linger after a load balancer that used it was deleted (AWS releases a
-// network load balancer's interfaces minutes later).
+// Linger after a load balancer that used it was deleted or let it go (AWS
+// releases a network load balancer's interfaces later).
 type Dependencies struct {
 	mu       sync.Mutex
 	linger   time.Duration
@@ -48,6 +48,25 @@ func (d *Dependencies) Wrap(next Handler) Handler {
 				d.mu.Lock()
 				for _, g := range groups {
 					d.released[g] = time.Now()
+				}
+				d.mu.Unlock()
+			}
+			return resp
+		case r.Service == "elasticloadbalancing" && r.Action == "SetSecurityGroups":
+			before := d.groupsOf(next, r, r.Params.Get("LoadBalancerArn"))
+			resp := next(r)
+			if resp.Status == http.StatusOK {
+				kept := map[string]bool{}
+				for k, v := range r.Params {
+					if len(k) > len("SecurityGroups.member.") && k[:len("SecurityGroups.member.")] == "SecurityGroups.member." {
+						kept[v[0]] = true
+					}
+				}
+				d.mu.Lock()
+				for _, g := range before {
+					if !kept[g] {
+						d.released[g] = time.Now()
+					}
 				}
 				d.mu.Unlock()
 			}

@@ -120,6 +120,9 @@ type Result struct {
 	DNSName string
 	// Provisioning is true while AWS still provisions the load balancer.
 	Provisioning bool
+	// CleanupPending says what AWS still holds back from deletion; the stack
+	// serves, and the caller should look again soon.
+	CleanupPending error
 }
 
 // ErrPending means a deletion waits for AWS to release a dependency.
@@ -167,16 +170,23 @@ func (d *Deployer) Deploy(ctx context.Context, req Request) (Result, error) {
 	if err := d.ensureListeners(ctx, st, stack.Listeners, tgARNs); err != nil {
 		return Result{}, err
 	}
-	if err := d.deleteUnwantedTargetGroups(ctx, st, tgARNs); err != nil {
+	// Clean-ups AWS may hold back for a while (a target group still in use,
+	// a group still attached) leave the stack serving: they are retried.
+	var cleanup error
+	if err := d.deleteUnwantedTargetGroups(ctx, st, tgARNs); err != nil && !errors.Is(err, ErrPending) {
 		return Result{}, err
+	} else if err != nil {
+		cleanup = err
 	}
 	if stack.FrontendSG != nil {
 		if err := d.revokeFrontendRules(ctx, st, stack.FrontendSG.Ingress); err != nil {
 			return Result{}, err
 		}
 	} else if st.FrontendSG != nil {
-		if err := d.deleteFrontendSG(ctx, st); err != nil {
+		if err := d.deleteFrontendSG(ctx, st); err != nil && !errors.Is(err, ErrPending) {
 			return Result{}, err
+		} else if err != nil {
+			cleanup = err
 		}
 	}
 	if err := d.revokeBackendRules(ctx, req.Backend); err != nil {
@@ -187,7 +197,7 @@ func (d *Deployer) Deploy(ctx context.Context, req Request) (Result, error) {
 		d.inv.setProvisioning(stack.ID, lb.ARN, true)
 		lb.State = "" // known only to the state refresher from now on
 	}
-	return Result{DNSName: lb.DNSName, Provisioning: d.inv.IsProvisioning(stack.ID)}, nil
+	return Result{DNSName: lb.DNSName, Provisioning: d.inv.IsProvisioning(stack.ID), CleanupPending: cleanup}, nil
 }
 
 // Delete removes every resource of the stack. It returns ErrPending (wrapped)

@@ -77,6 +77,8 @@ func TestSourceRangeEdit(t *testing.T) {
 // balancer takes the new groups before the managed one is deleted, and the
 // node rules carry traffic throughout.
 func TestSwitchToOwnSecurityGroups(t *testing.T) {
+	env.Proxy.Dependencies.SetLinger(3 * time.Second) // AWS lets the old group go late
+	t.Cleanup(func() { env.Proxy.Dependencies.SetLinger(0) })
 	cl := newCluster(t, 3)
 	cl.startKelb()
 	cl.createService("switch")
@@ -88,6 +90,12 @@ func TestSwitchToOwnSecurityGroups(t *testing.T) {
 			"service.beta.kubernetes.io/aws-load-balancer-manage-backend-security-group-rules": "true"}
 	})
 	eventually(t, 20*time.Second, "managed frontend group gone", func() (bool, string) {
+		// While AWS holds the old group, the Service stays Ready.
+		for _, cond := range cl.get("switch").Status.Conditions {
+			if cond.Type == "elbv2.k8s.aws/Ready" && cond.Status != "True" {
+				t.Errorf("Ready went %s (%s) while AWS held the old group", cond.Status, cond.Reason)
+			}
+		}
 		for _, c := range cl.calls(t0) {
 			if c.Action == "DeleteSecurityGroup" && c.Status == 200 {
 				return true, ""
@@ -95,6 +103,15 @@ func TestSwitchToOwnSecurityGroups(t *testing.T) {
 		}
 		return false, "not yet"
 	})
+	refused := 0
+	for _, c := range cl.calls(t0) {
+		if c.Action == "DeleteSecurityGroup" && c.ErrorCode == "DependencyViolation" {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Error("AWS never held the old group: the test proves nothing")
+	}
 	var set, deleted time.Time
 	for _, c := range cl.calls(t0) {
 		if c.Action == "SetSecurityGroups" {
