@@ -1,7 +1,6 @@
 package awsproxy
 
 import (
-	"bytes"
 	"regexp"
 	"sync"
 	"time"
@@ -54,31 +53,16 @@ func (p *Provisioning) Wrap(next Handler) Handler {
 }
 
 // rewrite sets the state of every young load balancer in a Describe answer.
-// Each LB's ARN element comes before its State element.
 func (p *Provisioning) rewrite(body []byte) []byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.d == 0 {
 		return body
 	}
-	arns := lbArnElement.FindAllSubmatchIndex(body, -1)
-	var out bytes.Buffer
-	last := 0
-	for i, a := range arns {
-		end := len(body)
-		if i+1 < len(arns) {
-			end = arns[i+1][0]
+	return rewriteStates(body, lbArnElement, stateCode, func(arn string) string {
+		if created, ok := p.created[arn]; ok && time.Since(created) < p.d {
+			return "<State><Code>provisioning</Code>"
 		}
-		created, ok := p.created[string(body[a[2]:a[3]])]
-		if !ok || time.Since(created) >= p.d {
-			continue
-		}
-		if s := stateCode.FindIndex(body[a[1]:end]); s != nil {
-			out.Write(body[last : a[1]+s[0]])
-			out.WriteString("<State><Code>provisioning</Code>")
-			last = a[1] + s[1]
-		}
-	}
-	out.Write(body[last:])
-	return out.Bytes()
+		return ""
+	})
 }

@@ -1,7 +1,6 @@
 package awsproxy
 
 import (
-	"bytes"
 	"net/http"
 	"regexp"
 	"sync"
@@ -117,29 +116,14 @@ func (v *VPCEndpoints) state(id string) string {
 	return ""
 }
 
-// rewrite sets each endpoint's state in an answer; each endpoint's id comes
-// before its state.
+// rewrite sets each endpoint's state in an answer.
 func (v *VPCEndpoints) rewrite(body []byte) []byte {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	ids := endpointIDElement.FindAllSubmatchIndex(body, -1)
-	var out bytes.Buffer
-	last := 0
-	for i, a := range ids {
-		end := len(body)
-		if i+1 < len(ids) {
-			end = ids[i+1][0]
+	return rewriteStates(body, endpointIDElement, endpointState, func(id string) string {
+		if state := v.state(id); state != "" {
+			return "<state>" + state + "</state>"
 		}
-		state := v.state(string(body[a[2]:a[3]]))
-		if state == "" {
-			continue
-		}
-		if s := endpointState.FindIndex(body[a[1]:end]); s != nil {
-			out.Write(body[last : a[1]+s[0]])
-			out.WriteString("<state>" + state + "</state>")
-			last = a[1] + s[1]
-		}
-	}
-	out.Write(body[last:])
-	return out.Bytes()
+		return ""
+	})
 }
