@@ -45,12 +45,7 @@ func TestDeleteWaitsForDependencies(t *testing.T) {
 	if left := cl.tagged(); len(left) != 0 {
 		t.Errorf("left: %v", left)
 	}
-	refused := 0
-	for _, c := range cl.calls(t0) {
-		if c.Action == "DeleteSecurityGroup" && c.ErrorCode == "DependencyViolation" {
-			refused++
-		}
-	}
+	refused := cl.refusals(t0, "DeleteSecurityGroup", "DependencyViolation")
 	if refused == 0 {
 		t.Error("kelb never met a DependencyViolation: the test proves nothing")
 	}

@@ -103,13 +103,7 @@ func TestSwitchToOwnSecurityGroups(t *testing.T) {
 		}
 		return false, "not yet"
 	})
-	refused := 0
-	for _, c := range cl.calls(t0) {
-		if c.Action == "DeleteSecurityGroup" && c.ErrorCode == "DependencyViolation" {
-			refused++
-		}
-	}
-	if refused == 0 {
+	if cl.refusals(t0, "DeleteSecurityGroup", "DependencyViolation") == 0 {
 		t.Error("AWS never held the old group: the test proves nothing")
 	}
 	var set, deleted time.Time

@@ -21,6 +21,7 @@ import (
 
 	"github.com/kelb-dev/kelb/internal/awsproxy"
 	"github.com/kelb-dev/kelb/internal/model"
+	"github.com/kelb-dev/kelb/internal/testenv"
 )
 
 type svcOption func(*corev1.Service)
@@ -237,4 +238,30 @@ func (cl *cluster) calls(t0 time.Time) []awsproxy.Call {
 		}
 	}
 	return out
+}
+
+// refusals counts kelb's calls of action since t0 that AWS answered with code.
+func (cl *cluster) refusals(t0 time.Time, action, code string) int {
+	n := 0
+	for _, c := range cl.calls(t0) {
+		if c.Action == action && c.ErrorCode == code {
+			n++
+		}
+	}
+	return n
+}
+
+// startKube starts an apiserver + etcd for the test and a client to it.
+func startKube(t *testing.T) (*testenv.Kube, client.Client) {
+	t.Helper()
+	kube, err := env.StartKube()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kube.Stop)
+	c, err := client.New(kube.Config, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kube, c
 }

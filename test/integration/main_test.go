@@ -51,15 +51,7 @@ type cluster struct {
 
 func newCluster(t *testing.T, nodes int) *cluster {
 	t.Helper()
-	kube, err := env.StartKube()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(kube.Stop)
-	c, err := client.New(kube.Config, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kube, c := startKube(t)
 	world, err := env.Seed(t.Context(), c, "test-"+shortName(t.Name()), nodes)
 	if err != nil {
 		t.Fatal(err)

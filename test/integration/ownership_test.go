@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -99,12 +100,12 @@ func TestBadAnnotation(t *testing.T) {
 	cl.waitReady("good")
 	cond := cl.waitCondition("bad", "elbv2.k8s.aws/Ready", metav1.ConditionFalse, "InvalidConfiguration")
 	for _, want := range []string{service.AnnScheme, "internal, internet-facing", "public"} {
-		if !contains(cond.Message, want) {
+		if !strings.Contains(cond.Message, want) {
 			t.Errorf("condition message %q does not name %q", cond.Message, want)
 		}
 	}
 	cond = cl.waitCondition("missing-subnet", "elbv2.k8s.aws/Ready", metav1.ConditionFalse, "InvalidConfiguration")
-	if !contains(cond.Message, "subnet-doesnotexist") || !contains(cond.Message, service.AnnSubnets) {
+	if !strings.Contains(cond.Message, "subnet-doesnotexist") || !strings.Contains(cond.Message, service.AnnSubnets) {
 		t.Errorf("condition message %q does not name the subnet and annotation", cond.Message)
 	}
 	var events corev1.EventList
@@ -125,17 +126,4 @@ func TestBadAnnotation(t *testing.T) {
 	// Fixing the annotation converges the Service.
 	cl.update("bad", func(s *corev1.Service) { s.Annotations[service.AnnScheme] = "internet-facing" })
 	cl.waitReady("bad")
-}
-
-func contains(s, sub string) bool {
-	return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0)
-}
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
 }

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	corev1 "k8s.io/api/core/v1"
 
@@ -99,16 +98,6 @@ func TestRestartCostAndNewService(t *testing.T) {
 	}
 }
 
-// newServiceCalls counts the mutating calls one new Service makes.
-func newServiceCalls(counts map[string]int) int {
-	n := 0
-	for _, a := range []string{"CreateLoadBalancer", "CreateTargetGroup", "CreateListener", "CreateSecurityGroup",
-		"RegisterTargets", "AuthorizeSecurityGroupIngress"} {
-		n += counts[a]
-	}
-	return n
-}
-
 // TestStrippedFinalizerSwept: a Service deleted while kelb is down, its
 // finalizer removed by another tool, leaves AWS resources that the sweeper
 // deletes after the grace period.
@@ -132,7 +121,9 @@ func TestStrippedFinalizerSwept(t *testing.T) {
 		left := cl.tagged()
 		return len(left) == 0, fmt.Sprint(left)
 	})
-	_ = before
+	if after := cl.nodeRules(); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("node group rules: before %v, after the sweep %v", before, after)
+	}
 }
 
 // TestThrottlingConverges: with 30% of calls throttled, Services converge.
@@ -162,5 +153,4 @@ func TestThrottlingConverges(t *testing.T) {
 		t.Errorf("want %d load balancers, got %d", n, len(lbs))
 	}
 	t.Logf("%d calls, %d throttled", len(cl.calls(t0)), throttled)
-	_ = aws.String
 }

@@ -14,15 +14,7 @@ import (
 // TestVPCEndpointAPI: the CRD takes an ACK manifest as it is, and the API
 // server refuses changes to fields AWS cannot change after creation.
 func TestVPCEndpointAPI(t *testing.T) {
-	kube, err := env.StartKube()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(kube.Stop)
-	c, err := client.New(kube.Config, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c := startKube(t)
 	ctx := t.Context()
 	// An ACK manifest, as users have them.
 	ep := &unstructured.Unstructured{Object: map[string]any{
