@@ -38,6 +38,8 @@ type Clients struct {
 	EC2     *ec2.Client
 	ELBV2   *elbv2.Client
 	Tagging *tagging.Client
+	// Region the clients call.
+	Region string
 }
 
 // NewClients builds every client from cfg.
@@ -66,7 +68,7 @@ func NewClients(ctx context.Context, cfg Config) (*Clients, error) {
 		return nil, err
 	}
 	awsCfg.APIOptions = append(awsCfg.APIOptions, limiter.addMiddleware, addMetricsMiddleware)
-	return &Clients{
+	return &Clients{Region: awsCfg.Region,
 		EC2: ec2.NewFromConfig(awsCfg, func(o *ec2.Options) {
 			o.BaseEndpoint = endpoint(cfg.Endpoints, "ec2")
 		}),

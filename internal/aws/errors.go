@@ -60,6 +60,19 @@ func IsTerminal(err error) bool {
 		code != "RequestLimitExceeded"
 }
 
+// IsInvalidReference reports whether err says that a resource the request
+// names (VPC, subnet, route table, security group, endpoint service) does
+// not exist or is malformed: the request itself must change.
+func IsInvalidReference(err error) bool {
+	code := ErrorCode(err)
+	switch code {
+	case "InvalidServiceName", "InvalidVpcID.NotFound", "InvalidSubnetID.NotFound", "InvalidRouteTableID.NotFound",
+		"InvalidRouteTableId.NotFound", "InvalidGroup.NotFound", "InvalidGroupId.Malformed":
+		return true
+	}
+	return strings.HasSuffix(code, ".Malformed")
+}
+
 var requestID = regexp.MustCompile(`,? ?RequestID: [^,]*,?`)
 
 // Message returns err's text without the parts that differ on every

@@ -16,6 +16,9 @@ type FaultRule struct {
 	Code    string        `json:"code,omitempty"`    // error code to answer with; "" adds latency only
 	Status  int           `json:"status,omitempty"`  // HTTP status for Code; default by code
 	Latency time.Duration `json:"latency,omitempty"` // added before answering
+	// Lost: the call reaches AWS and takes effect, then its answer is lost
+	// and Code is returned instead (a time-out or a dropped connection).
+	Lost bool `json:"lost,omitempty"`
 }
 
 // Well-known fault codes.
@@ -85,6 +88,9 @@ func (f *Faults) Wrap(next Handler) Handler {
 		}
 		if rule.Code == "" {
 			return next(r)
+		}
+		if rule.Lost {
+			next(r)
 		}
 		status := rule.Status
 		if status == 0 {

@@ -11,24 +11,39 @@ import (
 // every endpoint "available" at once): "pending" for a while after create,
 // "pendingAcceptance" until the test accepts it for services that require
 // acceptance, "failed" or "rejected" on demand, and "deleting" for a while
-// after delete.
+// after delete. It also answers what moto gets wrong about endpoints (see
+// vpcendpoint_requests.go): client tokens, unknown service names, the
+// vpc-endpoint-id filter, and the DNS and IP settings moto does not keep.
 type VPCEndpoints struct {
 	mu         sync.Mutex
 	pending    time.Duration
 	deleting   time.Duration
 	acceptance map[string]bool // service names whose endpoints wait for acceptance
+	services   map[string]bool // service names that exist besides moto's own
 	endpoints  map[string]*endpointLife
+	tokens     map[string]string          // account + client token -> endpoint id
+	known      map[string]map[string]bool // account -> moto's service names
 }
 
 type endpointLife struct {
 	created, deleted time.Time
 	awaiting         bool   // pendingAcceptance until accepted
 	forced           string // failed, rejected: stays so
+	settings         endpointSettings
 }
 
 // NewVPCEndpoints returns the behaviour with no delays (moto's own).
 func NewVPCEndpoints() *VPCEndpoints {
-	return &VPCEndpoints{acceptance: map[string]bool{}, endpoints: map[string]*endpointLife{}}
+	return &VPCEndpoints{acceptance: map[string]bool{}, services: map[string]bool{},
+		endpoints: map[string]*endpointLife{}, tokens: map[string]string{}, known: map[string]map[string]bool{}}
+}
+
+// AddService makes a service name exist for CreateVpcEndpoint besides the
+// AWS services moto lists (an endpoint service of another account).
+func (v *VPCEndpoints) AddService(service string) {
+	v.mu.Lock()
+	v.services[service] = true
+	v.mu.Unlock()
 }
 
 // SetDelays sets how long new endpoints are pending and deleted ones deleting.
@@ -42,6 +57,7 @@ func (v *VPCEndpoints) SetDelays(pending, deleting time.Duration) {
 func (v *VPCEndpoints) RequireAcceptance(service string) {
 	v.mu.Lock()
 	v.acceptance[service] = true
+	v.services[service] = true
 	v.mu.Unlock()
 }
 
@@ -68,30 +84,30 @@ var (
 // Wrap implements Middleware.
 func (v *VPCEndpoints) Wrap(next Handler) Handler {
 	return func(r *Request) *Response {
-		resp := next(r)
-		if r.Service != "ec2" || resp.Status != http.StatusOK {
-			return resp
+		if r.Service != "ec2" {
+			return next(r)
 		}
 		switch r.Action {
 		case "CreateVpcEndpoint":
-			if m := endpointIDElement.FindSubmatch(resp.Body); m != nil {
+			return v.create(next, r)
+		case "ModifyVpcEndpoint":
+			return v.modify(next, r)
+		case "DeleteVpcEndpoints":
+			resp := next(r)
+			if resp.Status == http.StatusOK {
 				v.mu.Lock()
-				v.endpoints[string(m[1])] = &endpointLife{created: time.Now(), awaiting: v.acceptance[r.Params.Get("ServiceName")]}
+				for _, id := range listParam(r.Params, "VpcEndpointId") {
+					if e, ok := v.endpoints[id]; ok {
+						e.deleted = time.Now()
+					}
+				}
 				v.mu.Unlock()
 			}
-			resp.Body = v.rewrite(resp.Body)
-		case "DeleteVpcEndpoints":
-			v.mu.Lock()
-			for k, vals := range r.Params {
-				if e, ok := v.endpoints[vals[0]]; ok && len(k) > len("VpcEndpointId") && k[:len("VpcEndpointId")] == "VpcEndpointId" {
-					e.deleted = time.Now()
-				}
-			}
-			v.mu.Unlock()
+			return resp
 		case "DescribeVpcEndpoints":
-			resp.Body = v.rewrite(resp.Body)
+			return v.describe(next, r)
 		}
-		return resp
+		return next(r)
 	}
 }
 
@@ -116,14 +132,15 @@ func (v *VPCEndpoints) state(id string) string {
 	return ""
 }
 
-// rewrite sets each endpoint's state in an answer.
+// rewrite sets each endpoint's state and settings in an answer.
 func (v *VPCEndpoints) rewrite(body []byte) []byte {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return rewriteStates(body, endpointIDElement, endpointState, func(id string) string {
+	body = rewriteStates(body, endpointIDElement, endpointState, func(id string) string {
 		if state := v.state(id); state != "" {
 			return "<state>" + state + "</state>"
 		}
 		return ""
 	})
+	return v.rewriteSettings(body)
 }

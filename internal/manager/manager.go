@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	ec2v1alpha1 "github.com/kelb-dev/kelb/api/ec2/v1alpha1"
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/cloud"
 	"github.com/kelb-dev/kelb/internal/controllers"
@@ -26,6 +27,7 @@ import (
 	"github.com/kelb-dev/kelb/internal/controllers/refresh"
 	servicecontroller "github.com/kelb-dev/kelb/internal/controllers/service"
 	"github.com/kelb-dev/kelb/internal/controllers/sweeper"
+	"github.com/kelb-dev/kelb/internal/controllers/vpcendpoint"
 	"github.com/kelb-dev/kelb/internal/deploy"
 	"github.com/kelb-dev/kelb/internal/service"
 )
@@ -74,6 +76,9 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return err
+	}
+	if err := ec2v1alpha1.AddToScheme(scheme); err != nil {
 		return err
 	}
 	cacheOpts := cache.Options{SyncPeriod: &o.SyncPeriod, DefaultTransform: cache.TransformStripManagedFields()}
@@ -129,6 +134,16 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		sweeper.NewController(sweeper.Deps{Cache: mgr.GetClient(), Reader: mgr.GetAPIReader(), Deployer: deployer,
 			LoadBalancerClass: o.LoadBalancerClass, Mode: o.OrphanSweep, Interval: o.OrphanSweepInterval,
 			Grace: o.OrphanGracePeriod, Clock: clk}),
+		vpcendpoint.NewController(vpcendpoint.Deps{
+			Client:   mgr.GetClient(),
+			Recorder: mgr.GetEventRecorder("kelb-vpcendpoint"),
+			EC2:      clients.EC2,
+			Tracker:  vpcendpoint.NewTracker(clients.EC2, o.ClusterName, o.DriftPeriod, clk),
+			Config: vpcendpoint.Config{ClusterName: o.ClusterName, VPCID: vpcID, Region: clients.Region,
+				DefaultTags: defaultTags, DeletionPolicy: o.DeletionPolicy, PollInterval: o.VPCEndpointPollInterval,
+				MaxConcurrent: o.VPCEndpointMaxConcurrent},
+			Clock: clk,
+		}),
 	)
 	if err != nil {
 		return err

@@ -44,6 +44,10 @@ type Options struct {
 	OrphanSweep             string
 	OrphanSweepInterval     time.Duration
 	OrphanGracePeriod       time.Duration
+	DeletionPolicy          string
+	// VPCEndpointPollInterval: how often transitional VPC endpoints are read.
+	VPCEndpointPollInterval  time.Duration
+	VPCEndpointMaxConcurrent int
 }
 
 // DefaultDriftPeriod: a converged Service is compared with AWS every 10
@@ -89,6 +93,13 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.OrphanSweepInterval, "orphan-sweep-interval", 5*time.Minute, "how often to look for orphans")
 	fs.DurationVar(&o.OrphanGracePeriod, "orphan-grace-period", 10*time.Minute,
 		"how long an orphan is left alone after it is first seen")
+	fs.StringVar(&o.DeletionPolicy, "deletion-policy", "delete",
+		"what deleting a VPCEndpoint does to its AWS endpoint by default: delete or retain "+
+			"(the Namespace annotation ec2.services.k8s.aws/deletion-policy and the object's "+
+			"services.k8s.aws/deletion-policy win)")
+	fs.DurationVar(&o.VPCEndpointPollInterval, "vpc-endpoint-poll-interval", 2*time.Second,
+		"how often VPC endpoints in a transitional state are read (one batched call for all of them)")
+	fs.IntVar(&o.VPCEndpointMaxConcurrent, "vpc-endpoint-max-concurrent-reconciles", 3, "VPCEndpoints reconciled at once")
 }
 
 // Validate checks the options and returns every problem at once.
@@ -106,6 +117,11 @@ func (o *Options) Validate() error {
 	case sweeper.ModeDelete, sweeper.ModeReport, sweeper.ModeOff:
 	default:
 		errs = append(errs, fmt.Errorf("--orphan-sweep: %q; allowed: delete, report, off", o.OrphanSweep))
+	}
+	switch o.DeletionPolicy {
+	case "", "delete", "retain":
+	default:
+		errs = append(errs, fmt.Errorf("--deletion-policy: %q; allowed: delete, retain", o.DeletionPolicy))
 	}
 	if o.DriftPeriod < time.Second {
 		errs = append(errs, fmt.Errorf("--drift-period: %s is too short", o.DriftPeriod))

@@ -18,7 +18,7 @@ type VPCEndpointSpec struct {
 	// VPCID is the VPC of the endpoint.
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="vpcID is immutable"
 	VPCID *string `json:"vpcID,omitempty"`
-	// VPCEndpointType is Interface (the default), Gateway or GatewayLoadBalancer.
+	// VPCEndpointType is Interface, Gateway (AWS's default when unset) or GatewayLoadBalancer.
 	// +kubebuilder:validation:Enum=Interface;Gateway;GatewayLoadBalancer;Resource;ServiceNetwork
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="vpcEndpointType is immutable"
 	VPCEndpointType *string `json:"vpcEndpointType,omitempty"`

@@ -1,0 +1,88 @@
+package vpcendpoint
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/kelb-dev/kelb/internal/model"
+	"github.com/kelb-dev/kelb/internal/vpcendpoint"
+)
+
+// EC2 is the part of the EC2 API the controller calls.
+type EC2 interface {
+	CreateVpcEndpoint(context.Context, *ec2.CreateVpcEndpointInput, ...func(*ec2.Options)) (*ec2.CreateVpcEndpointOutput, error)
+	ModifyVpcEndpoint(context.Context, *ec2.ModifyVpcEndpointInput, ...func(*ec2.Options)) (*ec2.ModifyVpcEndpointOutput, error)
+	DeleteVpcEndpoints(context.Context, *ec2.DeleteVpcEndpointsInput, ...func(*ec2.Options)) (*ec2.DeleteVpcEndpointsOutput, error)
+	DescribeVpcEndpoints(context.Context, *ec2.DescribeVpcEndpointsInput, ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error)
+	CreateTags(context.Context, *ec2.CreateTagsInput, ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
+	DeleteTags(context.Context, *ec2.DeleteTagsInput, ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error)
+}
+
+// filterValuesPerCall is EC2's limit on the values of one filter.
+const filterValuesPerCall = 200
+
+// describeIDs reads the named endpoints, 200 per call. Endpoints AWS no
+// longer has are simply absent (the vpc-endpoint-id filter, unlike
+// VpcEndpointIds, does not fail the whole call for one missing id).
+func describeIDs(ctx context.Context, api EC2, ids []string) (map[string]*ec2types.VpcEndpoint, error) {
+	out := map[string]*ec2types.VpcEndpoint{}
+	for start := 0; start < len(ids); start += filterValuesPerCall {
+		chunk := ids[start:min(start+filterValuesPerCall, len(ids))]
+		err := describe(ctx, api, []ec2types.Filter{{Name: aws.String("vpc-endpoint-id"), Values: chunk}}, out)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// describeCluster reads every endpoint tagged for the cluster.
+func describeCluster(ctx context.Context, api EC2, cluster string) (map[string]*ec2types.VpcEndpoint, error) {
+	out := map[string]*ec2types.VpcEndpoint{}
+	err := describe(ctx, api, []ec2types.Filter{{Name: aws.String("tag:" + model.TagCluster), Values: []string{cluster}}}, out)
+	return out, err
+}
+
+// findOwned returns the endpoint tagged as the object's, nil when none: the
+// look-up before a create, so that an endpoint created just before a crash
+// is found instead of made twice. Endpoints on their way out are ignored.
+func findOwned(ctx context.Context, api EC2, namespace, name, cluster string) (*ec2types.VpcEndpoint, error) {
+	var filters []ec2types.Filter
+	for _, k := range []string{vpcendpoint.TagResource, model.TagCluster} {
+		filters = append(filters, ec2types.Filter{Name: aws.String("tag:" + k),
+			Values: []string{vpcendpoint.OwnerTags(namespace, name, cluster)[k]}})
+	}
+	found := map[string]*ec2types.VpcEndpoint{}
+	if err := describe(ctx, api, filters, found); err != nil {
+		return nil, err
+	}
+	var best *ec2types.VpcEndpoint
+	for _, e := range found {
+		if s := string(e.State); s == vpcendpoint.StateDeleted || s == vpcendpoint.StateDeleting {
+			continue
+		}
+		if best == nil || aws.ToTime(e.CreationTimestamp).After(aws.ToTime(best.CreationTimestamp)) {
+			best = e
+		}
+	}
+	return best, nil
+}
+
+func describe(ctx context.Context, api EC2, filters []ec2types.Filter, into map[string]*ec2types.VpcEndpoint) error {
+	p := ec2.NewDescribeVpcEndpointsPaginator(api, &ec2.DescribeVpcEndpointsInput{Filters: filters, MaxResults: aws.Int32(1000)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("describing VPC endpoints: %w", err)
+		}
+		for i := range page.VpcEndpoints {
+			e := page.VpcEndpoints[i]
+			into[aws.ToString(e.VpcEndpointId)] = &e
+		}
+	}
+	return nil
+}

@@ -1,0 +1,175 @@
+// Package vpcendpoint is the controller of VPCEndpoint objects
+// (ec2.services.k8s.aws/v1alpha1, ACK's API): it creates, updates, adopts,
+// observes and deletes VPC endpoints, and keeps their status within seconds
+// of AWS through a tracker that reads every changing endpoint in one call
+// per tick.
+package vpcendpoint
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	"github.com/kelb-dev/kelb/internal/controllers/periodic"
+	"github.com/kelb-dev/kelb/internal/vpcendpoint"
+)
+
+// Name is the controller's name in logs, metrics and events.
+const Name = "vpcendpoint"
+
+// Defaults of the follow-up reads.
+const (
+	// DefaultPollInterval: an endpoint's transition shows in its status at
+	// most this long (plus one reconcile) after AWS makes it. One batched
+	// read per tick while any endpoint is transitional, none otherwise.
+	DefaultPollInterval = 2 * time.Second
+	// ObservationTTL is how old an observation may be for a reconcile that
+	// is not about a spec change to use it instead of reading again.
+	ObservationTTL = 30 * time.Second
+	// modifyRetry is the least time between two identical modify requests
+	// whose change AWS has not shown yet.
+	modifyRetry = time.Minute
+)
+
+// Config are the controller's settings.
+type Config struct {
+	ClusterName string
+	// VPCID is used for endpoints whose spec names no VPC.
+	VPCID  string
+	Region string
+	// DefaultTags go on every endpoint, below the spec's tags.
+	DefaultTags map[string]string
+	// DeletionPolicy is the default of services.k8s.aws/deletion-policy.
+	DeletionPolicy string
+	PollInterval   time.Duration
+	MaxConcurrent  int
+}
+
+// Deps are the controller's dependencies.
+type Deps struct {
+	Client   client.Client
+	Recorder recorder.EventRecorder
+	EC2      EC2
+	Tracker  *Tracker
+	Config   Config
+	Clock    clock.PassiveClock
+}
+
+// The permissions the controller needs:
+// +kubebuilder:rbac:groups=ec2.services.k8s.aws,resources=vpcendpoints,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=ec2.services.k8s.aws,resources=vpcendpoints/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Controller reconciles VPCEndpoints.
+type Controller struct {
+	Deps
+	mu       sync.Mutex
+	modified map[string]sentModify // endpoint id -> last modify kelb sent
+}
+
+type sentModify struct {
+	fields string
+	at     time.Time
+}
+
+// NewController returns the controller.
+func NewController(deps Deps) *Controller {
+	if deps.Clock == nil {
+		deps.Clock = clock.RealClock{}
+	}
+	if deps.Config.PollInterval == 0 {
+		deps.Config.PollInterval = DefaultPollInterval
+	}
+	if deps.Config.MaxConcurrent == 0 {
+		deps.Config.MaxConcurrent = 3
+	}
+	return &Controller{Deps: deps, modified: map[string]sentModify{}}
+}
+
+// Name implements the controllers list's interface.
+func (c *Controller) Name() string { return Name }
+
+// Register adds the controller and its tracker to the manager.
+func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
+	if err := mgr.Add(periodic.Runnable(c.Config.PollInterval, c.Tracker.Tick)); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(Name).
+		For(&v1alpha1.VPCEndpoint{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		WatchesRawSource(source.Channel(c.Tracker.changed, &handler.EnqueueRequestForObject{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: c.Config.MaxConcurrent}).
+		Complete(reconcile.AsReconciler(mgr.GetClient(), c))
+}
+
+// Reconcile makes AWS match one VPCEndpoint, or only observes it.
+func (c *Controller) Reconcile(ctx context.Context, ep *v1alpha1.VPCEndpoint) (reconcile.Result, error) {
+	if err := c.Tracker.Prime(ctx); err != nil {
+		return reconcile.Result{}, err
+	}
+	pol, err := vpcendpoint.PolicyOf(ep, c.namespaceDeletionPolicy(ctx, ep.Namespace), c.Config.DeletionPolicy)
+	if err != nil {
+		return c.report(ctx, ep, nil, vpcendpoint.Outcome{Err: err, Terminal: true, ErrReason: vpcendpoint.ReasonInvalid})
+	}
+	if !ep.DeletionTimestamp.IsZero() {
+		return c.finalize(ctx, ep, pol)
+	}
+	if !pol.ReadOnly {
+		if err := c.ensureFinalizer(ctx, ep); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	obs, err := c.find(ctx, ep, pol)
+	if err != nil {
+		return c.report(ctx, ep, nil, outcomeOf(err))
+	}
+	if obs == nil || vpcendpoint.Gone(obs) {
+		switch {
+		case pol.ReadOnly:
+			return c.report(ctx, ep, obs, vpcendpoint.Outcome{})
+		case pol.Adoption == vpcendpoint.Adopt:
+			return c.report(ctx, ep, nil, vpcendpoint.Outcome{Terminal: true, ErrReason: vpcendpoint.ReasonNotFound,
+				Err: fmt.Errorf("%s names %s, which is not in AWS", vpcendpoint.AnnotationAdoptionFields, pol.AdoptID)})
+		}
+		if obs, err = c.create(ctx, ep); err != nil {
+			return c.report(ctx, ep, nil, outcomeOf(err))
+		}
+	} else if ep.Status.VPCEndpointID == nil && pol.Adoption == vpcendpoint.Adopt {
+		if err := c.adopt(ctx, ep, obs); err != nil {
+			return c.report(ctx, ep, obs, outcomeOf(err))
+		}
+	}
+	out := vpcendpoint.Outcome{}
+	if !pol.ReadOnly {
+		if out, err = c.update(ctx, ep, obs); err != nil {
+			return c.report(ctx, ep, obs, outcomeOf(err))
+		}
+	}
+	return c.report(ctx, ep, obs, out)
+}
+
+// namespaceDeletionPolicy is the default the object's Namespace sets.
+func (c *Controller) namespaceDeletionPolicy(ctx context.Context, namespace string) string {
+	var ns corev1.Namespace
+	if err := c.Client.Get(ctx, types.NamespacedName{Name: namespace}, &ns); err != nil {
+		return ""
+	}
+	return ns.Annotations[vpcendpoint.NamespaceDeletionPolicy]
+}

@@ -1,0 +1,197 @@
+package vpcendpoint
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	"github.com/kelb-dev/kelb/internal/vpcendpoint"
+)
+
+// find returns the object's endpoint: by the id in its status (or its
+// adoption fields), else by its tags. nil when there is none; an endpoint
+// AWS lists as deleted is returned as such for read-only and strict
+// adoption, which never create.
+func (c *Controller) find(ctx context.Context, ep *v1alpha1.VPCEndpoint, pol vpcendpoint.Policy) (*ec2types.VpcEndpoint, error) {
+	key := client.ObjectKeyFromObject(ep)
+	id := aws.ToString(ep.Status.VPCEndpointID)
+	if id == "" {
+		id = pol.AdoptID
+	}
+	if id != "" {
+		obs, err := c.read(ctx, key, id, specChanged(ep))
+		if err != nil {
+			return nil, err
+		}
+		if !vpcendpoint.Gone(obs) || pol.ReadOnly || pol.Adoption == vpcendpoint.Adopt {
+			return obs, nil
+		}
+		if ep.Status.VPCEndpointID != nil {
+			c.Recorder.Eventf(ep, nil, corev1.EventTypeWarning, vpcendpoint.ReasonNotFound, "Reconcile",
+				"endpoint %s is no longer in AWS; creating another", id)
+		}
+	}
+	if pol.ReadOnly {
+		return nil, nil
+	}
+	owned, err := findOwned(ctx, c.EC2, ep.Namespace, ep.Name, c.Config.ClusterName)
+	if err != nil || owned == nil {
+		return nil, err
+	}
+	c.Tracker.Record(aws.ToString(owned.VpcEndpointId), key, owned, false)
+	return owned, nil
+}
+
+// read returns the endpoint's observation: the tracker's when recent
+// enough and the spec did not change, else a fresh read.
+func (c *Controller) read(ctx context.Context, key types.NamespacedName, id string, fresh bool) (*ec2types.VpcEndpoint, error) {
+	if !fresh {
+		if obs, ok := c.Tracker.Observation(id, ObservationTTL); ok {
+			c.Tracker.Record(id, key, obs, false)
+			return obs, nil
+		}
+	}
+	got, err := describeIDs(ctx, c.EC2, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	c.Tracker.Record(id, key, got[id], false)
+	return got[id], nil
+}
+
+// specChanged reports whether the spec changed since the status was last
+// computed: then AWS is read afresh before comparing.
+func specChanged(ep *v1alpha1.VPCEndpoint) bool {
+	s := vpcendpoint.Find(ep.Status.Conditions, vpcendpoint.ConditionSynced)
+	return s == nil || s.ObservedGeneration != ep.Generation
+}
+
+// clientToken is the create request's idempotency token: the same for
+// every retry of one create (even across a crash, as long as the status
+// has not changed), different after the endpoint was deleted out of band.
+func clientToken(ep *v1alpha1.VPCEndpoint) string {
+	sum := sha256.Sum256([]byte(string(ep.UID) + "/" + aws.ToString(ep.Status.VPCEndpointID)))
+	return fmt.Sprintf("kelb-%x", sum[:16])
+}
+
+func (c *Controller) create(ctx context.Context, ep *v1alpha1.VPCEndpoint) (*ec2types.VpcEndpoint, error) {
+	tags := vpcendpoint.Tags(ep, c.Config.ClusterName, c.Config.DefaultTags)
+	in := vpcendpoint.CreateInput(&ep.Spec, c.Config.VPCID, tags, clientToken(ep))
+	out, err := c.EC2.CreateVpcEndpoint(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("creating VPC endpoint to %s: %w", aws.ToString(ep.Spec.ServiceName), err)
+	}
+	obs := out.VpcEndpoint
+	c.Tracker.Record(aws.ToString(obs.VpcEndpointId), client.ObjectKeyFromObject(ep), obs, false)
+	c.Recorder.Eventf(ep, nil, corev1.EventTypeNormal, "Created", "Create", "created VPC endpoint %s",
+		aws.ToString(obs.VpcEndpointId))
+	return obs, nil
+}
+
+// adopt takes an existing endpoint as it is: the spec is rewritten from AWS
+// (ACK's "adopt"); the endpoint gets kelb's owner tags in update.
+func (c *Controller) adopt(ctx context.Context, ep *v1alpha1.VPCEndpoint, obs *ec2types.VpcEndpoint) error {
+	if err := sameService(ep, obs); err != nil {
+		return err
+	}
+	ep.Spec = vpcendpoint.SpecFrom(obs, ep.Spec)
+	if err := c.Client.Update(ctx, ep); err != nil {
+		return fmt.Errorf("writing the adopted endpoint's spec: %w", err)
+	}
+	c.Recorder.Eventf(ep, nil, corev1.EventTypeNormal, "Adopted", "Adopt", "adopted VPC endpoint %s",
+		aws.ToString(obs.VpcEndpointId))
+	return nil
+}
+
+// update sends what differs between spec and AWS: one ModifyVpcEndpoint
+// and the tag changes. Changes other than tags wait while AWS is creating
+// or deleting the endpoint.
+func (c *Controller) update(ctx context.Context, ep *v1alpha1.VPCEndpoint, obs *ec2types.VpcEndpoint) (vpcendpoint.Outcome, error) {
+	if err := sameService(ep, obs); err != nil {
+		return vpcendpoint.Outcome{}, err
+	}
+	id := aws.ToString(obs.VpcEndpointId)
+	state := string(obs.State)
+	if vpcendpoint.FailedState(state) || state == vpcendpoint.StateDeleting {
+		return vpcendpoint.Outcome{}, nil
+	}
+	ch := vpcendpoint.Diff(&ep.Spec, obs, vpcendpoint.Tags(ep, c.Config.ClusterName, c.Config.DefaultTags))
+	if ch.Empty() {
+		c.mu.Lock()
+		delete(c.modified, id)
+		c.mu.Unlock()
+		return vpcendpoint.Outcome{}, nil
+	}
+	sent := false
+	if ch.Modify != nil && (state == vpcendpoint.StateAvailable || state == vpcendpoint.StatePendingAcceptance) && c.mayModify(id, ch.Fields) {
+		if _, err := c.EC2.ModifyVpcEndpoint(ctx, ch.Modify); err != nil {
+			return vpcendpoint.Outcome{}, fmt.Errorf("modifying VPC endpoint %s (%s): %w", id, strings.Join(ch.Fields, ", "), err)
+		}
+		sent = true
+	}
+	if len(ch.AddTags) > 0 {
+		if _, err := c.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: vpcendpoint.EC2Tags(ch.AddTags)}); err != nil {
+			return vpcendpoint.Outcome{}, fmt.Errorf("tagging VPC endpoint %s: %w", id, err)
+		}
+		sent = true
+	}
+	if len(ch.RemoveTags) > 0 {
+		var keys []ec2types.Tag
+		for _, k := range ch.RemoveTags {
+			keys = append(keys, ec2types.Tag{Key: aws.String(k)})
+		}
+		if _, err := c.EC2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{id}, Tags: keys}); err != nil {
+			return vpcendpoint.Outcome{}, fmt.Errorf("untagging VPC endpoint %s: %w", id, err)
+		}
+		sent = true
+	}
+	if sent {
+		c.Tracker.Record(id, client.ObjectKeyFromObject(ep), obs, true)
+		c.Recorder.Eventf(ep, nil, corev1.EventTypeNormal, "Updated", "Update", "updating %s of %s",
+			strings.Join(ch.Fields, ", "), id)
+	}
+	return vpcendpoint.Outcome{Updating: ch.Fields}, nil
+}
+
+// mayModify rate-limits a modify AWS has accepted but not shown yet: the
+// same change is sent again at most once a minute.
+func (c *Controller) mayModify(id string, fields []string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key, now := strings.Join(fields, ","), c.Clock.Now()
+	if last, ok := c.modified[id]; ok && last.fields == key && now.Sub(last.at) < modifyRetry {
+		return false
+	}
+	c.modified[id] = sentModify{fields: key, at: now}
+	return true
+}
+
+// sameService refuses an endpoint to another service than the spec's: an
+// adoption of the wrong endpoint.
+func sameService(ep *v1alpha1.VPCEndpoint, obs *ec2types.VpcEndpoint) error {
+	if want, have := aws.ToString(ep.Spec.ServiceName), aws.ToString(obs.ServiceName); want != have {
+		return &vpcendpoint.InvalidError{Annotation: vpcendpoint.AnnotationAdoptionFields,
+			Value: aws.ToString(obs.VpcEndpointId), Allowed: "an endpoint to " + want + " (spec.serviceName); it is one to " + have}
+	}
+	return nil
+}
+
+func (c *Controller) ensureFinalizer(ctx context.Context, ep *v1alpha1.VPCEndpoint) error {
+	if !controllerutil.AddFinalizer(ep, vpcendpoint.Finalizer) {
+		return nil
+	}
+	if err := c.Client.Update(ctx, ep); err != nil {
+		return fmt.Errorf("adding finalizer: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package vpcendpoint
+
+import (
+	"sort"
+	stdstrings "strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+// Tag keys kelb adds to every endpoint it manages: which controller and
+// namespace own it (ACK's keys), the cluster (kelb's ownership tag) and the
+// object, by which an endpoint is found again after a crash or reinstall.
+const (
+	TagController = "services.k8s.aws/controller-version"
+	TagNamespace  = "services.k8s.aws/namespace"
+	TagResource   = "ec2.services.k8s.aws/vpcendpoint"
+	// ControllerName is the value of TagController.
+	ControllerName = "kelb"
+)
+
+// Tags returns every tag the endpoint of ep should carry: the flag's
+// defaults, the spec's, then kelb's own (which win).
+func Tags(ep *v1alpha1.VPCEndpoint, cluster string, defaults map[string]string) map[string]string {
+	user := map[string]string{}
+	for _, t := range ep.Spec.Tags {
+		if t != nil && t.Key != nil {
+			user[*t.Key] = aws.ToString(t.Value)
+		}
+	}
+	return model.MergeTags(defaults, user, OwnerTags(ep.Namespace, ep.Name, cluster))
+}
+
+// OwnerTags are the tags that say which object owns an endpoint.
+func OwnerTags(namespace, name, cluster string) map[string]string {
+	return map[string]string{TagController: ControllerName, TagNamespace: namespace,
+		TagResource: namespace + "/" + name, model.TagCluster: cluster}
+}
+
+// UserTags returns the endpoint's tags without kelb's own, as a spec would
+// list them (for adoption).
+func UserTags(tags []ec2types.Tag) []*v1alpha1.Tag {
+	var out []*v1alpha1.Tag
+	for _, t := range tags {
+		switch k := aws.ToString(t.Key); {
+		case k == TagController, k == TagNamespace, k == TagResource, k == model.TagCluster,
+			stdstrings.HasPrefix(k, "aws:"):
+		default:
+			out = append(out, &v1alpha1.Tag{Key: t.Key, Value: t.Value})
+		}
+	}
+	return out
+}
+
+// tagDiff returns the tags to set and the keys to remove; tags AWS reserves
+// (aws:*) are never removed.
+func tagDiff(want map[string]string, have []ec2types.Tag) (add map[string]string, remove []string) {
+	got := map[string]string{}
+	for _, t := range have {
+		got[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			if add == nil {
+				add = map[string]string{}
+			}
+			add[k] = v
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok && !stdstrings.HasPrefix(k, "aws:") {
+			remove = append(remove, k)
+		}
+	}
+	sort.Strings(remove)
+	return add, remove
+}
+
+// EC2Tags returns tags in the SDK's form, sorted by key.
+func EC2Tags(m map[string]string) []ec2types.Tag {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]ec2types.Tag, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, ec2types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return out
+}
