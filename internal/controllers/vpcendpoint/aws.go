@@ -9,7 +9,6 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/kelb-dev/kelb/internal/model"
-	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
 // EC2 is the part of the EC2 API the controller calls.
@@ -45,31 +44,6 @@ func describeCluster(ctx context.Context, api EC2, cluster string) (map[string]*
 	out := map[string]*ec2types.VpcEndpoint{}
 	err := describe(ctx, api, []ec2types.Filter{{Name: aws.String("tag:" + model.TagCluster), Values: []string{cluster}}}, out)
 	return out, err
-}
-
-// findOwned returns the endpoint tagged as the object's, nil when none: the
-// look-up before a create, so that an endpoint created just before a crash
-// is found instead of made twice. Endpoints on their way out are ignored.
-func findOwned(ctx context.Context, api EC2, namespace, name, cluster string) (*ec2types.VpcEndpoint, error) {
-	var filters []ec2types.Filter
-	for _, k := range []string{vpcendpoint.TagResource, model.TagCluster} {
-		filters = append(filters, ec2types.Filter{Name: aws.String("tag:" + k),
-			Values: []string{vpcendpoint.OwnerTags(namespace, name, cluster)[k]}})
-	}
-	found := map[string]*ec2types.VpcEndpoint{}
-	if err := describe(ctx, api, filters, found); err != nil {
-		return nil, err
-	}
-	var best *ec2types.VpcEndpoint
-	for _, e := range found {
-		if s := string(e.State); s == vpcendpoint.StateDeleted || s == vpcendpoint.StateDeleting {
-			continue
-		}
-		if best == nil || aws.ToTime(e.CreationTimestamp).After(aws.ToTime(best.CreationTimestamp)) {
-			best = e
-		}
-	}
-	return best, nil
 }
 
 func describe(ctx context.Context, api EC2, filters []ec2types.Filter, into map[string]*ec2types.VpcEndpoint) error {

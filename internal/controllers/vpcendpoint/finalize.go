@@ -34,10 +34,7 @@ func (c *Controller) finalize(ctx context.Context, ep *v1alpha1.VPCEndpoint, pol
 	var obs *ec2types.VpcEndpoint
 	var err error
 	if id == "" { // created just before a crash, before the status said so?
-		if obs, err = findOwned(ctx, c.EC2, ep.Namespace, ep.Name, c.Config.ClusterName); err != nil {
-			return reconcile.Result{}, err
-		}
-		if obs == nil {
+		if obs = c.Tracker.Owned(ep.Namespace, ep.Name); obs == nil {
 			return c.release(ctx, ep, "")
 		}
 		id = aws.ToString(obs.VpcEndpointId)

@@ -44,9 +44,9 @@ func (c *Controller) find(ctx context.Context, ep *v1alpha1.VPCEndpoint, pol vpc
 	if pol.ReadOnly {
 		return nil, nil
 	}
-	owned, err := findOwned(ctx, c.EC2, ep.Namespace, ep.Name, c.Config.ClusterName)
-	if err != nil || owned == nil {
-		return nil, err
+	owned := c.Tracker.Owned(ep.Namespace, ep.Name)
+	if owned == nil {
+		return nil, nil
 	}
 	c.Tracker.Record(aws.ToString(owned.VpcEndpointId), key, owned, false)
 	return owned, nil

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/types"
@@ -30,6 +31,7 @@ type Tracker struct {
 	drift   time.Duration
 	changed chan event.GenericEvent
 
+	primeMu   sync.Mutex // one priming read at a time
 	mu        sync.Mutex
 	entries   map[string]*entry // by endpoint id
 	primed    bool
@@ -61,6 +63,8 @@ func init() { metrics.Registry.MustRegister(polls, followed) }
 // Prime loads every endpoint tagged for the cluster in one paginated read,
 // once, so that reconciling many objects after a start costs no read each.
 func (t *Tracker) Prime(ctx context.Context) error {
+	t.primeMu.Lock()
+	defer t.primeMu.Unlock()
 	t.mu.Lock()
 	done := t.primed
 	t.mu.Unlock()
@@ -93,6 +97,41 @@ func (t *Tracker) Observation(id string, maxAge time.Duration) (*ec2types.VpcEnd
 		return nil, false
 	}
 	return e.obs, true
+}
+
+// Owned returns the live endpoint tagged as the object's, nil when none:
+// the look-up by tag before a create, answered from the endpoints primed
+// at start (one read for all) and those read or created since. An
+// endpoint created just before a crash is found here after the restart;
+// one whose create answer was lost is returned by AWS for the same client
+// token.
+func (t *Tracker) Owned(namespace, name string) *ec2types.VpcEndpoint {
+	want := vpcendpoint.OwnerTags(namespace, name, t.cluster)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var best *ec2types.VpcEndpoint
+	for _, e := range t.entries {
+		if e.obs == nil || !hasTags(e.obs.Tags, want) {
+			continue
+		}
+		if s := string(e.obs.State); s == vpcendpoint.StateDeleted || s == vpcendpoint.StateDeleting {
+			continue
+		}
+		if best == nil || aws.ToTime(e.obs.CreationTimestamp).After(aws.ToTime(best.CreationTimestamp)) {
+			best = e.obs
+		}
+	}
+	return best
+}
+
+func hasTags(have []ec2types.Tag, want map[string]string) bool {
+	n := 0
+	for _, t := range have {
+		if v, ok := want[aws.ToString(t.Key)]; ok && v == aws.ToString(t.Value) {
+			n++
+		}
+	}
+	return n == len(want)
 }
 
 // Record stores what the controller read or was answered for the object's
