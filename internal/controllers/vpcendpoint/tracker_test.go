@@ -1,0 +1,144 @@
+package vpcendpoint
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"k8s.io/apimachinery/pkg/types"
+	clocktesting "k8s.io/utils/clock/testing"
+)
+
+// fakeEC2 answers DescribeVpcEndpoints from a map; other calls are unused.
+type fakeEC2 struct {
+	EC2
+	endpoints map[string]*ec2types.VpcEndpoint
+	reads     int
+}
+
+func (f *fakeEC2) DescribeVpcEndpoints(_ context.Context, in *ec2.DescribeVpcEndpointsInput, _ ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error) {
+	f.reads++
+	out := &ec2.DescribeVpcEndpointsOutput{}
+	for id, e := range f.endpoints {
+		keep := true
+		for _, flt := range in.Filters {
+			if aws.ToString(flt.Name) == "vpc-endpoint-id" && !slices.Contains(flt.Values, id) {
+				keep = false
+			}
+		}
+		if keep {
+			out.VpcEndpoints = append(out.VpcEndpoints, *e)
+		}
+	}
+	return out, nil
+}
+
+func drain(t *Tracker) []string {
+	var out []string
+	for {
+		select {
+		case ev := <-t.changed:
+			out = append(out, ev.Object.GetName())
+		default:
+			slices.Sort(out)
+			return out
+		}
+	}
+}
+
+func TestTrackerFollowsTransitionalEndpointsInOneRead(t *testing.T) {
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
+	api := &fakeEC2{endpoints: map[string]*ec2types.VpcEndpoint{}}
+	tr := NewTracker(api, "c", 10*time.Minute, clk)
+	ctx := context.Background()
+	if err := tr.Prime(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const n = 450 // more than two filters' worth
+	for i := range n {
+		id := fmt.Sprintf("vpce-%03d", i)
+		state := ec2types.State("pending")
+		if i%3 == 0 {
+			state = "available"
+		}
+		api.endpoints[id] = &ec2types.VpcEndpoint{VpcEndpointId: aws.String(id), State: state}
+		tr.Record(id, types.NamespacedName{Namespace: "ns", Name: id}, api.endpoints[id], false)
+	}
+	api.reads = 0
+	tr.Tick(ctx)
+	if api.reads != 2 { // 300 pending endpoints, 200 per call
+		t.Errorf("%d reads for 300 pending endpoints, want 2", api.reads)
+	}
+	if got := drain(tr); len(got) != 0 {
+		t.Errorf("nothing changed, yet %d objects were sent", len(got))
+	}
+	api.endpoints["vpce-001"].State = "available"
+	api.endpoints["vpce-002"].State = "pendingAcceptance"
+	delete(api.endpoints, "vpce-004")
+	tr.Tick(ctx)
+	if got := drain(tr); !slices.Equal(got, []string{"vpce-001", "vpce-002", "vpce-004"}) {
+		t.Errorf("sent %v", got)
+	}
+	// All at rest: no read at all until the drift period, then one pass
+	// over everything that sends every object.
+	for id, e := range api.endpoints {
+		e.State = "available"
+		tr.Record(id, types.NamespacedName{Namespace: "ns", Name: id}, e, false)
+	}
+	tr.Forget("vpce-004")
+	api.reads = 0
+	for range 10 {
+		clk.Step(2 * time.Second)
+		tr.Tick(ctx)
+	}
+	if api.reads != 0 {
+		t.Errorf("%d reads with every endpoint at rest", api.reads)
+	}
+	clk.Step(10 * time.Minute)
+	tr.Tick(ctx)
+	if api.reads != 3 || len(drain(tr)) != n-1 {
+		t.Errorf("drift pass: %d reads (want 3 for %d endpoints)", api.reads, n-1)
+	}
+	// A change kelb made is read at the next tick and reported once.
+	tr.Record("vpce-010", types.NamespacedName{Namespace: "ns", Name: "vpce-010"}, api.endpoints["vpce-010"], true)
+	if _, ok := tr.Observation("vpce-010", time.Hour); ok {
+		t.Error("an endpoint kelb just changed has a usable observation")
+	}
+	api.reads = 0
+	tr.Tick(ctx)
+	tr.Tick(ctx)
+	if got := drain(tr); api.reads != 1 || !slices.Equal(got, []string{"vpce-010"}) {
+		t.Errorf("after a change: %d reads, sent %v", api.reads, got)
+	}
+}
+
+func TestTrackerOwned(t *testing.T) {
+	clk := clocktesting.NewFakeClock(time.Now())
+	tagged := func(id, name, state string, age time.Duration) *ec2types.VpcEndpoint {
+		e := &ec2types.VpcEndpoint{VpcEndpointId: aws.String(id), State: ec2types.State(state),
+			CreationTimestamp: aws.Time(clk.Now().Add(-age))}
+		for k, v := range map[string]string{"services.k8s.aws/controller-version": "kelb", "services.k8s.aws/namespace": "ns",
+			"ec2.services.k8s.aws/vpcendpoint": "ns/" + name, "elbv2.k8s.aws/cluster": "c"} {
+			e.Tags = append(e.Tags, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
+		}
+		return e
+	}
+	api := &fakeEC2{endpoints: map[string]*ec2types.VpcEndpoint{
+		"vpce-old": tagged("vpce-old", "a", "available", time.Hour), "vpce-new": tagged("vpce-new", "a", "pending", time.Minute),
+		"vpce-gone": tagged("vpce-gone", "a", "deleted", 0), "vpce-b": tagged("vpce-b", "b", "available", 0)}}
+	tr := NewTracker(api, "c", time.Minute, clk)
+	if err := tr.Prime(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(tr.Owned("ns", "a").VpcEndpointId); got != "vpce-new" {
+		t.Errorf("owned: %s, want the newest live one", got)
+	}
+	if tr.Owned("ns", "c") != nil || tr.Owned("other", "b") != nil {
+		t.Error("found an endpoint of another object")
+	}
+}
