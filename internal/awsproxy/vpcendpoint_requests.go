@@ -3,6 +3,7 @@ package awsproxy
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -58,7 +59,11 @@ func (v *VPCEndpoints) create(next Handler, r *Request) *Response {
 		s := endpointSettings{privateDNS: "true", ipAddressType: "ipv4", dnsRecordIPType: "ipv4"}
 		s.update(r.Params)
 		v.mu.Lock()
-		v.endpoints[id] = &endpointLife{created: time.Now(), awaiting: v.acceptance[service], settings: s}
+		pending := v.pending
+		if v.jitter > 0 {
+			pending += rand.N(v.jitter)
+		}
+		v.endpoints[id] = &endpointLife{created: time.Now(), pending: pending, awaiting: v.acceptance[service], settings: s}
 		if token != "" {
 			v.tokens[r.Account+"/"+token] = id
 		}

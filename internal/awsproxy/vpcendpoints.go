@@ -17,6 +17,7 @@ import (
 type VPCEndpoints struct {
 	mu         sync.Mutex
 	pending    time.Duration
+	jitter     time.Duration // each endpoint is pending for pending + [0, jitter)
 	deleting   time.Duration
 	acceptance map[string]bool // service names whose endpoints wait for acceptance
 	services   map[string]bool // service names that exist besides moto's own
@@ -27,6 +28,7 @@ type VPCEndpoints struct {
 
 type endpointLife struct {
 	created, deleted time.Time
+	pending          time.Duration
 	awaiting         bool   // pendingAcceptance until accepted
 	forced           string // failed, rejected: stays so
 	settings         endpointSettings
@@ -53,6 +55,26 @@ func (v *VPCEndpoints) SetDelays(pending, deleting time.Duration) {
 	v.mu.Unlock()
 }
 
+// SetPendingJitter makes each new endpoint pending for a random extra time
+// below jitter, so that endpoints created together become available apart.
+func (v *VPCEndpoints) SetPendingJitter(jitter time.Duration) {
+	v.mu.Lock()
+	v.jitter = jitter
+	v.mu.Unlock()
+}
+
+// AvailableAt returns when the endpoint stops being pending; false while
+// it waits for acceptance or is unknown.
+func (v *VPCEndpoints) AvailableAt(id string) (time.Time, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	e, ok := v.endpoints[id]
+	if !ok || e.awaiting {
+		return time.Time{}, false
+	}
+	return e.created.Add(e.pending), true
+}
+
 // RequireAcceptance makes endpoints to service wait in pendingAcceptance.
 func (v *VPCEndpoints) RequireAcceptance(service string) {
 	v.mu.Lock()
@@ -62,7 +84,9 @@ func (v *VPCEndpoints) RequireAcceptance(service string) {
 }
 
 // Accept accepts a waiting endpoint: it becomes available.
-func (v *VPCEndpoints) Accept(id string) { v.set(id, func(e *endpointLife) { e.awaiting = false }) }
+func (v *VPCEndpoints) Accept(id string) {
+	v.set(id, func(e *endpointLife) { e.awaiting, e.pending = false, time.Since(e.created) })
+}
 
 // Fail makes an endpoint "failed", or another terminal state such as
 // "rejected" or "expired".
@@ -126,7 +150,7 @@ func (v *VPCEndpoints) state(id string) string {
 		return e.forced
 	case e.awaiting:
 		return "pendingAcceptance"
-	case time.Since(e.created) < v.pending:
+	case time.Since(e.created) < e.pending:
 		return "pending"
 	}
 	return ""
