@@ -12,10 +12,17 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
 
 	"github.com/kelb-dev/kelb/internal/testenv"
 )
@@ -27,6 +34,10 @@ type config struct {
 	drift        time.Duration
 	provisioning time.Duration
 	scenarios    map[string]bool
+
+	endpoints      int
+	endpointSpread time.Duration
+	endpointRest   time.Duration
 }
 
 func main() {
@@ -36,7 +47,10 @@ func main() {
 	flag.DurationVar(&cfg.idle, "idle", 5*time.Minute, "length of the no-change scenario")
 	flag.DurationVar(&cfg.drift, "drift", time.Minute, "drift period of the drift scenario")
 	flag.DurationVar(&cfg.provisioning, "provisioning", 5*time.Second, "how long new load balancers provision")
-	only := flag.String("scenarios", "converge,idle,drift,restart,delete,memory",
+	flag.IntVar(&cfg.endpoints, "endpoints", 100, "VPC endpoints of the endpoints scenario")
+	flag.DurationVar(&cfg.endpointSpread, "endpoint-spread", time.Minute, "endpoints become available at random within this time")
+	flag.DurationVar(&cfg.endpointRest, "endpoint-rest", 2*time.Minute, "how long endpoints at rest are watched for calls")
+	only := flag.String("scenarios", "converge,idle,drift,restart,delete,memory,endpoints",
 		"scenarios to run, in this order; drift, restart and delete need converge")
 	flag.Parse()
 	cfg.scenarios = map[string]bool{}
@@ -58,6 +72,7 @@ type bench struct {
 	world      *testenv.World
 	dir        string
 	kubeconfig string
+	mu         sync.Mutex
 }
 
 func run(cfg config) error {
@@ -94,7 +109,17 @@ func run(cfg config) error {
 	if err := os.WriteFile(b.kubeconfig, kc, 0o600); err != nil {
 		return err
 	}
-	if b.c, err = client.New(b.kube.Config, client.Options{}); err != nil {
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return err
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		return err
+	}
+	if b.c, err = client.New(b.kube.Config, client.Options{Scheme: scheme}); err != nil {
+		return err
+	}
+	if err := b.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "endpoints"}}); err != nil {
 		return err
 	}
 	if b.world, err = b.env.Seed(ctx, b.c, "bench", 3); err != nil {
@@ -113,6 +138,7 @@ func run(cfg config) error {
 		{"restart", b.restart},
 		{"delete", b.deleteAll},
 		{"memory", b.memory},
+		{"endpoints", b.endpointsScenario},
 	} {
 		if !cfg.scenarios[s.name] {
 			continue

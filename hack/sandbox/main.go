@@ -51,6 +51,7 @@ func run() error {
 	defer calls.Close()
 	env.Proxy.Log.Tee(calls)
 	env.Proxy.Provisioning.SetDuration(5 * time.Second) // as AWS, briefly
+	env.Proxy.VPCEndpoints.SetDelays(5*time.Second, 5*time.Second)
 
 	step("starting kube-apiserver and etcd")
 	kube, err := env.StartKube()
@@ -93,16 +94,22 @@ func run() error {
 		return err
 	}
 	step("waiting for kelb")
+	if err := waitEndpoints(ctx, c, 60*time.Second); err != nil {
+		fmt.Println("  ", err)
+	}
 	if err := waitServices(ctx, c, services, 90*time.Second); err != nil {
 		fmt.Println("  ", err)
 	}
 	if err := report(ctx, c, world, services); err != nil {
 		return err
 	}
+	if err := reportEndpoints(ctx, c, world); err != nil {
+		return err
+	}
 	tools, _ := testenv.KubeTools()
 	fmt.Printf(`
 Look further:
-  kubectl:  %s --kubeconfig %s get svc -A
+  kubectl:  %s --kubeconfig %s get svc,vpcendpoints -A
   AWS:      endpoint %s, region %s, access key %s (any secret), e.g.
             AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=x aws --endpoint-url %s --region %s elbv2 describe-load-balancers
   AWS calls made so far: bin/sandbox/aws-calls.jsonl; kelb's log: bin/sandbox/kelb.log

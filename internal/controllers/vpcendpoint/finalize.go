@@ -38,7 +38,9 @@ func (c *Controller) finalize(ctx context.Context, ep *v1alpha1.VPCEndpoint, pol
 			return c.release(ctx, ep, "")
 		}
 		id = aws.ToString(obs.VpcEndpointId)
-	} else if obs, err = c.read(ctx, client.ObjectKeyFromObject(ep), id, false); err != nil {
+	} else if obs, err = c.read(ctx, client.ObjectKeyFromObject(ep), id, anyAge); err != nil {
+		// Any observation will do: deleting an endpoint AWS no longer has
+		// is answered "not found", and the tracker follows the deletion.
 		return reconcile.Result{}, err
 	}
 	if vpcendpoint.Gone(obs) {
@@ -60,6 +62,9 @@ func (c *Controller) finalize(ctx context.Context, ep *v1alpha1.VPCEndpoint, pol
 	// The tracker sends the object back when AWS is done; this is a net.
 	return reconcile.Result{RequeueAfter: ObservationTTL}, nil
 }
+
+// anyAge accepts an observation however old.
+const anyAge = 1<<63 - 1
 
 func (c *Controller) delete(ctx context.Context, id string) error {
 	out, err := c.EC2.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{id}})

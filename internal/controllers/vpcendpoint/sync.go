@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -29,7 +30,11 @@ func (c *Controller) find(ctx context.Context, ep *v1alpha1.VPCEndpoint, pol vpc
 		id = pol.AdoptID
 	}
 	if id != "" {
-		obs, err := c.read(ctx, key, id, specChanged(ep))
+		maxAge := ObservationTTL
+		if specChanged(ep) {
+			maxAge = 0
+		}
+		obs, err := c.read(ctx, key, id, maxAge)
 		if err != nil {
 			return nil, err
 		}
@@ -52,11 +57,11 @@ func (c *Controller) find(ctx context.Context, ep *v1alpha1.VPCEndpoint, pol vpc
 	return owned, nil
 }
 
-// read returns the endpoint's observation: the tracker's when recent
-// enough and the spec did not change, else a fresh read.
-func (c *Controller) read(ctx context.Context, key types.NamespacedName, id string, fresh bool) (*ec2types.VpcEndpoint, error) {
-	if !fresh {
-		if obs, ok := c.Tracker.Observation(id, ObservationTTL); ok {
+// read returns the endpoint's observation: the tracker's when at most
+// maxAge old, else a fresh read.
+func (c *Controller) read(ctx context.Context, key types.NamespacedName, id string, maxAge time.Duration) (*ec2types.VpcEndpoint, error) {
+	if maxAge > 0 {
+		if obs, ok := c.Tracker.Observation(id, maxAge); ok {
 			c.Tracker.Record(id, key, obs, false)
 			return obs, nil
 		}
