@@ -28,7 +28,9 @@ func TestVPCEndpointFollowsAWS(t *testing.T) {
 	const n = 5
 	for i := range n {
 		cl.createEndpoint(fmt.Sprintf("s3-%d", i), s3Service, cl.interfaceEndpoint(s3Service),
-			func(e *v1alpha1.VPCEndpoint) { e.Spec.Tags = []*v1alpha1.Tag{{Key: aws.String("team"), Value: aws.String("data")}} })
+			func(e *v1alpha1.VPCEndpoint) {
+				e.Spec.Tags = []*v1alpha1.Tag{{Key: aws.String("team"), Value: aws.String("data")}}
+			})
 	}
 	e, _ := cl.waitEndpoint("s3-0", 10*time.Second, "pending", stateIs("pending"))
 	if got := conditionOf(e, vpcendpoint.ConditionReady); got != "False/Pending" {

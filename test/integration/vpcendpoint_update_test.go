@@ -49,12 +49,16 @@ func TestVPCEndpointUpdates(t *testing.T) {
 		mutate func(*v1alpha1.VPCEndpoint)
 		check  func(ec2types.VpcEndpoint) bool
 	}{
-		{"subnetIDs", func(e *v1alpha1.VPCEndpoint) { e.Spec.SubnetIDs = ptrs(cl.world.PrivateSubnets[1], cl.world.PrivateSubnets[2]) },
+		{"subnetIDs", func(e *v1alpha1.VPCEndpoint) {
+			e.Spec.SubnetIDs = ptrs(cl.world.PrivateSubnets[1], cl.world.PrivateSubnets[2])
+		},
 			func(a ec2types.VpcEndpoint) bool {
 				return slices.Equal(sorted(a.SubnetIds), sorted(cl.world.PrivateSubnets[1:3]))
 			}},
 		{"securityGroupIDs", func(e *v1alpha1.VPCEndpoint) { e.Spec.SecurityGroupIDs = ptrs(sg) },
-			func(a ec2types.VpcEndpoint) bool { return len(a.Groups) == 1 && aws.ToString(a.Groups[0].GroupId) == sg }},
+			func(a ec2types.VpcEndpoint) bool {
+				return len(a.Groups) == 1 && aws.ToString(a.Groups[0].GroupId) == sg
+			}},
 		{"policyDocument", func(e *v1alpha1.VPCEndpoint) { e.Spec.PolicyDocument = aws.String(policy) },
 			func(a ec2types.VpcEndpoint) bool { return aws.ToString(a.PolicyDocument) == policy }},
 		{"privateDNSEnabled", func(e *v1alpha1.VPCEndpoint) { e.Spec.PrivateDNSEnabled = aws.Bool(false) },
@@ -63,7 +67,9 @@ func TestVPCEndpointUpdates(t *testing.T) {
 			func(a ec2types.VpcEndpoint) bool { return a.IpAddressType == "dualstack" }},
 		{"dnsOptions", func(e *v1alpha1.VPCEndpoint) {
 			e.Spec.DNSOptions = &v1alpha1.DNSOptionsSpecification{DNSRecordIPType: aws.String("dualstack")}
-		}, func(a ec2types.VpcEndpoint) bool { return a.DnsOptions != nil && a.DnsOptions.DnsRecordIpType == "dualstack" }},
+		}, func(a ec2types.VpcEndpoint) bool {
+			return a.DnsOptions != nil && a.DnsOptions.DnsRecordIpType == "dualstack"
+		}},
 		{"tags", func(e *v1alpha1.VPCEndpoint) {
 			e.Spec.Tags = []*v1alpha1.Tag{{Key: aws.String("team"), Value: aws.String("platform")}, {Key: aws.String("new"), Value: aws.String("y")}}
 		}, func(a ec2types.VpcEndpoint) bool {
