@@ -10,14 +10,6 @@ import (
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
 )
 
-func ptrs(ss ...string) []*string {
-	var out []*string
-	for _, s := range ss {
-		out = append(out, aws.String(s))
-	}
-	return out
-}
-
 func observed() *ec2types.VpcEndpoint {
 	return &ec2types.VpcEndpoint{
 		VpcEndpointId: aws.String("vpce-1"), ServiceName: aws.String("com.amazonaws.us-west-2.s3"), State: "available",
@@ -39,23 +31,23 @@ func TestDiff(t *testing.T) {
 	}{
 		{name: "unset fields are AWS's", spec: v1alpha1.VPCEndpointSpec{}, tags: tags},
 		{name: "same sets in another order, same policy with other spacing", tags: tags, spec: v1alpha1.VPCEndpointSpec{
-			SubnetIDs: ptrs("subnet-b", "subnet-a"), SecurityGroupIDs: ptrs("sg-1"),
+			SubnetIDs: aws.StringSlice([]string{"subnet-b", "subnet-a"}), SecurityGroupIDs: aws.StringSlice([]string{"sg-1"}),
 			PolicyDocument:    aws.String(`{"Version":"2012-10-17","Statement":[{"Action":"*","Effect":"Allow"}]}`),
 			PrivateDNSEnabled: aws.Bool(true), IPAddressType: aws.String("ipv4"),
 			DNSOptions: &v1alpha1.DNSOptionsSpecification{DNSRecordIPType: aws.String("ipv4")}}},
-		{name: "subnets: add and remove only the difference", tags: tags, spec: v1alpha1.VPCEndpointSpec{SubnetIDs: ptrs("subnet-b", "subnet-c")},
+		{name: "subnets: add and remove only the difference", tags: tags, spec: v1alpha1.VPCEndpointSpec{SubnetIDs: aws.StringSlice([]string{"subnet-b", "subnet-c"})},
 			fields: []string{"subnetIDs"}, check: func(t *testing.T, c Changes) {
 				if !slices.Equal(c.Modify.AddSubnetIds, []string{"subnet-c"}) || !slices.Equal(c.Modify.RemoveSubnetIds, []string{"subnet-a"}) {
 					t.Errorf("add %v remove %v", c.Modify.AddSubnetIds, c.Modify.RemoveSubnetIds)
 				}
 			}},
-		{name: "security groups replaced", tags: tags, spec: v1alpha1.VPCEndpointSpec{SecurityGroupIDs: ptrs("sg-2")},
+		{name: "security groups replaced", tags: tags, spec: v1alpha1.VPCEndpointSpec{SecurityGroupIDs: aws.StringSlice([]string{"sg-2"})},
 			fields: []string{"securityGroupIDs"}, check: func(t *testing.T, c Changes) {
 				if !slices.Equal(c.Modify.AddSecurityGroupIds, []string{"sg-2"}) || !slices.Equal(c.Modify.RemoveSecurityGroupIds, []string{"sg-1"}) {
 					t.Errorf("add %v remove %v", c.Modify.AddSecurityGroupIds, c.Modify.RemoveSecurityGroupIds)
 				}
 			}},
-		{name: "route tables added", tags: tags, spec: v1alpha1.VPCEndpointSpec{RouteTableIDs: ptrs("rtb-1")},
+		{name: "route tables added", tags: tags, spec: v1alpha1.VPCEndpointSpec{RouteTableIDs: aws.StringSlice([]string{"rtb-1"})},
 			fields: []string{"routeTableIDs"}},
 		{name: "policy, private DNS, IP type and DNS options in one request", tags: tags, spec: v1alpha1.VPCEndpointSpec{
 			PolicyDocument: aws.String(`{"Statement":[]}`), PrivateDNSEnabled: aws.Bool(false), IPAddressType: aws.String("dualstack"),
@@ -98,7 +90,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestCreateInput(t *testing.T) {
-	spec := &v1alpha1.VPCEndpointSpec{ServiceName: aws.String("svc"), SubnetIDs: ptrs("subnet-a")}
+	spec := &v1alpha1.VPCEndpointSpec{ServiceName: aws.String("svc"), SubnetIDs: aws.StringSlice([]string{"subnet-a"})}
 	in := CreateInput(spec, "vpc-cluster", map[string]string{"b": "2", "a": "1"}, "tok")
 	if aws.ToString(in.VpcId) != "vpc-cluster" || in.VpcEndpointType != "Gateway" || aws.ToString(in.ClientToken) != "tok" ||
 		len(in.TagSpecifications) != 1 || aws.ToString(in.TagSpecifications[0].Tags[0].Key) != "a" {

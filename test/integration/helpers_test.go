@@ -86,22 +86,31 @@ func (cl *cluster) createEndpoints(svc *corev1.Service, ips ...string) {
 	}
 }
 
-func (cl *cluster) get(name string) *corev1.Service {
-	cl.t.Helper()
-	var s corev1.Service
-	if err := cl.c.Get(cl.t.Context(), client.ObjectKey{Namespace: "default", Name: name}, &s); err != nil {
-		cl.t.Fatal(err)
-	}
-	return &s
-}
+func (cl *cluster) get(name string) *corev1.Service { return load(cl, name, &corev1.Service{}) }
 
 // update re-reads the Service, applies mutate and writes it, retrying conflicts.
 func (cl *cluster) update(name string, mutate func(*corev1.Service)) {
 	cl.t.Helper()
+	updateRetrying(cl, cl.get, name, mutate)
+}
+
+// load reads the object of that name in namespace default into obj.
+func load[T client.Object](cl *cluster, name string, obj T) T {
+	cl.t.Helper()
+	if err := cl.c.Get(cl.t.Context(), client.ObjectKey{Namespace: "default", Name: name}, obj); err != nil {
+		cl.t.Fatal(err)
+	}
+	return obj
+}
+
+// updateRetrying re-reads an object, applies mutate and writes it,
+// retrying conflicts.
+func updateRetrying[T client.Object](cl *cluster, get func(string) T, name string, mutate func(T)) {
+	cl.t.Helper()
 	for i := 0; ; i++ {
-		s := cl.get(name)
-		mutate(s)
-		err := cl.c.Update(cl.t.Context(), s)
+		o := get(name)
+		mutate(o)
+		err := cl.c.Update(cl.t.Context(), o)
 		if err == nil {
 			return
 		}

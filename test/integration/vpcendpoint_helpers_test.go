@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
 	"github.com/kelb-dev/kelb/internal/awsproxy"
@@ -63,28 +62,13 @@ func (cl *cluster) createEndpoint(name, service string, opts ...endpointOption) 
 }
 
 func (cl *cluster) endpoint(name string) *v1alpha1.VPCEndpoint {
-	cl.t.Helper()
-	var e v1alpha1.VPCEndpoint
-	if err := cl.c.Get(cl.t.Context(), client.ObjectKey{Namespace: "default", Name: name}, &e); err != nil {
-		cl.t.Fatal(err)
-	}
-	return &e
+	return load(cl, name, &v1alpha1.VPCEndpoint{})
 }
 
 // updateEndpoint re-reads the object, applies mutate and writes it.
 func (cl *cluster) updateEndpoint(name string, mutate func(*v1alpha1.VPCEndpoint)) {
 	cl.t.Helper()
-	for i := 0; ; i++ {
-		e := cl.endpoint(name)
-		mutate(e)
-		err := cl.c.Update(cl.t.Context(), e)
-		if err == nil {
-			return
-		}
-		if i > 5 {
-			cl.t.Fatal(err)
-		}
-	}
+	updateRetrying(cl, cl.endpoint, name, mutate)
 }
 
 // conditionOf returns "Status/Reason" of the condition, "" when absent.

@@ -14,14 +14,6 @@ import (
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
-func ptrs(ss ...string) []*string {
-	var out []*string
-	for _, s := range ss {
-		out = append(out, aws.String(s))
-	}
-	return out
-}
-
 func (cl *cluster) routeTable() string {
 	cl.t.Helper()
 	out, err := cl.world.Clients.EC2.CreateRouteTable(cl.t.Context(), &ec2.CreateRouteTableInput{VpcId: aws.String(cl.world.VPCID)})
@@ -50,12 +42,12 @@ func TestVPCEndpointUpdates(t *testing.T) {
 		check  func(ec2types.VpcEndpoint) bool
 	}{
 		{"subnetIDs", func(e *v1alpha1.VPCEndpoint) {
-			e.Spec.SubnetIDs = ptrs(cl.world.PrivateSubnets[1], cl.world.PrivateSubnets[2])
+			e.Spec.SubnetIDs = aws.StringSlice([]string{cl.world.PrivateSubnets[1], cl.world.PrivateSubnets[2]})
 		},
 			func(a ec2types.VpcEndpoint) bool {
 				return slices.Equal(sorted(a.SubnetIds), sorted(cl.world.PrivateSubnets[1:3]))
 			}},
-		{"securityGroupIDs", func(e *v1alpha1.VPCEndpoint) { e.Spec.SecurityGroupIDs = ptrs(sg) },
+		{"securityGroupIDs", func(e *v1alpha1.VPCEndpoint) { e.Spec.SecurityGroupIDs = aws.StringSlice([]string{sg}) },
 			func(a ec2types.VpcEndpoint) bool {
 				return len(a.Groups) == 1 && aws.ToString(a.Groups[0].GroupId) == sg
 			}},
@@ -105,10 +97,10 @@ func TestVPCEndpointUpdates(t *testing.T) {
 	rt1, rt2 := cl.routeTable(), cl.routeTable()
 	cl.createEndpoint("gw", s3Service, func(e *v1alpha1.VPCEndpoint) {
 		e.Spec.VPCEndpointType = aws.String("Gateway")
-		e.Spec.RouteTableIDs = ptrs(rt1)
+		e.Spec.RouteTableIDs = aws.StringSlice([]string{rt1})
 	})
 	gw := aws.ToString(cl.waitSynced("gw").Status.VPCEndpointID)
-	cl.updateEndpoint("gw", func(e *v1alpha1.VPCEndpoint) { e.Spec.RouteTableIDs = ptrs(rt2) })
+	cl.updateEndpoint("gw", func(e *v1alpha1.VPCEndpoint) { e.Spec.RouteTableIDs = aws.StringSlice([]string{rt2}) })
 	cl.waitSynced("gw")
 	if got := cl.awsEndpoint(gw).RouteTableIds; !slices.Equal(got, []string{rt2}) {
 		t.Errorf("route tables: %v, want [%s]", got, rt2)
