@@ -71,7 +71,7 @@ func (b *bench) endpointsScenario(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer kelb.stop()
+	defer func() { kelb.stop() }()
 	t0 := time.Now()
 	accept := map[string]time.Time{} // name -> when the bench accepts it
 	for i := range n {
@@ -138,6 +138,19 @@ func (b *bench) endpointsScenario(ctx context.Context) error {
 	fmt.Printf("  at rest: %d calls in %s = %.2f calls/min; a drift pass (every --drift-period, 10m by default) "+
 		"reads all of them in %d call(s): %.0f calls/hour per 1,000 endpoints\n",
 		len(restCalls), b.cfg.endpointRest, float64(len(restCalls))/b.cfg.endpointRest.Minutes(), (n+199)/200, 1000.0/200*6)
+
+	kelb.stop()
+	restart := time.Now()
+	if kelb, err = b.startKelb("endpoints-restart"); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(15 * time.Second):
+	}
+	after := b.calls(restart)
+	fmt.Printf("  restart with %d endpoints at rest: %d AWS calls in the first 15 s (%v)\n", n, len(after), awsproxy.CountByAction(after))
 
 	del := time.Now()
 	if err := b.c.DeleteAllOf(ctx, &v1alpha1.VPCEndpoint{}, client.InNamespace("endpoints")); err != nil {
