@@ -1,6 +1,7 @@
 package vpcendpoint
 
 import (
+	"fmt"
 	"sort"
 	stdstrings "strings"
 
@@ -38,6 +39,19 @@ func Tags(ep *v1alpha1.VPCEndpoint, cluster string, defaults map[string]string) 
 func OwnerTags(namespace, name, cluster string) map[string]string {
 	return map[string]string{TagController: ControllerName, TagNamespace: namespace,
 		TagResource: namespace + "/" + name, model.TagCluster: cluster}
+}
+
+// OwnedByOther refuses an endpoint whose tags say it belongs to another
+// object or another cluster: kelb never takes what is someone else's.
+func OwnedByOther(obs *ec2types.VpcEndpoint, ep *v1alpha1.VPCEndpoint, cluster string) error {
+	for _, t := range obs.Tags {
+		k, v := aws.ToString(t.Key), aws.ToString(t.Value)
+		if k == TagResource && v != ep.Namespace+"/"+ep.Name || k == model.TagCluster && v != cluster {
+			return &InvalidError{Annotation: AnnotationAdoptionFields, Value: aws.ToString(obs.VpcEndpointId),
+				Allowed: fmt.Sprintf("an endpoint no other object owns; its tag %s=%s says it is another's", k, v)}
+		}
+	}
+	return nil
 }
 
 // UserTags returns the endpoint's tags without kelb's own, as a spec would

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,6 +108,19 @@ func TestVPCEndpointOwnership(t *testing.T) {
 	if got := cl.awsEndpoint(other).SubnetIds; len(got) != 1 || got[0] != cl.world.PrivateSubnets[0] {
 		t.Errorf("adopt-or-create left subnets %v, want the spec's", got)
 	}
+	// Another object cannot take an endpoint that is aoc's.
+	cl.createEndpoint("thief", s3Service, withAnnotation(vpcendpoint.AnnotationAdoptionPolicy, "adopt"), adoptionFields(other))
+	thief, _ := cl.waitEndpoint("thief", 10*time.Second, "terminal", func(e *v1alpha1.VPCEndpoint) bool {
+		return conditionOf(e, vpcendpoint.ConditionTerminal) == "True/InvalidConfiguration"
+	})
+	if msg := aws.ToString(vpcendpoint.Find(thief.Status.Conditions, vpcendpoint.ConditionTerminal).Message); !strings.Contains(msg, "default/aoc") {
+		t.Errorf("refusal does not name the owner: %q", msg)
+	}
+	if thief.Status.VPCEndpointID != nil || tagMap(cl.awsEndpoint(other).Tags)[vpcendpoint.TagResource] != "default/aoc" {
+		t.Errorf("the thief got it: %s", describeEndpoint(thief))
+	}
+	cl.deleteEndpoint("thief")
+	cl.wantState(other, "available")
 	cl.createEndpoint("aoc-new", s3Service, cl.interfaceEndpoint(s3Service), withAnnotation(vpcendpoint.AnnotationAdoptionPolicy, "adopt-or-create"),
 		adoptionFields("vpce-0000000000000000a"))
 	if e := cl.waitSynced("aoc-new"); aws.ToString(e.Status.VPCEndpointID) == "vpce-0000000000000000a" {

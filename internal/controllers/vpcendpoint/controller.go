@@ -12,6 +12,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -116,7 +117,25 @@ func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WatchesRawSource(source.Channel(c.Tracker.changed, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: c.Config.MaxConcurrent}).
-		Complete(reconcile.AsReconciler(mgr.GetClient(), c))
+		Complete(reconcile.Func(c.reconcileRequest))
+}
+
+// reconcileRequest reads the object; when it is gone (deleted without a
+// finalizer, as read-only objects are), the tracker forgets its endpoint.
+func (c *Controller) reconcileRequest(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	var ep v1alpha1.VPCEndpoint
+	if err := c.Client.Get(ctx, req.NamespacedName, &ep); err != nil {
+		if apierrors.IsNotFound(err) {
+			for _, id := range c.Tracker.ForgetObject(req.NamespacedName) {
+				c.mu.Lock()
+				delete(c.modified, id)
+				c.mu.Unlock()
+			}
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, err
+	}
+	return c.Reconcile(ctx, &ep)
 }
 
 // Reconcile makes AWS match one VPCEndpoint, or only observes it.
@@ -151,6 +170,8 @@ func (c *Controller) Reconcile(ctx context.Context, ep *v1alpha1.VPCEndpoint) (r
 		if obs, err = c.create(ctx, ep); err != nil {
 			return c.report(ctx, ep, nil, outcomeOf(err))
 		}
+	} else if err := vpcendpoint.OwnedByOther(obs, ep, c.Config.ClusterName); err != nil && !pol.ReadOnly {
+		return c.report(ctx, ep, nil, outcomeOf(err))
 	} else if ep.Status.VPCEndpointID == nil && pol.Adoption == vpcendpoint.Adopt {
 		if err := c.adopt(ctx, ep, obs); err != nil {
 			return c.report(ctx, ep, obs, outcomeOf(err))

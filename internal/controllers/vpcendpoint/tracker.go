@@ -158,6 +158,21 @@ func (t *Tracker) Forget(id string) {
 	t.mu.Unlock()
 }
 
+// ForgetObject stops following the endpoints of an object that is gone and
+// returns their ids.
+func (t *Tracker) ForgetObject(key types.NamespacedName) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var ids []string
+	for id, e := range t.entries {
+		if e.key == key {
+			delete(t.entries, id)
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // Tick reads what needs reading and sends the objects whose endpoint
 // changed. It is called every poll interval on the leader.
 func (t *Tracker) Tick(ctx context.Context) {

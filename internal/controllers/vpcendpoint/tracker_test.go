@@ -115,6 +115,15 @@ func TestTrackerFollowsTransitionalEndpointsInOneRead(t *testing.T) {
 	if got := drain(tr); api.reads != 1 || !slices.Equal(got, []string{"vpce-010"}) {
 		t.Errorf("after a change: %d reads, sent %v", api.reads, got)
 	}
+	// An object that is gone takes its endpoint out of the drift pass.
+	if ids := tr.ForgetObject(types.NamespacedName{Namespace: "ns", Name: "vpce-010"}); !slices.Equal(ids, []string{"vpce-010"}) {
+		t.Errorf("forgot %v", ids)
+	}
+	clk.Step(10 * time.Minute)
+	tr.Tick(ctx)
+	if got := drain(tr); slices.Contains(got, "vpce-010") || len(got) != n-2 {
+		t.Errorf("drift pass after forgetting: %d objects sent", len(got))
+	}
 }
 
 func TestTrackerOwned(t *testing.T) {
