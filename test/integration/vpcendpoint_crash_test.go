@@ -49,3 +49,30 @@ func TestVPCEndpointCrashAfterCreate(t *testing.T) {
 		t.Errorf("%d endpoints, want 1", n)
 	}
 }
+
+// TestVPCEndpointThrottled: with half of kelb's EC2 calls throttled and
+// endpoints pending for 2 s, every endpoint still becomes available, once.
+func TestVPCEndpointThrottled(t *testing.T) {
+	endpointDelays(t, 2*time.Second, 0)
+	cl := newCluster(t, 1)
+	env.Proxy.Faults.Set(awsproxy.Throttle(cl.world.Account, 0.5)...)
+	t.Cleanup(func() { env.Proxy.Faults.Set() })
+	cl.startKelb()
+	t0 := time.Now()
+	const n = 6
+	for i := range n {
+		cl.createEndpoint(fmt.Sprintf("ep-%d", i), s3Service, cl.interfaceEndpoint(s3Service))
+	}
+	for i := range n {
+		cl.waitEndpoint(fmt.Sprintf("ep-%d", i), 60*time.Second, "available", stateIs("available"))
+	}
+	throttled := cl.refusals(t0, "CreateVpcEndpoint", awsproxy.CodeRequestLimitExceeded) +
+		cl.refusals(t0, "DescribeVpcEndpoints", awsproxy.CodeRequestLimitExceeded)
+	t.Logf("%d endpoints available in %s through %d throttled calls", n, time.Since(t0).Round(time.Millisecond), throttled)
+	if throttled == 0 {
+		t.Error("no call was throttled: the test tests nothing")
+	}
+	if got := len(cl.liveEndpoints()); got != n {
+		t.Errorf("%d endpoints, want %d", got, n)
+	}
+}
