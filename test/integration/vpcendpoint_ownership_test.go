@@ -127,6 +127,20 @@ func TestVPCEndpointOwnership(t *testing.T) {
 		t.Error("adopt-or-create of a missing endpoint did not create one")
 	}
 
+	// Adoption fields naming an endpoint to another service: refused, and
+	// deleting the object leaves that endpoint alone.
+	stranger := cl.handMade()
+	cl.createEndpoint("wrong-service", "com.amazonaws.us-west-2.dynamodb", withAnnotation(vpcendpoint.AnnotationAdoptionPolicy, "adopt"),
+		adoptionFields(stranger))
+	wrong, _ := cl.waitEndpoint("wrong-service", 10*time.Second, "terminal", func(e *v1alpha1.VPCEndpoint) bool {
+		return conditionOf(e, vpcendpoint.ConditionTerminal) == "True/InvalidConfiguration"
+	})
+	if wrong.Status.VPCEndpointID != nil {
+		t.Errorf("the refused endpoint reached the status: %s", describeEndpoint(wrong))
+	}
+	cl.deleteEndpoint("wrong-service")
+	cl.wantState(stranger, "available")
+
 	// read-only: observed, never changed, never deleted.
 	watched := cl.handMade()
 	t0 := time.Now()

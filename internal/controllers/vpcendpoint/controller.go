@@ -170,7 +170,9 @@ func (c *Controller) Reconcile(ctx context.Context, ep *v1alpha1.VPCEndpoint) (r
 		if obs, err = c.create(ctx, ep); err != nil {
 			return c.report(ctx, ep, nil, outcomeOf(err))
 		}
-	} else if err := vpcendpoint.OwnedByOther(obs, ep, c.Config.ClusterName); err != nil && !pol.ReadOnly {
+	} else if err := c.mayTake(ep, obs, pol); err != nil {
+		// Reported without the endpoint: its id must not reach the status,
+		// or deleting the object would delete someone else's endpoint.
 		return c.report(ctx, ep, nil, outcomeOf(err))
 	} else if ep.Status.VPCEndpointID == nil && pol.Adoption == vpcendpoint.Adopt {
 		if err := c.adopt(ctx, ep, obs); err != nil {

@@ -53,7 +53,7 @@ func (c *Controller) find(ctx context.Context, ep *v1alpha1.VPCEndpoint, pol vpc
 	if owned == nil {
 		return nil, nil
 	}
-	c.Tracker.Record(aws.ToString(owned.VpcEndpointId), key, owned, false)
+	c.Tracker.Claim(aws.ToString(owned.VpcEndpointId), key)
 	return owned, nil
 }
 
@@ -62,7 +62,7 @@ func (c *Controller) find(ctx context.Context, ep *v1alpha1.VPCEndpoint, pol vpc
 func (c *Controller) read(ctx context.Context, key types.NamespacedName, id string, maxAge time.Duration) (*ec2types.VpcEndpoint, error) {
 	if maxAge > 0 {
 		if obs, ok := c.Tracker.Observation(id, maxAge); ok {
-			c.Tracker.Record(id, key, obs, false)
+			c.Tracker.Claim(id, key)
 			return obs, nil
 		}
 	}
@@ -106,9 +106,6 @@ func (c *Controller) create(ctx context.Context, ep *v1alpha1.VPCEndpoint) (*ec2
 // adopt takes an existing endpoint as it is: the spec is rewritten from AWS
 // (ACK's "adopt"); the endpoint gets kelb's owner tags in update.
 func (c *Controller) adopt(ctx context.Context, ep *v1alpha1.VPCEndpoint, obs *ec2types.VpcEndpoint) error {
-	if err := sameService(ep, obs); err != nil {
-		return err
-	}
 	ep.Spec = vpcendpoint.SpecFrom(obs, ep.Spec)
 	if err := c.Client.Update(ctx, ep); err != nil {
 		return fmt.Errorf("writing the adopted endpoint's spec: %w", err)
@@ -122,9 +119,6 @@ func (c *Controller) adopt(ctx context.Context, ep *v1alpha1.VPCEndpoint, obs *e
 // and the tag changes. Changes other than tags wait while AWS is creating
 // or deleting the endpoint.
 func (c *Controller) update(ctx context.Context, ep *v1alpha1.VPCEndpoint, obs *ec2types.VpcEndpoint) (vpcendpoint.Outcome, error) {
-	if err := sameService(ep, obs); err != nil {
-		return vpcendpoint.Outcome{}, err
-	}
 	id := aws.ToString(obs.VpcEndpointId)
 	state := string(obs.State)
 	if vpcendpoint.FailedState(state) || state == vpcendpoint.StateDeleting {
@@ -181,9 +175,17 @@ func (c *Controller) mayModify(id string, fields []string) bool {
 	return true
 }
 
-// sameService refuses an endpoint to another service than the spec's: an
-// adoption of the wrong endpoint.
-func sameService(ep *v1alpha1.VPCEndpoint, obs *ec2types.VpcEndpoint) error {
+// mayTake refuses to manage an endpoint that is not the object's to take:
+// tagged for another object or cluster, or one to another service than the
+// spec's (adoption fields naming the wrong endpoint). Observing is always
+// allowed.
+func (c *Controller) mayTake(ep *v1alpha1.VPCEndpoint, obs *ec2types.VpcEndpoint, pol vpcendpoint.Policy) error {
+	if pol.ReadOnly {
+		return nil
+	}
+	if err := vpcendpoint.OwnedByOther(obs, ep, c.Config.ClusterName); err != nil {
+		return err
+	}
 	if want, have := aws.ToString(ep.Spec.ServiceName), aws.ToString(obs.ServiceName); want != have {
 		return &vpcendpoint.InvalidError{Annotation: vpcendpoint.AnnotationAdoptionFields,
 			Value: aws.ToString(obs.VpcEndpointId), Allowed: "an endpoint to " + want + " (spec.serviceName); it is one to " + have}

@@ -151,6 +151,16 @@ func (t *Tracker) Record(id string, key types.NamespacedName, obs *ec2types.VpcE
 	}
 }
 
+// Claim notes which object an endpoint known to the tracker belongs to,
+// without touching its observation.
+func (t *Tracker) Claim(id string, key types.NamespacedName) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e, ok := t.entries[id]; ok {
+		e.key = key
+	}
+}
+
 // Forget stops following an endpoint.
 func (t *Tracker) Forget(id string) {
 	t.mu.Lock()

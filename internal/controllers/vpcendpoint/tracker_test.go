@@ -144,6 +144,12 @@ func TestTrackerOwned(t *testing.T) {
 	if err := tr.Prime(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// Claiming an endpoint does not make its observation any younger.
+	clk.Step(40 * time.Second)
+	tr.Claim("vpce-b", types.NamespacedName{Namespace: "ns", Name: "b"})
+	if _, ok := tr.Observation("vpce-b", 30*time.Second); ok {
+		t.Error("a claim refreshed a 40 s old observation")
+	}
 	if got := aws.ToString(tr.Owned("ns", "a").VpcEndpointId); got != "vpce-new" {
 		t.Errorf("owned: %s, want the newest live one", got)
 	}
