@@ -9,7 +9,7 @@ import (
 )
 
 func TestTagDiff(t *testing.T) {
-	add, remove := tagDiff(map[string]string{"a": "1", "b": "2", "aws:cloudformation:stack": "x", "old": "y"},
+	add, remove := model.TagDiff(map[string]string{"a": "1", "b": "2", "aws:cloudformation:stack": "x", "old": "y"},
 		map[string]string{"a": "1", "b": "3", "c": "4"})
 	if !reflect.DeepEqual(add, map[string]string{"b": "3", "c": "4"}) || !reflect.DeepEqual(remove, []string{"old"}) {
 		t.Errorf("add %v remove %v", add, remove)

@@ -14,6 +14,7 @@ import (
 	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	taggingtypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
 
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/model"
 )
 
@@ -155,10 +156,7 @@ func targetGroupState(tg elbtypes.TargetGroup, tags map[string]string) *TargetGr
 }
 
 func securityGroupState(sg ec2types.SecurityGroup) *SecurityGroupState {
-	s := &SecurityGroupState{ID: aws.ToString(sg.GroupId), Name: aws.ToString(sg.GroupName), Tags: map[string]string{}}
-	for _, t := range sg.Tags {
-		s.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
+	s := &SecurityGroupState{ID: aws.ToString(sg.GroupId), Name: aws.ToString(sg.GroupName), Tags: awsclient.EC2TagMap(sg.Tags)}
 	s.Ingress = rulesFromPermissions(sg.IpPermissions)
 	return s
 }

@@ -67,18 +67,10 @@ func permissions(rules []model.Rule) []ec2types.IpPermission {
 	return out
 }
 
-func ec2Tags(tags map[string]string) []ec2types.Tag {
-	out := make([]ec2types.Tag, 0, len(tags))
-	for _, k := range sortedKeys(tags) {
-		out = append(out, ec2types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
-	}
-	return out
-}
-
 func (d *Deployer) createSecurityGroup(ctx context.Context, name, description string, tags map[string]string) (string, error) {
 	out, err := d.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
 		GroupName: aws.String(name), Description: aws.String(description), VpcId: aws.String(d.cfg.VPCID),
-		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup, Tags: ec2Tags(tags)}},
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup, Tags: awsclient.EC2Tags(tags)}},
 	})
 	if err != nil {
 		return "", fmt.Errorf("creating security group %s: %w", name, err)
@@ -134,7 +126,7 @@ func (d *Deployer) ensureFrontendSG(ctx context.Context, st *StackState, stack *
 			return err
 		}
 		st.FrontendSG = &SecurityGroupState{ID: id, Name: want.Name, Tags: want.Tags}
-	} else if err := d.ensureEC2Tags(ctx, st.FrontendSG.ID, st.FrontendSG.Tags, want.Tags); err != nil {
+	} else if err := awsclient.UpdateEC2Tags(ctx, d.ec2, st.FrontendSG.ID, st.FrontendSG.Tags, want.Tags); err != nil {
 		return err
 	} else {
 		st.FrontendSG.Tags = want.Tags
@@ -251,25 +243,6 @@ func (d *Deployer) deleteSecurityGroup(ctx context.Context, id string) error {
 	default:
 		return fmt.Errorf("deleting security group %s: %w", id, err)
 	}
-}
-
-func (d *Deployer) ensureEC2Tags(ctx context.Context, id string, have, want map[string]string) error {
-	add, remove := tagDiff(have, want)
-	if len(add) > 0 {
-		if _, err := d.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: ec2Tags(add)}); err != nil {
-			return fmt.Errorf("tagging %s: %w", id, err)
-		}
-	}
-	if len(remove) > 0 {
-		var tags []ec2types.Tag
-		for _, k := range remove {
-			tags = append(tags, ec2types.Tag{Key: aws.String(k)})
-		}
-		if _, err := d.ec2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{id}, Tags: tags}); err != nil {
-			return fmt.Errorf("untagging %s: %w", id, err)
-		}
-	}
-	return nil
 }
 
 // revokeReferences revokes kelb's rules that name group as their source, in

@@ -3,29 +3,13 @@ package deploy
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
-)
 
-// tagDiff returns the tags to set and the keys to remove so that have
-// becomes want. Keys AWS reserves ("aws:") are left alone.
-func tagDiff(have, want map[string]string) (add map[string]string, remove []string) {
-	add = map[string]string{}
-	for k, v := range want {
-		if hv, ok := have[k]; !ok || hv != v {
-			add[k] = v
-		}
-	}
-	for _, k := range sortedKeys(have) {
-		if _, ok := want[k]; !ok && !strings.HasPrefix(k, "aws:") {
-			remove = append(remove, k)
-		}
-	}
-	return add, remove
-}
+	"github.com/kelb-dev/kelb/internal/model"
+)
 
 func elbTags(tags map[string]string) []elbtypes.Tag {
 	out := make([]elbtypes.Tag, 0, len(tags))
@@ -36,7 +20,7 @@ func elbTags(tags map[string]string) []elbtypes.Tag {
 }
 
 func (d *Deployer) ensureELBTags(ctx context.Context, arn string, have, want map[string]string) error {
-	add, remove := tagDiff(have, want)
+	add, remove := model.TagDiff(have, want)
 	if len(add) > 0 {
 		if _, err := d.elb.AddTags(ctx, &elbv2.AddTagsInput{ResourceArns: []string{arn}, Tags: elbTags(add)}); err != nil {
 			return fmt.Errorf("tagging %s: %w", arn, err)

@@ -3,7 +3,11 @@
 // against what AWS has and apply the difference. It holds no AWS clients.
 package model
 
-import "maps"
+import (
+	"maps"
+	"slices"
+	"strings"
+)
 
 // Tag keys kelb (and LBC before it) puts on every resource.
 const (
@@ -132,6 +136,23 @@ func MergeTags(ms ...map[string]string) map[string]string {
 		maps.Copy(out, m)
 	}
 	return out
+}
+
+// TagDiff returns the tags to set and the keys to remove (sorted) so that
+// have becomes want. Keys AWS reserves ("aws:") are left alone.
+func TagDiff(have, want map[string]string) (add map[string]string, remove []string) {
+	add = map[string]string{}
+	for k, v := range want {
+		if hv, ok := have[k]; !ok || hv != v {
+			add[k] = v
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(have)) {
+		if _, ok := want[k]; !ok && !strings.HasPrefix(k, "aws:") {
+			remove = append(remove, k)
+		}
+	}
+	return add, remove
 }
 
 // RuleProtocols maps a listener or target group protocol to the protocols of

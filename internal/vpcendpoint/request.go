@@ -10,6 +10,8 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/model"
 )
 
 // CreateInput is the request that creates the endpoint the spec asks for,
@@ -27,7 +29,7 @@ func CreateInput(spec *v1alpha1.VPCEndpointSpec, vpcID string, tags map[string]s
 		PrivateDnsEnabled: spec.PrivateDNSEnabled,
 		ClientToken:       aws.String(token),
 		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeVpcEndpoint,
-			Tags: EC2Tags(tags)}},
+			Tags: awsclient.EC2Tags(tags)}},
 	}
 	if spec.VPCID != nil {
 		in.VpcId = spec.VPCID
@@ -50,9 +52,9 @@ func CreateInput(spec *v1alpha1.VPCEndpointSpec, vpcID string, tags map[string]s
 // Changes is what must change in AWS for the endpoint to match the spec.
 type Changes struct {
 	// Modify is nil when nothing but tags differ.
-	Modify     *ec2.ModifyVpcEndpointInput
-	AddTags    map[string]string
-	RemoveTags []string
+	Modify *ec2.ModifyVpcEndpointInput
+	// Tags are the tags the endpoint should have, nil when it has them.
+	Tags map[string]string
 	// Fields names what differs, for events and logs (spec field names).
 	Fields []string
 }
@@ -116,8 +118,8 @@ func Diff(spec *v1alpha1.VPCEndpointSpec, obs *ec2types.VpcEndpoint, tags map[st
 	if len(c.Fields) > 0 {
 		c.Modify = m
 	}
-	c.AddTags, c.RemoveTags = tagDiff(tags, obs.Tags)
-	if len(c.AddTags)+len(c.RemoveTags) > 0 {
+	if add, remove := model.TagDiff(awsclient.EC2TagMap(obs.Tags), tags); len(add)+len(remove) > 0 {
+		c.Tags = tags
 		c.Fields = append(c.Fields, "tags")
 	}
 	return c

@@ -8,6 +8,8 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/model"
 )
 
 func observed() *ec2types.VpcEndpoint {
@@ -62,14 +64,15 @@ func TestDiff(t *testing.T) {
 			}},
 		{name: "tags only: no modify; aws: tags stay", spec: v1alpha1.VPCEndpointSpec{}, tags: map[string]string{"team": "web", "env": "prod"},
 			fields: []string{"tags"}, check: func(t *testing.T, c Changes) {
-				if c.Modify != nil || len(c.AddTags) != 2 || len(c.RemoveTags) != 0 {
-					t.Errorf("%+v", c)
+				add, remove := model.TagDiff(awsclient.EC2TagMap(observed().Tags), c.Tags)
+				if c.Modify != nil || len(add) != 2 || len(remove) != 0 {
+					t.Errorf("%+v: add %v remove %v", c, add, remove)
 				}
 			}},
 		{name: "a tag nobody wants is removed", spec: v1alpha1.VPCEndpointSpec{}, tags: map[string]string{},
 			fields: []string{"tags"}, check: func(t *testing.T, c Changes) {
-				if !slices.Equal(c.RemoveTags, []string{"team"}) {
-					t.Errorf("remove %v", c.RemoveTags)
+				if _, remove := model.TagDiff(awsclient.EC2TagMap(observed().Tags), c.Tags); !slices.Equal(remove, []string{"team"}) {
+					t.Errorf("remove %v", remove)
 				}
 			}},
 	}

@@ -2,7 +2,6 @@ package vpcendpoint
 
 import (
 	"fmt"
-	"sort"
 	stdstrings "strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -65,44 +64,6 @@ func UserTags(tags []ec2types.Tag) []*v1alpha1.Tag {
 		default:
 			out = append(out, &v1alpha1.Tag{Key: t.Key, Value: t.Value})
 		}
-	}
-	return out
-}
-
-// tagDiff returns the tags to set and the keys to remove; tags AWS reserves
-// (aws:*) are never removed.
-func tagDiff(want map[string]string, have []ec2types.Tag) (add map[string]string, remove []string) {
-	got := map[string]string{}
-	for _, t := range have {
-		got[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	for k, v := range want {
-		if g, ok := got[k]; !ok || g != v {
-			if add == nil {
-				add = map[string]string{}
-			}
-			add[k] = v
-		}
-	}
-	for k := range got {
-		if _, ok := want[k]; !ok && !stdstrings.HasPrefix(k, "aws:") {
-			remove = append(remove, k)
-		}
-	}
-	sort.Strings(remove)
-	return add, remove
-}
-
-// EC2Tags returns tags in the SDK's form, sorted by key.
-func EC2Tags(m map[string]string) []ec2types.Tag {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]ec2types.Tag, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, ec2types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
 	}
 	return out
 }

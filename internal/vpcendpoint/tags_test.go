@@ -7,6 +7,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/model"
 )
 
@@ -25,7 +26,7 @@ func TestTags(t *testing.T) {
 			t.Errorf("%s=%q, want %q", k, got[k], v)
 		}
 	}
-	user := UserTags(EC2Tags(got))
+	user := UserTags(awsclient.EC2Tags(got))
 	if len(user) != 2 { // cost and team; kelb's own are not the user's
 		t.Errorf("user tags %v", user)
 	}
@@ -51,7 +52,7 @@ func TestOwnedByOther(t *testing.T) {
 	ep := &v1alpha1.VPCEndpoint{}
 	ep.Namespace, ep.Name = "apps", "s3"
 	obs := func(tags map[string]string) *ec2types.VpcEndpoint {
-		return &ec2types.VpcEndpoint{VpcEndpointId: aws.String("vpce-1"), Tags: EC2Tags(tags)}
+		return &ec2types.VpcEndpoint{VpcEndpointId: aws.String("vpce-1"), Tags: awsclient.EC2Tags(tags)}
 	}
 	if err := OwnedByOther(obs(map[string]string{"owner": "terraform"}), ep, "prod"); err != nil {
 		t.Errorf("an untagged endpoint: %v", err)

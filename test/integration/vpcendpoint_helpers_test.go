@@ -146,14 +146,6 @@ func (cl *cluster) liveEndpoints() []ec2types.VpcEndpoint {
 	return live
 }
 
-func tagMap(tags []ec2types.Tag) map[string]string {
-	m := map[string]string{}
-	for _, t := range tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
-}
-
 func sorted(s []string) []string {
 	out := append([]string(nil), s...)
 	sort.Strings(out)

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
@@ -66,7 +67,7 @@ func TestVPCEndpointFollowsAWS(t *testing.T) {
 	}
 
 	got := cl.awsEndpoint(id)
-	tags := tagMap(got.Tags)
+	tags := awsclient.EC2TagMap(got.Tags)
 	for k, v := range map[string]string{"team": "data", vpcendpoint.TagNamespace: "default",
 		vpcendpoint.TagController: vpcendpoint.ControllerName, vpcendpoint.TagResource: "default/s3-0",
 		model.TagCluster: cl.world.Cluster} {

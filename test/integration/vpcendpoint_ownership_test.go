@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/awsproxy"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
@@ -91,7 +92,7 @@ func TestVPCEndpointOwnership(t *testing.T) {
 	if aws.ToString(a.Status.VPCEndpointID) != handmade || len(a.Spec.SubnetIDs) != 2 || aws.ToString(a.Spec.VPCEndpointType) != "" && aws.ToString(a.Spec.VPCEndpointType) != "Interface" {
 		t.Errorf("adopted: %s spec %+v", describeEndpoint(a), a.Spec)
 	}
-	tags := tagMap(cl.awsEndpoint(handmade).Tags)
+	tags := awsclient.EC2TagMap(cl.awsEndpoint(handmade).Tags)
 	if tags["owner"] != "terraform" || tags[vpcendpoint.TagResource] != "default/adopted" {
 		t.Errorf("adopted endpoint's tags: %v", tags)
 	}
@@ -116,7 +117,7 @@ func TestVPCEndpointOwnership(t *testing.T) {
 	if msg := aws.ToString(vpcendpoint.Find(thief.Status.Conditions, vpcendpoint.ConditionTerminal).Message); !strings.Contains(msg, "default/aoc") {
 		t.Errorf("refusal does not name the owner: %q", msg)
 	}
-	if thief.Status.VPCEndpointID != nil || tagMap(cl.awsEndpoint(other).Tags)[vpcendpoint.TagResource] != "default/aoc" {
+	if thief.Status.VPCEndpointID != nil || awsclient.EC2TagMap(cl.awsEndpoint(other).Tags)[vpcendpoint.TagResource] != "default/aoc" {
 		t.Errorf("the thief got it: %s", describeEndpoint(thief))
 	}
 	cl.deleteEndpoint("thief")

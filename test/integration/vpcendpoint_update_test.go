@@ -11,6 +11,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
@@ -65,7 +66,7 @@ func TestVPCEndpointUpdates(t *testing.T) {
 		{"tags", func(e *v1alpha1.VPCEndpoint) {
 			e.Spec.Tags = []*v1alpha1.Tag{{Key: aws.String("team"), Value: aws.String("platform")}, {Key: aws.String("new"), Value: aws.String("y")}}
 		}, func(a ec2types.VpcEndpoint) bool {
-			m := tagMap(a.Tags)
+			m := awsclient.EC2TagMap(a.Tags)
 			_, old := m["old"]
 			return m["team"] == "platform" && m["new"] == "y" && !old && m[vpcendpoint.TagResource] == "default/api"
 		}},
@@ -123,7 +124,7 @@ func TestVPCEndpointUpdates(t *testing.T) {
 	t0 := time.Now()
 	eventually(t, 15*time.Second, "drift repaired", func() (bool, string) {
 		a := cl.awsEndpoint(id)
-		return len(a.SubnetIds) == 2 && tagMap(a.Tags)["team"] == "platform", fmt.Sprintf("%v %v", a.SubnetIds, tagMap(a.Tags))
+		return len(a.SubnetIds) == 2 && awsclient.EC2TagMap(a.Tags)["team"] == "platform", fmt.Sprintf("%v %v", a.SubnetIds, awsclient.EC2TagMap(a.Tags))
 	})
 	t.Logf("drift repaired after %s", time.Since(t0).Round(time.Millisecond))
 	rest := time.Now()

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -16,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
@@ -138,19 +138,9 @@ func (c *Controller) update(ctx context.Context, ep *v1alpha1.VPCEndpoint, obs *
 		}
 		sent = true
 	}
-	if len(ch.AddTags) > 0 {
-		if _, err := c.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: vpcendpoint.EC2Tags(ch.AddTags)}); err != nil {
-			return vpcendpoint.Outcome{}, fmt.Errorf("tagging VPC endpoint %s: %w", id, err)
-		}
-		sent = true
-	}
-	if len(ch.RemoveTags) > 0 {
-		var keys []ec2types.Tag
-		for _, k := range ch.RemoveTags {
-			keys = append(keys, ec2types.Tag{Key: aws.String(k)})
-		}
-		if _, err := c.EC2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{id}, Tags: keys}); err != nil {
-			return vpcendpoint.Outcome{}, fmt.Errorf("untagging VPC endpoint %s: %w", id, err)
+	if ch.Tags != nil {
+		if err := awsclient.UpdateEC2Tags(ctx, c.EC2, id, awsclient.EC2TagMap(obs.Tags), ch.Tags); err != nil {
+			return vpcendpoint.Outcome{}, fmt.Errorf("VPC endpoint: %w", err)
 		}
 		sent = true
 	}

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
@@ -111,7 +112,7 @@ func (t *Tracker) Owned(namespace, name string) *ec2types.VpcEndpoint {
 	defer t.mu.Unlock()
 	var best *ec2types.VpcEndpoint
 	for _, e := range t.entries {
-		if e.obs == nil || !hasTags(e.obs.Tags, want) {
+		if e.obs == nil || !hasTags(awsclient.EC2TagMap(e.obs.Tags), want) {
 			continue
 		}
 		if s := string(e.obs.State); s == vpcendpoint.StateDeleted || s == vpcendpoint.StateDeleting {
@@ -124,14 +125,13 @@ func (t *Tracker) Owned(namespace, name string) *ec2types.VpcEndpoint {
 	return best
 }
 
-func hasTags(have []ec2types.Tag, want map[string]string) bool {
-	n := 0
-	for _, t := range have {
-		if v, ok := want[aws.ToString(t.Key)]; ok && v == aws.ToString(t.Value) {
-			n++
+func hasTags(have, want map[string]string) bool {
+	for k, v := range want {
+		if hv, ok := have[k]; !ok || hv != v {
+			return false
 		}
 	}
-	return n == len(want)
+	return true
 }
 
 // Record stores what the controller read or was answered for the object's
