@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 )
@@ -56,15 +57,10 @@ func (d *Dependencies) Wrap(next Handler) Handler {
 			before := d.groupsOf(next, r, r.Params.Get("LoadBalancerArn"))
 			resp := next(r)
 			if resp.Status == http.StatusOK {
-				kept := map[string]bool{}
-				for k, v := range r.Params {
-					if len(k) > len("SecurityGroups.member.") && k[:len("SecurityGroups.member.")] == "SecurityGroups.member." {
-						kept[v[0]] = true
-					}
-				}
+				kept := listParam(r.Params, "SecurityGroups.member")
 				d.mu.Lock()
 				for _, g := range before {
-					if !kept[g] {
+					if !slices.Contains(kept, g) {
 						d.released[g] = time.Now()
 					}
 				}
