@@ -323,33 +323,6 @@ func TestBuildErrors(t *testing.T) {
 	}
 }
 
-func TestIsClaimed(t *testing.T) {
-	class := func(c string) *string { return &c }
-	tests := []struct {
-		name string
-		svc  corev1.Service
-		want bool
-	}{
-		{"our class", corev1.Service{Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, LoadBalancerClass: class(DefaultLoadBalancerClass)}}, true},
-		{"other class", corev1.Service{Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, LoadBalancerClass: class("x/y")}}, false},
-		{"not a load balancer", corev1.Service{Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, LoadBalancerClass: class(DefaultLoadBalancerClass)}}, false},
-		{"external with target type", corev1.Service{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{AnnType: "external", AnnTargetType: "ip"}},
-			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer}}, true},
-		{"external without target type", corev1.Service{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{AnnType: "external"}},
-			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer}}, false},
-		{"legacy nlb-ip", corev1.Service{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{AnnType: "nlb-ip"}},
-			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer}}, true},
-		{"in-tree nlb", corev1.Service{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{AnnType: "nlb"}},
-			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer}}, false},
-		{"no annotation no class", corev1.Service{Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer}}, false},
-	}
-	for _, tt := range tests {
-		if got := IsClaimed(&tt.svc, DefaultLoadBalancerClass); got != tt.want {
-			t.Errorf("%s: got %v", tt.name, got)
-		}
-	}
-}
-
 func TestNamesAreStableAndBounded(t *testing.T) {
 	a := generatedName("a-very-long-namespace", "a-very-long-service-name", "prod", "x")
 	b := generatedName("a-very-long-namespace", "a-very-long-service-name", "prod", "x")

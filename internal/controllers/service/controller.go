@@ -26,6 +26,7 @@ import (
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/cloud"
 	"github.com/kelb-dev/kelb/internal/deploy"
+	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/service"
 )
 
@@ -49,6 +50,20 @@ type Deps struct {
 	// Changed receives Services whose AWS resources changed outside kelb
 	// (from the periodic inventory refresh).
 	Changed <-chan event.GenericEvent
+	// NodeRules is the one writer of rules on node security groups.
+	NodeRules NodeRules
+}
+
+// NodeRules is what the controller asks of the node-rules writer.
+type NodeRules interface {
+	// Ensure returns once the node groups let in what the stack is about
+	// to use.
+	Ensure(ctx context.Context, stackID string, rules []model.BackendRule) error
+	// Forget says the stack is gone and returns once its rules are revoked.
+	Forget(ctx context.Context, stackID string) error
+	// Deployed says the stack's deploy is done: rules it no longer uses
+	// may be revoked.
+	Deployed(stackID string)
 }
 
 // The permissions the controller needs:
@@ -86,14 +101,15 @@ func (c *Controller) Reconcile(ctx context.Context, svc *corev1.Service) (reconc
 	if err := c.Deployer.EnsureLoaded(ctx); err != nil {
 		return reconcile.Result{}, fmt.Errorf("loading AWS inventory: %w", err)
 	}
-	claimed := service.IsClaimed(svc, c.LoadBalancerClass)
-	if !claimed || !svc.DeletionTimestamp.IsZero() {
-		return c.finalize(ctx, svc, claimed)
+	own := service.OwnershipOf(svc, c.LoadBalancerClass)
+	switch {
+	case own == service.Foreign:
+		return reconcile.Result{}, nil // another controller's: never changed, never finalized
+	case own == service.Released || !svc.DeletionTimestamp.IsZero():
+		return c.finalize(ctx, svc, own == service.Claimed)
 	}
-	if controllerutil.AddFinalizer(svc, service.Finalizer) {
-		if err := c.Client.Update(ctx, svc); err != nil {
-			return reconcile.Result{}, fmt.Errorf("adding finalizer: %w", err)
-		}
+	if err := c.ensureFinalizer(ctx, svc); err != nil {
+		return reconcile.Result{}, err
 	}
 	v, err := c.view(ctx)
 	if err != nil {
@@ -103,14 +119,16 @@ func (c *Controller) Reconcile(ctx context.Context, svc *corev1.Service) (reconc
 	if err != nil {
 		return c.failed(ctx, svc, err)
 	}
-	needs, err := c.backendNeeds(ctx, svc, v)
-	if err != nil {
-		return reconcile.Result{}, err
+	// Node rules first, so the load balancer never sends where they do not
+	// let traffic in; what the stack stops using is revoked after.
+	if err := c.NodeRules.Ensure(ctx, stack.ID, stack.BackendRules); err != nil {
+		return c.failed(ctx, svc, err)
 	}
-	res, err := c.Deployer.Deploy(ctx, deploy.Request{Stack: stack, Backend: needs})
+	res, err := c.Deployer.Deploy(ctx, stack)
 	if err != nil {
 		return c.failed(ctx, svc, err)
 	}
+	c.NodeRules.Deployed(stack.ID)
 	if err := c.setReady(ctx, svc, res); err != nil {
 		return reconcile.Result{}, err
 	}
@@ -134,23 +152,16 @@ func (c *Controller) finalize(ctx context.Context, svc *corev1.Service, claimed 
 		return reconcile.Result{}, nil
 	}
 	stackID := svc.Namespace + "/" + svc.Name
-	v, err := c.view(ctx)
-	if err != nil {
-		return reconcile.Result{}, err
+	err := c.Deployer.Delete(ctx, stackID)
+	if err == nil {
+		err = c.NodeRules.Forget(ctx, stackID)
 	}
-	needs, err := c.backendNeeds(ctx, svc, v)
 	if err != nil {
-		return reconcile.Result{}, err
-	}
-	if err := c.Deployer.Delete(ctx, stackID, needs); err != nil {
 		if errors.Is(err, deploy.ErrPending) {
 			log.FromContext(ctx).V(1).Info("deletion waits for AWS", "reason", err.Error())
 			return reconcile.Result{RequeueAfter: 5 * time.Second}, nil
 		}
 		c.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, ReasonDeleteFailed, "Delete", "%v", err)
-		return reconcile.Result{}, err
-	}
-	if err := c.Deployer.DeleteBackendSGIfUnused(ctx); err != nil && !errors.Is(err, deploy.ErrPending) {
 		return reconcile.Result{}, err
 	}
 	if claimed {
@@ -159,10 +170,33 @@ func (c *Controller) finalize(ctx context.Context, svc *corev1.Service, claimed 
 		return reconcile.Result{}, err
 	}
 	controllerutil.RemoveFinalizer(svc, service.Finalizer)
+	delete(svc.Annotations, service.AnnClaimedClass)
 	if err := c.Client.Update(ctx, svc); err != nil && !apierrors.IsNotFound(err) {
 		return reconcile.Result{}, fmt.Errorf("removing finalizer: %w", err)
 	}
 	return reconcile.Result{}, nil
+}
+
+// ensureFinalizer puts kelb's finalizer on the Service before anything is
+// made in AWS. A kelb with a class of its own also records that class, in
+// the same write, so that it still knows the Service after a type change
+// clears spec.loadBalancerClass.
+func (c *Controller) ensureFinalizer(ctx context.Context, svc *corev1.Service) error {
+	changed := controllerutil.AddFinalizer(svc, service.Finalizer)
+	if c.LoadBalancerClass != service.DefaultLoadBalancerClass && svc.Annotations[service.AnnClaimedClass] != c.LoadBalancerClass {
+		if svc.Annotations == nil {
+			svc.Annotations = map[string]string{}
+		}
+		svc.Annotations[service.AnnClaimedClass] = c.LoadBalancerClass
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	if err := c.Client.Update(ctx, svc); err != nil {
+		return fmt.Errorf("adding finalizer: %w", err)
+	}
+	return nil
 }
 
 // failed records an error on the Service. Configuration errors and AWS errors
