@@ -7,10 +7,11 @@ import (
 	"sync"
 )
 
-// RuleLimit answers AuthorizeSecurityGroupIngress with
-// RulesPerSecurityGroupLimitExceeded when the group would hold more than
-// Limit inbound rules, counted as AWS counts them: one per port range and
-// source (CIDR, IPv6 CIDR or group).
+// RuleLimit answers AuthorizeSecurityGroupIngress as AWS does where moto
+// does not: InvalidPermission.Duplicate for the whole request when one of its
+// rules exists, and RulesPerSecurityGroupLimitExceeded when the group would
+// hold more than Limit inbound rules, counted as AWS counts them: one per
+// port range and source (CIDR, IPv6 CIDR or group).
 type RuleLimit struct {
 	mu    sync.Mutex
 	limit int
@@ -52,6 +53,9 @@ func (l *RuleLimit) Wrap(next Handler) Handler {
 			if newSource.MatchString(k) {
 				adding++
 			}
+		}
+		if refused := duplicate(next, r); refused != nil {
+			return refused
 		}
 		if have := l.count(next, r, r.Params.Get("GroupId")); have+adding > limit {
 			return errorResponse(r, http.StatusBadRequest, "RulesPerSecurityGroupLimitExceeded",

@@ -16,17 +16,20 @@ import (
 // group) and description, and never revokes anyone else's.
 //
 // One rule per port does not scale: AWS allows 60 rules per group, and 100
-// instance-target Services need 100 node ports. kelb covers the needed
-// ports with at most BackendRuleBudget ranges per group and protocol:
-// adjacent ports always share a range, and beyond the budget the ranges
-// closest together are merged. A wider range opens no port to clients: its
-// only source is the backend group, which only load balancers carry, and
-// they send traffic only to registered targets.
+// instance-target Services need 100 node ports. From the backend group kelb
+// covers the needed ports with at most BackendRuleBudget ranges per group
+// and protocol: adjacent ports always share a range, and beyond the budget
+// the ranges closest together are merged. A wider range opens no port to
+// clients: its only source is the backend group, which only load balancers
+// carry, and they send traffic only to registered targets. A rule from a
+// CIDR (a load balancer without security groups) lets in whoever is in that
+// range, so it allows exactly the ports that are needed from there: never
+// merged; at the quota the change is refused (SecurityGroupRuleLimit).
 
 // BackendRuleBudget is the most rules kelb keeps per node group and protocol.
 const BackendRuleBudget = 20
 
-// BackendNeeds is what the cluster's stacks need in the node groups.
+// BackendNeeds is what the cluster needs in the node groups.
 type BackendNeeds struct {
 	// NodeSGs are every node security group kelb manages rules in.
 	NodeSGs []string
@@ -35,7 +38,21 @@ type BackendNeeds struct {
 	// Complete is false when some stack's needs are unknown (its Service is
 	// invalid): then nothing is revoked, so its traffic keeps flowing.
 	Complete bool
+	// Protected are ports that objects kelb does not serve (LBC's
+	// TargetGroupBindings and Ingresses, which share the rules' description)
+	// may receive traffic on, in every node group and from any source: a
+	// rule of kelb's that lets one of them in is never revoked. Their NodeSG
+	// is empty and their CIDR is AnySource.
+	Protected []model.BackendRule
+	// Deployed are the stacks whose Rules describe every port and source
+	// they use in AWS now. For the others (not reconciled since kelb
+	// started, or mid-change) whatever their target groups serve is kept,
+	// from every source kelb's rules there allow.
+	Deployed map[string]bool
 }
+
+// AnySource in a need's CIDR matches a rule from any source.
+const AnySource = "*"
 
 // compactPorts covers ports with at most budget inclusive ranges.
 func compactPorts(ports []int32, budget int) [][2]int32 {
@@ -112,7 +129,11 @@ func desiredBackendRules(backendSG string, needs []model.BackendRule, unrestrict
 			return a.src.cidr+a.src.sg < b.src.cidr+b.src.sg
 		})
 		for _, k := range keys {
-			ranges := compactPorts(byKey[k], BackendRuleBudget)
+			budget := BackendRuleBudget
+			if k.src.cidr != "" {
+				budget = len(byKey[k]) // exact ports: adjacent ones share a rule, no gap is ever bridged
+			}
+			ranges := compactPorts(byKey[k], budget)
 			if k.proto == allTraffic {
 				ranges = [][2]int32{{0, 0}}
 			}
@@ -131,14 +152,21 @@ func isOurs(r model.Rule) bool { return r.Description == model.BackendRuleDescri
 // covered reports whether a rule with the need's source lets its port in;
 // a rule anyone made counts.
 func covered(rules []model.Rule, backendSG string, r model.BackendRule) bool {
-	src := sourceOf(backendSG, r)
 	for _, have := range rules {
-		if (source{cidr: have.CIDR, sg: have.SourceSG}) == src && (have.Protocol == allTraffic ||
-			have.Protocol == r.Protocol && have.FromPort <= r.Port && r.Port <= have.ToPort) {
+		if allows(have, backendSG, r) {
 			return true
 		}
 	}
 	return false
+}
+
+// allows reports whether one rule lets the need in: same source (any, for
+// AnySource), and its protocol and port.
+func allows(have model.Rule, backendSG string, n model.BackendRule) bool {
+	if n.CIDR != AnySource && (source{cidr: have.CIDR, sg: have.SourceSG}) != sourceOf(backendSG, n) {
+		return false
+	}
+	return have.Protocol == allTraffic || have.Protocol == n.Protocol && have.FromPort <= n.Port && n.Port <= have.ToPort
 }
 
 func (d *Deployer) backendSGID() string {
@@ -183,88 +211,6 @@ func (d *Deployer) nodeSecurityGroups(ctx context.Context, ids []string) (map[st
 		out[st.ID] = st
 	}
 	return out, nil
-}
-
-// authorizeBackendRules makes sure every port the stack needs is allowed,
-// before its load balancer can send traffic there. With complete needs it
-// authorizes the whole desired set (the revoke pass later removes what it
-// replaces); otherwise only the ranges covering the stack's own ports.
-func (d *Deployer) authorizeBackendRules(ctx context.Context, backendSG string, stack []model.BackendRule, needs BackendNeeds) error {
-	if len(stack) == 0 {
-		return nil
-	}
-	desired := desiredBackendRules(backendSG, append(append([]model.BackendRule(nil), needs.Rules...), stack...),
-		d.cfg.UnrestrictedBackendRules)
-	d.nodeSGMu.Lock()
-	defer d.nodeSGMu.Unlock()
-	sgs, err := d.nodeSecurityGroups(ctx, sortedKeys(desired))
-	if err != nil {
-		return err
-	}
-	for _, id := range sortedKeys(desired) {
-		sg, ok := sgs[id]
-		if !ok {
-			return fmt.Errorf("node security group %s not found", id)
-		}
-		have := sg.Ingress
-		var uncovered []model.BackendRule
-		for _, r := range stack {
-			if r.NodeSG == id && sourceOf(backendSG, r) != (source{}) && !covered(have, backendSG, r) {
-				uncovered = append(uncovered, r)
-			}
-		}
-		if len(uncovered) == 0 {
-			continue // nothing of this stack is missing here: no churn
-		}
-		haveKeys := ruleSet(have)
-		var add []model.Rule
-		for _, r := range desired[id] {
-			if haveKeys[keyOf(r)] {
-				continue
-			}
-			for _, u := range uncovered {
-				if needs.Complete || covered([]model.Rule{r}, backendSG, u) {
-					add = append(add, r)
-					break
-				}
-			}
-		}
-		change := ruleChange{Desired: desired[id], Add: add, BackendSG: backendSG,
-			Keep: d.keepIn(sg, backendSG, append(append([]model.BackendRule(nil), needs.Rules...), stack...))}
-		if err := d.applyPlan(ctx, sg, change, needs.Complete, false); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// revokeBackendRules revokes kelb's rules that the desired set for the
-// needs does not contain; the desired ones were authorized before.
-func (d *Deployer) revokeBackendRules(ctx context.Context, needs BackendNeeds) error {
-	backendSG := d.backendSGID()
-	if !needs.Complete || len(needs.NodeSGs) == 0 {
-		return nil
-	}
-	desired := desiredBackendRules(backendSG, needs.Rules, d.cfg.UnrestrictedBackendRules)
-	d.nodeSGMu.Lock()
-	defer d.nodeSGMu.Unlock()
-	sgs, err := d.nodeSecurityGroups(ctx, needs.NodeSGs)
-	if err != nil {
-		return err
-	}
-	for _, id := range sortedKeys(sgs) {
-		sg := sgs[id]
-		change := ruleChange{Desired: desired[id], BackendSG: backendSG, Keep: d.keepIn(sg, backendSG, needs.Rules)}
-		change.Have = sg.Ingress
-		if len(planRules(change).Revoke) == 0 {
-			continue // nothing to take away: what is missing is the authorize pass's
-		}
-		// Make before break: what replaces a revoked range goes in first.
-		if err := d.applyPlan(ctx, sg, change, true, true); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -48,7 +52,7 @@ type Deployer struct {
 
 	loadMu   sync.Mutex
 	nodeSGMu sync.Mutex // serialises rule changes on node security groups
-	sgMu     sync.Mutex // serialises creation of the shared backend group
+	sgMu     sync.Mutex // serialises creation and deletion of the shared backend group
 }
 
 // New returns a deployer; call Load before the first Deploy.
@@ -107,14 +111,6 @@ func (d *Deployer) Loaded() bool {
 	return !d.inv.loadedAt.IsZero()
 }
 
-// Request is one stack to deploy, with what the rest of the cluster needs.
-type Request struct {
-	Stack *model.Stack
-	// Backend is what every stack, this one included, needs in the node
-	// security groups.
-	Backend BackendNeeds
-}
-
 // Result is what a deploy made.
 type Result struct {
 	DNSName string
@@ -130,11 +126,12 @@ var ErrPending = errors.New("waiting for AWS to release a dependency")
 
 // Deploy makes AWS match the stack. Order: security groups and their rules,
 // load balancer, target groups and targets, listeners; then what is no longer
-// wanted is deleted or revoked.
-func (d *Deployer) Deploy(ctx context.Context, req Request) (Result, error) {
-	stack := req.Stack
-	st := d.inv.Stack(stack.ID)
-	defer d.inv.touch(stack.ID, d.clock.Now())
+// wanted is deleted or revoked. The rules on the node security groups are
+// not the stack's alone: the caller has the node-rules writer put the
+// stack's in place first (SyncBackendRules), and it revokes them after.
+func (d *Deployer) Deploy(ctx context.Context, stack *model.Stack) (Result, error) {
+	st, release := d.inv.acquire(stack.ID, d.clock.Now)
+	defer release()
 	if err := d.refreshDetails(ctx, st); err != nil {
 		return Result{}, err
 	}
@@ -149,9 +146,6 @@ func (d *Deployer) Deploy(ctx context.Context, req Request) (Result, error) {
 		if err := d.ensureFrontendSG(ctx, st, stack); err != nil {
 			return Result{}, err
 		}
-	}
-	if err := d.authorizeBackendRules(ctx, backendSG, stack.BackendRules, req.Backend); err != nil {
-		return Result{}, err
 	}
 	sgs := append([]string(nil), stack.LoadBalancer.SecurityGroups...)
 	if stack.LoadBalancer.UseFrontendSG && st.FrontendSG != nil {
@@ -189,9 +183,6 @@ func (d *Deployer) Deploy(ctx context.Context, req Request) (Result, error) {
 			cleanup = err
 		}
 	}
-	if err := d.revokeBackendRules(ctx, req.Backend); err != nil {
-		return Result{}, err
-	}
 	lb := st.LoadBalancer
 	if lb.State == "provisioning" {
 		d.inv.setProvisioning(stack.ID, lb.ARN, true)
@@ -201,20 +192,17 @@ func (d *Deployer) Deploy(ctx context.Context, req Request) (Result, error) {
 }
 
 // Delete removes every resource of the stack. It returns ErrPending (wrapped)
-// while AWS still holds a dependency; call again later.
-// backend is what the stacks that stay need in the node security groups.
-func (d *Deployer) Delete(ctx context.Context, stackID string, backend BackendNeeds) error {
-	st := d.inv.Stack(stackID)
-	defer d.inv.touch(stackID, d.clock.Now())
+// while AWS still holds a dependency; call again later. Rules on the node
+// groups are the node-rules writer's to revoke, once the stack is gone.
+func (d *Deployer) Delete(ctx context.Context, stackID string) error {
+	st, release := d.inv.acquire(stackID, d.clock.Now)
+	defer release()
 	if st.LoadBalancer != nil {
 		if err := d.deleteLoadBalancer(ctx, st); err != nil {
 			return err
 		}
 	}
 	if err := d.deleteUnwantedTargetGroups(ctx, st, nil); err != nil {
-		return err
-	}
-	if err := d.revokeBackendRules(ctx, backend); err != nil {
 		return err
 	}
 	if st.FrontendSG != nil {
@@ -229,10 +217,40 @@ func (d *Deployer) Delete(ctx context.Context, stackID string, backend BackendNe
 }
 
 // DeleteBackendSGIfUnused deletes the managed backend security group once no
-// stack is left. It returns ErrPending (wrapped) while AWS still uses it.
+// stack of kelb's is left and no load balancer in AWS (LBC's Ingress ALBs
+// share the group) uses it. The caller, the node-rules writer, knows that no
+// Service is about to use it and no other controller's object may. It
+// returns ErrPending (wrapped) while AWS still uses it.
 func (d *Deployer) DeleteBackendSGIfUnused(ctx context.Context) error {
-	if d.cfg.BackendSGID != "" || len(d.inv.StackIDs()) > 0 {
+	id := d.backendSGID()
+	if d.cfg.BackendSGID != "" || id == "" || len(d.inv.StackIDs()) > 0 {
 		return nil
 	}
+	users, err := d.loadBalancersUsing(ctx, id)
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		return fmt.Errorf("backend security group %s is used by load balancers %v: %w", id, users, ErrPending)
+	}
 	return d.deleteBackendSG(ctx)
+}
+
+// loadBalancersUsing returns the names of the load balancers AWS has with
+// the security group, read afresh (one paginated call).
+func (d *Deployer) loadBalancersUsing(ctx context.Context, sg string) ([]string, error) {
+	var out []string
+	p := elbv2.NewDescribeLoadBalancersPaginator(d.elb, &elbv2.DescribeLoadBalancersInput{PageSize: aws.Int32(400)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing load balancers that use security group %s: %w", sg, err)
+		}
+		for _, lb := range page.LoadBalancers {
+			if slices.Contains(lb.SecurityGroups, sg) {
+				out = append(out, aws.ToString(lb.LoadBalancerName))
+			}
+		}
+	}
+	return out, nil
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/kelb-dev/kelb/internal/model"
 )
 
@@ -48,18 +50,22 @@ func TestListenerMatches(t *testing.T) {
 
 func TestInventoryReplaceKeepsNewerWrites(t *testing.T) {
 	inv := newInventory()
-	inv.Stack("ns/written").LoadBalancer = &LoadBalancerState{ARN: "arn:new"}
-	inv.touch("ns/written", t0.Add(2))
+	st, release := inv.acquire("ns/written", func() time.Time { return t0.Add(2) })
+	st.LoadBalancer = &LoadBalancerState{ARN: "arn:new"}
+	release()
 	snap := &snapshot{stacks: map[string]*StackState{
 		"ns/written": {ID: "ns/written"},
 		"ns/found":   {ID: "ns/found", LoadBalancer: &LoadBalancerState{ARN: "arn:found"}},
 	}}
 	changed := inv.replace(t0.Add(1), snap)
-	if inv.Stack("ns/written").LoadBalancer == nil || inv.Stack("ns/written").LoadBalancer.ARN != "arn:new" {
+	if lb := inv.stacks["ns/written"].LoadBalancer; lb == nil || lb.ARN != "arn:new" {
 		t.Error("a bulk load that started before a write overwrote it")
 	}
-	if !reflect.DeepEqual(changed, []string{"ns/found"}) || !reflect.DeepEqual(inv.StackIDs(), []string{"ns/found", "ns/written"}) {
-		t.Errorf("changed %v, stacks %v", changed, inv.StackIDs())
+	if d := cmp.Diff([]string{"ns/found"}, changed); d != "" {
+		t.Errorf("changed: %s", d)
+	}
+	if d := cmp.Diff([]string{"ns/found", "ns/written"}, inv.StackIDs()); d != "" {
+		t.Errorf("stacks: %s", d)
 	}
 }
 
@@ -152,15 +158,35 @@ func TestSpareRulesKeepWhatTrafficNeeds(t *testing.T) {
 
 func TestInUsePortsAreNeverSpare(t *testing.T) {
 	d := New(Deps{})
-	st := d.inv.Stack("ns/svc")
+	st, release := d.inv.acquire("ns/svc", time.Now)
 	st.TargetGroups = []*TargetGroupState{{Protocol: "TCP", Port: 30500, HealthCheck: model.HealthCheck{Port: "traffic-port"},
 		Targets: []model.Target{{ID: "i-1", Port: 30500}}}}
+	release()
 	sg := &SecurityGroupState{ID: "sg-n", Ingress: []model.Rule{{Protocol: "tcp", FromPort: 30500, ToPort: 30500,
 		SourceSG: "sg-b", Description: model.BackendRuleDescription}}}
 	// The desired state no longer has port 30500 (a replacement target group
 	// is on its way), but the old one still serves it.
-	keep := d.inUse(sg, "sg-b")
+	keep := d.inUse(sg, "sg-b", nil)
 	if spare := spareRules(sg.Ingress, "sg-b", keep); len(spare) != 0 {
 		t.Errorf("a rule for a port in use was spare: %+v", spare)
+	}
+}
+
+// TestCIDRRulesAllowExactlyTheNeededPorts: rules from a CIDR are never
+// merged into ranges that bridge ports nobody needs, however many ports.
+func TestCIDRRulesAllowExactlyTheNeededPorts(t *testing.T) {
+	var needs []model.BackendRule
+	var want []model.Rule
+	for i := int32(0); i < 25; i++ {
+		port := 30000 + 7*i
+		needs = append(needs, model.BackendRule{NodeSG: "sg-n", Protocol: "tcp", Port: port, CIDR: "0.0.0.0/0"})
+		want = append(want, model.Rule{Protocol: "tcp", FromPort: port, ToPort: port, CIDR: "0.0.0.0/0",
+			Description: model.BackendRuleDescription})
+	}
+	// Adjacent ports share a rule: it still allows only needed ports.
+	needs = append(needs, model.BackendRule{NodeSG: "sg-n", Protocol: "tcp", Port: 30001, CIDR: "0.0.0.0/0"})
+	want[0].ToPort = 30001
+	if d := cmp.Diff(want, desiredBackendRules("sg-b", needs, false)["sg-n"]); d != "" {
+		t.Error(d)
 	}
 }

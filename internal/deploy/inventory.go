@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -67,12 +68,18 @@ func (s *StackState) Empty() bool {
 }
 
 // Inventory is kelb's view of the AWS resources tagged for its cluster.
-// Reconcilers of different stacks use it concurrently; one stack is only
-// ever changed by one reconciler at a time.
+//
+// Each stack's state is changed by one holder at a time: Deploy and Delete
+// hold the stack's lock for the whole operation, and a bulk refresh only
+// replaces a stack whose lock it can take at once (a stack being written is
+// left as its writer leaves it). Nothing outside the holder reads a stack's
+// state: others read a summary the holder publishes when it lets go.
 type Inventory struct {
 	mu        sync.Mutex
 	loadedAt  time.Time
 	stacks    map[string]*StackState
+	locks     map[string]*sync.Mutex
+	summaries map[string]stackSummary
 	writtenAt map[string]time.Time
 	backendSG *SecurityGroupState
 	nodeSGs   map[string]*SecurityGroupState
@@ -80,21 +87,68 @@ type Inventory struct {
 	provisioning map[string]string
 }
 
+// stackSummary is what others may know of a stack: a copy, published by
+// the stack's holder.
+type stackSummary struct {
+	empty        bool
+	lbWithoutSGs bool
+	// serving are the target groups' protocols and the ports they send
+	// traffic and health checks to.
+	serving []servingPorts
+}
+
+type servingPorts struct {
+	protocol string
+	ports    []int32
+}
+
+func summarize(s *StackState) stackSummary {
+	sum := stackSummary{empty: s.Empty(), lbWithoutSGs: s.LoadBalancer != nil && len(s.LoadBalancer.SecurityGroups) == 0}
+	for _, tg := range s.TargetGroups {
+		sp := servingPorts{protocol: tg.Protocol, ports: []int32{tg.Port}}
+		for _, t := range tg.Targets {
+			sp.ports = append(sp.ports, t.Port)
+		}
+		if hc, err := strconv.Atoi(tg.HealthCheck.Port); err == nil {
+			sp.ports = append(sp.ports, int32(hc))
+		}
+		sum.serving = append(sum.serving, sp)
+	}
+	return sum
+}
+
 func newInventory() *Inventory {
-	return &Inventory{stacks: map[string]*StackState{}, writtenAt: map[string]time.Time{},
+	return &Inventory{stacks: map[string]*StackState{}, locks: map[string]*sync.Mutex{},
+		summaries: map[string]stackSummary{}, writtenAt: map[string]time.Time{},
 		nodeSGs: map[string]*SecurityGroupState{}, provisioning: map[string]string{}}
 }
 
-// Stack returns the stack's state, creating an empty one.
-func (inv *Inventory) Stack(id string) *StackState {
+// acquire takes the stack's lock and returns its state, created empty if
+// unknown. release publishes the stack's summary, records the write (so that
+// a bulk load that started earlier does not overwrite it) and lets go.
+func (inv *Inventory) acquire(id string, now func() time.Time) (st *StackState, release func()) {
 	inv.mu.Lock()
-	defer inv.mu.Unlock()
-	s, ok := inv.stacks[id]
+	m, ok := inv.locks[id]
 	if !ok {
-		s = &StackState{ID: id}
-		inv.stacks[id] = s
+		m = &sync.Mutex{}
+		inv.locks[id] = m
 	}
-	return s
+	inv.mu.Unlock()
+	m.Lock()
+	inv.mu.Lock()
+	st, ok = inv.stacks[id]
+	if !ok {
+		st = &StackState{ID: id}
+		inv.stacks[id] = st
+	}
+	inv.mu.Unlock()
+	return st, func() {
+		inv.mu.Lock()
+		inv.summaries[id] = summarize(st)
+		inv.writtenAt[id] = now()
+		inv.mu.Unlock()
+		m.Unlock()
+	}
 }
 
 // StackIDs returns the ids of every stack with resources in AWS.
@@ -102,8 +156,8 @@ func (inv *Inventory) StackIDs() []string {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	var out []string
-	for id, s := range inv.stacks {
-		if !s.Empty() {
+	for id, s := range inv.summaries {
+		if !s.empty {
 			out = append(out, id)
 		}
 	}
@@ -111,38 +165,59 @@ func (inv *Inventory) StackIDs() []string {
 	return out
 }
 
-// touch records that a reconciler wrote to the stack, so that a bulk
-// refresh that started earlier does not overwrite what it wrote.
-func (inv *Inventory) touch(id string, now time.Time) {
-	inv.mu.Lock()
-	inv.writtenAt[id] = now
-	inv.mu.Unlock()
-}
-
-// replace installs the result of a bulk load that started at start.
+// replace installs the result of a bulk load that started at start. A stack
+// written since start, or being written now, is left as it is.
 func (inv *Inventory) replace(start time.Time, snap *snapshot) (changed []string) {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	for id, fresh := range snap.stacks {
-		if inv.writtenAt[id].After(start) {
-			continue
-		}
-		old := inv.stacks[id]
-		if old != nil && !coreChanged(old, fresh) {
-			continue // keep the details read or written since
-		}
-		inv.stacks[id] = fresh
-		changed = append(changed, id)
+	ids := map[string]bool{}
+	for id := range snap.stacks {
+		ids[id] = true
 	}
-	for id, old := range inv.stacks {
-		if _, ok := snap.stacks[id]; !ok && !old.Empty() && !inv.writtenAt[id].After(start) {
-			inv.stacks[id] = &StackState{ID: id}
+	for id, old := range inv.summaries {
+		if !old.empty {
+			ids[id] = true
+		}
+	}
+	for id := range ids {
+		m, ok := inv.locks[id]
+		if !ok {
+			m = &sync.Mutex{}
+			inv.locks[id] = m
+		}
+		if !m.TryLock() {
+			continue // a writer holds it; what it writes is newer
+		}
+		if inv.replaceOne(id, start, snap.stacks[id]) {
 			changed = append(changed, id)
 		}
+		m.Unlock()
 	}
+	sort.Strings(changed)
 	inv.backendSG = snap.backendSG
 	inv.loadedAt = start
 	return changed
+}
+
+// replaceOne installs fresh (nil: the load found nothing) for one stack
+// whose lock the caller holds, with inv.mu. It reports whether the stack
+// changed.
+func (inv *Inventory) replaceOne(id string, start time.Time, fresh *StackState) bool {
+	if inv.writtenAt[id].After(start) {
+		return false
+	}
+	old := inv.stacks[id]
+	switch {
+	case fresh == nil && (old == nil || old.Empty()):
+		return false
+	case fresh == nil:
+		fresh = &StackState{ID: id}
+	case old != nil && !coreChanged(old, fresh):
+		return false // keep the details read or written since
+	}
+	inv.stacks[id] = fresh
+	inv.summaries[id] = summarize(fresh)
+	return true
 }
 
 // coreChanged reports whether a bulk read differs from the known state in
@@ -194,6 +269,5 @@ func sortedCopy(s []string) []string {
 func (inv *Inventory) LoadBalancerWithoutSecurityGroups(id string) bool {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	st, ok := inv.stacks[id]
-	return ok && st.LoadBalancer != nil && len(st.LoadBalancer.SecurityGroups) == 0
+	return inv.summaries[id].lbWithoutSGs
 }

@@ -3,7 +3,6 @@ package deploy
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/model"
@@ -50,8 +49,16 @@ func (d *Deployer) applyPlan(ctx context.Context, sg *SecurityGroupState, c rule
 	if err != nil && isRuleLimit(err) {
 		return &RuleLimitError{Group: sg.ID, Holding: len(sg.Ingress), Adding: len(plan.Authorize)}
 	}
-	if err != nil || !revoke {
+	if err != nil || !revoke || len(plan.Revoke) == 0 {
 		return err
+	}
+	// Break only after make: every desired rule must be in the group now.
+	have := ruleSet(sg.Ingress)
+	for _, r := range c.Desired {
+		if !have[keyOf(r)] {
+			return fmt.Errorf("security group %s: rule %s %d-%d from %s%s is not in place; revoking nothing",
+				sg.ID, r.Protocol, r.FromPort, r.ToPort, r.CIDR, r.SourceSG)
+		}
 	}
 	return d.revoke(ctx, sg, plan.Revoke)
 }
@@ -84,16 +91,21 @@ func spareRules(have []model.Rule, backendSG string, keep []model.BackendRule) [
 	return spare
 }
 
-// keepIn returns what traffic needs in one group: the needs there and the
-// ports target groups serve now.
-func (d *Deployer) keepIn(sg *SecurityGroupState, backendSG string, needs []model.BackendRule) []model.BackendRule {
+// keepIn returns what traffic needs in one group: the needs there, the
+// ports target groups serve now, and what other controllers' objects may
+// use.
+func (d *Deployer) keepIn(sg *SecurityGroupState, backendSG string, needs BackendNeeds) []model.BackendRule {
 	var out []model.BackendRule
-	for _, n := range needs {
+	for _, n := range needs.Rules {
 		if n.NodeSG == sg.ID {
 			out = append(out, n)
 		}
 	}
-	return append(out, d.inUse(sg, backendSG)...)
+	for _, p := range needs.Protected {
+		p.NodeSG = sg.ID
+		out = append(out, p)
+	}
+	return append(out, d.inUse(sg, backendSG, needs.Deployed)...)
 }
 
 func containsRule(rules []model.Rule, r model.Rule) bool {
@@ -108,7 +120,9 @@ func containsRule(rules []model.Rule, r model.Rule) bool {
 // inUse returns, as needs in sg, the ports the target groups AWS holds now
 // receive traffic on, from every source kelb's rules in sg use: until a
 // listener moves to a replacement target group, the old one still serves.
-func (d *Deployer) inUse(sg *SecurityGroupState, backendSG string) []model.BackendRule {
+// Stacks whose deployed needs are known (deployed) are left out: their
+// needs say exactly which sources they use.
+func (d *Deployer) inUse(sg *SecurityGroupState, backendSG string, deployed map[string]bool) []model.BackendRule {
 	sources := map[string]bool{}
 	for _, r := range sg.Ingress {
 		if isOurs(r) && (r.CIDR != "" || r.SourceSG == backendSG) {
@@ -118,17 +132,13 @@ func (d *Deployer) inUse(sg *SecurityGroupState, backendSG string) []model.Backe
 	d.inv.mu.Lock()
 	defer d.inv.mu.Unlock()
 	var out []model.BackendRule
-	for _, st := range d.inv.stacks {
-		for _, tg := range st.TargetGroups {
-			ports := []int32{tg.Port}
-			for _, t := range tg.Targets {
-				ports = append(ports, t.Port)
-			}
-			if hc, err := strconv.Atoi(tg.HealthCheck.Port); err == nil {
-				ports = append(ports, int32(hc))
-			}
-			for _, proto := range model.RuleProtocols(tg.Protocol) {
-				for _, p := range ports {
+	for id, sum := range d.inv.summaries {
+		if deployed[id] {
+			continue
+		}
+		for _, tg := range sum.serving {
+			for _, proto := range model.RuleProtocols(tg.protocol) {
+				for _, p := range tg.ports {
 					for cidr := range sources {
 						out = append(out, model.BackendRule{NodeSG: sg.ID, Protocol: proto, Port: p, CIDR: cidr})
 					}

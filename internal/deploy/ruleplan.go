@@ -8,8 +8,10 @@ type ruleChange struct {
 	Desired []model.Rule // the rules kelb wants there
 	// Add is what to authorize now; nil means every desired rule missing.
 	Add []model.Rule
-	// Keep are the ports traffic needs now or next: no rule that alone lets
-	// one of them in is ever freed.
+	// Keep are the ports traffic needs now or next (the needs, the ports
+	// target groups in AWS serve, what other controllers' objects may use):
+	// a rule of kelb's that lets one of them in, when no desired rule does,
+	// is neither revoked nor freed.
 	Keep      []model.BackendRule
 	BackendSG string
 	// Limit is how many rules the group may hold; 0 when unknown.
@@ -41,7 +43,8 @@ func planRules(c ruleChange) rulePlan {
 	}
 	p.Authorize = add
 	for _, r := range c.Have {
-		if isOurs(r) && (r.CIDR != "" || r.SourceSG == c.BackendSG) && !want[keyOf(r)] {
+		if isOurs(r) && (r.CIDR != "" || r.SourceSG == c.BackendSG) && !want[keyOf(r)] &&
+			!keepsTraffic(r, c.Desired, c.BackendSG, c.Keep) {
 			p.Revoke = append(p.Revoke, r)
 		}
 	}
@@ -63,4 +66,15 @@ func planRules(c ruleChange) rulePlan {
 		return rulePlan{Blocked: true}
 	}
 	return p
+}
+
+// keepsTraffic reports whether r lets in a kept port that no desired rule
+// lets in: revoking it would cut traffic that flows or is about to.
+func keepsTraffic(r model.Rule, desired []model.Rule, backendSG string, keep []model.BackendRule) bool {
+	for _, k := range keep {
+		if allows(r, backendSG, k) && !covered(desired, backendSG, k) {
+			return true
+		}
+	}
+	return false
 }

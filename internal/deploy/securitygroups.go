@@ -154,22 +154,40 @@ func (d *Deployer) revokeFrontendRules(ctx context.Context, st *StackState, want
 	return d.revoke(ctx, st.FrontendSG, extra)
 }
 
-// authorize adds rules to a group and records them in its state.
+// authorize adds rules to a group and records them in its state. AWS
+// refuses a whole batch when one of its rules exists already
+// (InvalidPermission.Duplicate): then kelb learns the group's real rules and
+// sends again only those still missing.
 func (d *Deployer) authorize(ctx context.Context, sg *SecurityGroupState, rules []model.Rule) error {
-	if len(rules) == 0 {
-		return nil
+	for attempt := 0; len(rules) > 0; attempt++ {
+		_, err := d.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
+			GroupId: aws.String(sg.ID), IpPermissions: permissions(rules)})
+		if err == nil {
+			sg.Ingress = append(sg.Ingress, rules...)
+			return nil
+		}
+		if !awsclient.IsDuplicate(err) || attempt == maxDuplicateRetries {
+			return fmt.Errorf("authorizing %d rules in security group %s: %w", len(rules), sg.ID, err)
+		}
+		if err := d.rereadSecurityGroup(ctx, sg); err != nil {
+			return err
+		}
+		have := ruleSet(sg.Ingress)
+		var missing []model.Rule
+		for _, r := range rules {
+			if !have[keyOf(r)] {
+				missing = append(missing, r)
+			}
+		}
+		rules = missing
 	}
-	_, err := d.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
-		GroupId: aws.String(sg.ID), IpPermissions: permissions(rules)})
-	if err != nil && !awsclient.IsDuplicate(err) {
-		return fmt.Errorf("authorizing %d rules in security group %s: %w", len(rules), sg.ID, err)
-	}
-	if err != nil { // some existed already: learn the group's real rules
-		return d.rereadSecurityGroup(ctx, sg)
-	}
-	sg.Ingress = append(sg.Ingress, rules...)
 	return nil
 }
+
+// maxDuplicateRetries bounds the re-sends after InvalidPermission.Duplicate:
+// each follows a fresh read, so a second refusal means someone else is
+// changing the group right now.
+const maxDuplicateRetries = 3
 
 func (d *Deployer) revoke(ctx context.Context, sg *SecurityGroupState, rules []model.Rule) error {
 	if len(rules) == 0 {

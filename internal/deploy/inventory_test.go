@@ -1,0 +1,64 @@
+package deploy
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+// TestInventoryRefreshDuringDeploy: a bulk refresh that runs while a stack
+// is being deployed neither races with the deploy nor forgets what it made
+// (here, the frontend group the deploy creates after the refresh started).
+// Run with -race.
+func TestInventoryRefreshDuringDeploy(t *testing.T) {
+	inv := newInventory()
+	clock := func() time.Time { return t0.Add(time.Hour) }
+	st, release := inv.acquire("ns/web", clock)
+	st.LoadBalancer = &LoadBalancerState{ARN: "arn:lb", SecurityGroups: []string{"sg-f"}}
+	release()
+
+	deploying := make(chan struct{})
+	done := make(chan struct{})
+	go func() { // the deploy
+		defer close(done)
+		st, release := inv.acquire("ns/web", clock)
+		defer release()
+		close(deploying)
+		for i := int32(0); i < 200; i++ {
+			st.TargetGroups = append(st.TargetGroups, &TargetGroupState{ARN: "arn:tg", Protocol: "TCP", Port: 30000 + i})
+		}
+		st.FrontendSG = &SecurityGroupState{ID: "sg-f"}
+	}()
+	<-deploying
+	// The refresh started before the deploy's group existed: AWS showed none.
+	stale := &snapshot{stacks: map[string]*StackState{"ns/web": {ID: "ns/web",
+		LoadBalancer: &LoadBalancerState{ARN: "arn:lb", SecurityGroups: []string{"sg-f"}}}}}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				inv.replace(t0, stale)
+				_ = inv.StackIDs()
+				d := &Deployer{inv: inv}
+				_ = d.inUse(&SecurityGroupState{ID: "sg-n", Ingress: []model.Rule{{Protocol: "tcp", FromPort: 1, ToPort: 1,
+					SourceSG: "sg-b", Description: model.BackendRuleDescription}}}, "sg-b", nil)
+			}
+		}()
+	}
+	wg.Wait()
+	<-done
+	inv.replace(t0, stale) // after the deploy: its write is newer than the refresh
+	got := inv.stacks["ns/web"]
+	if got.FrontendSG == nil || len(got.TargetGroups) != 200 {
+		t.Errorf("the refresh forgot what the deploy made: frontend %v, %d target groups", got.FrontendSG, len(got.TargetGroups))
+	}
+	if d := cmp.Diff([]string{"ns/web"}, inv.StackIDs()); d != "" {
+		t.Error(d)
+	}
+}
