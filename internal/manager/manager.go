@@ -24,6 +24,7 @@ import (
 	"github.com/kelb-dev/kelb/internal/cloud"
 	"github.com/kelb-dev/kelb/internal/controllers"
 	"github.com/kelb-dev/kelb/internal/controllers/lbstate"
+	"github.com/kelb-dev/kelb/internal/controllers/noderules"
 	"github.com/kelb-dev/kelb/internal/controllers/refresh"
 	servicecontroller "github.com/kelb-dev/kelb/internal/controllers/service"
 	"github.com/kelb-dev/kelb/internal/controllers/sweeper"
@@ -112,28 +113,33 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		ELBV2: clients.ELBV2, EC2: clients.EC2, Tagging: clients.Tagging, Clock: clk,
 	})
 	changed := make(chan event.GenericEvent, 1024)
+	services := servicecontroller.NewController(servicecontroller.Deps{
+		Client:    mgr.GetClient(),
+		Recorder:  mgr.GetEventRecorder("kelb-service"),
+		Deployer:  deployer,
+		Subnets:   cloud.NewSubnets(clients.EC2, vpcID, o.ClusterName, clk),
+		Instances: instances,
+		VPC:       cloud.NewVPC(clients.EC2, vpcID, clk),
+		Config: service.Config{ClusterName: o.ClusterName, DefaultTags: defaultTags,
+			DefaultTargetType: o.DefaultTargetType, DefaultSSLPolicy: o.DefaultSSLPolicy,
+			SecurityGroups: o.securityGroupFlags()},
+		LoadBalancerClass:       o.LoadBalancerClass,
+		DriftPeriod:             o.DriftPeriod,
+		MaxConcurrentReconciles: o.ServiceMaxConcurrent,
+		Clock:                   clk,
+		Changed:                 changed,
+	})
+	nodeRules := noderules.New(noderules.Deps{Deployer: deployer, Needs: services,
+		Protected: &noderules.LBCObjects{Client: mgr.GetClient()}, Period: o.DriftPeriod})
+	services.NodeRules = nodeRules
 	err = controllers.Register(ctx, mgr,
-		servicecontroller.NewController(servicecontroller.Deps{
-			Client:    mgr.GetClient(),
-			Recorder:  mgr.GetEventRecorder("kelb-service"),
-			Deployer:  deployer,
-			Subnets:   cloud.NewSubnets(clients.EC2, vpcID, o.ClusterName, clk),
-			Instances: instances,
-			VPC:       cloud.NewVPC(clients.EC2, vpcID, clk),
-			Config: service.Config{ClusterName: o.ClusterName, DefaultTags: defaultTags,
-				DefaultTargetType: o.DefaultTargetType, DefaultSSLPolicy: o.DefaultSSLPolicy,
-				SecurityGroups: o.securityGroupFlags()},
-			LoadBalancerClass:       o.LoadBalancerClass,
-			DriftPeriod:             o.DriftPeriod,
-			MaxConcurrentReconciles: o.ServiceMaxConcurrent,
-			Clock:                   clk,
-			Changed:                 changed,
-		}),
+		services,
+		nodeRules,
 		refresh.NewController(refresh.Deps{Deployer: deployer, Period: o.DriftPeriod, Changed: changed}),
 		lbstate.NewController(lbstate.Deps{Deployer: deployer, Changed: changed}),
 		sweeper.NewController(sweeper.Deps{Cache: mgr.GetClient(), Reader: mgr.GetAPIReader(), Deployer: deployer,
 			LoadBalancerClass: o.LoadBalancerClass, Mode: o.OrphanSweep, Interval: o.OrphanSweepInterval,
-			Grace: o.OrphanGracePeriod, Clock: clk}),
+			Grace: o.OrphanGracePeriod, Clock: clk, NodeRules: nodeRules}),
 		vpcendpoint.NewController(vpcendpoint.Deps{
 			Client:   mgr.GetClient(),
 			Recorder: mgr.GetEventRecorder("kelb-vpcendpoint"),

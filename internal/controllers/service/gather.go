@@ -76,28 +76,30 @@ func (c *Controller) build(ctx context.Context, svc *corev1.Service, v *view) (*
 	return service.Build(c.Config, in)
 }
 
-// backendNeeds returns every node security group and the rules that the
-// claimed Services other than svc (and svc itself unless it is going away)
-// need there. If a Service's rules cannot be computed (bad input), the needs
-// are incomplete and the deployer revokes nothing, so traffic it had keeps
-// flowing.
-func (c *Controller) backendNeeds(ctx context.Context, svc *corev1.Service, v *view) (deploy.BackendNeeds, error) {
+// BackendNeeds returns every node security group and the rules that every
+// Service kelb serves (and is not deleting) needs there, computed from the
+// cache now: the node-rules writer calls it right before it writes. If a
+// Service's rules cannot be computed (bad input), the needs are incomplete
+// and the writer revokes nothing, so traffic it had keeps flowing.
+func (c *Controller) BackendNeeds(ctx context.Context) (deploy.BackendNeeds, error) {
+	v, err := c.view(ctx)
+	if err != nil {
+		return deploy.BackendNeeds{}, err
+	}
 	var list corev1.ServiceList
 	if err := c.Client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return deploy.BackendNeeds{}, fmt.Errorf("listing services: %w", err)
 	}
 	needs := deploy.BackendNeeds{Complete: true}
 	for i := range list.Items {
-		other := &list.Items[i]
-		if !service.IsClaimed(other, c.LoadBalancerClass) || !other.DeletionTimestamp.IsZero() ||
-			(other.Namespace == svc.Namespace && other.Name == svc.Name &&
-				(!svc.DeletionTimestamp.IsZero() || !service.IsClaimed(svc, c.LoadBalancerClass))) {
+		svc := &list.Items[i]
+		if !service.IsClaimed(svc, c.LoadBalancerClass) || !svc.DeletionTimestamp.IsZero() {
 			continue
 		}
-		stack, err := c.build(ctx, other, v)
+		stack, err := c.build(ctx, svc, v)
 		if err != nil {
 			log.FromContext(ctx).V(1).Info("not revoking node security-group rules while a Service is invalid",
-				"invalidService", other.Namespace+"/"+other.Name, "error", err.Error())
+				"invalidService", svc.Namespace+"/"+svc.Name, "error", err.Error())
 			needs.Complete = false
 			continue
 		}

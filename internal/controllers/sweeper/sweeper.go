@@ -61,6 +61,11 @@ type Deps struct {
 	Interval          time.Duration
 	Grace             time.Duration
 	Clock             clock.PassiveClock
+	// NodeRules is told when stacks are gone, so that their node rules are
+	// revoked (and the backend group deleted when nothing uses it).
+	NodeRules interface {
+		Forget(ctx context.Context, stackID string) error
+	}
 }
 
 // Controller sweeps orphans.
@@ -141,9 +146,12 @@ func (c *Controller) Sweep(ctx context.Context) error {
 	}
 	var errs []error
 	for _, id := range orphans {
-		// Node rules it leaves are revoked by the next Service reconcile,
-		// which knows what the other Services need.
-		err := c.Deployer.Delete(ctx, id, deploy.BackendNeeds{})
+		// Node rules it leaves are revoked by the node-rules writer, which
+		// knows what the other Services need.
+		err := c.Deployer.Delete(ctx, id)
+		if err == nil && c.NodeRules != nil {
+			err = c.NodeRules.Forget(ctx, id)
+		}
 		switch {
 		case err == nil:
 			findings.WithLabelValues("deleted").Inc()
@@ -154,9 +162,6 @@ func (c *Controller) Sweep(ctx context.Context) error {
 		default:
 			errs = append(errs, err)
 		}
-	}
-	if err := c.Deployer.DeleteBackendSGIfUnused(ctx); err != nil && !errors.Is(err, deploy.ErrPending) {
-		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -176,8 +181,9 @@ func (c *Controller) isOrphan(ctx context.Context, id string) (bool, error) {
 		case apierrors.IsNotFound(err):
 		case err != nil:
 			return false, fmt.Errorf("reading Service %s: %w", id, err)
-		case service.IsClaimed(&svc, c.LoadBalancerClass) || controllerutil.ContainsFinalizer(&svc, service.Finalizer):
-			return false, nil
+		case service.OwnershipOf(&svc, c.LoadBalancerClass) != service.Released ||
+			controllerutil.ContainsFinalizer(&svc, service.Finalizer):
+			return false, nil // served, someone else's, or to be cleaned up by its finalizer
 		}
 	}
 	return true, nil // both the cache and the API server say so

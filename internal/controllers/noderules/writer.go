@@ -1,0 +1,292 @@
+// Package noderules is the one writer of kelb's rules on node security
+// groups. The rules are shared: one node port range may serve many
+// Services, and LBC's Ingresses and TargetGroupBindings use rules of the
+// same description. So no Service reconcile revokes anything there: each
+// one asks the writer to cover what it is about to use (Ensure), and the
+// writer alone decides, from the needs of every Service computed from the
+// cache at the moment it writes, what to authorize and what to revoke.
+package noderules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/kelb-dev/kelb/internal/deploy"
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+// Name of the controller.
+const Name = "node-security-group-rules"
+
+var runs = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "kelb_node_rules_syncs_total",
+	Help: "Runs of the node security-group rules writer, by outcome (ok, error).",
+}, []string{"outcome"})
+
+func init() { crmetrics.Registry.MustRegister(runs) }
+
+// Needs computes what every Service kelb serves needs in the node groups,
+// from current state.
+type Needs interface {
+	BackendNeeds(ctx context.Context) (deploy.BackendNeeds, error)
+}
+
+// Protected computes the ports other controllers' objects may need.
+type Protected interface {
+	ProtectedPorts(ctx context.Context) (ports []model.BackendRule, any bool, err error)
+}
+
+// Deployer is what the writer asks of the deployer.
+type Deployer interface {
+	EnsureLoaded(ctx context.Context) error
+	Covered(rules []model.BackendRule) bool
+	SyncBackendRules(ctx context.Context, needs deploy.BackendNeeds) (map[string]error, error)
+	DeleteBackendSGIfUnused(ctx context.Context) error
+}
+
+// Deps are the writer's dependencies.
+type Deps struct {
+	Deployer  Deployer
+	Needs     Needs
+	Protected Protected
+	// Period is how often the writer runs without being asked: drift repair
+	// and clean-up of rules left by Services deleted while kelb was down.
+	Period time.Duration
+}
+
+// Writer is the node-rules writer.
+type Writer struct {
+	Deps
+
+	mu      sync.Mutex
+	claims  map[string]*claim
+	running bool   // a run is under way
+	asked   uint64 // incremented by every request
+	done    uint64 // the requests the last completed run covered
+	results map[string]error
+	failed  error // the last run's error, if it failed as a whole
+	ran     chan struct{}
+	kick    chan struct{}
+}
+
+// claim is what one stack's reconciles asked for. The rules stay desired,
+// whatever the cache says meanwhile, until the stack asks again or is
+// forgotten; the rules it asked for before stay desired too until a deploy
+// has moved it off them (make before break).
+type claim struct {
+	rules, replaced []model.BackendRule
+	// deployed: a deploy succeeded since the last change, so rules and
+	// replaced describe all the stack uses in AWS. Until then the deployer
+	// also keeps whatever the stack's target groups serve.
+	deployed bool
+}
+
+// New returns a writer; Register starts it.
+func New(deps Deps) *Writer {
+	return &Writer{Deps: deps, claims: map[string]*claim{}, ran: make(chan struct{}), kick: make(chan struct{}, 1)}
+}
+
+// Name implements the controllers list's interface.
+func (w *Writer) Name() string { return Name }
+
+// Register adds the writer to the manager; it runs on the leader only, as
+// the Service controller does.
+func (w *Writer) Register(_ context.Context, mgr ctrl.Manager) error {
+	return mgr.Add(manager.RunnableFunc(w.Run))
+}
+
+// Ensure makes the node groups let in what one stack is about to use,
+// before its load balancer sends traffic there. It waits for a run that
+// started after the request and returns the errors of the groups the rules
+// are in.
+func (w *Writer) Ensure(ctx context.Context, stackID string, rules []model.BackendRule) error {
+	w.mu.Lock()
+	c, ok := w.claims[stackID]
+	if !ok {
+		c = &claim{}
+		w.claims[stackID] = c
+	}
+	if !ok || !slices.Equal(c.rules, rules) {
+		c.replaced = slices.Concat(c.replaced, c.rules)
+		c.rules = slices.Clone(rules)
+		c.deployed = false
+	}
+	// Nothing to write, and no run under way that could have missed this
+	// claim: every later run keeps these rules.
+	if !w.running && w.Deployer.Covered(rules) {
+		w.mu.Unlock()
+		return nil
+	}
+	w.asked++
+	mine := w.asked
+	w.mu.Unlock()
+	w.Kick()
+	return w.wait(ctx, mine, func() error {
+		var errs []error
+		seen := map[string]bool{}
+		for _, r := range rules {
+			if err := w.results[r.NodeSG]; err != nil && !seen[r.NodeSG] {
+				seen[r.NodeSG] = true
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	})
+}
+
+// wait waits for a run that covers request mine and returns its failure,
+// or what result (called with w.mu held) makes of its per-group results.
+func (w *Writer) wait(ctx context.Context, mine uint64, result func() error) error {
+	for {
+		w.mu.Lock()
+		if w.done >= mine {
+			defer w.mu.Unlock()
+			if w.failed != nil {
+				return w.failed
+			}
+			return result()
+		}
+		ran := w.ran
+		w.mu.Unlock()
+		select {
+		case <-ran:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Deployed says the stack's deploy succeeded: it uses what it last asked
+// for and nothing else, so the rules it used before may now be revoked.
+func (w *Writer) Deployed(stackID string) {
+	w.mu.Lock()
+	c, ok := w.claims[stackID]
+	changed := ok && (!c.deployed || len(c.replaced) > 0)
+	if ok {
+		c.replaced, c.deployed = nil, true
+	}
+	w.mu.Unlock()
+	if changed {
+		w.Kick()
+	}
+}
+
+// Forget drops a stack's claim (its Service is gone or no longer kelb's)
+// and returns once a run has revoked what nothing needs any longer (and
+// deleted the backend group if nothing uses it).
+func (w *Writer) Forget(ctx context.Context, stackID string) error {
+	w.mu.Lock()
+	delete(w.claims, stackID)
+	w.asked++
+	mine := w.asked
+	w.mu.Unlock()
+	w.Kick()
+	return w.wait(ctx, mine, func() error { return nil })
+}
+
+// Kick asks for a run soon; requests while a run is going are merged into
+// the next one.
+func (w *Writer) Kick() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run runs the writer until ctx ends.
+func (w *Writer) Run(ctx context.Context) error {
+	t := time.NewTicker(w.Period)
+	defer t.Stop()
+	var retry <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-w.kick:
+		case <-t.C:
+		case <-retry:
+		}
+		retry = nil
+		w.mu.Lock()
+		w.running = true
+		covers := w.asked
+		claims := make(map[string]claim, len(w.claims))
+		for id, c := range w.claims {
+			claims[id] = *c // the slices are replaced, never changed in place
+		}
+		w.mu.Unlock()
+		results, err := w.sync(ctx, claims)
+		if errors.Is(err, deploy.ErrPending) {
+			// AWS still holds the backend group (a load balancer on its way
+			// out): look again soon.
+			retry, err = time.After(PendingRetry), nil
+		}
+		if err != nil {
+			runs.WithLabelValues("error").Inc()
+			log.FromContext(ctx).WithName(Name).Error(err, "syncing node security-group rules")
+		} else {
+			runs.WithLabelValues("ok").Inc()
+		}
+		w.mu.Lock()
+		w.done, w.results, w.failed, w.running = covers, results, err, false
+		close(w.ran)
+		w.ran = make(chan struct{})
+		w.mu.Unlock()
+	}
+}
+
+// sync is one run: needs from current state, plus the claims, then the
+// deployer's make-before-break change of every node group.
+func (w *Writer) sync(ctx context.Context, claims map[string]claim) (map[string]error, error) {
+	if err := w.Deployer.EnsureLoaded(ctx); err != nil {
+		return nil, fmt.Errorf("loading AWS inventory: %w", err)
+	}
+	needs, err := w.Needs.BackendNeeds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	needs.Deployed = map[string]bool{}
+	for id, c := range claims {
+		needs.Rules = append(append(needs.Rules, c.rules...), c.replaced...)
+		needs.Deployed[id] = c.deployed
+	}
+	others := false
+	if w.Protected != nil {
+		ports, found, err := w.Protected.ProtectedPorts(ctx)
+		if err != nil {
+			// Unknown: add what Services need, take nothing away.
+			log.FromContext(ctx).WithName(Name).Error(err, "not revoking node rules: other controllers' needs are unknown")
+			needs.Complete, found = false, true
+		}
+		needs.Protected, others = ports, found
+	}
+	results, err := w.Deployer.SyncBackendRules(ctx, needs)
+	if err != nil {
+		return nil, err
+	}
+	for group, gerr := range results {
+		log.FromContext(ctx).WithName(Name).Error(gerr, "node security group not in shape", "group", group)
+	}
+	if len(needs.Rules) == 0 && len(claims) == 0 && needs.Complete && !others {
+		// Nothing of kelb's and nothing of another controller's uses the
+		// shared backend group: it goes, as LBC lets it go.
+		if err := w.Deployer.DeleteBackendSGIfUnused(ctx); err != nil {
+			return results, err
+		}
+	}
+	return results, nil
+}
+
+// PendingRetry is how soon the writer looks again at a backend group AWS
+// does not let go yet.
+const PendingRetry = 5 * time.Second
