@@ -52,6 +52,7 @@ type Proxy struct {
 	Dependencies *Dependencies
 	RuleLimit    *RuleLimit
 	VPCEndpoints *VPCEndpoints
+	Crash        *Crash
 
 	upstream *url.URL
 	client   *http.Client
@@ -76,6 +77,7 @@ func New(upstream string) (*Proxy, error) {
 		Dependencies: NewDependencies(0),
 		RuleLimit:    NewRuleLimit(DefaultRuleLimit),
 		VPCEndpoints: NewVPCEndpoints(),
+		Crash:        NewCrash(),
 		upstream:     u,
 		client:       &http.Client{Timeout: 60 * time.Second},
 	}
@@ -98,7 +100,7 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.VPCEndpoints, p.RuleLimit, p.Dependencies, p.Provisioning, p.Faults, accountFromAccessKey{}, p.Log} {
+	for _, m := range []Middleware{p.VPCEndpoints, p.RuleLimit, p.Dependencies, p.Provisioning, p.Faults, p.Crash, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}
 	p.chain = h
