@@ -21,6 +21,10 @@ type Call struct {
 	Status    int               `json:"status"`
 	ErrorCode string            `json:"errorCode,omitempty"`
 	Duration  time.Duration     `json:"duration"`
+	// Created is the ARN or id of what a successful create made, from the
+	// answer: the only way to tell later which listener a DeleteListener
+	// removed.
+	Created string `json:"created,omitempty"`
 }
 
 // Mutating reports whether the action changes state (by its verb).
@@ -56,6 +60,15 @@ var fullParams = map[string]bool{"AuthorizeSecurityGroupIngress": true, "RevokeS
 	"ModifyTargetGroupAttributes": true, "RegisterTargets": true, "DeregisterTargets": true,
 	"CreateLoadBalancer": true, "SetSecurityGroups": true, "CreateListener": true}
 
+// createdElement finds, per create action, the ARN or id of what it made in
+// the answer.
+var createdElement = map[string]*regexp.Regexp{
+	"CreateListener":      regexp.MustCompile(`<ListenerArn>([^<]+)</ListenerArn>`),
+	"CreateTargetGroup":   regexp.MustCompile(`<TargetGroupArn>([^<]+)</TargetGroupArn>`),
+	"CreateLoadBalancer":  regexp.MustCompile(`<LoadBalancerArn>([^<]+)</LoadBalancerArn>`),
+	"CreateSecurityGroup": regexp.MustCompile(`<groupId>([^<]+)</groupId>`),
+}
+
 // keyParams are the parameters worth keeping in the log: names, ids, ports.
 var keyParams = regexp.MustCompile(`(?i)(Name|Arn|Id|Port|Protocol|Type|Scheme|Key|Value)(s?\.member\.[0-9]+|\.[0-9]+)?$`)
 
@@ -76,6 +89,10 @@ func (l *CallLog) Wrap(next Handler) Handler {
 		}
 		if resp.Status >= 300 {
 			c.ErrorCode = errorCode(resp.Body)
+		} else if re := createdElement[r.Action]; re != nil {
+			if m := re.FindSubmatch(resp.Body); m != nil {
+				c.Created = string(m[1])
+			}
 		}
 		l.mu.Lock()
 		l.calls = append(l.calls, c)

@@ -63,8 +63,8 @@ type Proxy struct {
 
 // New returns a proxy to the emulator at upstream with the standard behaviours:
 // call log (outermost, so it sees injected faults), faults, then the emulator
-// gap fillers (provisioning state, dependency violations). The gap fillers'
-// own look-ups go straight to the emulator and are not logged.
+// gap fillers (provisioning state, dependency violations, AWS's limits). The
+// gap fillers' own look-ups go straight to the emulator and are not logged.
 func New(upstream string) (*Proxy, error) {
 	u, err := url.Parse(upstream)
 	if err != nil {
@@ -100,7 +100,8 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.VPCEndpoints, p.RuleLimit, p.Dependencies, p.Provisioning, p.Faults, p.Crash, accountFromAccessKey{}, p.Log} {
+	for _, m := range []Middleware{p.VPCEndpoints, p.RuleLimit, filterLimit{}, p.Dependencies, p.Provisioning, p.Faults,
+		p.Crash, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}
 	p.chain = h

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestFaultsMatchAccountServiceAction(t *testing.T) {
@@ -94,5 +97,27 @@ func TestParseRequest(t *testing.T) {
 	r.Header.Set("X-Amz-Target", "ResourceGroupsTaggingAPI_20170126.GetResources")
 	if req := parseRequest(r, []byte("{}")); req.Action != "GetResources" {
 		t.Errorf("%+v", req)
+	}
+}
+
+func TestCallLogKeepsWhatACreateMade(t *testing.T) {
+	l := NewCallLog()
+	answer := &Response{Status: 200, Body: []byte(`<CreateListenerResponse><CreateListenerResult><Listeners><member>` +
+		`<LoadBalancerArn>arn:lb</LoadBalancerArn><ListenerArn>arn:listener</ListenerArn></member></Listeners>` +
+		`</CreateListenerResult></CreateListenerResponse>`)}
+	h := l.Wrap(func(*Request) *Response { return answer })
+	h(&Request{Service: "elasticloadbalancing", Action: "CreateListener",
+		Params: url.Values{"Action": {"CreateListener"}, "LoadBalancerArn": {"arn:lb"}, "Port": {"80"}}})
+	answer = &Response{Status: 400, Body: []byte(`<ErrorResponse><Error><Code>DuplicateListener</Code></Error></ErrorResponse>`)}
+	h(&Request{Service: "elasticloadbalancing", Action: "CreateListener",
+		Params: url.Values{"Action": {"CreateListener"}, "LoadBalancerArn": {"arn:lb"}, "Port": {"80"}}})
+	want := []Call{
+		{Service: "elasticloadbalancing", Action: "CreateListener", Status: 200, Created: "arn:listener",
+			Params: map[string]string{"LoadBalancerArn": "arn:lb", "Port": "80"}},
+		{Service: "elasticloadbalancing", Action: "CreateListener", Status: 400, ErrorCode: "DuplicateListener",
+			Params: map[string]string{"LoadBalancerArn": "arn:lb", "Port": "80"}},
+	}
+	if diff := cmp.Diff(want, l.Calls(), cmpopts.IgnoreFields(Call{}, "Time", "Duration")); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 }

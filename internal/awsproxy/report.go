@@ -2,57 +2,44 @@ package awsproxy
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 )
 
 // RuleReport measures, from the call log, how rule changes on security
-// groups treated traffic during a window of calls:
+// groups treated traffic during a window of calls. It replays, for every
+// (group, protocol, port, source) that traffic may need, when a rule allowed
+// it and when traffic was sent its way (see traffic for what the log
+// tells), and adds up two kinds of bad time:
 //
-//   - Gap: for every (group, protocol, port, source) allowed both at the
-//     start and at the end, the time it was not allowed in between. A
-//     revoke-before-authorize shows here.
-//   - Exposure: for every one allowed at the end but not at the start, the
-//     time between the first call that sends traffic its way and the moment
-//     it was allowed. Traffic to a port of a node group starts with a target
-//     registered on that port, or an attribute change of a target group with
-//     targets on it; traffic to a load balancer's own group starts with a
-//     listener on that port. An attribute flipped before its rules shows here.
+//   - Gap: the time a point went unallowed after a revoke while it was still
+//     needed. A point stops being needed when its traffic stops (targets
+//     deregistered, target group, listener or load balancer deleted) or
+//     when where traffic comes from changes (preserve_client_ip flipped,
+//     SetSubnets, SetSecurityGroups); a revoke sent before such a change is
+//     answered is a gap until it is. A point allowed again later in the
+//     window was needed all along: the whole time counts. A source revoked
+//     for good with no such change in the window is taken as dropped on
+//     purpose (a source range edited away): only the time no source at all
+//     allowed the port counts. A revoke-before-authorize, a range narrowed
+//     past a port with targets, and a rule revoked while its targets stay
+//     show here.
+//   - Exposure: the time between a call that sends traffic towards a point
+//     that no rule allows (a target registered, an attribute flipped, a
+//     listener created) and the moment a rule allowed it. An attribute
+//     flipped before its rules shows here.
+//
+// Where the log shows no traffic at all for a group (no targets in a log of
+// rule calls only), every port a rule allowed counts as needed from then on.
+// Ports are checked one by one where traffic is known, else by stretches of
+// ports between the bounds of every rule ever seen, so a port inside a range
+// is checked too. The window is taken to hold one change: only changes of
+// where traffic comes from inside it excuse a revoke.
 type RuleReport struct {
 	Gap      time.Duration
 	Exposure time.Duration
-	// Details name each pair that contributed.
+	// Details name each point that contributed, sorted.
 	Details []string
-}
-
-type ruleKey struct {
-	group, proto, source string
-	from, to             int32
-}
-
-var permParam = regexp.MustCompile(`^IpPermissions\.(\d+)\.(IpRanges|Ipv6Ranges|Groups)\.(\d+)\.(CidrIp|CidrIpv6|GroupId)$`)
-
-// rulesOf returns the rules an Authorize or Revoke call names.
-func rulesOf(c Call) []ruleKey {
-	var out []ruleKey
-	for k, v := range c.Params {
-		m := permParam.FindStringSubmatch(k)
-		if m == nil {
-			continue
-		}
-		p := "IpPermissions." + m[1] + "."
-		from, _ := strconv.Atoi(c.Params[p+"FromPort"])
-		to, _ := strconv.Atoi(c.Params[p+"ToPort"])
-		if c.Params[p+"IpProtocol"] == "-1" {
-			from, to = 0, 65535
-		}
-		out = append(out, ruleKey{group: c.Params["GroupId"], proto: c.Params[p+"IpProtocol"], source: v,
-			from: int32(from), to: int32(to)})
-	}
-	return out
 }
 
 // Analyze replays the calls of one account (all of them since its groups
@@ -61,213 +48,121 @@ func rulesOf(c Call) []ruleKey {
 func Analyze(calls []Call, from, end time.Time) RuleReport {
 	calls = append([]Call(nil), calls...)
 	sort.SliceStable(calls, func(i, j int) bool { return calls[i].Time.Before(calls[j].Time) })
-	state := map[ruleKey]bool{}
-	var window []Call
-	for _, c := range calls {
-		if !c.Time.Before(from) {
-			if !c.Time.After(end) {
-				window = append(window, c)
-			}
-			continue
-		}
-		if c.Status == 200 && c.Action == "AuthorizeSecurityGroupIngress" {
-			for _, r := range rulesOf(c) {
-				state[r] = true
-			}
-		} else if c.Status == 200 && c.Action == "RevokeSecurityGroupIngress" {
-			for _, r := range rulesOf(c) {
-				delete(state, r)
-			}
-		}
-	}
-	history := calls
-	calls = window
-	type step struct {
-		at    time.Time
-		state map[ruleKey]bool
-	}
-	start := map[ruleKey]bool{}
-	for k := range state {
-		start[k] = true
-	}
-	var steps []step
-	tr := newTriggers(history)
-	for _, c := range calls {
-		if c.Status != 200 {
-			continue
-		}
-		switch c.Action {
-		case "AuthorizeSecurityGroupIngress":
-			for _, r := range rulesOf(c) {
-				state[r] = true
-			}
-		case "RevokeSecurityGroupIngress":
-			for _, r := range rulesOf(c) {
-				delete(state, r)
-			}
-		case "ModifyTargetGroupAttributes", "RegisterTargets", "CreateListener":
-			tr.observe(c)
-			continue
-		default:
-			continue
-		}
-		snap := map[ruleKey]bool{}
-		for k := range state {
-			snap[k] = true
-		}
-		steps = append(steps, step{at: c.Time.Add(c.Duration), state: snap})
-	}
-	final := state
+	a := &analysis{from: from, end: end, events: ruleEvents(calls, end), traffic: newTraffic(calls, end)}
 	var rep RuleReport
-	// Candidate points: every port a rule starts or ends at; coverage is
-	// the same between such points.
-	type point struct {
-		group, proto, source string
-		port                 int32
-	}
-	points := map[point]bool{}
-	for _, set := range []map[ruleKey]bool{start, final} {
-		for r := range set {
-			points[point{r.group, r.proto, r.source, r.from}] = true
-			points[point{r.group, r.proto, r.source, r.to}] = true
+	for _, p := range pointsOf(a.events, a.traffic) {
+		gap, exposure := a.judge(p)
+		if gap > 0 {
+			rep.Gap += gap
+			rep.Details = append(rep.Details, fmt.Sprintf("gap %s on %s", gap, p))
 		}
-	}
-	covers := func(set map[ruleKey]bool, p point) bool {
-		for r := range set {
-			if r.group == p.group && r.source == p.source && (r.proto == p.proto || r.proto == "-1") &&
-				r.from <= p.port && p.port <= r.to {
-				return true
-			}
-		}
-		return false
-	}
-	for p := range points {
-		before, after := covers(start, p), covers(final, p)
-		switch {
-		case before && after: // gap: uncovered time between steps
-			var gap time.Duration
-			for i, s := range steps {
-				if !covers(s.state, p) {
-					next := end
-					if i+1 < len(steps) {
-						next = steps[i+1].at
-					}
-					gap += next.Sub(s.at)
-				}
-			}
-			if gap > 0 {
-				rep.Gap += gap
-				rep.Details = append(rep.Details, fmt.Sprintf("gap %s on %s %s/%d from %s", gap, p.group, p.proto, p.port, p.source))
-			}
-		case after && !before: // exposure: allowed only after traffic was sent
-			trigger, ok := tr.first(p.group, p.port)
-			if !ok {
-				continue
-			}
-			for _, s := range steps {
-				if covers(s.state, p) {
-					if s.at.After(trigger) {
-						d := s.at.Sub(trigger)
-						rep.Exposure += d
-						rep.Details = append(rep.Details, fmt.Sprintf("exposure %s on %s %s/%d from %s", d, p.group, p.proto, p.port, p.source))
-					}
-					break
-				}
-			}
+		if exposure > 0 {
+			rep.Exposure += exposure
+			rep.Details = append(rep.Details, fmt.Sprintf("exposure %s on %s", exposure, p))
 		}
 	}
 	sort.Strings(rep.Details)
 	return rep
 }
 
-// triggers remembers, per port, when traffic towards it started.
-type triggers struct {
-	lbGroups   map[string][]string // load balancer name -> its security groups
-	frontend   map[string]bool     // groups of load balancers
-	tgPorts    map[string][]int32  // target group ARN -> ports registered
-	nodePort   map[int32]time.Time // first registration or attribute change sending to a port
-	listenerOn map[string]map[int32]time.Time
+type analysis struct {
+	from, end time.Time
+	events    map[string][]ruleEvent
+	traffic   *traffic
 }
 
-func newTriggers(history []Call) *triggers {
-	t := &triggers{lbGroups: map[string][]string{}, frontend: map[string]bool{}, tgPorts: map[string][]int32{},
-		nodePort: map[int32]time.Time{}, listenerOn: map[string]map[int32]time.Time{}}
-	for _, c := range history {
-		if c.Status != 200 {
+// judge walks the window for one point and returns its gap and exposure.
+func (a *analysis) judge(p point) (gap, exposure time.Duration) {
+	changes := coverage(a.events[p.group], p.proto, p.source, p.from)
+	allowed, since := false, time.Time{}
+	i := 0
+	for ; i < len(changes) && changes[i].at.Before(a.from); i++ {
+		allowed, since = changes[i].allowed, changes[i].at
+	}
+	// An unallowed stretch starts at u: lost when a revoke in the window
+	// ended a stretch allowed since allowedSince.
+	u, lost, allowedSince := a.from, false, time.Time{}
+	for ; i < len(changes); i++ {
+		c := changes[i]
+		if c.allowed {
+			g, e := a.unallowed(p, u, c.at, true, lost, allowedSince)
+			gap, exposure = gap+g, exposure+e
+		} else {
+			u, lost, allowedSince = c.at, true, since
+		}
+		allowed, since = c.allowed, c.at
+	}
+	if !allowed {
+		g, e := a.unallowed(p, u, a.end, false, lost, allowedSince)
+		gap, exposure = gap+g, exposure+e
+	}
+	return gap, exposure
+}
+
+// unallowed judges the stretch [u, v) in which p was not allowed; allowedAgain
+// says whether a rule allowed it at v, lost whether a revoke at u ended a
+// stretch allowed since allowedSince.
+func (a *analysis) unallowed(p point, u, v time.Time, allowedAgain, lost bool, allowedSince time.Time) (gap, exposure time.Duration) {
+	tr, port := a.traffic, p.from
+	needFrom := u // from when a need that arises counts as exposure
+	if lost && a.needed(p, u, allowedSince) {
+		until := v // the need ends at v, or when its traffic ends or moves
+		if at, ok := tr.demandEnd(p.group, port, u, a.end); ok && at.Before(until) {
+			until = at
+		}
+		if at, ok := tr.releaseAfter(p.group, port, u); ok && at.Before(until) {
+			until = at
+		}
+		if until.Equal(v) && !allowedAgain {
+			gap = a.alone(p, u, v) // revoked for good: maybe on purpose
+		} else {
+			gap = until.Sub(u)
+		}
+		needFrom = until
+	}
+	if allowedAgain {
+		if at, ok := tr.firstTrigger(p.group, port, needFrom, v); ok {
+			exposure = v.Sub(at)
+		}
+	}
+	return gap, exposure
+}
+
+// needed reports whether p was needed when a revoke at u made it unallowed:
+// traffic went its way, and where it comes from did not change between the
+// later of the window's start and allowedSince, and u.
+func (a *analysis) needed(p point, u, allowedSince time.Time) bool {
+	if !a.traffic.demandAt(p.group, p.from, u) {
+		return false
+	}
+	since := allowedSince
+	if since.Before(a.from) {
+		since = a.from
+	}
+	return !a.traffic.releasedIn(p.group, p.from, since, u)
+}
+
+// alone returns how long in [u, v) no rule from any source allowed p's
+// protocol and port.
+func (a *analysis) alone(p point, u, v time.Time) time.Duration {
+	changes := coverage(a.events[p.group], p.proto, "", p.from)
+	var total time.Duration
+	allowed, at := false, u
+	for _, c := range changes {
+		if !c.at.After(u) {
+			allowed = c.allowed
 			continue
 		}
-		switch c.Action {
-		case "CreateLoadBalancer", "SetSecurityGroups":
-			name := c.Params["Name"]
-			if name == "" {
-				name = lbName(c.Params["LoadBalancerArn"])
-			}
-			var groups []string
-			for k, v := range c.Params {
-				if strings.HasPrefix(k, "SecurityGroups.member.") {
-					groups = append(groups, v)
-					t.frontend[v] = true
-				}
-			}
-			t.lbGroups[name] = groups
-		case "RegisterTargets":
-			for k, v := range c.Params {
-				if strings.HasPrefix(k, "Targets.member.") && strings.HasSuffix(k, ".Port") {
-					port, _ := strconv.Atoi(v)
-					t.tgPorts[c.Params["TargetGroupArn"]] = append(t.tgPorts[c.Params["TargetGroupArn"]], int32(port))
-				}
-			}
+		if c.at.After(v) {
+			break
 		}
-	}
-	return t
-}
-
-var lbNameInARN = regexp.MustCompile(`loadbalancer/[a-z]+/([^/]+)/`)
-
-func lbName(arn string) string {
-	if m := lbNameInARN.FindStringSubmatch(arn); m != nil {
-		return m[1]
-	}
-	return ""
-}
-
-func (t *triggers) observe(c Call) {
-	var ports []int32
-	switch c.Action {
-	case "CreateListener":
-		port, _ := strconv.Atoi(c.Params["Port"])
-		for _, g := range t.lbGroups[lbName(c.Params["LoadBalancerArn"])] {
-			if t.listenerOn[g] == nil {
-				t.listenerOn[g] = map[int32]time.Time{}
-			}
-			if _, ok := t.listenerOn[g][int32(port)]; !ok {
-				t.listenerOn[g][int32(port)] = c.Time
-			}
+		if !allowed {
+			total += c.at.Sub(at)
 		}
-		return
-	case "RegisterTargets":
-		for k, v := range c.Params {
-			if strings.HasPrefix(k, "Targets.member.") && strings.HasSuffix(k, ".Port") {
-				port, _ := strconv.Atoi(v)
-				ports = append(ports, int32(port))
-			}
-		}
-	case "ModifyTargetGroupAttributes":
-		ports = t.tgPorts[c.Params["TargetGroupArn"]]
+		allowed, at = c.allowed, c.at
 	}
-	for _, p := range ports {
-		if _, ok := t.nodePort[p]; !ok {
-			t.nodePort[p] = c.Time
-		}
+	if !allowed {
+		total += v.Sub(at)
 	}
-}
-
-// first returns when traffic towards port in group started.
-func (t *triggers) first(group string, port int32) (time.Time, bool) {
-	if t.frontend[group] {
-		at, ok := t.listenerOn[group][port]
-		return at, ok
-	}
-	at, ok := t.nodePort[port]
-	return at, ok
+	return total
 }

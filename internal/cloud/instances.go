@@ -3,6 +3,7 @@ package cloud
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -94,46 +95,24 @@ func (p *Instances) missing(ids []string) []string {
 	return missing
 }
 
+// maxFilterValues is how many values EC2 takes in one filter; a filter with
+// more is refused with FilterLimitExceeded.
+const maxFilterValues = 200
+
 func (p *Instances) fetch(ctx context.Context, missing []string) error {
 	found := map[string]instanceInfo{}
-	var multi []string // instances with several groups: decide by tag
-	groups := map[string][]string{}
-	// A filter, not InstanceIds: one instance that no longer exists (a Node
-	// that outlived it) must not fail the look-up of all the others.
-	pager := ec2.NewDescribeInstancesPaginator(p.ec2, &ec2.DescribeInstancesInput{
-		Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: missing}}})
-	for pager.HasMorePages() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("describing instances %v: %w", missing, err)
-		}
-		for _, r := range page.Reservations {
-			for _, in := range r.Instances {
-				id := aws.ToString(in.InstanceId)
-				info := instanceInfo{vpc: aws.ToString(in.VpcId), readAt: p.clock.Now()}
-				sgs := primaryGroups(in)
-				if len(sgs) == 1 {
-					info.sg = sgs[0]
-				} else if len(sgs) > 1 {
-					multi, groups[id] = append(multi, sgs...), sgs
-				}
-				found[id] = info
-			}
-		}
-	}
-	if len(multi) > 0 {
-		tagged, err := p.clusterTagged(ctx, multi)
-		if err != nil {
+	groups := map[string][]string{} // instances with several groups: decide by tag
+	// Sequential calls of at most maxFilterValues ids each: a cluster of more
+	// than 200 nodes costs a few calls, never a refused one.
+	for start := 0; start < len(missing); start += maxFilterValues {
+		chunk := missing[start:min(start+maxFilterValues, len(missing))]
+		if err := p.describe(ctx, chunk, found, groups); err != nil {
 			return err
 		}
-		for id, sgs := range groups {
-			info := found[id]
-			for _, sg := range sgs {
-				if tagged[sg] {
-					info.sg = sg
-				}
-			}
-			found[id] = info
+	}
+	if len(groups) > 0 {
+		if err := p.pickTagged(ctx, found, groups); err != nil {
+			return err
 		}
 	}
 	p.mu.Lock()
@@ -144,6 +123,59 @@ func (p *Instances) fetch(ctx context.Context, missing []string) error {
 			info = instanceInfo{readAt: p.clock.Now()}
 		}
 		p.instances[id] = info
+	}
+	return nil
+}
+
+// describe reads the instances ids into found, and the groups of those with
+// several into groups.
+func (p *Instances) describe(ctx context.Context, ids []string, found map[string]instanceInfo, groups map[string][]string) error {
+	// A filter, not InstanceIds: one instance that no longer exists (a Node
+	// that outlived it) must not fail the look-up of all the others.
+	pager := ec2.NewDescribeInstancesPaginator(p.ec2, &ec2.DescribeInstancesInput{
+		Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: ids}}})
+	for pager.HasMorePages() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("describing %d instances from %s: %w", len(ids), ids[0], err)
+		}
+		for _, r := range page.Reservations {
+			for _, in := range r.Instances {
+				id := aws.ToString(in.InstanceId)
+				info := instanceInfo{vpc: aws.ToString(in.VpcId), readAt: p.clock.Now()}
+				sgs := primaryGroups(in)
+				if len(sgs) == 1 {
+					info.sg = sgs[0]
+				} else if len(sgs) > 1 {
+					groups[id] = sgs
+				}
+				found[id] = info
+			}
+		}
+	}
+	return nil
+}
+
+// pickTagged gives each instance with several groups the one tagged for the
+// cluster.
+func (p *Instances) pickTagged(ctx context.Context, found map[string]instanceInfo, groups map[string][]string) error {
+	var all []string
+	for _, sgs := range groups {
+		all = append(all, sgs...)
+	}
+	sort.Strings(all)
+	tagged, err := p.clusterTagged(ctx, slices.Compact(all)) // nodes share groups: ask once each
+	if err != nil {
+		return err
+	}
+	for id, sgs := range groups {
+		info := found[id]
+		for _, sg := range sgs {
+			if tagged[sg] {
+				info.sg = sg
+			}
+		}
+		found[id] = info
 	}
 	return nil
 }
