@@ -99,7 +99,7 @@ func TestConcurrentChangesKeepEveryNeededRule(t *testing.T) {
 	cl := newCluster(t, 3)
 	cl.opts.ServiceMaxConcurrent = 6
 	// Slow AWS widens every window in which reconciles overlap.
-	env.Proxy.Faults.Set(awsproxy.FaultRule{Caller: cl.world.Account, Service: "ec2", Rate: 1, Latency: 40 * time.Millisecond})
+	env.Proxy.Faults.Set(awsproxy.FaultRule{Caller: cl.world.Account, Rate: 1, Latency: 40 * time.Millisecond})
 	t.Cleanup(func() { env.Proxy.Faults.Set() })
 	cl.startKelb()
 	const n = 12
@@ -113,6 +113,8 @@ func TestConcurrentChangesKeepEveryNeededRule(t *testing.T) {
 	}
 	t0 := time.Now()
 	for round := 1; round <= 3; round++ {
+		// Staggered, so that each reconcile starts from a cache that has
+		// some changes and not others, and finishes after later ones began.
 		var wg sync.WaitGroup
 		for i, name := range names {
 			wg.Add(1)
@@ -120,6 +122,7 @@ func TestConcurrentChangesKeepEveryNeededRule(t *testing.T) {
 				defer wg.Done()
 				cl.update(name, func(s *corev1.Service) { s.Spec.Ports[0].NodePort = int32(30100 + 100*round + i) })
 			}()
+			time.Sleep(80 * time.Millisecond)
 		}
 		wg.Wait()
 		for i, name := range names {
