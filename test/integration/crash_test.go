@@ -31,6 +31,9 @@ type crashFlow struct {
 	act func(cl *cluster, name string)
 	// converged waits for the end state after the restart and checks it.
 	converged func(cl *cluster, name string)
+	// cleanup deletes every object of the flow's kind and checks nothing
+	// is left in AWS.
+	cleanup func(cl *cluster)
 }
 
 // crashNodePorts hands out node ports for the update flow.
@@ -44,6 +47,7 @@ var crashFlows = []crashFlow{
 			cl.createService(name, withPort(80, 0, corev1.ProtocolTCP), withPort(443, 0, corev1.ProtocolTCP))
 		},
 		converged: func(cl *cluster, name string) { cl.waitReady(name); cl.wantStack(name, 1, 2, 1) },
+		cleanup:   deleteServices,
 	},
 	{
 		name: "update",
@@ -68,6 +72,7 @@ var crashFlows = []crashFlow{
 			})
 			cl.waitReady(name)
 		},
+		cleanup: deleteServices,
 	},
 	{
 		name: "delete",
@@ -81,6 +86,7 @@ var crashFlows = []crashFlow{
 			}
 		},
 		converged: func(cl *cluster, name string) { cl.waitGone(name); cl.wantStack(name, 0, 0, 0) },
+		cleanup:   deleteServices,
 	},
 }
 
@@ -90,7 +96,7 @@ var crashFlows = []crashFlow{
 // log. The kill is abrupt: from the k-th call on, every AWS call of the old
 // process fails, and its manager is cancelled without waiting for anything.
 func TestCrashAtEveryStep(t *testing.T) {
-	for _, flow := range crashFlows {
+	for _, flow := range append(crashFlows, endpointCrashFlows...) {
 		t.Run(flow.name, func(t *testing.T) {
 			cl := newCluster(t, 3)
 			cl.startKelb()
@@ -132,24 +138,30 @@ func TestCrashAtEveryStep(t *testing.T) {
 			}
 			t.Logf("%s: killed after each of %d mutating calls", flow.name, steps)
 
-			// Nothing is left once every Service is gone.
-			var list corev1.ServiceList
-			if err := cl.c.List(t.Context(), &list); err != nil {
-				t.Fatal(err)
-			}
-			for i := range list.Items {
-				if list.Items[i].Spec.Type == corev1.ServiceTypeLoadBalancer {
-					if err := cl.c.Delete(t.Context(), &list.Items[i]); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			eventually(t, 60*time.Second, "nothing left", func() (bool, string) {
-				left := cl.tagged()
-				return len(left) == 0, fmt.Sprint(left)
-			})
+			flow.cleanup(cl)
 		})
 	}
+}
+
+// deleteServices deletes every Service of type LoadBalancer and waits until
+// nothing tagged for the cluster is left.
+func deleteServices(cl *cluster) {
+	cl.t.Helper()
+	var list corev1.ServiceList
+	if err := cl.c.List(cl.t.Context(), &list); err != nil {
+		cl.t.Fatal(err)
+	}
+	for i := range list.Items {
+		if list.Items[i].Spec.Type == corev1.ServiceTypeLoadBalancer {
+			if err := cl.c.Delete(cl.t.Context(), &list.Items[i]); err != nil {
+				cl.t.Fatal(err)
+			}
+		}
+	}
+	eventually(cl.t, 60*time.Second, "nothing left", func() (bool, string) {
+		left := cl.tagged()
+		return len(left) == 0, fmt.Sprint(left)
+	})
 }
 
 // stackResources counts the load balancers, target groups and security
