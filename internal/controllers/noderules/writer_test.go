@@ -54,9 +54,13 @@ func (f fakeNeeds) BackendNeeds(context.Context) (deploy.BackendNeeds, error) { 
 
 type fakeProtected struct{ found bool }
 
-func (f fakeProtected) ProtectedPorts(context.Context) ([]model.BackendRule, bool, error) { return nil, f.found, nil }
+func (f fakeProtected) ProtectedPorts(context.Context) ([]model.BackendRule, bool, error) {
+	return nil, f.found, nil
+}
 
-func port(p int32) model.BackendRule { return model.BackendRule{NodeSG: "sg-n", Protocol: "tcp", Port: p} }
+func port(p int32) model.BackendRule {
+	return model.BackendRule{NodeSG: "sg-n", Protocol: "tcp", Port: p}
+}
 
 func start(t *testing.T, w *Writer) {
 	ctx, cancel := context.WithCancel(context.Background())
