@@ -14,13 +14,13 @@ kube-tools:
 	@hack/build-kube-tools.sh >/dev/null
 
 test: kube-tools vet
-	$(GO) test -timeout 30m ./...
+	$(GO) test -race -timeout 30m ./...
 
 unit:
-	$(GO) test $$($(GO) list ./... | grep -v /test/)
+	$(GO) test -race $$($(GO) list ./... | grep -v /test/)
 
 integration: kube-tools
-	$(GO) test -timeout 30m ./test/...
+	$(GO) test -race -timeout 30m ./test/...
 
 vet:
 	$(GO) vet ./...
