@@ -37,14 +37,14 @@ type EC2Tagger interface {
 	DeleteTags(context.Context, *ec2.DeleteTagsInput, ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error)
 }
 
-// UpdateEC2Tags changes the tags of an EC2 resource from have to want:
-// one call to set what differs, one to remove what nobody wants (keys AWS
-// reserves, "aws:", stay).
-func UpdateEC2Tags(ctx context.Context, api EC2Tagger, id string, have, want map[string]string) error {
-	add, remove := model.TagDiff(have, want)
+// UpdateEC2Tags changes the tags of an EC2 resource from have to want as
+// the policy allows: one call to set what differs, one to remove what may
+// go. It returns the tags the resource has then.
+func UpdateEC2Tags(ctx context.Context, api EC2Tagger, id string, have, want map[string]string, p model.TagPolicy) (map[string]string, error) {
+	add, remove := model.TagDiff(have, want, p)
 	if len(add) > 0 {
 		if _, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: EC2Tags(add)}); err != nil {
-			return fmt.Errorf("tagging %s: %w", id, err)
+			return nil, fmt.Errorf("tagging %s: %w", id, err)
 		}
 	}
 	if len(remove) > 0 {
@@ -53,8 +53,8 @@ func UpdateEC2Tags(ctx context.Context, api EC2Tagger, id string, have, want map
 			keys = append(keys, ec2types.Tag{Key: aws.String(k)})
 		}
 		if _, err := api.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{id}, Tags: keys}); err != nil {
-			return fmt.Errorf("untagging %s: %w", id, err)
+			return nil, fmt.Errorf("untagging %s: %w", id, err)
 		}
 	}
-	return nil
+	return model.ApplyTagDiff(have, add, remove), nil
 }

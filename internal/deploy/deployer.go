@@ -154,10 +154,10 @@ func (d *Deployer) Deploy(ctx context.Context, stack *model.Stack) (Result, erro
 	if backendSG != "" {
 		sgs = append(sgs, backendSG)
 	}
-	if err := d.ensureLoadBalancer(ctx, st, stack.LoadBalancer, sgs); err != nil {
+	if err := d.ensureLoadBalancer(ctx, st, stack.LoadBalancer, sgs, stack.TagPolicy); err != nil {
 		return Result{}, err
 	}
-	tgARNs, err := d.ensureTargetGroups(ctx, st, stack.TargetGroups)
+	tgARNs, err := d.ensureTargetGroups(ctx, st, stack.TargetGroups, stack.TagPolicy)
 	if err != nil {
 		return Result{}, err
 	}

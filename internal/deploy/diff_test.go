@@ -11,10 +11,29 @@ import (
 )
 
 func TestTagDiff(t *testing.T) {
-	add, remove := model.TagDiff(map[string]string{"a": "1", "b": "2", "aws:cloudformation:stack": "x", "old": "y"},
-		map[string]string{"a": "1", "b": "3", "c": "4"})
-	if !reflect.DeepEqual(add, map[string]string{"b": "3", "c": "4"}) || !reflect.DeepEqual(remove, []string{"old"}) {
-		t.Errorf("add %v remove %v", add, remove)
+	have := map[string]string{"a": "1", "b": "2", "aws:cloudformation:stack": "x", "old": "y", "other-tool": "z",
+		"cost-center": "9"}
+	want := map[string]string{"a": "1", "b": "3", "c": "4", "cost-center": "10"}
+	tests := []struct {
+		name   string
+		policy model.TagPolicy
+		add    map[string]string
+		remove []string
+	}{
+		{"everything not wanted goes (VPC endpoints, as ACK)", model.TagPolicy{},
+			map[string]string{"b": "3", "c": "4", "cost-center": "10"}, []string{"old", "other-tool"}},
+		{"only what kelb put there from the annotation goes",
+			model.TagPolicy{OnlyRemovable: true, Removable: map[string]bool{"old": true, "a": true}},
+			map[string]string{"b": "3", "c": "4", "cost-center": "10"}, []string{"old"}},
+		{"external keys are never set nor removed",
+			model.TagPolicy{OnlyRemovable: true, Removable: map[string]bool{"old": true}, External: map[string]bool{"cost-center": true, "old": true}},
+			map[string]string{"b": "3", "c": "4"}, nil},
+	}
+	for _, tt := range tests {
+		add, remove := model.TagDiff(have, want, tt.policy)
+		if d := cmp.Diff([]any{tt.add, tt.remove}, []any{add, remove}); d != "" {
+			t.Errorf("%s: %s", tt.name, d)
+		}
 	}
 }
 

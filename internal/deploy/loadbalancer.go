@@ -16,7 +16,8 @@ import (
 
 // ensureLoadBalancer creates the load balancer, modifies it in place, or
 // replaces it when a property AWS cannot change (scheme, type) differs.
-func (d *Deployer) ensureLoadBalancer(ctx context.Context, st *StackState, want model.LoadBalancer, sgs []string) error {
+func (d *Deployer) ensureLoadBalancer(ctx context.Context, st *StackState, want model.LoadBalancer, sgs []string,
+	tags model.TagPolicy) error {
 	if lb := st.LoadBalancer; lb != nil && (lb.Scheme != want.Scheme || lb.Type != want.Type) {
 		log.FromContext(ctx).Info("replacing load balancer: scheme or type cannot change in place",
 			"loadBalancer", lb.Name, "scheme", lb.Scheme, "wantScheme", want.Scheme)
@@ -54,10 +55,11 @@ func (d *Deployer) ensureLoadBalancer(ctx context.Context, st *StackState, want 
 		}
 		lb.IPAddressType = want.IPAddressType
 	}
-	if err := d.ensureELBTags(ctx, lb.ARN, lb.Tags, want.Tags); err != nil {
+	tagged, err := d.ensureELBTags(ctx, lb.ARN, lb.Tags, want.Tags, tags)
+	if err != nil {
 		return err
 	}
-	lb.Tags = want.Tags
+	lb.Tags = tagged
 	return d.ensureLoadBalancerAttributes(ctx, lb, want.Attributes)
 }
 

@@ -126,10 +126,11 @@ func (d *Deployer) ensureFrontendSG(ctx context.Context, st *StackState, stack *
 			return err
 		}
 		st.FrontendSG = &SecurityGroupState{ID: id, Name: want.Name, Tags: want.Tags}
-	} else if err := awsclient.UpdateEC2Tags(ctx, d.ec2, st.FrontendSG.ID, st.FrontendSG.Tags, want.Tags); err != nil {
+	} else if tagged, err := awsclient.UpdateEC2Tags(ctx, d.ec2, st.FrontendSG.ID, st.FrontendSG.Tags, want.Tags,
+		stack.TagPolicy); err != nil {
 		return err
 	} else {
-		st.FrontendSG.Tags = want.Tags
+		st.FrontendSG.Tags = tagged
 	}
 	have := ruleSet(st.FrontendSG.Ingress)
 	var missing []model.Rule

@@ -19,19 +19,21 @@ func elbTags(tags map[string]string) []elbtypes.Tag {
 	return out
 }
 
-func (d *Deployer) ensureELBTags(ctx context.Context, arn string, have, want map[string]string) error {
-	add, remove := model.TagDiff(have, want)
+// ensureELBTags changes the tags of a load balancer or target group as the
+// policy allows and returns the tags it has then.
+func (d *Deployer) ensureELBTags(ctx context.Context, arn string, have, want map[string]string, p model.TagPolicy) (map[string]string, error) {
+	add, remove := model.TagDiff(have, want, p)
 	if len(add) > 0 {
 		if _, err := d.elb.AddTags(ctx, &elbv2.AddTagsInput{ResourceArns: []string{arn}, Tags: elbTags(add)}); err != nil {
-			return fmt.Errorf("tagging %s: %w", arn, err)
+			return nil, fmt.Errorf("tagging %s: %w", arn, err)
 		}
 	}
 	if len(remove) > 0 {
 		if _, err := d.elb.RemoveTags(ctx, &elbv2.RemoveTagsInput{ResourceArns: []string{arn}, TagKeys: remove}); err != nil {
-			return fmt.Errorf("untagging %s: %w", arn, err)
+			return nil, fmt.Errorf("untagging %s: %w", arn, err)
 		}
 	}
-	return nil
+	return model.ApplyTagDiff(have, add, remove), nil
 }
 
 // ensureAttributes makes the wanted attributes hold: it reads the current

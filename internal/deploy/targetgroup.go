@@ -23,7 +23,8 @@ func sameImmutable(have *TargetGroupState, want model.TargetGroup) bool {
 // check, attributes, tags and targets, and returns their ARNs by resource id.
 // A target group that must be replaced is created anew here; the old one is
 // deleted after the listeners have moved (deleteUnwantedTargetGroups).
-func (d *Deployer) ensureTargetGroups(ctx context.Context, st *StackState, want []model.TargetGroup) (map[string]string, error) {
+func (d *Deployer) ensureTargetGroups(ctx context.Context, st *StackState, want []model.TargetGroup,
+	tags model.TagPolicy) (map[string]string, error) {
 	arns := map[string]string{}
 	for _, w := range want {
 		var tg *TargetGroupState
@@ -40,7 +41,7 @@ func (d *Deployer) ensureTargetGroups(ctx context.Context, st *StackState, want 
 			}
 			st.TargetGroups = append(st.TargetGroups, tg)
 			sortTargetGroups(st.TargetGroups)
-		} else if err = d.updateTargetGroup(ctx, tg, w); err != nil {
+		} else if err = d.updateTargetGroup(ctx, tg, w, tags); err != nil {
 			return nil, err
 		}
 		if err := d.ensureTargetGroupAttributes(ctx, tg, w.Attributes); err != nil {
@@ -87,7 +88,7 @@ func (d *Deployer) createTargetGroup(ctx context.Context, w model.TargetGroup) (
 	return tg, nil
 }
 
-func (d *Deployer) updateTargetGroup(ctx context.Context, tg *TargetGroupState, w model.TargetGroup) error {
+func (d *Deployer) updateTargetGroup(ctx context.Context, tg *TargetGroupState, w model.TargetGroup, tags model.TagPolicy) error {
 	if tg.HealthCheck != w.HealthCheck {
 		proto, path, matcher := healthCheckInput(w.HealthCheck)
 		if _, err := d.elb.ModifyTargetGroup(ctx, &elbv2.ModifyTargetGroupInput{
@@ -102,10 +103,11 @@ func (d *Deployer) updateTargetGroup(ctx context.Context, tg *TargetGroupState, 
 		}
 		tg.HealthCheck = w.HealthCheck
 	}
-	if err := d.ensureELBTags(ctx, tg.ARN, tg.Tags, w.Tags); err != nil {
+	tagged, err := d.ensureELBTags(ctx, tg.ARN, tg.Tags, w.Tags, tags)
+	if err != nil {
 		return err
 	}
-	tg.Tags = w.Tags
+	tg.Tags = tagged
 	return nil
 }
 

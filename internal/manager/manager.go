@@ -122,7 +122,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		VPC:       cloud.NewVPC(clients.EC2, vpcID, clk),
 		Config: service.Config{ClusterName: o.ClusterName, DefaultTags: defaultTags,
 			DefaultTargetType: o.DefaultTargetType, DefaultSSLPolicy: o.DefaultSSLPolicy,
-			SecurityGroups: o.securityGroupFlags()},
+			SecurityGroups: o.securityGroupFlags(), ExternalManagedTags: o.externalManagedTags()},
 		LoadBalancerClass:       o.LoadBalancerClass,
 		DriftPeriod:             o.DriftPeriod,
 		MaxConcurrentReconciles: o.ServiceMaxConcurrent,

@@ -31,6 +31,7 @@ type Options struct {
 	ServiceMaxConcurrent    int
 	LoadBalancerClass       string
 	DefaultTags             string
+	ExternalManagedTags     string
 	DefaultTargetType       string
 	DefaultSSLPolicy        string
 	WatchNamespace          string
@@ -77,6 +78,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.LoadBalancerClass, "load-balancer-class", service.DefaultLoadBalancerClass,
 		"spec.loadBalancerClass of the Services kelb serves")
 	fs.StringVar(&o.DefaultTags, "default-tags", "", "tags on every AWS resource: key=value,...")
+	fs.StringVar(&o.ExternalManagedTags, "external-managed-tags", "",
+		"tag keys managed outside kelb: never set or removed by kelb, refused in annotations: key,...")
 	fs.StringVar(&o.DefaultTargetType, "default-target-type", "instance", "target type without annotation: instance or ip")
 	fs.StringVar(&o.DefaultSSLPolicy, "default-ssl-policy", "ELBSecurityPolicy-2016-08", "TLS listeners' default policy")
 	fs.StringVar(&o.WatchNamespace, "watch-namespace", "", "only serve Services in this namespace (default: all)")
@@ -126,8 +129,14 @@ func (o *Options) Validate() error {
 	if o.DriftPeriod < time.Second {
 		errs = append(errs, fmt.Errorf("--drift-period: %s is too short", o.DriftPeriod))
 	}
-	if _, err := parseTags(o.DefaultTags); err != nil {
+	if defaults, err := parseTags(o.DefaultTags); err != nil {
 		errs = append(errs, err)
+	} else {
+		for k := range o.externalManagedTags() {
+			if _, ok := defaults[k]; ok {
+				errs = append(errs, fmt.Errorf("--default-tags: key %q is in --external-managed-tags", k))
+			}
+		}
 	}
 	if err := o.securityGroupFlags().Validate(); err != nil {
 		errs = append(errs, err)
@@ -148,6 +157,17 @@ func parseTags(s string) (map[string]string, error) {
 		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
 	return out, nil
+}
+
+// externalManagedTags returns the keys of --external-managed-tags.
+func (o *Options) externalManagedTags() map[string]bool {
+	out := map[string]bool{}
+	for _, k := range strings.Split(o.ExternalManagedTags, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			out[k] = true
+		}
+	}
+	return out
 }
 
 func (o *Options) securityGroupFlags() sgpolicy.Flags {

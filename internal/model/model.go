@@ -40,6 +40,9 @@ type Stack struct {
 	// the shared backend security group or, for a load balancer without
 	// security groups, from CIDRs.
 	BackendRules []BackendRule
+	// TagPolicy says which tags of the stack's resources kelb may remove:
+	// only those it put there from the object's annotation.
+	TagPolicy TagPolicy
 }
 
 // LoadBalancer is the desired load balancer.
@@ -138,21 +141,47 @@ func MergeTags(ms ...map[string]string) map[string]string {
 	return out
 }
 
+// TagPolicy says which tags kelb may change on a resource besides the ones
+// it wants there. The zero policy removes every key it does not want (ACK's
+// behaviour for VPC endpoints); keys AWS reserves ("aws:") are always left
+// alone.
+type TagPolicy struct {
+	// OnlyRemovable: remove only keys in Removable; tags other tools add
+	// stay.
+	OnlyRemovable bool
+	// Removable are the keys kelb put there from the object's own tag
+	// annotation, now or before.
+	Removable map[string]bool
+	// External are keys managed outside kelb (--external-managed-tags):
+	// never set, never removed.
+	External map[string]bool
+}
+
 // TagDiff returns the tags to set and the keys to remove (sorted) so that
-// have becomes want. Keys AWS reserves ("aws:") are left alone.
-func TagDiff(have, want map[string]string) (add map[string]string, remove []string) {
+// have gets want, as the policy allows.
+func TagDiff(have, want map[string]string, p TagPolicy) (add map[string]string, remove []string) {
 	add = map[string]string{}
 	for k, v := range want {
-		if hv, ok := have[k]; !ok || hv != v {
+		if hv, ok := have[k]; (!ok || hv != v) && !p.External[k] {
 			add[k] = v
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(have)) {
-		if _, ok := want[k]; !ok && !strings.HasPrefix(k, "aws:") {
-			remove = append(remove, k)
+		if _, ok := want[k]; ok || strings.HasPrefix(k, "aws:") || p.External[k] || p.OnlyRemovable && !p.Removable[k] {
+			continue
 		}
+		remove = append(remove, k)
 	}
 	return add, remove
+}
+
+// ApplyTagDiff returns have with add set and remove gone.
+func ApplyTagDiff(have, add map[string]string, remove []string) map[string]string {
+	out := MergeTags(have, add)
+	for _, k := range remove {
+		delete(out, k)
+	}
+	return out
 }
 
 // RuleProtocols maps a listener or target group protocol to the protocols of

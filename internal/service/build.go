@@ -3,6 +3,7 @@ package service
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -19,6 +20,10 @@ type Config struct {
 	DefaultSSLPolicy  string
 	// SecurityGroups are the flags that decide backend rule management.
 	SecurityGroups sgpolicy.Flags
+	// ExternalManagedTags (--external-managed-tags) are tag keys other tools
+	// manage: kelb never sets or removes them, and an object may not ask
+	// for them.
+	ExternalManagedTags map[string]bool
 }
 
 // Input is everything the builder looks at.
@@ -62,6 +67,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	tagPolicy := tagPolicyOf(cfg, a)
 	lbAttrs, err := a.keyValues(AnnAttributes)
 	if err != nil {
 		return nil, err
@@ -82,7 +88,8 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 			Allowed: "1-32 letters, digits and hyphens, not starting or ending with a hyphen"}
 	}
 	stack := &model.Stack{
-		ID: stackID,
+		ID:        stackID,
+		TagPolicy: tagPolicy,
 		LoadBalancer: model.LoadBalancer{
 			Name: name, Type: "network", Scheme: q.Scheme, IPAddressType: ipType, Subnets: subnets,
 			Attributes: lbAttrs, Tags: model.MergeTags(userTags, tracking(model.ResourceLoadBalancer)),
@@ -141,6 +148,10 @@ func userTags(cfg Config, a annotations) (map[string]string, error) {
 		return nil, err
 	}
 	for k := range extra {
+		if cfg.ExternalManagedTags[k] {
+			return nil, &AnnotationError{Annotation: AnnAdditionalTags, Value: k,
+				Allowed: "tag keys not managed outside kelb (--external-managed-tags)"}
+		}
 		switch k {
 		case model.TagCluster, model.TagServiceStack, model.TagServiceResource, model.TagResource:
 			return nil, &AnnotationError{Annotation: AnnAdditionalTags, Value: k,
@@ -149,6 +160,38 @@ func userTags(cfg Config, a annotations) (map[string]string, error) {
 		}
 	}
 	return model.MergeTags(cfg.DefaultTags, extra), nil
+}
+
+// AnnAppliedTags records on the Service which keys of its
+// additional-resource-tags kelb has applied, so that a key removed from the
+// annotation is removed from AWS too, while tags other tools put on the
+// resources stay.
+const AnnAppliedTags = "kelb.dev/applied-resource-tags"
+
+// AppliedTagKeys returns the value AnnAppliedTags should have once the
+// Service's stack is deployed: its annotation's keys, sorted.
+func AppliedTagKeys(svc Object) string {
+	extra, _ := annotations(svc.GetAnnotations()).keyValues(AnnAdditionalTags)
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ",")
+}
+
+// tagPolicyOf says which tags kelb may remove from the stack's resources:
+// those of the annotation, now or as last applied.
+func tagPolicyOf(cfg Config, a annotations) model.TagPolicy {
+	p := model.TagPolicy{OnlyRemovable: true, Removable: map[string]bool{}, External: cfg.ExternalManagedTags}
+	extra, _ := a.keyValues(AnnAdditionalTags)
+	for k := range extra {
+		p.Removable[k] = true
+	}
+	for _, k := range a.list(AnnAppliedTags) {
+		p.Removable[k] = true
+	}
+	return p
 }
 
 // userSourceRanges are the source ranges the user set, from the spec or the

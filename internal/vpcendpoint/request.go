@@ -118,7 +118,7 @@ func Diff(spec *v1alpha1.VPCEndpointSpec, obs *ec2types.VpcEndpoint, tags map[st
 	if len(c.Fields) > 0 {
 		c.Modify = m
 	}
-	if add, remove := model.TagDiff(awsclient.EC2TagMap(obs.Tags), tags); len(add)+len(remove) > 0 {
+	if add, remove := model.TagDiff(awsclient.EC2TagMap(obs.Tags), tags, model.TagPolicy{}); len(add)+len(remove) > 0 {
 		c.Tags = tags
 		c.Fields = append(c.Fields, "tags")
 	}

@@ -64,14 +64,14 @@ func TestDiff(t *testing.T) {
 			}},
 		{name: "tags only: no modify; aws: tags stay", spec: v1alpha1.VPCEndpointSpec{}, tags: map[string]string{"team": "web", "env": "prod"},
 			fields: []string{"tags"}, check: func(t *testing.T, c Changes) {
-				add, remove := model.TagDiff(awsclient.EC2TagMap(observed().Tags), c.Tags)
+				add, remove := model.TagDiff(awsclient.EC2TagMap(observed().Tags), c.Tags, model.TagPolicy{})
 				if c.Modify != nil || len(add) != 2 || len(remove) != 0 {
 					t.Errorf("%+v: add %v remove %v", c, add, remove)
 				}
 			}},
 		{name: "a tag nobody wants is removed", spec: v1alpha1.VPCEndpointSpec{}, tags: map[string]string{},
 			fields: []string{"tags"}, check: func(t *testing.T, c Changes) {
-				if _, remove := model.TagDiff(awsclient.EC2TagMap(observed().Tags), c.Tags); !slices.Equal(remove, []string{"team"}) {
+				if _, remove := model.TagDiff(awsclient.EC2TagMap(observed().Tags), c.Tags, model.TagPolicy{}); !slices.Equal(remove, []string{"team"}) {
 					t.Errorf("remove %v", remove)
 				}
 			}},

@@ -129,6 +129,9 @@ func (c *Controller) Reconcile(ctx context.Context, svc *corev1.Service) (reconc
 		return c.failed(ctx, svc, err)
 	}
 	c.NodeRules.Deployed(stack.ID)
+	if err := c.recordAppliedTags(ctx, svc); err != nil {
+		return reconcile.Result{}, err
+	}
 	if err := c.setReady(ctx, svc, res); err != nil {
 		return reconcile.Result{}, err
 	}
@@ -195,6 +198,25 @@ func (c *Controller) ensureFinalizer(ctx context.Context, svc *corev1.Service) e
 	}
 	if err := c.Client.Update(ctx, svc); err != nil {
 		return fmt.Errorf("adding finalizer: %w", err)
+	}
+	return nil
+}
+
+// recordAppliedTags notes on the Service which annotation tag keys are now
+// in AWS, so that removing one from the annotation removes it from AWS (and
+// nothing else: tags other tools add stay).
+func (c *Controller) recordAppliedTags(ctx context.Context, svc *corev1.Service) error {
+	want := service.AppliedTagKeys(svc)
+	if svc.Annotations[service.AnnAppliedTags] == want {
+		return nil
+	}
+	if want == "" {
+		delete(svc.Annotations, service.AnnAppliedTags)
+	} else {
+		svc.Annotations[service.AnnAppliedTags] = want
+	}
+	if err := c.Client.Update(ctx, svc); err != nil {
+		return fmt.Errorf("recording the applied tag keys: %w", err)
 	}
 	return nil
 }

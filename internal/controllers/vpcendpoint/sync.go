@@ -16,6 +16,7 @@ import (
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
@@ -139,7 +140,7 @@ func (c *Controller) update(ctx context.Context, ep *v1alpha1.VPCEndpoint, obs *
 		sent = true
 	}
 	if ch.Tags != nil {
-		if err := awsclient.UpdateEC2Tags(ctx, c.EC2, id, awsclient.EC2TagMap(obs.Tags), ch.Tags); err != nil {
+		if _, err := awsclient.UpdateEC2Tags(ctx, c.EC2, id, awsclient.EC2TagMap(obs.Tags), ch.Tags, model.TagPolicy{}); err != nil {
 			return vpcendpoint.Outcome{}, fmt.Errorf("VPC endpoint: %w", err)
 		}
 		sent = true
