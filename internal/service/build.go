@@ -19,6 +19,9 @@ type Config struct {
 	DefaultSSLPolicy  string
 	// SecurityGroups are the flags that decide backend rule management.
 	SecurityGroups sgpolicy.Flags
+	// RulesPerSecurityGroup is the account's quota of inbound rules per
+	// security group and IP family; 0 means AWS's default.
+	RulesPerSecurityGroup int
 }
 
 // Input is everything the builder looks at.
@@ -62,7 +65,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	lbAttrs, err := a.keyValues(AnnAttributes)
+	lbAttrs, err := loadBalancerAttributesOf(a)
 	if err != nil {
 		return nil, err
 	}
@@ -113,11 +116,18 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 			stack.LoadBalancer.UseFrontendSG = true
 			stack.FrontendSG = frontendSG(svc, cfg, stackID, stack.Listeners, sources,
 				model.MergeTags(userTags, tracking(model.ResourceManagedLBSG)))
+			if err := checkFrontendRules(cfg, svc, stack.FrontendSG.Ingress, len(sources)); err != nil {
+				return nil, err
+			}
 		}
 		if sgOpts.manageBackend {
 			stack.LoadBalancer.UseBackendSG = true
 			stack.BackendRules = backendRules(in, stack.TargetGroups)
 		}
+	}
+	// Last: every other error is the user's to fix, this one AWS's.
+	if err := certificatesReady(stack.Listeners, in.Facts.Certificates); err != nil {
+		return nil, err
 	}
 	return stack, nil
 }
