@@ -37,13 +37,17 @@ func newRetryBackoff(clk clock.PassiveClock) *retryBackoff {
 }
 
 // Next returns the wait before the next retry of key, whose object is now
-// at version, and the time of that retry.
+// at version, and the time of that retry. A failure before the retry is
+// due (another event reconciled the object early) keeps the schedule.
 func (b *retryBackoff) Next(key, version string) (time.Duration, time.Time) {
 	now := b.clock.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	wait := RetryFirstWait
 	if last, ok := b.waits[key]; ok && last.version == version {
+		if due := last.at.Add(last.wait); now.Before(due) {
+			return due.Sub(now), due
+		}
 		wait = min(2*last.wait, RetryMaxWait)
 	}
 	b.waits[key] = lastWait{version: version, wait: wait, at: now}

@@ -233,7 +233,7 @@ func (c *Controller) failed(ctx context.Context, svc *corev1.Service, err error)
 		res.RequeueAfter = c.driftDelay()
 	case retryWithBackoff:
 		wait, at := c.retries.Next(client.ObjectKeyFromObject(svc).String(), contentVersion(svc))
-		msg = fmt.Sprintf("%s; retrying in %s (at %s)", msg, wait, at.UTC().Format(time.RFC3339))
+		msg = fmt.Sprintf("%s; retrying in %s (at %s)", msg, wait.Round(time.Second), at.UTC().Format(time.RFC3339))
 		res.RequeueAfter = wait
 	case retryRuleLimit:
 		// Room can appear without the Service changing: a raised quota,
