@@ -145,7 +145,7 @@ func checkTargetGroupProtocol(attrs map[string]string, protocol string, port int
 	} {
 		if attrs[bad.key] == bad.value {
 			return &AnnotationError{Annotation: AnnTargetGroupAttributes, Value: bad.key + "=" + bad.value,
-				Allowed: fmt.Sprintf("%s other than %s: port %d is %s, which AWS does not allow it for",
+				Allowed: fmt.Sprintf("%s unset or not %s for UDP and TCP_UDP target groups (port %d is %s)",
 					bad.key, bad.value, port, protocol)}
 		}
 	}
