@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp"
 )
 
 func apiErr(code string) error {
@@ -19,13 +20,15 @@ func TestClassification(t *testing.T) {
 	}{
 		{"LoadBalancerNotFound", true, false, false, false},
 		{"InvalidGroup.NotFound", true, false, false, false},
+		{"ResourceNotFoundException", true, false, false, false},
+		{"NoSuchEntity", true, false, false, false},
 		{"InvalidPermission.Duplicate", false, true, false, false},
 		{"DuplicateTargetGroupName", false, true, false, false},
 		{"DependencyViolation", false, false, true, false},
 		{"ResourceInUse", false, false, true, false},
 		{"ValidationError", false, false, false, true},
-		{"TooManyLoadBalancers", false, false, false, true},
-		{"RulesPerSecurityGroupLimitExceeded", false, false, false, true},
+		{"TooManyLoadBalancers", false, false, false, false},
+		{"RulesPerSecurityGroupLimitExceeded", false, false, false, false},
 		{"RequestLimitExceeded", false, false, false, false},
 		{"Throttling", false, false, false, false},
 	}
@@ -39,6 +42,29 @@ func TestClassification(t *testing.T) {
 	}
 	if ErrorCode(errors.New("plain")) != "Unknown" {
 		t.Error("plain error code")
+	}
+}
+
+// TestClassify: only what the object's author must fix is terminal; what
+// AWS may accept once the world changes (a certificate issued, a subnet
+// made, a quota raised, a permission granted) is external.
+func TestClassify(t *testing.T) {
+	codes := []string{"ValidationError", "InvalidConfigurationRequest", "SSLPolicyNotFound", "InvalidArnException",
+		"CertificateNotFound", "UnsupportedCertificate", "SubnetNotFound",
+		"InvalidSubnet", "AccessDenied", "UnauthorizedOperation", "TooManyListeners",
+		"RulesPerSecurityGroupLimitExceeded", "RequestLimitExceeded", "Throttling", "InternalError"}
+	want := map[string]Class{"ValidationError": Terminal, "InvalidConfigurationRequest": Terminal,
+		"SSLPolicyNotFound": Terminal, "InvalidArnException": Terminal,
+		"CertificateNotFound": External, "UnsupportedCertificate": External,
+		"SubnetNotFound": External, "InvalidSubnet": External, "AccessDenied": External,
+		"UnauthorizedOperation": External, "TooManyListeners": External, "RulesPerSecurityGroupLimitExceeded": External,
+		"RequestLimitExceeded": Transient, "Throttling": Transient, "InternalError": Transient}
+	got := map[string]Class{}
+	for _, code := range codes {
+		got[code] = Classify(apiErr(code))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("classes (-want +got):\n%s", diff)
 	}
 }
 

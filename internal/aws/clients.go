@@ -13,8 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 )
 
@@ -22,7 +24,8 @@ import (
 type Config struct {
 	Region string
 	// Endpoints overrides service endpoints, keyed by signing name
-	// (ec2, elasticloadbalancing, tagging); key "*" applies to every service.
+	// (ec2, elasticloadbalancing, tagging, acm, iam); key "*" applies to
+	// every service.
 	Endpoints map[string]string
 	// MaxRetries is the number of retries after the first attempt.
 	MaxRetries int
@@ -38,6 +41,9 @@ type Clients struct {
 	EC2     *ec2.Client
 	ELBV2   *elbv2.Client
 	Tagging *tagging.Client
+	// ACM and IAM are read for the certificates of TLS listeners.
+	ACM *acm.Client
+	IAM *iam.Client
 	// Region the clients call.
 	Region string
 }
@@ -77,6 +83,12 @@ func NewClients(ctx context.Context, cfg Config) (*Clients, error) {
 		}),
 		Tagging: tagging.NewFromConfig(awsCfg, func(o *tagging.Options) {
 			o.BaseEndpoint = endpoint(cfg.Endpoints, "tagging")
+		}),
+		ACM: acm.NewFromConfig(awsCfg, func(o *acm.Options) {
+			o.BaseEndpoint = endpoint(cfg.Endpoints, "acm")
+		}),
+		IAM: iam.NewFromConfig(awsCfg, func(o *iam.Options) {
+			o.BaseEndpoint = endpoint(cfg.Endpoints, "iam")
 		}),
 	}, nil
 }

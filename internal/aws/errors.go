@@ -25,7 +25,8 @@ func ErrorCode(err error) string {
 func IsNotFound(err error) bool {
 	code := ErrorCode(err)
 	return strings.HasSuffix(code, "NotFound") || strings.HasSuffix(code, ".NotFound") ||
-		code == "InvalidGroup.NotFound" || code == "InvalidPermission.NotFound"
+		code == "InvalidGroup.NotFound" || code == "InvalidPermission.NotFound" ||
+		code == "ResourceNotFoundException" || code == "NoSuchEntity" // ACM, IAM
 }
 
 // IsDuplicate reports whether err says the thing to create already exists.
@@ -45,20 +46,55 @@ func IsDependency(err error) bool {
 	return false
 }
 
-// IsTerminal reports whether retrying the same request cannot succeed: the
-// request itself is wrong, or a limit is reached. The user must act.
-func IsTerminal(err error) bool {
+// Class says who can make a refused request succeed.
+type Class int
+
+// Error classes.
+const (
+	// Transient: retrying soon may succeed (throttling, 5xx, time-outs,
+	// eventual consistency).
+	Transient Class = iota
+	// Terminal: only the author of the object can fix it (a malformed
+	// value, an unknown attribute key, incompatible settings).
+	Terminal
+	// External: the outside world may fix it without the object changing
+	// (a certificate imported or issued, a subnet created, a quota raised,
+	// a permission granted): retry, slowly.
+	External
+)
+
+// Classify returns err's class by its AWS error code.
+func Classify(err error) Class {
 	code := ErrorCode(err)
 	switch code {
-	case "ValidationError", "InvalidParameterValue", "InvalidParameterCombination", "InvalidParameter",
-		"InvalidConfigurationRequest", "InvalidSubnet", "InvalidSecurityGroup", "InvalidScheme",
-		"SubnetNotFound", "CertificateNotFound", "UnsupportedProtocol", "IncompatibleProtocols",
-		"AccessDenied", "UnauthorizedOperation", "OperationNotPermitted":
-		return true
+	case "ValidationError", "ValidationException", "InvalidParameterValue", "InvalidParameterCombination",
+		"InvalidParameter", "InvalidConfigurationRequest", "InvalidScheme", "UnsupportedProtocol",
+		"IncompatibleProtocols", "SSLPolicyNotFound", "ALPNPolicyNotFound", "InvalidArnException":
+		return Terminal
+	case "CertificateNotFound", "UnsupportedCertificate", "SubnetNotFound", "InvalidSubnet", "InvalidSubnetID.NotFound", "InvalidSecurityGroup",
+		"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "OperationNotPermitted":
+		return External
 	}
-	return strings.HasPrefix(code, "TooMany") || strings.HasSuffix(code, "LimitExceeded") &&
-		code != "RequestLimitExceeded"
+	if strings.HasPrefix(code, "TooMany") || strings.HasSuffix(code, "LimitExceeded") && code != "RequestLimitExceeded" {
+		return External
+	}
+	return Transient
 }
+
+// IsCertificateUnusable reports whether err says a listener's certificate
+// does not exist or is not issued (yet).
+func IsCertificateUnusable(err error) bool {
+	code := ErrorCode(err)
+	return code == "CertificateNotFound" || code == "UnsupportedCertificate"
+}
+
+// IsTerminal reports whether retrying the same request cannot succeed
+// until the object's author changes it.
+func IsTerminal(err error) bool { return Classify(err) == Terminal }
+
+// IsExternal reports whether AWS may accept the same request later, once
+// something outside the object changes.
+func IsExternal(err error) bool { return Classify(err) == External }
 
 // IsInvalidReference reports whether err says that a resource the request
 // names (VPC, subnet, route table, security group, endpoint service) does

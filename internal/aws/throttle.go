@@ -30,7 +30,7 @@ type ThrottleConfig []ThrottleRule
 // 40 tokens refilled at 10 a second), so that kelb waits on its side
 // instead of being throttled, and retried, by AWS.
 const DefaultThrottle = "Elastic Load Balancing v2:.*=10:40," +
-	"EC2:Describe.*=20:100,EC2:.*=5:200,Resource Groups Tagging API:.*=5:10"
+	"EC2:Describe.*=20:100,EC2:.*=5:200,Resource Groups Tagging API:.*=5:10,ACM:.*=10:10,IAM:.*=5:10"
 
 // ParseThrottle parses --aws-api-throttle, LBC's format:
 // "serviceID:operationRegex=rate:burst,...". Rules given by the user come

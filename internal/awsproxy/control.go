@@ -13,6 +13,8 @@ import (
 //	DELETE /_proxy/calls   reset the call log
 //	PUT    /_proxy/faults  replace the fault rules (JSON list of FaultRule)
 //	PUT    /_proxy/provisioning?duration=5s
+//	PUT    /_proxy/certificates?arn=...&state=MISSING|PENDING_VALIDATION|...  hold a certificate back
+//	DELETE /_proxy/certificates?arn=...  make it usable
 const controlPrefix = "/_proxy/"
 
 func (p *Proxy) serveControl(w http.ResponseWriter, r *http.Request) {
@@ -40,6 +42,18 @@ func (p *Proxy) serveControl(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Provisioning.SetDuration(d)
+	case "certificates":
+		arn, state := r.URL.Query().Get("arn"), r.URL.Query().Get("state")
+		switch {
+		case arn == "" || (r.Method == http.MethodPut && state == ""):
+			http.Error(w, "want arn, and state to hold", http.StatusBadRequest)
+		case r.Method == http.MethodPut:
+			p.Certificates.Hold(arn, state)
+		case r.Method == http.MethodDelete:
+			p.Certificates.Release(arn)
+		default:
+			http.Error(w, "want PUT or DELETE", http.StatusMethodNotAllowed)
+		}
 	default:
 		http.NotFound(w, r)
 	}

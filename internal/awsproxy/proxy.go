@@ -53,6 +53,7 @@ type Proxy struct {
 	RuleLimit    *RuleLimit
 	VPCEndpoints *VPCEndpoints
 	Crash        *Crash
+	Certificates *Certificates
 
 	upstream *url.URL
 	client   *http.Client
@@ -63,7 +64,8 @@ type Proxy struct {
 
 // New returns a proxy to the emulator at upstream with the standard behaviours:
 // call log (outermost, so it sees injected faults), faults, then the emulator
-// gap fillers (provisioning state, dependency violations, AWS's limits). The
+// gap fillers (provisioning state, dependency violations, AWS's limits,
+// certificates not yet usable, refusals AWS makes and moto does not). The
 // gap fillers' own look-ups go straight to the emulator and are not logged.
 func New(upstream string) (*Proxy, error) {
 	u, err := url.Parse(upstream)
@@ -78,6 +80,7 @@ func New(upstream string) (*Proxy, error) {
 		RuleLimit:    NewRuleLimit(DefaultRuleLimit),
 		VPCEndpoints: NewVPCEndpoints(),
 		Crash:        NewCrash(),
+		Certificates: NewCertificates(),
 		upstream:     u,
 		client:       &http.Client{Timeout: 60 * time.Second},
 	}
@@ -100,8 +103,8 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.VPCEndpoints, p.RuleLimit, filterLimit{}, p.Dependencies, p.Provisioning, p.Faults,
-		p.Crash, accountFromAccessKey{}, p.Log} {
+	for _, m := range []Middleware{p.VPCEndpoints, ELBRefusals{}, p.Certificates, p.RuleLimit, filterLimit{},
+		p.Dependencies, p.Provisioning, p.Faults, p.Crash, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}
 	p.chain = h

@@ -1,5 +1,5 @@
 // Package cloud resolves AWS facts the builders need (subnets, the security
-// groups of nodes, the VPC) through caches, so that many reconciles cost few
+// groups of nodes, the VPC, SSL policies, certificates) through caches, so that many reconciles cost few
 // AWS calls. Every cache lifetime is a named constant here.
 package cloud
 
@@ -7,7 +7,10 @@ import (
 	"context"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 )
 
 // Cache lifetimes.
@@ -21,6 +24,16 @@ const (
 	InstanceTTL = 30 * time.Minute
 	// VPCTTL bounds how long a CIDR block added to the VPC goes unseen.
 	VPCTTL = 30 * time.Minute
+	// SSLPolicyTTL bounds how long a new SSL policy goes unseen: AWS adds
+	// one every year or two.
+	SSLPolicyTTL = 24 * time.Hour
+	// CertificateTTL bounds how long a certificate deleted from ACM or IAM
+	// goes unseen (AWS then refuses the listener change itself).
+	CertificateTTL = 10 * time.Minute
+	// CertificateUnusableTTL is how long a certificate that is missing or
+	// not issued is believed so: no longer than the first retry's wait, so
+	// that every retry of a waiting Service reads it again.
+	CertificateUnusableTTL = 10 * time.Second
 )
 
 // EC2 is the part of the EC2 API the providers call.
@@ -29,4 +42,19 @@ type EC2 interface {
 	DescribeInstances(context.Context, *ec2.DescribeInstancesInput, ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
 	DescribeSecurityGroups(context.Context, *ec2.DescribeSecurityGroupsInput, ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
 	DescribeVpcs(context.Context, *ec2.DescribeVpcsInput, ...func(*ec2.Options)) (*ec2.DescribeVpcsOutput, error)
+}
+
+// ELBV2 is the part of the ELBv2 API the providers call.
+type ELBV2 interface {
+	DescribeSSLPolicies(context.Context, *elbv2.DescribeSSLPoliciesInput, ...func(*elbv2.Options)) (*elbv2.DescribeSSLPoliciesOutput, error)
+}
+
+// ACM is the part of the ACM API the providers call.
+type ACM interface {
+	DescribeCertificate(context.Context, *acm.DescribeCertificateInput, ...func(*acm.Options)) (*acm.DescribeCertificateOutput, error)
+}
+
+// IAM is the part of the IAM API the providers call.
+type IAM interface {
+	GetServerCertificate(context.Context, *iam.GetServerCertificateInput, ...func(*iam.Options)) (*iam.GetServerCertificateOutput, error)
 }

@@ -49,12 +49,16 @@ const (
 // ErrInvalid marks a Service that kelb cannot serve as it is written.
 var ErrInvalid = errors.New("invalid Service")
 
-// AnnotationError says which annotation is wrong and what it accepts. It is
-// terminal: nothing changes until the user edits the Service.
+// AnnotationError says which annotation is wrong and what it accepts.
+// Nothing changes in AWS for the Service until it is fixed.
 type AnnotationError struct {
 	Annotation string
 	Value      string
 	Allowed    string
+	// External: the value names something AWS may come to have without the
+	// Service changing (a subnet created or tagged), so it is retried;
+	// otherwise only an edit of the Service can fix it.
+	External bool
 }
 
 func (e *AnnotationError) Error() string {

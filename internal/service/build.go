@@ -24,6 +24,9 @@ type Config struct {
 	// manage: kelb never sets or removes them, and an object may not ask
 	// for them.
 	ExternalManagedTags map[string]bool
+	// RulesPerSecurityGroup is the account's quota of inbound rules per
+	// security group and IP family; 0 means AWS's default.
+	RulesPerSecurityGroup int
 }
 
 // Input is everything the builder looks at.
@@ -68,7 +71,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 		return nil, err
 	}
 	tagPolicy := tagPolicyOf(cfg, a)
-	lbAttrs, err := a.keyValues(AnnAttributes)
+	lbAttrs, err := loadBalancerAttributesOf(a)
 	if err != nil {
 		return nil, err
 	}
@@ -120,11 +123,18 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 			stack.LoadBalancer.UseFrontendSG = true
 			stack.FrontendSG = frontendSG(svc, cfg, stackID, stack.Listeners, sources,
 				model.MergeTags(userTags, tracking(model.ResourceManagedLBSG)))
+			if err := checkFrontendRules(cfg, svc, stack.FrontendSG.Ingress, len(sources)); err != nil {
+				return nil, err
+			}
 		}
 		if sgOpts.manageBackend {
 			stack.LoadBalancer.UseBackendSG = true
 			stack.BackendRules = backendRules(in, stack.TargetGroups)
 		}
+	}
+	// Last: every other error is the user's to fix, this one AWS's.
+	if err := certificatesReady(stack.Listeners, in.Facts.Certificates); err != nil {
+		return nil, err
 	}
 	return stack, nil
 }

@@ -199,7 +199,7 @@ func TestBuildAnnotations(t *testing.T) {
 				t.Error(s.TargetGroups[0].Targets)
 			}
 		}},
-		{"TLS on named port", testInput(ann(AnnSSLCert, "arn:aws:acm:us-west-2:1:certificate/x", AnnSSLPorts, "http",
+		{"TLS on named port", testInput(ann(AnnSSLCert, "arn:aws:acm:us-west-2:123456789012:certificate/x", AnnSSLPorts, "http",
 			AnnALPNPolicy, "http2preferred", AnnBackendProtocol, "ssl")), func(t *testing.T, s *model.Stack) {
 			l := s.Listeners[0]
 			if l.Protocol != "TLS" || l.SSLPolicy != "ELBSecurityPolicy-2016-08" || l.ALPNPolicy != "HTTP2Preferred" ||
@@ -292,7 +292,7 @@ func TestBuildErrors(t *testing.T) {
 		{"bad health-check threshold", testInput(ann(AnnHCHealthyThreshold, "x")), AnnHCHealthyThreshold, "from 2 to 10"},
 		{"bad health-check path", testInput(ann(AnnHCProtocol, "HTTP", AnnHCPath, "ready")), AnnHCPath, "starting with /"},
 		{"certificate that is not an ARN", testInput(ann(AnnSSLCert, "mycert")), AnnSSLCert, "ARN"},
-		{"ssl port that does not exist", testInput(ann(AnnSSLCert, "arn:x", AnnSSLPorts, "https")), AnnSSLPorts, "https"},
+		{"ssl port that does not exist", testInput(ann(AnnSSLCert, "arn:aws:acm:us-west-2:123456789012:certificate/x", AnnSSLPorts, "https")), AnnSSLPorts, "https"},
 		{"unknown ALPN policy", testInput(ann(AnnALPNPolicy, "h3")), AnnALPNPolicy, "HTTP2Preferred"},
 		{"unknown backend protocol", testInput(ann(AnnBackendProtocol, "http")), AnnBackendProtocol, "tcp, ssl"},
 		{"proxy protocol other than *", testInput(ann(AnnProxyProtocol, "80")), AnnProxyProtocol, "*"},

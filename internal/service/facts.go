@@ -21,6 +21,12 @@ type Facts struct {
 	// LoadBalancerWithoutSGs: the Service's load balancer exists without
 	// security groups, which AWS cannot add; it is served as one.
 	LoadBalancerWithoutSGs bool
+	// Certificates says what AWS holds of each certificate the query named;
+	// nil when none was looked up.
+	Certificates map[string]CertificateStatus
+	// SSLPolicies are the names of the SSL policies AWS offers network load
+	// balancers; nil when not looked up (no certificate named).
+	SSLPolicies []string
 }
 
 // Subnet is one subnet fact.
@@ -41,6 +47,9 @@ type FactsQuery struct {
 	// VPCCIDRs: the Service needs the VPC's CIDR blocks (a load balancer
 	// without security groups).
 	VPCCIDRs bool
+	// Certificates are the well-formed certificate ARNs of the ssl-cert
+	// annotation: their status, and the SSL policies, are needed.
+	Certificates []string
 }
 
 // Query returns the facts a Service needs; it fails only on annotations the
@@ -55,7 +64,8 @@ func Query(svc Object) (FactsQuery, error) {
 	if err != nil {
 		return FactsQuery{}, err
 	}
-	return FactsQuery{Scheme: scheme, Subnets: a.list(AnnSubnets), VPCCIDRs: noSG}, nil
+	return FactsQuery{Scheme: scheme, Subnets: a.list(AnnSubnets), VPCCIDRs: noSG,
+		Certificates: certificateQuery(a)}, nil
 }
 
 // Object is the part of a Kubernetes object the query needs.
@@ -100,7 +110,7 @@ func chooseSubnets(q FactsQuery, found []Subnet) ([]string, error) {
 		if q.Scheme == SchemeInternetFacing {
 			role = "kubernetes.io/role/elb"
 		}
-		return nil, &AnnotationError{Annotation: AnnSubnets, Value: "",
+		return nil, &AnnotationError{Annotation: AnnSubnets, Value: "", External: true,
 			Allowed: "subnet ids or Name tags; or tag subnets of the VPC with " + role + "=1 for discovery"}
 	}
 	return sortedValues(byAZ), nil
@@ -117,7 +127,7 @@ func namedSubnets(names []string, found []Subnet) ([]string, error) {
 			}
 		}
 		if match == nil {
-			return nil, &AnnotationError{Annotation: AnnSubnets, Value: n,
+			return nil, &AnnotationError{Annotation: AnnSubnets, Value: n, External: true,
 				Allowed: "ids or Name tags of existing subnets in the cluster's VPC"}
 		}
 		if other, dup := byAZ[match.AZ]; dup && other != match.ID {

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -49,6 +50,29 @@ func healthCheck(a annotations, svc *corev1.Service, targetType string) (model.H
 			return hc, &AnnotationError{Annotation: AnnHCPath, Value: hc.Path, Allowed: "a path starting with /"}
 		}
 		hc.Matcher = a.str(AnnHCSuccessCodes, "200-399")
+		if !validMatcher(hc.Matcher) {
+			return hc, &AnnotationError{Annotation: AnnHCSuccessCodes, Value: hc.Matcher,
+				Allowed: "HTTP codes from 200 to 599: one (200), a list (200,202) or a range (200-299)"}
+		}
 	}
 	return hc, nil
+}
+
+// validMatcher reports whether s is a success-code matcher a network load
+// balancer takes for HTTP and HTTPS health checks: comma-separated codes or
+// ranges of codes, each from 200 to 599.
+func validMatcher(s string) bool {
+	for _, item := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(item, "-")
+		if !isRange {
+			hi = lo
+		}
+		l, errLo := strconv.Atoi(lo)
+		h, errHi := strconv.Atoi(hi)
+		if errLo != nil || errHi != nil || strconv.Itoa(l) != lo || strconv.Itoa(h) != hi ||
+			l < 200 || h > 599 || l > h {
+			return false
+		}
+	}
+	return true
 }

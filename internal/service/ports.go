@@ -12,6 +12,9 @@ import (
 	"github.com/kelb-dev/kelb/internal/model"
 )
 
+// MaxListeners is AWS's quota of listeners per network load balancer.
+const MaxListeners = 50
+
 type portsContext struct {
 	stackID    string
 	targetType string
@@ -43,14 +46,22 @@ func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPort
 	if err != nil {
 		return builtPorts{}, err
 	}
+	ports := mergeProtocols(svc.Spec.Ports)
+	if len(ports) > MaxListeners {
+		return builtPorts{}, fmt.Errorf("%w: the Service has %d ports (a TCP and a UDP port of the same number count "+
+			"as one), and a network load balancer takes at most %d listeners", ErrInvalid, len(ports), MaxListeners)
+	}
 	var out builtPorts
-	for _, p := range mergeProtocols(svc.Spec.Ports) {
+	for _, p := range ports {
 		protocol := string(p.Protocol)
 		switch protocol {
 		case "TCP", "UDP", "TCP_UDP":
 		default:
 			return builtPorts{}, fmt.Errorf("%w: port %d: protocol %s is not supported by network load balancers; use TCP or UDP",
 				ErrInvalid, p.Port, protocol)
+		}
+		if err := checkTargetGroupProtocol(tgAttrs, protocol, p.Port); err != nil {
+			return builtPorts{}, err
 		}
 		l := model.Listener{Port: p.Port, Protocol: protocol}
 		tgProtocol := protocol
@@ -86,6 +97,11 @@ func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPort
 		l.TargetGroupID = resourceID
 		out.listeners = append(out.listeners, l)
 		out.targetGroups = append(out.targetGroups, tg)
+	}
+	for _, l := range out.listeners {
+		if l.Protocol == "TLS" {
+			return out, checkSSLPolicy(a, tls.policy, in.Facts.SSLPolicies)
+		}
 	}
 	return out, nil
 }
@@ -152,10 +168,8 @@ func (t tlsConfig) covers(p corev1.ServicePort) bool {
 
 func tlsSettings(cfg Config, a annotations, svc *corev1.Service) (tlsConfig, error) {
 	t := tlsConfig{certs: a.list(AnnSSLCert), ports: a.list(AnnSSLPorts)}
-	for _, c := range t.certs {
-		if !strings.HasPrefix(c, "arn:") {
-			return tlsConfig{}, &AnnotationError{Annotation: AnnSSLCert, Value: c, Allowed: "certificate ARNs"}
-		}
+	if err := checkCertificateARNs(t.certs); err != nil {
+		return tlsConfig{}, err
 	}
 	for _, sp := range t.ports {
 		found := sp == "*"
@@ -187,6 +201,10 @@ func tlsSettings(cfg Config, a annotations, svc *corev1.Service) (tlsConfig, err
 func targetGroupAttributes(a annotations) (map[string]string, error) {
 	attrs, err := a.keyValues(AnnTargetGroupAttributes)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkAttributes(AnnTargetGroupAttributes, "network load balancer target groups", attrs,
+		targetGroupAttributeRules); err != nil {
 		return nil, err
 	}
 	if pp, ok := a[AnnProxyProtocol]; ok {

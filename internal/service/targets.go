@@ -1,6 +1,7 @@
 package service
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -145,3 +146,25 @@ func ptrString(s *string) string {
 }
 
 func itoa(n int32) string { return strconv.Itoa(int(n)) }
+
+// NodeSelectionWarning says why a Service with instance targets has none
+// because its target-node-labels select no node, most often a typo; "" when
+// some node matches (ready or not), or the annotation does not apply.
+func NodeSelectionWarning(cfg Config, svc *corev1.Service, nodes []*corev1.Node) string {
+	a := annotations(svc.Annotations)
+	sel, err := a.keyValues(AnnTargetNodeLabels)
+	if err != nil || len(sel) == 0 {
+		return ""
+	}
+	if targetType, err := targetTypeOf(cfg, a); err != nil || targetType != TargetInstance {
+		return ""
+	}
+	selector := labels.SelectorFromSet(sel)
+	for _, n := range nodes {
+		if _, excluded := n.Labels[LabelExcludeFromLB]; !excluded && selector.Matches(labels.Set(n.Labels)) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("no node matches annotation %s (%s) among %d nodes: the load balancer has no targets",
+		AnnTargetNodeLabels, selector.String(), len(nodes))
+}

@@ -174,19 +174,19 @@ func TestSchemeChangeReplaces(t *testing.T) {
 	}
 }
 
-// TestTLSListener: a certificate that does not exist is an error on the
-// Service that names it; once it exists, ssl-cert and ssl-ports make the
-// named port a TLS listener with the certificate and policy, and the other
-// port stays TCP.
+// TestTLSListener: a certificate that does not exist keeps the Service that
+// names it waiting (nothing is made for it); once another one is named,
+// ssl-cert and ssl-ports make the named port a TLS listener with the
+// certificate and policy, and the other port stays TCP.
 func TestTLSListener(t *testing.T) {
 	cl := newCluster(t, 3)
 	cl.startKelb()
 	missing := "arn:aws:acm:us-west-2:" + cl.world.Account + ":certificate/11111111-2222-3333-4444-555555555555"
 	cl.createService("secure", annotate(service.AnnSSLCert, missing), annotate(service.AnnSSLPorts, "p443"),
 		withPort(443, 0, corev1.ProtocolTCP), withPort(80, 0, corev1.ProtocolTCP))
-	c := cl.waitCondition("secure", "elbv2.k8s.aws/Ready", metav1.ConditionFalse, "AWSRejected")
-	if !strings.Contains(c.Message, "CertificateNotFound") || !strings.Contains(c.Message, "443") {
-		t.Errorf("message %q does not say which listener and why", c.Message)
+	c := cl.waitCondition("secure", "elbv2.k8s.aws/Ready", metav1.ConditionFalse, "CertificateNotReady")
+	if !strings.Contains(c.Message, missing) || !strings.Contains(c.Message, "does not exist") {
+		t.Errorf("message %q does not say which certificate and why", c.Message)
 	}
 
 	cert := importCertificate(t, cl)
@@ -210,28 +210,34 @@ func TestTLSListener(t *testing.T) {
 	}
 }
 
-// importCertificate imports a self-signed certificate into ACM.
-func importCertificate(t *testing.T, cl *cluster) string {
+// selfSigned returns a new self-signed certificate and its key, in PEM.
+func selfSigned(t *testing.T) (cert, key []byte) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "secure.example.com"},
 		DNSNames: []string{"secure.example.com"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(k)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+}
+
+// importCertificate imports a self-signed certificate into ACM.
+func importCertificate(t *testing.T, cl *cluster) string {
+	t.Helper()
+	cert, key := selfSigned(t)
 	api := acm.New(acm.Options{Region: testenv.Region, BaseEndpoint: aws.String(env.ProxyURL),
 		Credentials: testenv.Credentials(cl.world.Account + testenv.ObserverSuffix)})
-	out, err := api.ImportCertificate(t.Context(), &acm.ImportCertificateInput{
-		Certificate: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		PrivateKey:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})})
+	out, err := api.ImportCertificate(t.Context(), &acm.ImportCertificateInput{Certificate: cert, PrivateKey: key})
 	if err != nil {
 		t.Fatal(err)
 	}

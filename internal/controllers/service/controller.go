@@ -5,6 +5,9 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -41,6 +44,8 @@ type Deps struct {
 	Subnets           *cloud.Subnets
 	Instances         *cloud.Instances
 	VPC               *cloud.VPC
+	Certificates      CertificateStatuses
+	SSLPolicies       SSLPolicyNames
 	Config            service.Config
 	LoadBalancerClass string
 	// DriftPeriod is how often a converged Service is checked against AWS.
@@ -73,15 +78,28 @@ type NodeRules interface {
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
+// CertificateStatuses says what AWS holds of certificates.
+type CertificateStatuses interface {
+	Status(ctx context.Context, arns []string) (map[string]service.CertificateStatus, error)
+}
+
+// SSLPolicyNames lists the SSL policies AWS offers.
+type SSLPolicyNames interface {
+	Names(ctx context.Context) ([]string, error)
+}
+
 // Controller reconciles Services.
-type Controller struct{ Deps }
+type Controller struct {
+	Deps
+	retries *retryBackoff // Services waiting on the outside world
+}
 
 // NewController returns the controller.
 func NewController(deps Deps) *Controller {
 	if deps.Clock == nil {
 		deps.Clock = clock.RealClock{}
 	}
-	return &Controller{Deps: deps}
+	return &Controller{Deps: deps, retries: newRetryBackoff(deps.Clock)}
 }
 
 // Name implements the controllers list's interface.
@@ -221,36 +239,89 @@ func (c *Controller) recordAppliedTags(ctx context.Context, svc *corev1.Service)
 	return nil
 }
 
-// failed records an error on the Service. Configuration errors and AWS errors
-// a retry cannot fix are terminal: no requeue until the Service changes
-// (the drift period still re-checks). Others are retried with backoff.
+// failed records an error on the Service and says when to look again:
+// what only the Service's author can fix waits for a change (the drift
+// period still re-checks); what the outside world may fix (a certificate, a
+// subnet, a quota, a permission) is retried with a backoff of its own, which
+// the condition's message tells; the rest is retried by the work queue.
 func (c *Controller) failed(ctx context.Context, svc *corev1.Service, err error) (reconcile.Result, error) {
-	var annErr *service.AnnotationError
-	var limitErr *deploy.RuleLimitError
-	reason, terminal := ReasonAWSError, awsclient.IsTerminal(err)
-	switch {
-	case errors.As(err, &annErr) || errors.Is(err, service.ErrInvalid):
-		reason, terminal = ReasonInvalidConfiguration, true
-	case errors.As(err, &limitErr):
-		reason, terminal = ReasonSecurityGroupRuleLimit, true
-	case terminal:
-		reason = ReasonAWSRejected
-	}
+	f := classifyFailure(err)
 	msg := awsclient.Message(err)
-	c.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, reason, "Reconcile", "%s", msg)
-	if serr := c.setFailed(ctx, svc, reason, msg); serr != nil {
-		return reconcile.Result{}, serr
-	}
-	if reason == ReasonSecurityGroupRuleLimit {
+	var res reconcile.Result
+	var retErr error
+	switch f.retry {
+	case retryOnChange:
+		log.FromContext(ctx).Info("not retrying until the Service changes", "reason", f.reason, "error", err.Error())
+		res.RequeueAfter = c.driftDelay()
+	case retryWithBackoff:
+		wait, at := c.retries.Next(client.ObjectKeyFromObject(svc).String(), contentVersion(svc))
+		msg = fmt.Sprintf("%s; retrying in %s (at %s)", msg, wait.Round(time.Second), at.UTC().Format(time.RFC3339))
+		res.RequeueAfter = wait
+	case retryRuleLimit:
 		// Room can appear without the Service changing: a raised quota,
 		// another Service gone. Look again, slowly.
-		return reconcile.Result{RequeueAfter: RuleLimitRetry}, nil
+		res.RequeueAfter = RuleLimitRetry
+	default:
+		retErr = err
 	}
-	if terminal {
-		log.FromContext(ctx).Info("not retrying until the Service changes", "reason", reason, "error", err.Error())
-		return reconcile.Result{RequeueAfter: c.driftDelay()}, nil
+	c.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, f.reason, "Reconcile", "%s", msg)
+	if serr := c.setFailed(ctx, svc, f.reason, msg); serr != nil {
+		return reconcile.Result{}, serr
 	}
-	return reconcile.Result{}, err
+	return res, retErr
+}
+
+type retryPolicy int
+
+const (
+	retrySoon        retryPolicy = iota // the work queue's rate limit
+	retryOnChange                       // only an edit of the Service can fix it
+	retryWithBackoff                    // the outside world may fix it
+	retryRuleLimit                      // a full security group
+)
+
+type failure struct {
+	reason string
+	retry  retryPolicy
+}
+
+// classifyFailure says what a failed reconcile reports and when it is
+// tried again.
+func classifyFailure(err error) failure {
+	var annErr *service.AnnotationError
+	var certErr *service.CertificateError
+	var limitErr *deploy.RuleLimitError
+	switch {
+	case errors.As(err, &certErr):
+		return failure{ReasonCertificateNotReady, retryWithBackoff}
+	case errors.As(err, &annErr) && annErr.External:
+		return failure{ReasonInvalidConfiguration, retryWithBackoff}
+	case errors.As(err, &annErr) || errors.Is(err, service.ErrInvalid):
+		return failure{ReasonInvalidConfiguration, retryOnChange}
+	case errors.As(err, &limitErr):
+		return failure{ReasonSecurityGroupRuleLimit, retryRuleLimit}
+	}
+	switch {
+	case awsclient.IsCertificateUnusable(err):
+		return failure{ReasonCertificateNotReady, retryWithBackoff}
+	case awsclient.IsTerminal(err):
+		return failure{ReasonAWSRejected, retryOnChange}
+	case awsclient.IsExternal(err):
+		return failure{ReasonWaitingForAWS, retryWithBackoff}
+	}
+	return failure{ReasonAWSError, retrySoon}
+}
+
+// contentVersion identifies what a user can change in a Service (its spec
+// and annotations, as the watch's predicate does): a new version restarts
+// the backoff.
+func contentVersion(svc *corev1.Service) string {
+	b, _ := json.Marshal(struct {
+		Spec        corev1.ServiceSpec
+		Annotations map[string]string
+	}{svc.Spec, svc.Annotations})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
 }
 
 // RuleLimitRetry is how often a Service waiting for room in a full security

@@ -56,7 +56,9 @@ func (v *view) input(svc *corev1.Service) service.Input {
 		Facts: service.Facts{InstanceSGs: v.sgs}}
 }
 
-// build resolves the Service's subnets and builds its desired stack.
+// build resolves the facts the Service needs (subnets; certificates and SSL
+// policies for TLS) and builds its desired stack; what AWS would refuse is
+// found here, before anything changes.
 func (c *Controller) build(ctx context.Context, svc *corev1.Service, v *view) (*model.Stack, error) {
 	q, err := service.Query(svc)
 	if err != nil {
@@ -65,6 +67,14 @@ func (c *Controller) build(ctx context.Context, svc *corev1.Service, v *view) (*
 	in := v.input(svc)
 	if in.Facts.Subnets, err = c.Subnets.Resolve(ctx, q); err != nil {
 		return nil, err
+	}
+	if len(q.Certificates) > 0 {
+		if in.Facts.Certificates, err = c.Certificates.Status(ctx, q.Certificates); err != nil {
+			return nil, err
+		}
+		if in.Facts.SSLPolicies, err = c.SSLPolicies.Names(ctx); err != nil {
+			return nil, err
+		}
 	}
 	in.Facts.LoadBalancerWithoutSGs = c.Deployer.Inventory().LoadBalancerWithoutSecurityGroups(
 		svc.Namespace + "/" + svc.Name)

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kelb-dev/kelb/internal/deploy"
+	"github.com/kelb-dev/kelb/internal/service"
 )
 
 // Condition types on the Service's status.conditions. Ready is derived from
@@ -25,6 +26,15 @@ const (
 	ReasonInvalidConfiguration = "InvalidConfiguration"
 	ReasonAWSError             = "AWSError"    // retried
 	ReasonAWSRejected          = "AWSRejected" // AWS refuses the request; the user must act
+	// ReasonCertificateNotReady: a certificate of a TLS listener is not in
+	// ACM or IAM, or not issued; retried with backoff until it is.
+	ReasonCertificateNotReady = "CertificateNotReady"
+	// ReasonWaitingForAWS: AWS refuses for now what it may accept later (a
+	// permission, a quota, a subnet); retried with backoff.
+	ReasonWaitingForAWS = "WaitingForAWS"
+	// ReasonNoMatchingNodes: deployed, but target-node-labels select no
+	// node, so the load balancer has no targets.
+	ReasonNoMatchingNodes = "NoMatchingNodes"
 	// ReasonSecurityGroupRuleLimit: a node security group is full; the rules
 	// that carry traffic now were kept.
 	ReasonSecurityGroupRuleLimit = "SecurityGroupRuleLimit"
@@ -77,20 +87,42 @@ func (c *Controller) condition(svc *corev1.Service, typ string, ok bool, reason,
 		Message: truncate(msg), ObservedGeneration: svc.Generation, LastTransitionTime: metav1.NewTime(c.Clock.Now())})
 }
 
-// setReady records a successful deploy.
+// setReady records a successful deploy, which ends any backoff. Ready
+// stays False while target-node-labels select no node.
 func (c *Controller) setReady(ctx context.Context, svc *corev1.Service, res deploy.Result) error {
+	c.retries.Reset(client.ObjectKeyFromObject(svc).String())
+	var nodes corev1.NodeList
+	if err := c.Client.List(ctx, &nodes, client.UnsafeDisableDeepCopy); err != nil {
+		return fmt.Errorf("listing nodes: %w", err)
+	}
+	ptrs := make([]*corev1.Node, len(nodes.Items))
+	for i := range nodes.Items {
+		ptrs[i] = &nodes.Items[i]
+	}
+	warning := service.NodeSelectionWarning(c.Config, svc, ptrs)
 	first := svc.Status.LoadBalancer.Ingress == nil
+	warnedBefore := readyReason(svc) == ReasonNoMatchingNodes
 	err := c.patchStatus(ctx, svc, func(s *corev1.Service) {
 		s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{Hostname: res.DNSName}}
 		c.condition(s, ConditionConfigured, true, ReasonValid, "")
 		c.condition(s, ConditionDeployed, true, ReasonDeployed, "load balancer "+res.DNSName)
-		c.deriveReady(s, res.Provisioning)
+		c.deriveReady(s, res.Provisioning, warning)
 	})
 	if err == nil && first {
 		c.Recorder.Eventf(svc, nil, corev1.EventTypeNormal, ReasonDeployed, "Reconcile",
 			"load balancer %s is deployed", res.DNSName)
 	}
+	if err == nil && warning != "" && !warnedBefore {
+		c.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, ReasonNoMatchingNodes, "Reconcile", "%s", warning)
+	}
 	return err
+}
+
+func readyReason(svc *corev1.Service) string {
+	if cond := meta.FindStatusCondition(svc.Status.Conditions, ConditionReady); cond != nil {
+		return cond.Reason
+	}
+	return ""
 }
 
 // setFailed records why the Service is not (fully) deployed. A configuration
@@ -103,12 +135,14 @@ func (c *Controller) setFailed(ctx context.Context, svc *corev1.Service, reason,
 			c.condition(s, ConditionConfigured, true, ReasonValid, "")
 			c.condition(s, ConditionDeployed, false, reason, msg)
 		}
-		c.deriveReady(s, false)
+		c.deriveReady(s, false, "")
 	})
 }
 
-// deriveReady sets Ready from Configured and Deployed.
-func (c *Controller) deriveReady(s *corev1.Service, provisioning bool) {
+// deriveReady sets Ready from Configured and Deployed, then from what may
+// still keep a deployed load balancer from serving: AWS provisioning it, or
+// no node to send traffic to (warning).
+func (c *Controller) deriveReady(s *corev1.Service, provisioning bool, warning string) {
 	for _, typ := range []string{ConditionConfigured, ConditionDeployed} {
 		cond := meta.FindStatusCondition(s.Status.Conditions, typ)
 		if cond == nil || cond.Status != metav1.ConditionTrue || cond.ObservedGeneration != s.Generation {
@@ -123,6 +157,10 @@ func (c *Controller) deriveReady(s *corev1.Service, provisioning bool) {
 	if provisioning {
 		c.condition(s, ConditionReady, false, ReasonProvisioning,
 			"AWS is provisioning the load balancer; it serves traffic once active")
+		return
+	}
+	if warning != "" {
+		c.condition(s, ConditionReady, false, ReasonNoMatchingNodes, warning)
 		return
 	}
 	c.condition(s, ConditionReady, true, ReasonDeployed, "")
