@@ -28,6 +28,7 @@ const (
 	ReasonUpdating          = "Updating"
 	ReasonNotFound          = "NotFound"
 	ReasonInvalid           = "InvalidConfiguration"
+	ReasonNotOwned          = "NotOwned"    // the endpoint named is not provably the object's
 	ReasonAWSRejected       = "AWSRejected" // AWS refuses the request: the user must act
 	ReasonAWSError          = "AWSError"    // retried
 )

@@ -1,7 +1,6 @@
 package vpcendpoint
 
 import (
-	"fmt"
 	stdstrings "strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,7 +30,9 @@ func Tags(ep *v1alpha1.VPCEndpoint, cluster string, defaults map[string]string) 
 			user[*t.Key] = aws.ToString(t.Value)
 		}
 	}
-	return model.MergeTags(defaults, user, OwnerTags(ep.Namespace, ep.Name, cluster))
+	tags := model.MergeTags(defaults, user, OwnerTags(ep.Namespace, ep.Name, cluster))
+	delete(tags, TagRetainedFrom) // kelb's mark of an endpoint no object owns
+	return tags
 }
 
 // OwnerTags are the tags that say which object owns an endpoint.
@@ -40,26 +41,13 @@ func OwnerTags(namespace, name, cluster string) map[string]string {
 		TagResource: namespace + "/" + name, model.TagCluster: cluster}
 }
 
-// OwnedByOther refuses an endpoint whose tags say it belongs to another
-// object or another cluster: kelb never takes what is someone else's.
-func OwnedByOther(obs *ec2types.VpcEndpoint, ep *v1alpha1.VPCEndpoint, cluster string) error {
-	for _, t := range obs.Tags {
-		k, v := aws.ToString(t.Key), aws.ToString(t.Value)
-		if k == TagResource && v != ep.Namespace+"/"+ep.Name || k == model.TagCluster && v != cluster {
-			return &InvalidError{Annotation: AnnotationAdoptionFields, Value: aws.ToString(obs.VpcEndpointId),
-				Allowed: fmt.Sprintf("an endpoint no other object owns; its tag %s=%s says it is another's", k, v)}
-		}
-	}
-	return nil
-}
-
-// UserTags returns the endpoint's tags without kelb's own, as a spec would
-// list them (for adoption).
+// UserTags returns the endpoint's tags without kelb's own (its retained
+// mark included), as a spec would list them (for adoption).
 func UserTags(tags []ec2types.Tag) []*v1alpha1.Tag {
 	var out []*v1alpha1.Tag
 	for _, t := range tags {
 		switch k := aws.ToString(t.Key); {
-		case k == TagController, k == TagNamespace, k == TagResource, k == model.TagCluster,
+		case k == TagController, k == TagNamespace, k == TagResource, k == model.TagCluster, k == TagRetainedFrom,
 			stdstrings.HasPrefix(k, "aws:"):
 		default:
 			out = append(out, &v1alpha1.Tag{Key: t.Key, Value: t.Value})

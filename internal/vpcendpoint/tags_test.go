@@ -47,23 +47,3 @@ func TestSpecFrom(t *testing.T) {
 		t.Errorf("an adopted spec differs from what it was taken from: %v", c.Fields)
 	}
 }
-
-func TestOwnedByOther(t *testing.T) {
-	ep := &v1alpha1.VPCEndpoint{}
-	ep.Namespace, ep.Name = "apps", "s3"
-	obs := func(tags map[string]string) *ec2types.VpcEndpoint {
-		return &ec2types.VpcEndpoint{VpcEndpointId: aws.String("vpce-1"), Tags: awsclient.EC2Tags(tags)}
-	}
-	if err := OwnedByOther(obs(map[string]string{"owner": "terraform"}), ep, "prod"); err != nil {
-		t.Errorf("an untagged endpoint: %v", err)
-	}
-	if err := OwnedByOther(obs(OwnerTags("apps", "s3", "prod")), ep, "prod"); err != nil {
-		t.Errorf("its own endpoint: %v", err)
-	}
-	if err := OwnedByOther(obs(OwnerTags("apps", "other", "prod")), ep, "prod"); err == nil {
-		t.Error("another object's endpoint taken")
-	}
-	if err := OwnedByOther(obs(OwnerTags("apps", "s3", "staging")), ep, "prod"); err == nil {
-		t.Error("another cluster's endpoint taken")
-	}
-}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -172,11 +173,14 @@ func (c *Controller) Reconcile(ctx context.Context, ep *v1alpha1.VPCEndpoint) (r
 		}
 	} else if err := c.mayTake(ep, obs, pol); err != nil {
 		// Reported without the endpoint: its id must not reach the status,
-		// or deleting the object would delete someone else's endpoint.
+		// and the tracker does not follow it for this object.
 		return c.report(ctx, ep, nil, outcomeOf(err))
-	} else if ep.Status.VPCEndpointID == nil && pol.Adoption == vpcendpoint.Adopt {
-		if err := c.adopt(ctx, ep, obs); err != nil {
-			return c.report(ctx, ep, obs, outcomeOf(err))
+	} else {
+		c.Tracker.Claim(aws.ToString(obs.VpcEndpointId), client.ObjectKeyFromObject(ep))
+		if ep.Status.VPCEndpointID == nil && pol.Adoption == vpcendpoint.Adopt {
+			if err := c.adopt(ctx, ep, obs); err != nil {
+				return c.report(ctx, ep, obs, outcomeOf(err))
+			}
 		}
 	}
 	out := vpcendpoint.Outcome{}

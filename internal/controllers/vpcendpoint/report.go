@@ -23,9 +23,12 @@ import (
 // terminal (no retry until the object changes); the rest is retried.
 func outcomeOf(err error) vpcendpoint.Outcome {
 	var invalid *vpcendpoint.InvalidError
+	var notOwned *vpcendpoint.NotOwnedError
 	switch {
 	case errors.As(err, &invalid):
 		return vpcendpoint.Outcome{Err: err, Terminal: true, ErrReason: vpcendpoint.ReasonInvalid}
+	case errors.As(err, &notOwned):
+		return vpcendpoint.Outcome{Err: err, Terminal: true, ErrReason: vpcendpoint.ReasonNotOwned}
 	case awsclient.IsTerminal(err) || awsclient.IsInvalidReference(err):
 		return vpcendpoint.Outcome{Err: err, Terminal: true, ErrReason: vpcendpoint.ReasonAWSRejected}
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -25,7 +24,6 @@ import (
 // AWS lists as deleted is returned as such for read-only and strict
 // adoption, which never create.
 func (c *Controller) find(ctx context.Context, ep *v1alpha1.VPCEndpoint, pol vpcendpoint.Policy) (*ec2types.VpcEndpoint, error) {
-	key := client.ObjectKeyFromObject(ep)
 	id := aws.ToString(ep.Status.VPCEndpointID)
 	if id == "" {
 		id = pol.AdoptID
@@ -35,7 +33,7 @@ func (c *Controller) find(ctx context.Context, ep *v1alpha1.VPCEndpoint, pol vpc
 		if specChanged(ep) {
 			maxAge = 0
 		}
-		obs, err := c.read(ctx, key, id, maxAge)
+		obs, err := c.read(ctx, id, maxAge)
 		if err != nil {
 			return nil, err
 		}
@@ -50,20 +48,15 @@ func (c *Controller) find(ctx context.Context, ep *v1alpha1.VPCEndpoint, pol vpc
 	if pol.ReadOnly {
 		return nil, nil
 	}
-	owned := c.Tracker.Owned(ep.Namespace, ep.Name)
-	if owned == nil {
-		return nil, nil
-	}
-	c.Tracker.Claim(aws.ToString(owned.VpcEndpointId), key)
-	return owned, nil
+	return c.Tracker.Owned(ep.Namespace, ep.Name), nil
 }
 
 // read returns the endpoint's observation: the tracker's when at most
-// maxAge old, else a fresh read.
-func (c *Controller) read(ctx context.Context, key types.NamespacedName, id string, maxAge time.Duration) (*ec2types.VpcEndpoint, error) {
+// maxAge old, else a fresh read. Reading does not claim the endpoint for
+// the object: it may turn out to be someone else's.
+func (c *Controller) read(ctx context.Context, id string, maxAge time.Duration) (*ec2types.VpcEndpoint, error) {
 	if maxAge > 0 {
 		if obs, ok := c.Tracker.Observation(id, maxAge); ok {
-			c.Tracker.Claim(id, key)
 			return obs, nil
 		}
 	}
@@ -71,7 +64,7 @@ func (c *Controller) read(ctx context.Context, key types.NamespacedName, id stri
 	if err != nil {
 		return nil, err
 	}
-	c.Tracker.Record(id, key, got[id], false)
+	c.Tracker.Observe(id, got[id])
 	return got[id], nil
 }
 
@@ -167,14 +160,18 @@ func (c *Controller) mayModify(id string, fields []string) bool {
 }
 
 // mayTake refuses to manage an endpoint that is not the object's to take:
-// tagged for another object or cluster, or one to another service than the
-// spec's (adoption fields naming the wrong endpoint). Observing is always
-// allowed.
+// not provably its own (vpcendpoint.MayManage: tagged for another object
+// or cluster, retained, or unknown and not explicitly adopted), or one to
+// another service than the spec's (adoption fields naming the wrong
+// endpoint). Observing is always allowed.
 func (c *Controller) mayTake(ep *v1alpha1.VPCEndpoint, obs *ec2types.VpcEndpoint, pol vpcendpoint.Policy) error {
 	if pol.ReadOnly {
 		return nil
 	}
-	if err := vpcendpoint.OwnedByOther(obs, ep, c.Config.ClusterName); err != nil {
+	id := aws.ToString(obs.VpcEndpointId)
+	explicit := pol.Adoption != vpcendpoint.AdoptNone && pol.AdoptID == id
+	o := vpcendpoint.OwnershipOf(awsclient.EC2TagMap(obs.Tags), ep.Namespace, ep.Name, c.Config.ClusterName)
+	if err := vpcendpoint.MayManage(o, id, explicit); err != nil {
 		return err
 	}
 	if want, have := aws.ToString(ep.Spec.ServiceName), aws.ToString(obs.ServiceName); want != have {

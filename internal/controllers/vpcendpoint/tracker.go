@@ -106,13 +106,21 @@ func (t *Tracker) Observation(id string, maxAge time.Duration) (*ec2types.VpcEnd
 // endpoint created just before a crash is found here after the restart;
 // one whose create answer was lost is returned by AWS for the same client
 // token.
+//
+// An endpoint marked retained is never returned, even while it still has
+// the owner tag (its object stopped between marking and untagging it):
+// only an explicit adoption takes it again.
 func (t *Tracker) Owned(namespace, name string) *ec2types.VpcEndpoint {
-	want := vpcendpoint.OwnerTags(namespace, name, t.cluster)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var best *ec2types.VpcEndpoint
 	for _, e := range t.entries {
-		if e.obs == nil || !hasTags(awsclient.EC2TagMap(e.obs.Tags), want) {
+		if e.obs == nil {
+			continue
+		}
+		tags := awsclient.EC2TagMap(e.obs.Tags)
+		if _, retained := tags[vpcendpoint.TagRetainedFrom]; retained ||
+			vpcendpoint.OwnershipOf(tags, namespace, name, t.cluster).Owner != vpcendpoint.OwnerThis {
 			continue
 		}
 		if s := string(e.obs.State); s == vpcendpoint.StateDeleted || s == vpcendpoint.StateDeleting {
@@ -123,15 +131,6 @@ func (t *Tracker) Owned(namespace, name string) *ec2types.VpcEndpoint {
 		}
 	}
 	return best
-}
-
-func hasTags(have, want map[string]string) bool {
-	for k, v := range want {
-		if hv, ok := have[k]; !ok || hv != v {
-			return false
-		}
-	}
-	return true
 }
 
 // Record stores what the controller read or was answered for the object's
@@ -149,6 +148,19 @@ func (t *Tracker) Record(id string, key types.NamespacedName, obs *ec2types.VpcE
 	if changed {
 		e.recheck, e.at = true, time.Time{}
 	}
+}
+
+// Observe stores what was read of an endpoint without changing which
+// object, if any, it belongs to.
+func (t *Tracker) Observe(id string, obs *ec2types.VpcEndpoint) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.entries[id]
+	if e == nil {
+		e = &entry{}
+		t.entries[id] = e
+	}
+	e.obs, e.at = obs, t.clock.Now()
 }
 
 // Claim notes which object an endpoint known to the tracker belongs to,

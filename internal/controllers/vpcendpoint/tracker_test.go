@@ -3,6 +3,7 @@ package vpcendpoint
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -10,8 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/types"
 	clocktesting "k8s.io/utils/clock/testing"
+
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
 // fakeEC2 answers DescribeVpcEndpoints from a map; other calls are unused.
@@ -155,5 +160,63 @@ func TestTrackerOwned(t *testing.T) {
 	}
 	if tr.Owned("ns", "c") != nil || tr.Owned("other", "b") != nil {
 		t.Error("found an endpoint of another object")
+	}
+}
+
+// TestTrackerOwnedSkipsRetained: an endpoint marked retained is no
+// object's to find by tag, even while it still has the owner tag.
+func TestTrackerOwnedSkipsRetained(t *testing.T) {
+	clk := clocktesting.NewFakeClock(time.Now())
+	endpoint := func(id string, tags map[string]string) *ec2types.VpcEndpoint {
+		return &ec2types.VpcEndpoint{VpcEndpointId: aws.String(id), State: "available", Tags: awsclient.EC2Tags(tags),
+			CreationTimestamp: aws.Time(clk.Now())}
+	}
+	own := vpcendpoint.OwnerTags("ns", "a", "c")
+	half := maps.Clone(own)
+	half[vpcendpoint.TagRetainedFrom] = "ns/a"
+	tests := []struct {
+		name      string
+		endpoints []*ec2types.VpcEndpoint
+		want      string
+	}{
+		{"retained", []*ec2types.VpcEndpoint{endpoint("vpce-r", vpcendpoint.RetainedTags(own, "ns", "a"))}, ""},
+		{"marked, owner tag not yet removed", []*ec2types.VpcEndpoint{endpoint("vpce-h", half)}, ""},
+		{"retained beside a new one", []*ec2types.VpcEndpoint{endpoint("vpce-r", vpcendpoint.RetainedTags(own, "ns", "a")),
+			endpoint("vpce-new", own)}, "vpce-new"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := &fakeEC2{endpoints: map[string]*ec2types.VpcEndpoint{}}
+			for _, e := range tt.endpoints {
+				api.endpoints[aws.ToString(e.VpcEndpointId)] = e
+			}
+			tr := NewTracker(api, "c", time.Minute, clk)
+			if err := tr.Prime(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			var got string
+			if e := tr.Owned("ns", "a"); e != nil {
+				got = aws.ToString(e.VpcEndpointId)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("owned (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestTrackerObserveDoesNotClaim: reading an endpoint (which may be
+// someone else's) keeps whatever object it belongs to.
+func TestTrackerObserveDoesNotClaim(t *testing.T) {
+	clk := clocktesting.NewFakeClock(time.Now())
+	tr := NewTracker(&fakeEC2{}, "c", time.Minute, clk)
+	a, b := types.NamespacedName{Namespace: "ns", Name: "a"}, types.NamespacedName{Namespace: "ns", Name: "b"}
+	tr.Record("vpce-a", a, &ec2types.VpcEndpoint{VpcEndpointId: aws.String("vpce-a"), State: "available"}, false)
+	tr.Observe("vpce-a", &ec2types.VpcEndpoint{VpcEndpointId: aws.String("vpce-a"), State: "deleting"})
+	tr.Observe("vpce-x", &ec2types.VpcEndpoint{VpcEndpointId: aws.String("vpce-x"), State: "available"})
+	obs, ok := tr.Observation("vpce-a", time.Second)
+	got := []any{tr.ForgetObject(b), tr.ForgetObject(a), ok, string(obs.State)}
+	if diff := cmp.Diff([]any{[]string(nil), []string{"vpce-a"}, true, "deleting"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
