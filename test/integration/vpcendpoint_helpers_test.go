@@ -9,11 +9,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/awsproxy"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
@@ -162,4 +165,44 @@ func (cl *cluster) kelbCalls(t0 time.Time, action string) int {
 func endpointDelays(t *testing.T, pending, deleting time.Duration) {
 	env.Proxy.VPCEndpoints.SetDelays(pending, deleting)
 	t.Cleanup(func() { env.Proxy.VPCEndpoints.SetDelays(0, 0) })
+}
+
+// awsTags reads the endpoint's tags as the test.
+func (cl *cluster) awsTags(id string) map[string]string {
+	cl.t.Helper()
+	return awsclient.EC2TagMap(cl.awsEndpoint(id).Tags)
+}
+
+// changesTo lists kelb's calls since t0 that change the endpoint id.
+func (cl *cluster) changesTo(t0 time.Time, id string) []string {
+	var out []string
+	for _, c := range cl.calls(t0) {
+		if !c.Mutating() {
+			continue
+		}
+		for _, v := range c.Params {
+			if v == id {
+				out = append(out, c.Action)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// startDeleting deletes the object without waiting for kelb.
+func (cl *cluster) startDeleting(name string) {
+	cl.t.Helper()
+	if err := cl.c.Delete(cl.t.Context(), cl.endpoint(name)); err != nil {
+		cl.t.Fatal(err)
+	}
+}
+
+// waitDeleted waits until the object is gone.
+func (cl *cluster) waitDeleted(name string) {
+	cl.t.Helper()
+	eventually(cl.t, 15*time.Second, name+" gone", func() (bool, string) {
+		err := cl.c.Get(cl.t.Context(), client.ObjectKey{Namespace: "default", Name: name}, &v1alpha1.VPCEndpoint{})
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
@@ -21,13 +20,8 @@ import (
 
 func (cl *cluster) deleteEndpoint(name string) {
 	cl.t.Helper()
-	if err := cl.c.Delete(cl.t.Context(), cl.endpoint(name)); err != nil {
-		cl.t.Fatal(err)
-	}
-	eventually(cl.t, 15*time.Second, name+" gone", func() (bool, string) {
-		err := cl.c.Get(cl.t.Context(), client.ObjectKey{Namespace: "default", Name: name}, &v1alpha1.VPCEndpoint{})
-		return apierrors.IsNotFound(err), fmt.Sprint(err)
-	})
+	cl.startDeleting(name)
+	cl.waitDeleted(name)
 }
 
 // handMade creates an endpoint the way someone outside kelb would.

@@ -1,0 +1,98 @@
+package integration
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	"github.com/kelb-dev/kelb/internal/vpcendpoint"
+)
+
+// TestVPCEndpointReadOnlyThenManaged: a read-only object observes an
+// endpoint made by someone else; its read-only annotation is removed. kelb
+// refuses to take the endpoint (it is not the object's, and nothing adopts
+// it explicitly), and deleting the object leaves it as it was.
+func TestVPCEndpointReadOnlyThenManaged(t *testing.T) {
+	cl := newCluster(t, 1)
+	cl.startKelb()
+	foreign := cl.handMade()
+	tags := cl.awsTags(foreign)
+	t0 := time.Now()
+	cl.createEndpoint("watched", s3Service, cl.interfaceEndpoint(s3Service),
+		withAnnotation(vpcendpoint.AnnotationReadOnly, "true"), adoptionFields(foreign))
+	cl.waitEndpoint("watched", 10*time.Second, "observed", stateIs("available"))
+
+	cl.updateEndpoint("watched", func(e *v1alpha1.VPCEndpoint) { delete(e.Annotations, vpcendpoint.AnnotationReadOnly) })
+	e, _ := cl.waitEndpoint("watched", 10*time.Second, "refused", func(e *v1alpha1.VPCEndpoint) bool {
+		return conditionOf(e, vpcendpoint.ConditionTerminal) == "True/"+vpcendpoint.ReasonNotOwned
+	})
+	if msg := aws.ToString(vpcendpoint.Find(e.Status.Conditions, vpcendpoint.ConditionTerminal).Message); !strings.Contains(msg, foreign) ||
+		!strings.Contains(msg, vpcendpoint.AnnotationAdoptionPolicy) {
+		t.Errorf("refusal does not name the endpoint and how to adopt it: %q", msg)
+	}
+
+	cl.deleteEndpoint("watched")
+	cl.wantState(foreign, "available")
+	if diff := cmp.Diff(tags, cl.awsTags(foreign)); diff != "" {
+		t.Errorf("the foreign endpoint's tags changed (-before +after):\n%s", diff)
+	}
+	if changes := cl.changesTo(t0, foreign); len(changes) != 0 {
+		t.Errorf("kelb changed the foreign endpoint: %v", changes)
+	}
+	cl.wantEvent("watched", corev1.EventTypeWarning, "NotOwned", "left VPC endpoint "+foreign+" in AWS")
+}
+
+// TestVPCEndpointStaleStatusID: deleting an object whose status names an
+// endpoint that is not its own (a stale or corrupted status: here patched
+// to another object's endpoint, and to one made by hand) deletes neither;
+// the object goes with a Warning naming the endpoint and why it was left.
+func TestVPCEndpointStaleStatusID(t *testing.T) {
+	cl := newCluster(t, 1)
+	cl.startKelb()
+	cl.createEndpoint("other", s3Service, cl.interfaceEndpoint(s3Service))
+	others := aws.ToString(cl.waitSynced("other").Status.VPCEndpointID)
+	handmade := cl.handMade()
+	cl.createEndpoint("holder-a", s3Service, cl.interfaceEndpoint(s3Service))
+	cl.createEndpoint("holder-b", s3Service, cl.interfaceEndpoint(s3Service))
+	cl.waitSynced("holder-a")
+	cl.waitSynced("holder-b")
+
+	// With kelb stopped, so that no reconcile writes the status back.
+	cl.stopKelb()
+	foreign := map[string]string{"holder-a": others, "holder-b": handmade}
+	tags := map[string]map[string]string{}
+	for name, id := range foreign {
+		e := cl.endpoint(name)
+		before := e.DeepCopy()
+		e.Status.VPCEndpointID = aws.String(id)
+		if err := cl.c.Status().Patch(t.Context(), e, client.MergeFrom(before)); err != nil {
+			t.Fatal(err)
+		}
+		tags[id] = cl.awsTags(id)
+		cl.startDeleting(name)
+	}
+	t0 := time.Now()
+	cl.startKelb()
+	for name, id := range foreign {
+		cl.waitDeleted(name)
+		cl.wantState(id, "available")
+		if diff := cmp.Diff(tags[id], cl.awsTags(id)); diff != "" {
+			t.Errorf("%s: the tags of %s changed (-before +after):\n%s", name, id, diff)
+		}
+		if changes := cl.changesTo(t0, id); len(changes) != 0 {
+			t.Errorf("%s: kelb changed %s: %v", name, id, changes)
+		}
+	}
+	cl.wantEvent("holder-a", corev1.EventTypeWarning, "NotOwned", "left VPC endpoint "+others+" in AWS: its tag "+
+		vpcendpoint.TagResource+"=default/other says it is another object's")
+	cl.wantEvent("holder-b", corev1.EventTypeWarning, "NotOwned", "left VPC endpoint "+handmade+" in AWS: it has no")
+	if got := conditionOf(cl.endpoint("other"), vpcendpoint.ConditionReady); got != "True/Available" {
+		t.Errorf("the other object: Ready %s", got)
+	}
+}
