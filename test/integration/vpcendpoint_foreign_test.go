@@ -6,11 +6,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
@@ -95,4 +99,45 @@ func TestVPCEndpointStaleStatusID(t *testing.T) {
 	if got := conditionOf(cl.endpoint("other"), vpcendpoint.ConditionReady); got != "True/Available" {
 		t.Errorf("the other object: Ready %s", got)
 	}
+}
+
+// TestVPCEndpointTakesOverACKEndpoint: an object ACK managed names in its
+// status an endpoint ACK made (tagged with ACK's controller version and
+// the object's namespace, no kelb tags). kelb, replacing ACK, takes it
+// over without any adoption annotation, tags it as the object's, and
+// deletes it with the object. (A guard for the migration path the
+// ownership rules keep open; it passes before them too.)
+func TestVPCEndpointTakesOverACKEndpoint(t *testing.T) {
+	cl := newCluster(t, 1)
+	out, err := cl.world.Clients.EC2.CreateVpcEndpoint(t.Context(), &ec2.CreateVpcEndpointInput{
+		VpcId: aws.String(cl.world.VPCID), ServiceName: aws.String(s3Service), VpcEndpointType: ec2types.VpcEndpointTypeInterface,
+		SubnetIds: cl.world.PrivateSubnets[:1], TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeVpcEndpoint,
+			Tags: awsclient.EC2Tags(map[string]string{vpcendpoint.TagController: "ec2-v1.3.0", vpcendpoint.TagNamespace: "default"})}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack := aws.ToString(out.VpcEndpoint.VpcEndpointId)
+	cl.createEndpoint("migrated", s3Service, cl.interfaceEndpoint(s3Service), func(e *v1alpha1.VPCEndpoint) {
+		e.Finalizers = []string{vpcendpoint.Finalizer}
+	})
+	e := cl.endpoint("migrated")
+	before := e.DeepCopy()
+	e.Status.VPCEndpointID, e.Status.State = aws.String(ack), aws.String("available")
+	if err := cl.c.Status().Patch(t.Context(), e, client.MergeFrom(before)); err != nil {
+		t.Fatal(err)
+	}
+	cl.startKelb()
+	if got := aws.ToString(cl.waitSynced("migrated").Status.VPCEndpointID); got != ack {
+		t.Fatalf("the object has %s, want ACK's %s", got, ack)
+	}
+	want := map[string]string{vpcendpoint.TagController: vpcendpoint.ControllerName, vpcendpoint.TagNamespace: "default",
+		model.TagCluster: cl.world.Cluster, vpcendpoint.TagResource: "default/migrated"}
+	if diff := cmp.Diff(want, cl.awsTags(ack)); diff != "" {
+		t.Errorf("tags of the endpoint taken over (-want +got):\n%s", diff)
+	}
+	if n := len(cl.liveEndpoints()); n != 1 {
+		t.Errorf("%d live endpoints, want ACK's only", n)
+	}
+	cl.deleteEndpoint("migrated")
+	cl.wantState(ack, "deleted")
 }
