@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/model"
 )
 
@@ -37,6 +38,26 @@ func describeIDs(ctx context.Context, api EC2, ids []string) (map[string]*ec2typ
 		}
 	}
 	return out, nil
+}
+
+// describeOne reads one endpoint by its id: AWS looks that one up, where
+// a filter has it go through all the account's endpoints. nil when AWS
+// does not have it (or the id cannot be one, as a corrupted status may
+// hold).
+func describeOne(ctx context.Context, api EC2, id string) (*ec2types.VpcEndpoint, error) {
+	out, err := api.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}})
+	switch {
+	case awsclient.IsNotFound(err) || awsclient.IsInvalidReference(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("describing VPC endpoint %s: %w", id, err)
+	}
+	for i := range out.VpcEndpoints {
+		if aws.ToString(out.VpcEndpoints[i].VpcEndpointId) == id {
+			return &out.VpcEndpoints[i], nil
+		}
+	}
+	return nil, nil
 }
 
 // describeCluster reads every endpoint tagged for the cluster.

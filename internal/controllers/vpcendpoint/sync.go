@@ -60,12 +60,12 @@ func (c *Controller) read(ctx context.Context, id string, maxAge time.Duration) 
 			return obs, nil
 		}
 	}
-	got, err := describeIDs(ctx, c.EC2, []string{id})
+	obs, err := describeOne(ctx, c.EC2, id)
 	if err != nil {
 		return nil, err
 	}
-	c.Tracker.Observe(id, got[id])
-	return got[id], nil
+	c.Tracker.Observe(id, obs)
+	return obs, nil
 }
 
 // specChanged reports whether the spec changed since the status was last
