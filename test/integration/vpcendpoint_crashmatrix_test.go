@@ -5,11 +5,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
@@ -73,6 +75,49 @@ var endpointCrashFlows = []crashFlow{
 		},
 		cleanup: deleteEndpoints,
 	},
+	{
+		name: "endpoint-retain",
+		setup: func(cl *cluster, name string) {
+			cl.createEndpoint(name, s3Service, cl.interfaceEndpoint(s3Service),
+				withAnnotation(vpcendpoint.AnnotationDeletionPolicy, vpcendpoint.DeletionRetain))
+			cl.waitSynced(name)
+		},
+		act: func(cl *cluster, name string) {
+			if err := cl.c.Delete(cl.t.Context(), cl.endpoint(name)); err != nil {
+				cl.t.Fatal(err)
+			}
+		},
+		converged: func(cl *cluster, name string) {
+			eventually(cl.t, 30*time.Second, name+" gone, its endpoint retained", func() (bool, string) {
+				err := cl.c.Get(cl.t.Context(), client.ObjectKey{Namespace: "default", Name: name}, &v1alpha1.VPCEndpoint{})
+				owned, retained := len(cl.endpointsOf(name)), len(cl.retainedFrom(name))
+				return apierrors.IsNotFound(err) && owned == 0 && retained == 1,
+					fmt.Sprintf("%v; %d endpoints with the owner tag, %d marked retained", err, owned, retained)
+			})
+		},
+		cleanup: func(cl *cluster) {
+			for _, e := range cl.liveEndpoints() {
+				if _, retained := awsclient.EC2TagMap(e.Tags)[vpcendpoint.TagRetainedFrom]; retained {
+					if _, err := cl.world.Clients.EC2.DeleteVpcEndpoints(cl.t.Context(),
+						&ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{aws.ToString(e.VpcEndpointId)}}); err != nil {
+						cl.t.Fatal(err)
+					}
+				}
+			}
+			deleteEndpoints(cl)
+		},
+	},
+}
+
+// retainedFrom returns the live endpoints the object left in AWS.
+func (cl *cluster) retainedFrom(name string) []ec2types.VpcEndpoint {
+	var out []ec2types.VpcEndpoint
+	for _, e := range cl.liveEndpoints() {
+		if e.State != "deleting" && hasTag(e.Tags, vpcendpoint.TagRetainedFrom, "default/"+name) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // endpointsOf returns the live endpoints tagged for the object.
