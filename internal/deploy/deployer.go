@@ -20,7 +20,10 @@ import (
 // Config is the deployer's configuration.
 type Config struct {
 	ClusterName string
-	VPCID       string
+	// ClusterUID identifies this cluster (the kube-system Namespace's UID);
+	// every resource kelb creates carries it (model.TagClusterUID).
+	ClusterUID string
+	VPCID      string
 	// BackendSGID is a user's own backend security group (--backend-security-group);
 	// empty means kelb manages the shared one.
 	BackendSGID string
@@ -39,6 +42,9 @@ type Deps struct {
 	EC2     EC2
 	Tagging Tagging
 	Clock   clock.PassiveClock
+	// Record proves what of the resources without identity tag is this
+	// cluster's; nil proves nothing.
+	Record Record
 }
 
 // Deployer applies desired stacks to AWS.
@@ -49,6 +55,7 @@ type Deployer struct {
 	tagging Tagging
 	clock   clock.PassiveClock
 	inv     *Inventory
+	own     ownership
 
 	loadMu   sync.Mutex
 	nodeSGMu sync.Mutex // serialises rule changes on node security groups
@@ -61,7 +68,7 @@ func New(deps Deps) *Deployer {
 		deps.Clock = clock.RealClock{}
 	}
 	return &Deployer{cfg: deps.Config, elb: deps.ELBV2, ec2: deps.EC2, tagging: deps.Tagging, clock: deps.Clock,
-		inv: newInventory()}
+		inv: newInventory(), own: ownership{record: deps.Record}}
 }
 
 // Inventory exposes what the deployer knows of AWS.
@@ -197,6 +204,11 @@ func (d *Deployer) Deploy(ctx context.Context, stack *model.Stack) (Result, erro
 func (d *Deployer) Delete(ctx context.Context, stackID string) error {
 	st, release := d.inv.acquire(stackID, d.clock.Now)
 	defer release()
+	return d.deleteHeld(ctx, st)
+}
+
+// deleteHeld is Delete for a stack whose lock the caller holds.
+func (d *Deployer) deleteHeld(ctx context.Context, st *StackState) error {
 	if st.LoadBalancer != nil {
 		if err := d.deleteLoadBalancer(ctx, st); err != nil {
 			return err
@@ -211,7 +223,7 @@ func (d *Deployer) Delete(ctx context.Context, stackID string) error {
 		}
 	}
 	if !st.Empty() {
-		return fmt.Errorf("stack %s: %w", stackID, ErrPending)
+		return fmt.Errorf("stack %s: %w", st.ID, ErrPending)
 	}
 	return nil
 }
@@ -220,10 +232,17 @@ func (d *Deployer) Delete(ctx context.Context, stackID string) error {
 // stack of kelb's is left and no load balancer in AWS (LBC's Ingress ALBs
 // share the group) uses it. The caller, the node-rules writer, knows that no
 // Service is about to use it and no other controller's object may. It
-// returns ErrPending (wrapped) while AWS still uses it.
+// returns ErrPending (wrapped) while AWS still uses it. A group nothing
+// proves this cluster's (Proven) is left in place.
 func (d *Deployer) DeleteBackendSGIfUnused(ctx context.Context) error {
 	id := d.backendSGID()
 	if d.cfg.BackendSGID != "" || id == "" || len(d.inv.StackIDs()) > 0 {
+		return nil
+	}
+	d.inv.mu.Lock()
+	sg := d.inv.backendSG
+	d.inv.mu.Unlock()
+	if sg != nil && !d.backendSGProven(ctx, sg) {
 		return nil
 	}
 	users, err := d.loadBalancersUsing(ctx, id)

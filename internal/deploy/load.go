@@ -26,12 +26,15 @@ type snapshot struct {
 
 // loadSnapshot reads every load balancer, target group and security group
 // tagged for the cluster, in a few paginated calls whatever their number.
+// Those of another cluster of the same name, or in another VPC, are left
+// out: kelb never adopts, changes or deletes them.
 func (d *Deployer) loadSnapshot(ctx context.Context) (*snapshot, error) {
 	tags, err := d.taggedELBResources(ctx)
 	if err != nil {
 		return nil, err
 	}
 	snap := &snapshot{stacks: map[string]*StackState{}}
+	ex := d.newExclusions(ctx)
 	stack := func(id string) *StackState {
 		s, ok := snap.stacks[id]
 		if !ok {
@@ -47,8 +50,9 @@ func (d *Deployer) loadSnapshot(ctx context.Context) (*snapshot, error) {
 			return nil, fmt.Errorf("listing load balancers: %w", err)
 		}
 		for _, lb := range page.LoadBalancers {
-			t, ok := tags[aws.ToString(lb.LoadBalancerArn)]
-			if id := t[model.TagServiceStack]; ok && id != "" {
+			arn := aws.ToString(lb.LoadBalancerArn)
+			t, ok := tags[arn]
+			if id := t[model.TagServiceStack]; ok && id != "" && !ex.excluded(arn, t, aws.ToString(lb.VpcId)) {
 				stack(id).LoadBalancer = loadBalancerState(lb, t)
 			}
 		}
@@ -60,8 +64,9 @@ func (d *Deployer) loadSnapshot(ctx context.Context) (*snapshot, error) {
 			return nil, fmt.Errorf("listing target groups: %w", err)
 		}
 		for _, tg := range page.TargetGroups {
-			t, ok := tags[aws.ToString(tg.TargetGroupArn)]
-			if id := t[model.TagServiceStack]; ok && id != "" {
+			arn := aws.ToString(tg.TargetGroupArn)
+			t, ok := tags[arn]
+			if id := t[model.TagServiceStack]; ok && id != "" && !ex.excluded(arn, t, aws.ToString(tg.VpcId)) {
 				s := stack(id)
 				s.TargetGroups = append(s.TargetGroups, targetGroupState(tg, t))
 			}
@@ -77,9 +82,14 @@ func (d *Deployer) loadSnapshot(ctx context.Context) (*snapshot, error) {
 		}
 		for _, sg := range page.SecurityGroups {
 			st := securityGroupState(sg)
+			if ex.excluded(st.ID, st.Tags, aws.ToString(sg.VpcId)) {
+				continue
+			}
 			switch {
 			case st.Tags[model.TagResource] == model.ResourceBackendSG:
-				snap.backendSG = st
+				if snap.backendSG == nil || snap.backendSG.Tags[model.TagClusterUID] == "" {
+					snap.backendSG = st // the one this cluster made wins over one LBC made
+				}
 			case st.Tags[model.TagServiceResource] == model.ResourceManagedLBSG && st.Tags[model.TagServiceStack] != "":
 				stack(st.Tags[model.TagServiceStack]).FrontendSG = st
 			}
@@ -88,6 +98,8 @@ func (d *Deployer) loadSnapshot(ctx context.Context) (*snapshot, error) {
 	for _, s := range snap.stacks {
 		sortTargetGroups(s.TargetGroups)
 	}
+	ex.done()
+	d.own.observed.Store(observe(snap))
 	return snap, nil
 }
 

@@ -64,10 +64,11 @@ func (d *Deployer) ensureLoadBalancer(ctx context.Context, st *StackState, want 
 }
 
 func (d *Deployer) createLoadBalancer(ctx context.Context, st *StackState, want model.LoadBalancer, sgs []string) error {
+	tags := d.createTags(want.Tags)
 	in := &elbv2.CreateLoadBalancerInput{
 		Name: aws.String(want.Name), Type: elbtypes.LoadBalancerTypeEnum(want.Type),
 		Scheme: elbtypes.LoadBalancerSchemeEnum(want.Scheme), IpAddressType: elbtypes.IpAddressType(want.IPAddressType),
-		Subnets: want.Subnets, Tags: elbTags(want.Tags),
+		Subnets: want.Subnets, Tags: elbTags(tags),
 	}
 	if len(sgs) > 0 {
 		in.SecurityGroups = sgs
@@ -79,7 +80,7 @@ func (d *Deployer) createLoadBalancer(ctx context.Context, st *StackState, want 
 	if len(out.LoadBalancers) != 1 {
 		return fmt.Errorf("creating load balancer %s: AWS returned %d load balancers", want.Name, len(out.LoadBalancers))
 	}
-	st.LoadBalancer = loadBalancerState(out.LoadBalancers[0], want.Tags)
+	st.LoadBalancer = loadBalancerState(out.LoadBalancers[0], tags)
 	st.LoadBalancer.SecurityGroups = sgs
 	st.LoadBalancer.Subnets = sortedCopy(want.Subnets)
 	st.Listeners, st.ListenersKnown = nil, true

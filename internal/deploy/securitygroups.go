@@ -67,15 +67,16 @@ func permissions(rules []model.Rule) []ec2types.IpPermission {
 	return out
 }
 
-func (d *Deployer) createSecurityGroup(ctx context.Context, name, description string, tags map[string]string) (string, error) {
+func (d *Deployer) createSecurityGroup(ctx context.Context, name, description string, want map[string]string) (*SecurityGroupState, error) {
+	tags := d.createTags(want)
 	out, err := d.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
 		GroupName: aws.String(name), Description: aws.String(description), VpcId: aws.String(d.cfg.VPCID),
 		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup, Tags: awsclient.EC2Tags(tags)}},
 	})
 	if err != nil {
-		return "", fmt.Errorf("creating security group %s: %w", name, err)
+		return nil, fmt.Errorf("creating security group %s: %w", name, err)
 	}
-	return aws.ToString(out.GroupId), nil
+	return &SecurityGroupState{ID: aws.ToString(out.GroupId), Name: name, Tags: tags}, nil
 }
 
 // ensureBackendSG returns the shared backend security group, creating the
@@ -92,17 +93,70 @@ func (d *Deployer) ensureBackendSG(ctx context.Context) (string, error) {
 	if sg != nil {
 		return sg.ID, nil
 	}
-	sum := sha256.Sum256([]byte(d.cfg.ClusterName))
-	name := fmt.Sprintf("k8s-traffic-%s-%s", shortName(d.cfg.ClusterName), hex.EncodeToString(sum[:])[:10])
-	id, err := d.createSecurityGroup(ctx, name, "[k8s] Shared Backend SecurityGroup for LoadBalancer",
-		map[string]string{model.TagCluster: d.cfg.ClusterName, model.TagResource: model.ResourceBackendSG})
+	sg, err := d.createBackendSG(ctx)
 	if err != nil {
 		return "", err
 	}
 	d.inv.mu.Lock()
-	d.inv.backendSG = &SecurityGroupState{ID: id, Name: name}
+	d.inv.backendSG = sg
 	d.inv.mu.Unlock()
-	return id, nil
+	return sg.ID, nil
+}
+
+// createBackendSG creates the managed backend group under LBC's name. When a
+// group of that name is in the VPC already, it is this cluster's (a create
+// whose answer was lost; one LBC made) and is taken as it is, or it belongs
+// to another cluster of the same name, and this cluster's own is created
+// under a name qualified by its UID.
+func (d *Deployer) createBackendSG(ctx context.Context) (*SecurityGroupState, error) {
+	tags := map[string]string{model.TagCluster: d.cfg.ClusterName, model.TagResource: model.ResourceBackendSG}
+	names := []string{backendSGName(d.cfg.ClusterName, "")}
+	if d.cfg.ClusterUID != "" {
+		names = append(names, backendSGName(d.cfg.ClusterName, d.cfg.ClusterUID))
+	}
+	var err error
+	for _, name := range names {
+		var sg *SecurityGroupState
+		if sg, err = d.createSecurityGroup(ctx, name, "[k8s] Shared Backend SecurityGroup for LoadBalancer", tags); err == nil {
+			return sg, nil
+		} else if !awsclient.IsDuplicate(err) {
+			return nil, err
+		}
+		existing, ferr := d.findSecurityGroup(ctx, name)
+		if ferr != nil {
+			return nil, ferr
+		}
+		if existing != nil && exclusion(d.cfg, existing.Tags, d.cfg.VPCID) == "" &&
+			existing.Tags[model.TagCluster] == d.cfg.ClusterName && existing.Tags[model.TagResource] == model.ResourceBackendSG {
+			return existing, nil
+		}
+	}
+	return nil, err
+}
+
+// backendSGName is LBC's name of the shared backend group, k8s-traffic-
+// <cluster>-<hash of the cluster name>; with a UID, the hash covers it too.
+func backendSGName(cluster, uid string) string {
+	in := cluster
+	if uid != "" {
+		in += "/" + uid
+	}
+	sum := sha256.Sum256([]byte(in))
+	return fmt.Sprintf("k8s-traffic-%s-%s", shortName(cluster), hex.EncodeToString(sum[:])[:10])
+}
+
+// findSecurityGroup returns the group of that name in the cluster's VPC,
+// nil when there is none.
+func (d *Deployer) findSecurityGroup(ctx context.Context, name string) (*SecurityGroupState, error) {
+	out, err := d.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("group-name"), Values: []string{name}}, {Name: aws.String("vpc-id"), Values: []string{d.cfg.VPCID}}}})
+	if err != nil {
+		return nil, fmt.Errorf("finding security group %s: %w", name, err)
+	}
+	if len(out.SecurityGroups) == 0 {
+		return nil, nil
+	}
+	return securityGroupState(out.SecurityGroups[0]), nil
 }
 
 func shortName(s string) string {
@@ -121,11 +175,11 @@ func shortName(s string) string {
 func (d *Deployer) ensureFrontendSG(ctx context.Context, st *StackState, stack *model.Stack) error {
 	want := stack.FrontendSG
 	if st.FrontendSG == nil {
-		id, err := d.createSecurityGroup(ctx, want.Name, want.Description, want.Tags)
+		sg, err := d.createSecurityGroup(ctx, want.Name, want.Description, want.Tags)
 		if err != nil {
 			return err
 		}
-		st.FrontendSG = &SecurityGroupState{ID: id, Name: want.Name, Tags: want.Tags}
+		st.FrontendSG = sg
 	} else if tagged, err := awsclient.UpdateEC2Tags(ctx, d.ec2, st.FrontendSG.ID, st.FrontendSG.Tags, want.Tags,
 		stack.TagPolicy); err != nil {
 		return err

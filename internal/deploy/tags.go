@@ -19,6 +19,18 @@ func elbTags(tags map[string]string) []elbtypes.Tag {
 	return out
 }
 
+// createTags are the tags a resource is created with: the desired ones plus
+// this cluster's identity, which only creation sets (model.TagDiff never
+// adds, changes or removes it).
+func (d *Deployer) createTags(want map[string]string) map[string]string {
+	out := model.MergeTags(want)
+	delete(out, model.TagClusterUID)
+	if d.cfg.ClusterUID != "" {
+		out[model.TagClusterUID] = d.cfg.ClusterUID
+	}
+	return out
+}
+
 // ensureELBTags changes the tags of a load balancer or target group as the
 // policy allows and returns the tags it has then.
 func (d *Deployer) ensureELBTags(ctx context.Context, arn string, have, want map[string]string, p model.TagPolicy) (map[string]string, error) {

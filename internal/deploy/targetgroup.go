@@ -65,6 +65,7 @@ func healthCheckInput(hc model.HealthCheck) (proto elbtypes.ProtocolEnum, path *
 
 func (d *Deployer) createTargetGroup(ctx context.Context, w model.TargetGroup) (*TargetGroupState, error) {
 	proto, path, matcher := healthCheckInput(w.HealthCheck)
+	tags := d.createTags(w.Tags)
 	out, err := d.elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
 		Name: aws.String(w.Name), Protocol: elbtypes.ProtocolEnum(w.Protocol), Port: aws.Int32(w.Port),
 		TargetType: elbtypes.TargetTypeEnum(w.TargetType), VpcId: aws.String(d.cfg.VPCID),
@@ -74,7 +75,7 @@ func (d *Deployer) createTargetGroup(ctx context.Context, w model.TargetGroup) (
 		HealthCheckTimeoutSeconds:  aws.Int32(w.HealthCheck.TimeoutSeconds),
 		HealthyThresholdCount:      aws.Int32(w.HealthCheck.HealthyThreshold),
 		UnhealthyThresholdCount:    aws.Int32(w.HealthCheck.UnhealthyThreshold),
-		Tags:                       elbTags(w.Tags),
+		Tags:                       elbTags(tags),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating target group %s for %s: %w", w.Name, w.ResourceID, err)
@@ -82,7 +83,7 @@ func (d *Deployer) createTargetGroup(ctx context.Context, w model.TargetGroup) (
 	if len(out.TargetGroups) != 1 {
 		return nil, fmt.Errorf("creating target group %s: AWS returned %d target groups", w.Name, len(out.TargetGroups))
 	}
-	tg := targetGroupState(out.TargetGroups[0], w.Tags)
+	tg := targetGroupState(out.TargetGroups[0], tags)
 	tg.HealthCheck = w.HealthCheck
 	tg.TargetsKnown = true
 	return tg, nil

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
@@ -30,6 +31,7 @@ import (
 	"github.com/kelb-dev/kelb/internal/controllers/sweeper"
 	"github.com/kelb-dev/kelb/internal/controllers/vpcendpoint"
 	"github.com/kelb-dev/kelb/internal/deploy"
+	"github.com/kelb-dev/kelb/internal/ownership"
 	"github.com/kelb-dev/kelb/internal/service"
 )
 
@@ -74,6 +76,10 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		}
 	}
 	defaultTags, _ := parseTags(o.DefaultTags)
+	uid, err := clusterUID(ctx, restCfg)
+	if err != nil {
+		return err
+	}
 
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
@@ -107,10 +113,11 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		return err
 	}
 
+	record := &ownership.Record{}
 	deployer := deploy.New(deploy.Deps{
-		Config: deploy.Config{ClusterName: o.ClusterName, VPCID: vpcID, BackendSGID: o.BackendSG,
+		Config: deploy.Config{ClusterName: o.ClusterName, ClusterUID: uid, VPCID: vpcID, BackendSGID: o.BackendSG,
 			DriftPeriod: o.DriftPeriod, UnrestrictedBackendRules: o.DisableRestrictedRules},
-		ELBV2: clients.ELBV2, EC2: clients.EC2, Tagging: clients.Tagging, Clock: clk,
+		ELBV2: clients.ELBV2, EC2: clients.EC2, Tagging: clients.Tagging, Clock: clk, Record: record,
 	})
 	changed := make(chan event.GenericEvent, 1024)
 	services := servicecontroller.NewController(servicecontroller.Deps{
@@ -140,6 +147,8 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		refresh.NewController(refresh.Deps{Deployer: deployer, Period: o.DriftPeriod, Changed: changed}),
 		lbstate.NewController(lbstate.Deps{Deployer: deployer, Changed: changed}),
 		sweeper.NewController(sweeper.Deps{Cache: mgr.GetClient(), Reader: mgr.GetAPIReader(), Deployer: deployer,
+			Record: record, Store: &ownership.Store{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient(),
+				Key: types.NamespacedName{Namespace: recordNamespace(o), Name: ownership.DefaultName}},
 			LoadBalancerClass: o.LoadBalancerClass, Mode: o.OrphanSweep, Interval: o.OrphanSweepInterval,
 			Grace: o.OrphanGracePeriod, Clock: clk, NodeRules: nodeRules}),
 		vpcendpoint.NewController(vpcendpoint.Deps{
@@ -156,7 +165,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	if err != nil {
 		return err
 	}
-	log.FromContext(ctx).Info("starting kelb", "cluster", o.ClusterName, "vpc", vpcID, "region", o.AWSRegion)
+	log.FromContext(ctx).Info("starting kelb", "cluster", o.ClusterName, "clusterUID", uid, "vpc", vpcID, "region", o.AWSRegion)
 	return mgr.Start(ctx)
 }
 

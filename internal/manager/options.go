@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -110,6 +111,8 @@ func (o *Options) Validate() error {
 	var errs []error
 	if o.ClusterName == "" {
 		errs = append(errs, errors.New("--cluster-name is required"))
+	} else if err := validClusterName(o.ClusterName); err != nil {
+		errs = append(errs, err)
 	}
 	switch o.DefaultTargetType {
 	case service.TargetInstance, service.TargetIP:
@@ -125,6 +128,12 @@ func (o *Options) Validate() error {
 	case "", "delete", "retain":
 	default:
 		errs = append(errs, fmt.Errorf("--deletion-policy: %q; allowed: delete, retain", o.DeletionPolicy))
+	}
+	if o.OrphanSweepInterval <= 0 {
+		errs = append(errs, fmt.Errorf("--orphan-sweep-interval: %s; must be more than 0", o.OrphanSweepInterval))
+	}
+	if o.OrphanGracePeriod < 0 {
+		errs = append(errs, fmt.Errorf("--orphan-grace-period: %s; must not be negative", o.OrphanGracePeriod))
 	}
 	if o.DriftPeriod < time.Second {
 		errs = append(errs, fmt.Errorf("--drift-period: %s is too short", o.DriftPeriod))
@@ -142,6 +151,29 @@ func (o *Options) Validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// tagValue is what AWS accepts in a tag value (ELBv2 and EC2 alike): letters,
+// separators, digits and _ . : / = + - @, at most 256 characters.
+var tagValue = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$`)
+
+// validClusterName checks the cluster name as the value of the cluster tag
+// on every resource, and of the tag filters that find them: EC2 filters
+// read * and ? as wildcards, so such a name would match other clusters'.
+func validClusterName(name string) error {
+	switch {
+	case strings.ContainsAny(name, "*?"):
+		return fmt.Errorf("--cluster-name: %q contains * or ?, which AWS tag filters read as wildcards "+
+			"matching other clusters' names", name)
+	case !tagValue.MatchString(name):
+		return fmt.Errorf("--cluster-name: %q is not a valid AWS tag value: at most 256 letters, digits, spaces "+
+			"and _ . : / = + - @", name)
+	case strings.TrimSpace(name) != name:
+		return fmt.Errorf("--cluster-name: %q starts or ends with a space", name)
+	case strings.HasPrefix(strings.ToLower(name), "aws:"):
+		return fmt.Errorf("--cluster-name: %q starts with aws:, which AWS reserves", name)
+	}
+	return nil
 }
 
 func parseTags(s string) (map[string]string, error) {

@@ -18,6 +18,12 @@ const (
 	// Older LBC versions tagged with these; resources carrying them are ours too.
 	TagLegacyCluster = "ingress.k8s.aws/cluster"
 	TagLegacyStack   = "ingress.k8s.aws/stack"
+	// TagClusterUID is kelb's own: the UID of the kube-system Namespace of
+	// the cluster whose kelb created the resource. It tells two clusters
+	// that share a cluster name apart. Only create calls set it; tag updates
+	// never add, change or remove it (TagDiff leaves it alone), so resources
+	// LBC made never get it.
+	TagClusterUID = "kelb.dev/cluster-uid"
 
 	ResourceLoadBalancer    = "LoadBalancer"
 	ResourceManagedLBSG     = "ManagedLBSecurityGroup"
@@ -158,16 +164,18 @@ type TagPolicy struct {
 }
 
 // TagDiff returns the tags to set and the keys to remove (sorted) so that
-// have gets want, as the policy allows.
+// have gets want, as the policy allows. The cluster identity
+// (TagClusterUID) is set only at creation: never added, changed or removed.
 func TagDiff(have, want map[string]string, p TagPolicy) (add map[string]string, remove []string) {
 	add = map[string]string{}
 	for k, v := range want {
-		if hv, ok := have[k]; (!ok || hv != v) && !p.External[k] {
+		if hv, ok := have[k]; (!ok || hv != v) && !p.External[k] && k != TagClusterUID {
 			add[k] = v
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(have)) {
-		if _, ok := want[k]; ok || strings.HasPrefix(k, "aws:") || p.External[k] || p.OnlyRemovable && !p.Removable[k] {
+		if _, ok := want[k]; ok || strings.HasPrefix(k, "aws:") || k == TagClusterUID || p.External[k] ||
+			p.OnlyRemovable && !p.Removable[k] {
 			continue
 		}
 		remove = append(remove, k)

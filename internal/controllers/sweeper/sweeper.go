@@ -23,6 +23,7 @@ import (
 
 	"github.com/kelb-dev/kelb/internal/controllers/periodic"
 	"github.com/kelb-dev/kelb/internal/deploy"
+	"github.com/kelb-dev/kelb/internal/ownership"
 	"github.com/kelb-dev/kelb/internal/service"
 )
 
@@ -36,26 +37,37 @@ const (
 	ModeOff    = "off"
 )
 
-// massDeletionFloor: a sweep that finds more orphans than this and more than
-// half of all stacks only reports them. A cluster name shared by two clusters,
-// or kelb pointed at the wrong cluster, looks exactly like that.
-const massDeletionFloor = 5
+var (
+	findings = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kelb_orphan_stacks_total",
+		Help: "Stacks whose Service is gone, by what the sweeper did: found, deleted, reported, refused, " +
+			"unproven (nothing proves the resources are this cluster's: left in place).",
+	}, []string{"action"})
+	passes = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "kelb_orphan_sweeps_total",
+		Help: "Passes of the orphan sweeper over the loaded inventory.",
+	})
+	recorded = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "kelb_ownership_record_stacks",
+		Help: "Stacks in the ownership record (recorded), and live stacks the record had no room for (left-out).",
+	}, []string{"state"})
+)
 
-var findings = prometheus.NewCounterVec(prometheus.CounterOpts{
-	Name: "kelb_orphan_stacks_total",
-	Help: "Stacks whose Service is gone, by what the sweeper did: found, deleted, reported, refused.",
-}, []string{"action"})
-
-func init() { crmetrics.Registry.MustRegister(findings) }
+func init() { crmetrics.Registry.MustRegister(findings, passes, recorded) }
 
 // Deps are the sweeper's dependencies.
 type Deps struct {
 	// Cache answers first; Reader reads the API server directly to confirm
 	// an orphan, so that a Service the cache has not seen yet is never
 	// taken for gone.
-	Cache             client.Reader
-	Reader            client.Reader
-	Deployer          *deploy.Deployer
+	Cache    client.Reader
+	Reader   client.Reader
+	Deployer *deploy.Deployer
+	// Record is the ownership record the deployer consults; Store keeps it
+	// in the cluster. The sweeper loads it on its first pass and writes it
+	// when a pass changes it.
+	Record            *ownership.Record
+	Store             *ownership.Store
 	LoadBalancerClass string
 	Mode              string
 	Interval          time.Duration
@@ -72,6 +84,11 @@ type Deps struct {
 type Controller struct {
 	Deps
 	firstSeen map[string]time.Time
+	// unproven holds the orphans already reported for lack of proof.
+	unproven map[string]bool
+	// recordLoaded is true once the record was read from the cluster; until
+	// then it is never written, so that a failed read cannot erase it.
+	recordLoaded bool
 }
 
 // NewController returns the sweeper.
@@ -79,7 +96,7 @@ func NewController(deps Deps) *Controller {
 	if deps.Clock == nil {
 		deps.Clock = clock.RealClock{}
 	}
-	return &Controller{Deps: deps, firstSeen: map[string]time.Time{}}
+	return &Controller{Deps: deps, firstSeen: map[string]time.Time{}, unproven: map[string]bool{}}
 }
 
 // Name implements the controllers list's interface.
@@ -97,14 +114,21 @@ func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
 	}))
 }
 
-// Sweep runs one pass.
+// Sweep runs one pass: it updates the ownership record, then deletes (or
+// reports) the stacks whose Service has been gone for the grace period,
+// those whose every resource is proven this cluster's.
 func (c *Controller) Sweep(ctx context.Context) error {
 	logger := log.FromContext(ctx).WithName(Name)
 	if !c.Deployer.Loaded() {
 		return nil // the Service controller loads the inventory first
 	}
+	defer passes.Inc()
+	if err := c.updateRecord(ctx); err != nil {
+		// Deletions go on: without the record, fewer stacks are proven.
+		logger.Error(err, "updating the ownership record")
+	}
 	stacks := c.Deployer.Inventory().StackIDs()
-	var orphans []string
+	var due []string
 	seen := map[string]bool{}
 	for _, id := range stacks {
 		orphan, err := c.isOrphan(ctx, id)
@@ -121,38 +145,53 @@ func (c *Controller) Sweep(ctx context.Context) error {
 			logger.Info("found AWS resources whose Service is gone", "stack", id, "mode", c.Mode, "grace", c.Grace)
 		}
 		if c.Clock.Since(c.firstSeen[id]) >= c.Grace {
-			orphans = append(orphans, id)
+			due = append(due, id)
 		}
 	}
 	for id := range c.firstSeen {
 		if !seen[id] {
 			delete(c.firstSeen, id)
+			delete(c.unproven, id)
 		}
 	}
-	if len(orphans) == 0 {
+	if len(due) == 0 {
 		return nil
 	}
+	// Judged by the last bulk load; DeleteProven judges again what the
+	// stack holds when it deletes (what kelb made since carries its tag).
+	observed, _ := c.Deployer.Observed()
+	deletable, unproven := judge(due, observed.Stacks, c.Deployer.Proven)
+	for _, id := range due {
+		if missing, ok := unproven[id]; ok {
+			c.reportUnproven(ctx, id, missing)
+		}
+	}
 	if c.Mode == ModeReport {
-		for _, id := range orphans {
+		for _, id := range deletable {
 			findings.WithLabelValues("reported").Inc()
 			logger.Info("orphaned AWS resources left in place (--orphan-sweep=report)", "stack", id)
 		}
 		return nil
 	}
-	if len(orphans) > massDeletionFloor && 2*len(orphans) > len(stacks) {
-		findings.WithLabelValues("refused").Add(float64(len(orphans)))
+	if len(deletable) == 0 {
+		return nil
+	}
+	if tooMany(len(deletable), len(stacks)) {
+		findings.WithLabelValues("refused").Add(float64(len(deletable)))
 		return fmt.Errorf("refusing to delete %d of %d stacks at once: is another cluster using cluster name tag %q? "+
-			"Delete them by hand or run with --orphan-sweep=report", len(orphans), len(stacks), "elbv2.k8s.aws/cluster")
+			"Delete them by hand or run with --orphan-sweep=report", len(deletable), len(stacks), "elbv2.k8s.aws/cluster")
 	}
 	var errs []error
-	for _, id := range orphans {
+	for _, id := range deletable {
 		// Node rules it leaves are revoked by the node-rules writer, which
 		// knows what the other Services need.
-		err := c.Deployer.Delete(ctx, id)
-		if err == nil && c.NodeRules != nil {
+		missing, err := c.Deployer.DeleteProven(ctx, id)
+		if err == nil && len(missing) == 0 && c.NodeRules != nil {
 			err = c.NodeRules.Forget(ctx, id)
 		}
 		switch {
+		case len(missing) > 0: // a resource appeared since it was judged
+			c.reportUnproven(ctx, id, missing)
 		case err == nil:
 			findings.WithLabelValues("deleted").Inc()
 			logger.Info("deleted orphaned AWS resources", "stack", id)
@@ -164,6 +203,21 @@ func (c *Controller) Sweep(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// reportUnproven logs and counts an orphan left for lack of proof: once at
+// info level, then at V(1) on every pass.
+func (c *Controller) reportUnproven(ctx context.Context, id string, missing []deploy.Resource) {
+	logger := log.FromContext(ctx).WithName(Name)
+	msg := "orphaned AWS resources left in place: nothing proves they are this cluster's " +
+		"(no identity tag of this cluster, never recorded in use by one of its Services); delete them by hand if they are"
+	if c.unproven[id] {
+		logger.V(1).Info(msg, "stack", id, "resources", resourceIDs(missing))
+		return
+	}
+	c.unproven[id] = true
+	findings.WithLabelValues("unproven").Inc()
+	logger.Info(msg, "stack", id, "resources", resourceIDs(missing))
 }
 
 // isOrphan reports whether nothing in the cluster will clean the stack up:

@@ -1,0 +1,76 @@
+package deploy
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/go-logr/logr"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+// Reasons a resource tagged with the cluster name is not this cluster's.
+const (
+	excludedCluster = "cluster"
+	excludedVPC     = "vpc"
+)
+
+// exclusion returns why a resource carrying this cluster's name tag is not
+// this cluster's, "" when it may be: its identity tag names another
+// cluster, or it lives in another VPC.
+func exclusion(cfg Config, tags map[string]string, vpcID string) string {
+	if uid := tags[model.TagClusterUID]; uid != "" && uid != cfg.ClusterUID {
+		return excludedCluster
+	}
+	if vpcID != cfg.VPCID {
+		return excludedVPC
+	}
+	return ""
+}
+
+// exclusions tracks what one bulk load leaves out.
+type exclusions struct {
+	d      *Deployer
+	logger logr.Logger
+	counts map[string]int
+	seen   map[string]bool
+}
+
+// newExclusions starts tracking a load; call it with loadMu held.
+func (d *Deployer) newExclusions(ctx context.Context) *exclusions {
+	if d.own.excludedLogged == nil {
+		d.own.excludedLogged = map[string]bool{}
+	}
+	return &exclusions{d: d, logger: log.FromContext(ctx).V(1), counts: map[string]int{}, seen: map[string]bool{}}
+}
+
+// excluded reports whether the resource is left out, logging it the first
+// time this deployer leaves it out.
+func (e *exclusions) excluded(id string, tags map[string]string, vpcID string) bool {
+	reason := exclusion(e.d.cfg, tags, vpcID)
+	if reason == "" {
+		return false
+	}
+	e.counts[reason]++
+	e.seen[id] = true
+	if !e.d.own.excludedLogged[id] {
+		e.d.own.excludedLogged[id] = true
+		e.logger.Info("leaving out a resource of another cluster with the same cluster name", "resource", id,
+			"reason", reason, "identityTag", tags[model.TagClusterUID], "vpc", vpcID)
+	}
+	return true
+}
+
+// done publishes the load's counts and forgets resources no longer seen.
+func (e *exclusions) done() {
+	for _, reason := range []string{excludedCluster, excludedVPC} {
+		excludedResources.WithLabelValues(reason).Set(float64(e.counts[reason]))
+	}
+	for _, id := range slices.Collect(maps.Keys(e.d.own.excludedLogged)) {
+		if !e.seen[id] {
+			delete(e.d.own.excludedLogged, id)
+		}
+	}
+}
