@@ -43,7 +43,7 @@ func (d *Deployer) newExclusions(ctx context.Context) *exclusions {
 	if d.own.excludedLogged == nil {
 		d.own.excludedLogged = map[string]bool{}
 	}
-	return &exclusions{d: d, logger: log.FromContext(ctx).V(1), counts: map[string]int{}, seen: map[string]bool{}}
+	return &exclusions{d: d, logger: log.FromContext(ctx).WithName("inventory").V(1), counts: map[string]int{}, seen: map[string]bool{}}
 }
 
 // excluded reports whether the resource is left out, logging it the first
