@@ -163,10 +163,10 @@ func userTags(cfg Config, a annotations) (map[string]string, error) {
 				Allowed: "tag keys not managed outside kelb (--external-managed-tags)"}
 		}
 		switch k {
-		case model.TagCluster, model.TagServiceStack, model.TagServiceResource, model.TagResource:
+		case model.TagCluster, model.TagServiceStack, model.TagServiceResource, model.TagResource, model.TagClusterUID:
 			return nil, &AnnotationError{Annotation: AnnAdditionalTags, Value: k,
 				Allowed: "tag keys other than kelb's tracking keys " + model.TagCluster + ", " +
-					model.TagServiceStack + ", " + model.TagServiceResource}
+					model.TagServiceStack + ", " + model.TagServiceResource + ", " + model.TagClusterUID}
 		}
 	}
 	return model.MergeTags(cfg.DefaultTags, extra), nil
