@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -176,10 +178,13 @@ func (c *Controller) Sweep(ctx context.Context) error {
 	if len(deletable) == 0 {
 		return nil
 	}
-	if tooMany(len(deletable), len(stacks)) {
+	// The guard counts every proven orphan known, due or not: orphans found
+	// a pass apart must not slip under it in small batches.
+	all, _ := judge(slices.Sorted(maps.Keys(seen)), observed.Stacks, c.Deployer.Proven)
+	if tooMany(len(all), len(stacks)) {
 		findings.WithLabelValues("refused").Add(float64(len(deletable)))
 		return fmt.Errorf("refusing to delete %d of %d stacks at once: is another cluster using cluster name tag %q? "+
-			"Delete them by hand or run with --orphan-sweep=report", len(deletable), len(stacks), "elbv2.k8s.aws/cluster")
+			"Delete them by hand or run with --orphan-sweep=report", len(all), len(stacks), "elbv2.k8s.aws/cluster")
 	}
 	var errs []error
 	for _, id := range deletable {
