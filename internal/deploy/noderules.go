@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/kelb-dev/kelb/internal/model"
@@ -111,20 +112,46 @@ func missingFor(have, desired []model.Rule, backendSG string, needs []model.Back
 	return out
 }
 
-// Covered reports whether the node groups, as kelb last saw them, let in
-// every one of rules. A need from the backend group is uncovered while there
-// is none, and a group not read yet is uncovered.
-func (d *Deployer) Covered(rules []model.BackendRule) bool {
+// ErrNoBackendSG means rules from the backend group were asked for before
+// the group exists: the node-rules writer's full run creates it.
+var ErrNoBackendSG = errors.New("the shared backend security group does not exist yet")
+
+// AuthorizeFor adds to the node groups what rules need and they do not let
+// in yet: exactly those ports (adjacent ones in one rule), nothing wider,
+// nothing revoked. The node-rules writer's next run shapes the rules. At a
+// group's quota it returns a RuleLimitError: only a full run may make room.
+func (d *Deployer) AuthorizeFor(ctx context.Context, rules []model.BackendRule) error {
+	if len(rules) == 0 {
+		return nil
+	}
 	backendSG := d.backendSGID()
+	if backendSG == "" && needsBackendSG(rules) {
+		return ErrNoBackendSG
+	}
+	byGroup := map[string][]model.BackendRule{}
+	for _, r := range rules {
+		byGroup[r.NodeSG] = append(byGroup[r.NodeSG], r)
+	}
+	ids := sortedKeys(byGroup)
 	d.nodeSGMu.Lock()
 	defer d.nodeSGMu.Unlock()
-	d.inv.mu.Lock()
-	defer d.inv.mu.Unlock()
-	for _, r := range rules {
-		sg, ok := d.inv.nodeSGs[r.NodeSG]
-		if sourceOf(backendSG, r) == (source{}) || !ok || !covered(sg.Ingress, backendSG, r) {
-			return false
+	sgs, err := d.nodeSecurityGroups(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		sg, ok := sgs[id]
+		if !ok {
+			return fmt.Errorf("node security group %s not found", id)
+		}
+		exact := desiredBackendRules(backendSG, byGroup[id], d.cfg.UnrestrictedBackendRules)[id]
+		add := missingFor(sg.Ingress, exact, backendSG, byGroup[id], id)
+		if err := d.authorize(ctx, sg, add); err != nil {
+			if isRuleLimit(err) {
+				return &RuleLimitError{Group: id, Holding: len(sg.Ingress), Adding: len(add)}
+			}
+			return err
 		}
 	}
-	return true
+	return nil
 }

@@ -49,7 +49,7 @@ type Protected interface {
 // Deployer is what the writer asks of the deployer.
 type Deployer interface {
 	EnsureLoaded(ctx context.Context) error
-	Covered(rules []model.BackendRule) bool
+	AuthorizeFor(ctx context.Context, rules []model.BackendRule) error
 	SyncBackendRules(ctx context.Context, needs deploy.BackendNeeds) (map[string]error, error)
 	DeleteBackendSGIfUnused(ctx context.Context) error
 }
@@ -62,7 +62,13 @@ type Deps struct {
 	// Period is how often the writer runs without being asked: drift repair
 	// and clean-up of rules left by Services deleted while kelb was down.
 	Period time.Duration
+	// SettleDelay is how long after a deploy the writer runs to revoke what
+	// the stack stopped using, so that a burst of deploys costs one run.
+	SettleDelay time.Duration
 }
+
+// DefaultSettleDelay: revokes follow a burst of deploys within a second.
+const DefaultSettleDelay = time.Second
 
 // Writer is the node-rules writer.
 type Writer struct {
@@ -71,12 +77,14 @@ type Writer struct {
 	mu      sync.Mutex
 	claims  map[string]*claim
 	running bool   // a run is under way
+	started uint64 // runs started
 	asked   uint64 // incremented by every request
 	done    uint64 // the requests the last completed run covered
 	results map[string]error
 	failed  error // the last run's error, if it failed as a whole
 	ran     chan struct{}
 	kick    chan struct{}
+	settle  chan struct{}
 }
 
 // claim is what one stack's reconciles asked for. The rules stay desired,
@@ -93,7 +101,11 @@ type claim struct {
 
 // New returns a writer; Register starts it.
 func New(deps Deps) *Writer {
-	return &Writer{Deps: deps, claims: map[string]*claim{}, ran: make(chan struct{}), kick: make(chan struct{}, 1)}
+	if deps.SettleDelay == 0 {
+		deps.SettleDelay = DefaultSettleDelay
+	}
+	return &Writer{Deps: deps, claims: map[string]*claim{}, ran: make(chan struct{}), kick: make(chan struct{}, 1),
+		settle: make(chan struct{}, 1)}
 }
 
 // Name implements the controllers list's interface.
@@ -106,9 +118,13 @@ func (w *Writer) Register(_ context.Context, mgr ctrl.Manager) error {
 }
 
 // Ensure makes the node groups let in what one stack is about to use,
-// before its load balancer sends traffic there. It waits for a run that
-// started after the request and returns the errors of the groups the rules
-// are in.
+// before its load balancer sends traffic there. It registers the stack's
+// claim (from then on every run keeps those rules), waits for a run under
+// way that may have missed the claim, and adds what is missing, exactly
+// (the writer's next run shapes the rules; adding never opens more than the
+// stack needs). When that cannot be done alone (no backend group yet, a
+// group at its quota), it waits for a full run instead and returns the
+// errors of the groups its rules are in.
 func (w *Writer) Ensure(ctx context.Context, stackID string, rules []model.BackendRule) error {
 	w.mu.Lock()
 	c, ok := w.claims[stackID]
@@ -121,12 +137,20 @@ func (w *Writer) Ensure(ctx context.Context, stackID string, rules []model.Backe
 		c.rules = slices.Clone(rules)
 		c.deployed = false
 	}
-	// Nothing to write, and no run under way that could have missed this
-	// claim: every later run keeps these rules.
-	if !w.running && w.Deployer.Covered(rules) {
-		w.mu.Unlock()
-		return nil
+	inflight := w.running
+	run := w.started
+	w.mu.Unlock()
+	if inflight {
+		if err := w.waitRun(ctx, run); err != nil {
+			return err
+		}
 	}
+	err := w.Deployer.AuthorizeFor(ctx, rules)
+	var limit *deploy.RuleLimitError
+	if err == nil || !errors.Is(err, deploy.ErrNoBackendSG) && !errors.As(err, &limit) {
+		return err
+	}
+	w.mu.Lock()
 	w.asked++
 	mine := w.asked
 	w.mu.Unlock()
@@ -142,6 +166,24 @@ func (w *Writer) Ensure(ctx context.Context, stackID string, rules []model.Backe
 		}
 		return errors.Join(errs...)
 	})
+}
+
+// waitRun waits until run number n (and so every run before it) is done.
+func (w *Writer) waitRun(ctx context.Context, n uint64) error {
+	for {
+		w.mu.Lock()
+		over := !w.running || w.started > n
+		ran := w.ran
+		w.mu.Unlock()
+		if over {
+			return nil
+		}
+		select {
+		case <-ran:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // wait waits for a run that covers request mine and returns its failure,
@@ -177,7 +219,10 @@ func (w *Writer) Deployed(stackID string) {
 	}
 	w.mu.Unlock()
 	if changed {
-		w.Kick()
+		select {
+		case w.settle <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -207,18 +252,25 @@ func (w *Writer) Kick() {
 func (w *Writer) Run(ctx context.Context) error {
 	t := time.NewTicker(w.Period)
 	defer t.Stop()
-	var retry <-chan time.Time
+	var retry, settled <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-w.settle:
+			if settled == nil {
+				settled = time.After(w.SettleDelay)
+			}
+			continue
 		case <-w.kick:
 		case <-t.C:
 		case <-retry:
+		case <-settled:
 		}
-		retry = nil
+		retry, settled = nil, nil
 		w.mu.Lock()
 		w.running = true
+		w.started++
 		covers := w.asked
 		claims := make(map[string]claim, len(w.claims))
 		for id, c := range w.claims {

@@ -16,18 +16,26 @@ import (
 
 // fakeDeployer records what each run asked for.
 type fakeDeployer struct {
-	mu        sync.Mutex
-	syncs     []deploy.BackendNeeds
-	deletions int
-	groupErrs map[string]error
-	covered   bool
+	mu         sync.Mutex
+	syncs      []deploy.BackendNeeds
+	deletions  int
+	groupErrs  map[string]error
+	authorized []model.BackendRule
 }
 
 func (f *fakeDeployer) EnsureLoaded(context.Context) error { return nil }
-func (f *fakeDeployer) Covered([]model.BackendRule) bool {
+
+// AuthorizeFor fails as AWS would for a group at its quota.
+func (f *fakeDeployer) AuthorizeFor(_ context.Context, rules []model.BackendRule) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.covered
+	f.authorized = append(f.authorized, rules...)
+	for _, r := range rules {
+		if err := f.groupErrs[r.NodeSG]; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 func (f *fakeDeployer) SyncBackendRules(_ context.Context, n deploy.BackendNeeds) (map[string]error, error) {
 	f.mu.Lock()
@@ -83,11 +91,21 @@ func TestStackChangeIsMakeBeforeBreak(t *testing.T) {
 		wantRules    []model.BackendRule
 		wantDeployed map[string]bool
 	}{
-		{"first claim", func() error { return w.Ensure(ctx, "ns/a", []model.BackendRule{port(30000)}) },
+		{"first claim", func() error {
+			if err := w.Ensure(ctx, "ns/a", []model.BackendRule{port(30000)}); err != nil {
+				return err
+			}
+			return w.Forget(ctx, "ns/other") // a run
+		},
 			[]model.BackendRule{port(30000)}, map[string]bool{"ns/a": false}},
 		{"deployed", func() error { w.Deployed("ns/a"); return w.Forget(ctx, "ns/other") },
 			[]model.BackendRule{port(30000)}, map[string]bool{"ns/a": true}},
-		{"moves to another port: both desired", func() error { return w.Ensure(ctx, "ns/a", []model.BackendRule{port(30100)}) },
+		{"moves to another port: both desired", func() error {
+			if err := w.Ensure(ctx, "ns/a", []model.BackendRule{port(30100)}); err != nil {
+				return err
+			}
+			return w.Forget(ctx, "ns/other")
+		},
 			[]model.BackendRule{port(30000), port(30100)}, map[string]bool{"ns/a": false}},
 		{"moved", func() error { w.Deployed("ns/a"); return w.Forget(ctx, "ns/other") },
 			[]model.BackendRule{port(30100)}, map[string]bool{"ns/a": true}},
@@ -141,7 +159,7 @@ func TestBackendGroupDeletedOnlyWhenNothingUsesIt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &fakeDeployer{covered: true}
+			d := &fakeDeployer{}
 			w := New(Deps{Deployer: d, Needs: fakeNeeds{tt.needs}, Protected: fakeProtected{tt.others}, Period: time.Hour})
 			start(t, w)
 			if tt.claim {
