@@ -15,7 +15,10 @@ import (
 )
 
 // kelbProcess is bin/kelb running against the bench's parts.
-type kelbProcess struct{ cmd *exec.Cmd }
+type kelbProcess struct {
+	cmd     *exec.Cmd
+	stopped bool
+}
 
 func (b *bench) startKelb(name string, extra ...string) (*kelbProcess, error) {
 	root, _ := testenv.RepoRoot()
@@ -36,7 +39,12 @@ func (b *bench) startKelb(name string, extra ...string) (*kelbProcess, error) {
 	return &kelbProcess{cmd: cmd}, nil
 }
 
+// stop stops the process once; later calls do nothing.
 func (k *kelbProcess) stop() {
+	if k.stopped {
+		return
+	}
+	k.stopped = true
 	_ = k.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = k.cmd.Wait(); close(done) }()

@@ -38,6 +38,19 @@ func printCalls(calls []awsproxy.Call, services int) {
 		parts = append(parts, fmt.Sprintf("%s %d (%.2f)", a, counts[a], per(counts[a])))
 	}
 	fmt.Printf("  by action (per Service): %s\n", strings.Join(parts, ", "))
+	refused := map[string]int{}
+	for _, c := range calls {
+		if c.ErrorCode != "" {
+			refused[c.Action+" "+c.ErrorCode]++
+		}
+	}
+	if len(refused) > 0 {
+		var rs []string
+		for _, k := range awsproxy.Actions(refused) {
+			rs = append(rs, fmt.Sprintf("%s %d", k, refused[k]))
+		}
+		fmt.Printf("  refused by AWS: %s\n", strings.Join(rs, ", "))
+	}
 }
 
 func header(title string) { fmt.Printf("== %s\n", title) }

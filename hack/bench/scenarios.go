@@ -190,6 +190,7 @@ func (b *bench) driftScenario(ctx context.Context) error {
 // created at once.
 func (b *bench) restart(ctx context.Context) error {
 	header(fmt.Sprintf("restart with %d converged Services, one new Service created at once", b.cfg.services))
+	kelbMain.stop() // unless the drift scenario did: never two kelbs at once
 	t0 := time.Now()
 	k, err := b.startKelb("restart")
 	if err != nil {

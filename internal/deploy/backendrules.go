@@ -49,6 +49,16 @@ type BackendNeeds struct {
 	// started, or mid-change) whatever their target groups serve is kept,
 	// from every source kelb's rules there allow.
 	Deployed map[string]bool
+	// Leaving are the stacks whose Service is being deleted or is no longer
+	// kelb's: what they asked for is not kept (their load balancer is on
+	// its way out), so that deleting many Services at once revokes their
+	// rules in one change instead of reshaping the ranges once per Service.
+	Leaving map[string]bool
+	// Late returns what Services have asked for up to this moment; it is
+	// consulted right before anything is revoked (with the node groups
+	// locked), so that a claim made while the needs were being computed is
+	// never revoked from under it.
+	Late func() []model.BackendRule
 }
 
 // AnySource in a need's CIDR matches a rule from any source.

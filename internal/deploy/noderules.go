@@ -84,9 +84,17 @@ func (d *Deployer) syncGroup(ctx context.Context, sg *SecurityGroupState, desire
 	if len(plan.Revoke) > 0 {
 		// What is revoked is decided on what AWS holds now, not on what
 		// kelb last saw: a rule someone else added may cover a port, and
-		// one kelb thinks present may be gone.
+		// one kelb thinks present may be gone. And on what Services asked
+		// for until now: a claim made since the needs were computed is kept.
 		if err := d.rereadSecurityGroup(ctx, sg); err != nil {
 			return err
+		}
+		if needs.Late != nil {
+			for _, r := range needs.Late() {
+				if r.NodeSG == sg.ID {
+					change.Keep = append(change.Keep, r)
+				}
+			}
 		}
 	}
 	return d.applyPlan(ctx, sg, change, true, true)

@@ -76,8 +76,6 @@ type Writer struct {
 
 	mu      sync.Mutex
 	claims  map[string]*claim
-	running bool   // a run is under way
-	started uint64 // runs started
 	asked   uint64 // incremented by every request
 	done    uint64 // the requests the last completed run covered
 	results map[string]error
@@ -137,14 +135,10 @@ func (w *Writer) Ensure(ctx context.Context, stackID string, rules []model.Backe
 		c.rules = slices.Clone(rules)
 		c.deployed = false
 	}
-	inflight := w.running
-	run := w.started
 	w.mu.Unlock()
-	if inflight {
-		if err := w.waitRun(ctx, run); err != nil {
-			return err
-		}
-	}
+	// A run under way that missed this claim still sees it before it
+	// revokes anything (Late), and the deployer serialises this add with
+	// its changes: no wait is needed.
 	err := w.Deployer.AuthorizeFor(ctx, rules)
 	var limit *deploy.RuleLimitError
 	if err == nil || !errors.Is(err, deploy.ErrNoBackendSG) && !errors.As(err, &limit) {
@@ -166,24 +160,6 @@ func (w *Writer) Ensure(ctx context.Context, stackID string, rules []model.Backe
 		}
 		return errors.Join(errs...)
 	})
-}
-
-// waitRun waits until run number n (and so every run before it) is done.
-func (w *Writer) waitRun(ctx context.Context, n uint64) error {
-	for {
-		w.mu.Lock()
-		over := !w.running || w.started > n
-		ran := w.ran
-		w.mu.Unlock()
-		if over {
-			return nil
-		}
-		select {
-		case <-ran:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
 }
 
 // wait waits for a run that covers request mine and returns its failure,
@@ -269,8 +245,6 @@ func (w *Writer) Run(ctx context.Context) error {
 		}
 		retry, settled = nil, nil
 		w.mu.Lock()
-		w.running = true
-		w.started++
 		covers := w.asked
 		claims := make(map[string]claim, len(w.claims))
 		for id, c := range w.claims {
@@ -290,7 +264,7 @@ func (w *Writer) Run(ctx context.Context) error {
 			runs.WithLabelValues("ok").Inc()
 		}
 		w.mu.Lock()
-		w.done, w.results, w.failed, w.running = covers, results, err, false
+		w.done, w.results, w.failed = covers, results, err
 		close(w.ran)
 		w.ran = make(chan struct{})
 		w.mu.Unlock()
@@ -307,8 +281,12 @@ func (w *Writer) sync(ctx context.Context, claims map[string]claim) (map[string]
 	if err != nil {
 		return nil, err
 	}
+	needs.Late = w.claimedRules
 	needs.Deployed = map[string]bool{}
 	for id, c := range claims {
+		if needs.Leaving[id] {
+			continue
+		}
 		needs.Rules = append(append(needs.Rules, c.rules...), c.replaced...)
 		needs.Deployed[id] = c.deployed
 	}
@@ -337,6 +315,17 @@ func (w *Writer) sync(ctx context.Context, claims map[string]claim) (map[string]
 		}
 	}
 	return results, nil
+}
+
+// claimedRules returns every rule the stacks' claims hold now.
+func (w *Writer) claimedRules() []model.BackendRule {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []model.BackendRule
+	for _, c := range w.claims {
+		out = append(append(out, c.rules...), c.replaced...)
+	}
+	return out
 }
 
 // PendingRetry is how soon the writer looks again at a backend group AWS

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/kelb-dev/kelb/internal/deploy"
@@ -100,10 +101,14 @@ func (c *Controller) BackendNeeds(ctx context.Context) (deploy.BackendNeeds, err
 	if err := c.Client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return deploy.BackendNeeds{}, fmt.Errorf("listing services: %w", err)
 	}
-	needs := deploy.BackendNeeds{Complete: true}
+	needs := deploy.BackendNeeds{Complete: true, Leaving: map[string]bool{}}
 	for i := range list.Items {
 		svc := &list.Items[i]
-		if !service.IsClaimed(svc, c.LoadBalancerClass) || !svc.DeletionTimestamp.IsZero() {
+		own := service.OwnershipOf(svc, c.LoadBalancerClass)
+		if own != service.Claimed || !svc.DeletionTimestamp.IsZero() {
+			if own != service.Foreign && controllerutil.ContainsFinalizer(svc, service.Finalizer) {
+				needs.Leaving[svc.Namespace+"/"+svc.Name] = true
+			}
 			continue
 		}
 		stack, err := c.build(ctx, svc, v)
