@@ -98,8 +98,12 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 			Attributes: lbAttrs, Tags: model.MergeTags(userTags, tracking(model.ResourceLoadBalancer)),
 		},
 	}
+	tgIPType, err := targetGroupIPType(svc, ipType)
+	if err != nil {
+		return nil, err
+	}
 	ports, err := buildPorts(cfg, in, a, portsContext{stackID: stackID, targetType: targetType,
-		ipType: ipType, tags: userTags})
+		ipType: ipType, tgIPType: tgIPType, tags: userTags})
 	if err != nil {
 		return nil, err
 	}
@@ -110,8 +114,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 		if err != nil {
 			return nil, err
 		}
-		stack.BackendRules = cidrRules(in, stack.TargetGroups, q.Scheme, ipType, userRanges,
-			subnetCIDRs(in.Facts.Subnets, subnets))
+		stack.BackendRules = cidrRules(in, stack.TargetGroups, q.Scheme, ipType, userRanges, subnets)
 	} else {
 		if len(sgOpts.user) > 0 {
 			stack.LoadBalancer.SecurityGroups = sgOpts.user
@@ -214,19 +217,6 @@ func userSourceRanges(svc *corev1.Service) ([]string, error) {
 		items = annotations(svc.Annotations).list(AnnSourceRanges)
 	}
 	return parseCIDRs(field, items)
-}
-
-// subnetCIDRs returns the CIDRs of the chosen subnets.
-func subnetCIDRs(facts []Subnet, chosen []string) []string {
-	var out []string
-	for _, id := range chosen {
-		for _, s := range facts {
-			if s.ID == id && s.CIDR != "" {
-				out = append(out, s.CIDR)
-			}
-		}
-	}
-	return out
 }
 
 func sourceRanges(svc *corev1.Service, ipType string) ([]string, error) {

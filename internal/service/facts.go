@@ -35,7 +35,8 @@ type Subnet struct {
 	Name          string // Name tag
 	AZ            string
 	CIDR          string
-	ClusterTagged bool // tagged kubernetes.io/cluster/<cluster>
+	IPv6CIDRs     []string // associated IPv6 blocks
+	ClusterTagged bool     // tagged kubernetes.io/cluster/<cluster>
 }
 
 // FactsQuery says which facts a Service needs.
