@@ -90,12 +90,21 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 		return nil, &AnnotationError{Annotation: AnnName, Value: name,
 			Allowed: "1-32 letters, digits and hyphens, not starting or ending with a hyphen"}
 	}
+	mappings, prefixNAT, err := subnetMappingsOf(a, q.Scheme, ipType, subnets, in.Facts.Subnets)
+	if err != nil {
+		return nil, err
+	}
+	privateLink, err := privateLinkInboundRules(a, sgOpts.disabled)
+	if err != nil {
+		return nil, err
+	}
 	stack := &model.Stack{
 		ID:        stackID,
 		TagPolicy: tagPolicy,
 		LoadBalancer: model.LoadBalancer{
 			Name: name, Type: "network", Scheme: q.Scheme, IPAddressType: ipType, Subnets: subnets,
 			Attributes: lbAttrs, Tags: model.MergeTags(userTags, tracking(model.ResourceLoadBalancer)),
+			SubnetMappings: mappings, EnablePrefixForIPv6SourceNAT: prefixNAT, PrivateLinkInboundRules: privateLink,
 		},
 	}
 	tgIPType, err := targetGroupIPType(svc, ipType)
@@ -108,6 +117,11 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 		return nil, err
 	}
 	stack.Listeners, stack.TargetGroups = ports.listeners, ports.targetGroups
+	for i := range stack.Listeners {
+		if stack.Listeners[i].Attributes, err = listenerAttributesOf(a, stack.Listeners[i]); err != nil {
+			return nil, err
+		}
+	}
 
 	if sgOpts.disabled {
 		userRanges, err := userSourceRanges(svc)
@@ -117,7 +131,10 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 		stack.BackendRules = cidrRules(in, stack.TargetGroups, q.Scheme, ipType, userRanges, subnets)
 	} else {
 		if len(sgOpts.user) > 0 {
-			stack.LoadBalancer.SecurityGroups = sgOpts.user
+			if stack.LoadBalancer.SecurityGroups, err = resolveSecurityGroups(sgOpts.user,
+				in.Facts.SecurityGroupsByName); err != nil {
+				return nil, err
+			}
 		} else {
 			sources, err := sourceRanges(svc, ipType)
 			if err != nil {
