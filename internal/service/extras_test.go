@@ -130,7 +130,9 @@ func TestIPv6TargetGroups(t *testing.T) {
 		{"IPv6 Service, ip targets", []func(*Input){ipv6Service, ann(dual...), ann(AnnTargetType, TargetIP)},
 			got{IPType: "ipv6", Targets: []model.Target{{ID: "2600:1f14:1::5", Port: 8080}}}},
 		{"dual-stack Service listing IPv4 first", []func(*Input){ipv6Service, ann(dual...), ann(AnnTargetType, TargetIP),
-			func(in *Input) { in.Service.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol} }},
+			func(in *Input) {
+				in.Service.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol}
+			}},
 			got{IPType: "ipv6", Targets: []model.Target{{ID: "2600:1f14:1::5", Port: 8080}}}},
 		{"IPv6 Service on an ipv4 load balancer", []func(*Input){ipv6Service},
 			got{Error: outcome{Error: "annotation", Annotation: AnnIPAddressType, Value: "ipv4"}}},
