@@ -54,6 +54,7 @@ type Proxy struct {
 	VPCEndpoints *VPCEndpoints
 	Crash        *Crash
 	Certificates *Certificates
+	LBExtras     *LoadBalancerExtras
 
 	upstream *url.URL
 	client   *http.Client
@@ -81,6 +82,7 @@ func New(upstream string) (*Proxy, error) {
 		VPCEndpoints: NewVPCEndpoints(),
 		Crash:        NewCrash(),
 		Certificates: NewCertificates(),
+		LBExtras:     NewLoadBalancerExtras(),
 		upstream:     u,
 		client:       &http.Client{Timeout: 60 * time.Second},
 	}
@@ -103,7 +105,7 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.VPCEndpoints, ELBRefusals{}, p.Certificates, p.RuleLimit, filterLimit{},
+	for _, m := range []Middleware{p.LBExtras, p.VPCEndpoints, ELBRefusals{}, p.Certificates, p.RuleLimit, filterLimit{},
 		p.Dependencies, p.Provisioning, p.Faults, p.Crash, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}

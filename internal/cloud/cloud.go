@@ -22,6 +22,11 @@ const (
 	SubnetMissRefresh = 30 * time.Second
 	// InstanceTTL bounds how long a changed node security group goes unseen.
 	InstanceTTL = 30 * time.Minute
+	// SecurityGroupTTL bounds how long a security group renamed (its Name
+	// tag) goes unseen by a Service naming it.
+	SecurityGroupTTL = 5 * time.Minute
+	// SecurityGroupMissTTL is how long a name no group has is believed so.
+	SecurityGroupMissTTL = 30 * time.Second
 	// VPCTTL bounds how long a CIDR block added to the VPC goes unseen.
 	VPCTTL = 30 * time.Minute
 	// SSLPolicyTTL bounds how long a new SSL policy goes unseen: AWS adds

@@ -123,6 +123,11 @@ func (s *Subnets) list(ctx context.Context, miss bool) ([]subnetInfo, error) {
 			_, tagged := info.tags[tagClusterPrefix+s.cluster]
 			info.Subnet = service.Subnet{ID: aws.ToString(sn.SubnetId), Name: info.tags["Name"],
 				AZ: aws.ToString(sn.AvailabilityZone), CIDR: aws.ToString(sn.CidrBlock), ClusterTagged: tagged}
+			for _, a := range sn.Ipv6CidrBlockAssociationSet {
+				if a.Ipv6CidrBlockState == nil || a.Ipv6CidrBlockState.State == ec2types.SubnetCidrBlockStateCodeAssociated {
+					info.IPv6CIDRs = append(info.IPv6CIDRs, aws.ToString(a.Ipv6CidrBlock))
+				}
+			}
 			out = append(out, info)
 		}
 	}

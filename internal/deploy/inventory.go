@@ -15,6 +15,12 @@ type LoadBalancerState struct {
 	Subnets, SecurityGroups                                []string
 	Tags                                                   map[string]string
 	Attributes                                             map[string]string // nil: not read yet
+	// SubnetAddresses are what each subnet holds (Elastic IP, addresses,
+	// source-NAT prefix), as AWS reports them.
+	SubnetAddresses map[string]subnetAddresses
+	// PrefixForIPv6SourceNAT and PrivateLinkInboundRules are AWS's values
+	// ("on", "off", or "" when AWS reports none).
+	PrefixForIPv6SourceNAT, PrivateLinkInboundRules string
 }
 
 // TargetGroupState is a target group as AWS has it.
@@ -40,6 +46,7 @@ type ListenerState struct {
 	Certificates   []string
 	SSLPolicy      string
 	ALPNPolicy     string
+	Attributes     map[string]string // nil: not read yet
 }
 
 // SecurityGroupState is a security group with its ingress rules.

@@ -141,6 +141,9 @@ func loadBalancerState(lb elbtypes.LoadBalancer, tags map[string]string) *LoadBa
 		s.Subnets = append(s.Subnets, aws.ToString(az.SubnetId))
 	}
 	sort.Strings(s.Subnets)
+	s.SubnetAddresses = readSubnetAddresses(lb.AvailabilityZones)
+	s.PrefixForIPv6SourceNAT = string(lb.EnablePrefixForIpv6SourceNat)
+	s.PrivateLinkInboundRules = aws.ToString(lb.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic)
 	return s
 }
 

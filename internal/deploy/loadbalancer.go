@@ -29,31 +29,48 @@ func (d *Deployer) ensureLoadBalancer(ctx context.Context, st *StackState, want 
 		return d.createLoadBalancer(ctx, st, want, sgs)
 	}
 	lb := st.LoadBalancer
-	if !equalStrings(lb.Subnets, want.Subnets) {
-		if _, err := d.elb.SetSubnets(ctx, &elbv2.SetSubnetsInput{LoadBalancerArn: aws.String(lb.ARN),
-			Subnets: want.Subnets}); err != nil {
+	// A load balancer turning dualstack is made so before its subnets are
+	// given the IPv6 addresses and prefixes only dualstack takes.
+	if want.IPAddressType == "dualstack" {
+		if err := d.setIPAddressType(ctx, lb, want.IPAddressType); err != nil {
+			return err
+		}
+	}
+	if subnetsNeedSetting(lb, want) {
+		in := &elbv2.SetSubnetsInput{LoadBalancerArn: aws.String(lb.ARN), Subnets: want.Subnets}
+		if want.SubnetMappings != nil {
+			in.Subnets, in.SubnetMappings = nil, sdkSubnetMappings(want.SubnetMappings)
+		}
+		if want.EnablePrefixForIPv6SourceNAT != "" {
+			in.EnablePrefixForIpv6SourceNat = elbtypes.EnablePrefixForIpv6SourceNatEnum(want.EnablePrefixForIPv6SourceNAT)
+		}
+		out, err := d.elb.SetSubnets(ctx, in)
+		if err != nil {
 			return fmt.Errorf("setting subnets of load balancer %s: %w", lb.Name, err)
 		}
 		lb.Subnets = sortedCopy(want.Subnets)
+		lb.SubnetAddresses = readSubnetAddresses(out.AvailabilityZones)
+		if want.EnablePrefixForIPv6SourceNAT != "" {
+			lb.PrefixForIPv6SourceNAT = want.EnablePrefixForIPv6SourceNAT
+		}
 	}
-	if !equalStrings(lb.SecurityGroups, sgs) {
+	if drift := pinnedAddressDrift(lb, want); len(drift) > 0 {
+		log.FromContext(ctx).V(1).Info("load balancer keeps the addresses it was created with: AWS cannot change "+
+			"a subnet's Elastic IP or addresses in place", "loadBalancer", lb.Name, "subnets", drift)
+	}
+	privateLinkChange := want.PrivateLinkInboundRules != "" && want.PrivateLinkInboundRules != lb.PrivateLinkInboundRules
+	if !equalStrings(lb.SecurityGroups, sgs) || privateLinkChange {
 		if len(lb.SecurityGroups) == 0 {
 			return fmt.Errorf("load balancer %s was created without security groups and AWS cannot add them; "+
 				"set annotation service.beta.kubernetes.io/aws-load-balancer-disable-nlb-sg: \"true\" or recreate the Service",
 				lb.Name)
 		}
-		if _, err := d.elb.SetSecurityGroups(ctx, &elbv2.SetSecurityGroupsInput{LoadBalancerArn: aws.String(lb.ARN),
-			SecurityGroups: sgs}); err != nil {
-			return fmt.Errorf("setting security groups of load balancer %s: %w", lb.Name, err)
+		if err := d.setSecurityGroups(ctx, lb, sgs, want.PrivateLinkInboundRules); err != nil {
+			return err
 		}
-		lb.SecurityGroups = sgs
 	}
-	if lb.IPAddressType != want.IPAddressType {
-		if _, err := d.elb.SetIpAddressType(ctx, &elbv2.SetIpAddressTypeInput{LoadBalancerArn: aws.String(lb.ARN),
-			IpAddressType: elbtypes.IpAddressType(want.IPAddressType)}); err != nil {
-			return fmt.Errorf("setting IP address type of load balancer %s: %w", lb.Name, err)
-		}
-		lb.IPAddressType = want.IPAddressType
+	if err := d.setIPAddressType(ctx, lb, want.IPAddressType); err != nil {
+		return err
 	}
 	tagged, err := d.ensureELBTags(ctx, lb.ARN, lb.Tags, want.Tags, tags)
 	if err != nil {
@@ -70,6 +87,12 @@ func (d *Deployer) createLoadBalancer(ctx context.Context, st *StackState, want 
 		Scheme: elbtypes.LoadBalancerSchemeEnum(want.Scheme), IpAddressType: elbtypes.IpAddressType(want.IPAddressType),
 		Subnets: want.Subnets, Tags: elbTags(tags),
 	}
+	if want.SubnetMappings != nil {
+		in.Subnets, in.SubnetMappings = nil, sdkSubnetMappings(want.SubnetMappings)
+	}
+	if want.EnablePrefixForIPv6SourceNAT != "" {
+		in.EnablePrefixForIpv6SourceNat = elbtypes.EnablePrefixForIpv6SourceNatEnum(want.EnablePrefixForIPv6SourceNAT)
+	}
 	if len(sgs) > 0 {
 		in.SecurityGroups = sgs
 	}
@@ -84,7 +107,44 @@ func (d *Deployer) createLoadBalancer(ctx context.Context, st *StackState, want 
 	st.LoadBalancer.SecurityGroups = sgs
 	st.LoadBalancer.Subnets = sortedCopy(want.Subnets)
 	st.Listeners, st.ListenersKnown = nil, true
+	// AWS takes this setting only with SetSecurityGroups, never at creation.
+	if want.PrivateLinkInboundRules != "" && len(sgs) > 0 &&
+		want.PrivateLinkInboundRules != st.LoadBalancer.PrivateLinkInboundRules {
+		if err := d.setSecurityGroups(ctx, st.LoadBalancer, sgs, want.PrivateLinkInboundRules); err != nil {
+			return err
+		}
+	}
 	return d.ensureLoadBalancerAttributes(ctx, st.LoadBalancer, want.Attributes)
+}
+
+// setSecurityGroups sets the load balancer's groups and, when asked,
+// whether they judge PrivateLink traffic.
+func (d *Deployer) setSecurityGroups(ctx context.Context, lb *LoadBalancerState, sgs []string, privateLink string) error {
+	in := &elbv2.SetSecurityGroupsInput{LoadBalancerArn: aws.String(lb.ARN), SecurityGroups: sgs}
+	if privateLink != "" {
+		in.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic =
+			elbtypes.EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum(privateLink)
+	}
+	if _, err := d.elb.SetSecurityGroups(ctx, in); err != nil {
+		return fmt.Errorf("setting security groups of load balancer %s: %w", lb.Name, err)
+	}
+	lb.SecurityGroups = sgs
+	if privateLink != "" {
+		lb.PrivateLinkInboundRules = privateLink
+	}
+	return nil
+}
+
+func (d *Deployer) setIPAddressType(ctx context.Context, lb *LoadBalancerState, ipType string) error {
+	if lb.IPAddressType == ipType {
+		return nil
+	}
+	if _, err := d.elb.SetIpAddressType(ctx, &elbv2.SetIpAddressTypeInput{LoadBalancerArn: aws.String(lb.ARN),
+		IpAddressType: elbtypes.IpAddressType(ipType)}); err != nil {
+		return fmt.Errorf("setting IP address type of load balancer %s: %w", lb.Name, err)
+	}
+	lb.IPAddressType = ipType
+	return nil
 }
 
 func (d *Deployer) ensureLoadBalancerAttributes(ctx context.Context, lb *LoadBalancerState, want map[string]string) error {

@@ -121,14 +121,15 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	})
 	changed := make(chan event.GenericEvent, 1024)
 	services := servicecontroller.NewController(servicecontroller.Deps{
-		Client:       mgr.GetClient(),
-		Recorder:     mgr.GetEventRecorder("kelb-service"),
-		Deployer:     deployer,
-		Subnets:      cloud.NewSubnets(clients.EC2, vpcID, o.ClusterName, clk),
-		Instances:    instances,
-		VPC:          cloud.NewVPC(clients.EC2, vpcID, clk),
-		Certificates: cloud.NewCertificates(clients.ACM, clients.IAM, clk),
-		SSLPolicies:  cloud.NewSSLPolicies(clients.ELBV2, clk),
+		Client:             mgr.GetClient(),
+		Recorder:           mgr.GetEventRecorder("kelb-service"),
+		Deployer:           deployer,
+		Subnets:            cloud.NewSubnets(clients.EC2, vpcID, o.ClusterName, clk),
+		Instances:          instances,
+		VPC:                cloud.NewVPC(clients.EC2, vpcID, clk),
+		SecurityGroupNames: cloud.NewSecurityGroupNames(clients.EC2, vpcID, clk),
+		Certificates:       cloud.NewCertificates(clients.ACM, clients.IAM, clk),
+		SSLPolicies:        cloud.NewSSLPolicies(clients.ELBV2, clk),
 		Config: service.Config{ClusterName: o.ClusterName, DefaultTags: defaultTags,
 			DefaultTargetType: o.DefaultTargetType, DefaultSSLPolicy: o.DefaultSSLPolicy,
 			SecurityGroups: o.securityGroupFlags(), ExternalManagedTags: o.externalManagedTags()},

@@ -67,6 +67,27 @@ type LoadBalancer struct {
 	// left as AWS has them.
 	Attributes map[string]string
 	Tags       map[string]string
+	// SubnetMappings carry what the Service pins per subnet (Elastic IPs,
+	// private IPv4 and IPv6 addresses, source-NAT prefixes), one per subnet
+	// in Subnets' order; nil when it pins nothing.
+	SubnetMappings []SubnetMapping
+	// EnablePrefixForIPv6SourceNAT is "on" or "off", or "" when the Service
+	// leaves it to AWS.
+	EnablePrefixForIPv6SourceNAT string
+	// PrivateLinkInboundRules (EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic)
+	// is "on" or "off", or "" when the Service leaves it as AWS has it.
+	PrivateLinkInboundRules string
+}
+
+// SubnetMapping is what a load balancer pins in one subnet. Only
+// SourceNATPrefix can change after creation (AWS keeps a subnet's addresses
+// for the life of the load balancer).
+type SubnetMapping struct {
+	SubnetID        string
+	AllocationID    string // Elastic IP (internet-facing)
+	PrivateIPv4     string // internal
+	IPv6Address     string // dualstack
+	SourceNATPrefix string // a /80 of the subnet, or "auto_assigned"
 }
 
 // Listener is one listener, keyed by port.
@@ -77,6 +98,8 @@ type Listener struct {
 	Certificates  []string
 	SSLPolicy     string
 	ALPNPolicy    string
+	// Attributes holds only the listener attributes the user asked for.
+	Attributes map[string]string
 }
 
 // TargetGroup is one target group, keyed by ResourceID.

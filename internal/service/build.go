@@ -90,31 +90,51 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 		return nil, &AnnotationError{Annotation: AnnName, Value: name,
 			Allowed: "1-32 letters, digits and hyphens, not starting or ending with a hyphen"}
 	}
+	mappings, prefixNAT, err := subnetMappingsOf(a, q.Scheme, ipType, subnets, in.Facts.Subnets)
+	if err != nil {
+		return nil, err
+	}
+	privateLink, err := privateLinkInboundRules(a, sgOpts.disabled)
+	if err != nil {
+		return nil, err
+	}
 	stack := &model.Stack{
 		ID:        stackID,
 		TagPolicy: tagPolicy,
 		LoadBalancer: model.LoadBalancer{
 			Name: name, Type: "network", Scheme: q.Scheme, IPAddressType: ipType, Subnets: subnets,
 			Attributes: lbAttrs, Tags: model.MergeTags(userTags, tracking(model.ResourceLoadBalancer)),
+			SubnetMappings: mappings, EnablePrefixForIPv6SourceNAT: prefixNAT, PrivateLinkInboundRules: privateLink,
 		},
 	}
+	tgIPType, err := targetGroupIPType(svc, ipType)
+	if err != nil {
+		return nil, err
+	}
 	ports, err := buildPorts(cfg, in, a, portsContext{stackID: stackID, targetType: targetType,
-		ipType: ipType, tags: userTags})
+		ipType: ipType, tgIPType: tgIPType, tags: userTags})
 	if err != nil {
 		return nil, err
 	}
 	stack.Listeners, stack.TargetGroups = ports.listeners, ports.targetGroups
+	for i := range stack.Listeners {
+		if stack.Listeners[i].Attributes, err = listenerAttributesOf(a, stack.Listeners[i]); err != nil {
+			return nil, err
+		}
+	}
 
 	if sgOpts.disabled {
 		userRanges, err := userSourceRanges(svc)
 		if err != nil {
 			return nil, err
 		}
-		stack.BackendRules = cidrRules(in, stack.TargetGroups, q.Scheme, ipType, userRanges,
-			subnetCIDRs(in.Facts.Subnets, subnets))
+		stack.BackendRules = cidrRules(in, stack.TargetGroups, q.Scheme, ipType, userRanges, subnets)
 	} else {
 		if len(sgOpts.user) > 0 {
-			stack.LoadBalancer.SecurityGroups = sgOpts.user
+			if stack.LoadBalancer.SecurityGroups, err = resolveSecurityGroups(sgOpts.user,
+				in.Facts.SecurityGroupsByName); err != nil {
+				return nil, err
+			}
 		} else {
 			sources, err := sourceRanges(svc, ipType)
 			if err != nil {
@@ -214,19 +234,6 @@ func userSourceRanges(svc *corev1.Service) ([]string, error) {
 		items = annotations(svc.Annotations).list(AnnSourceRanges)
 	}
 	return parseCIDRs(field, items)
-}
-
-// subnetCIDRs returns the CIDRs of the chosen subnets.
-func subnetCIDRs(facts []Subnet, chosen []string) []string {
-	var out []string
-	for _, id := range chosen {
-		for _, s := range facts {
-			if s.ID == id && s.CIDR != "" {
-				out = append(out, s.CIDR)
-			}
-		}
-	}
-	return out
 }
 
 func sourceRanges(svc *corev1.Service, ipType string) ([]string, error) {

@@ -27,23 +27,17 @@ func preservesClientIP(tg model.TargetGroup) bool {
 // traffic from where it really comes from (clients, or the load balancer's
 // own addresses in its subnets), and health checks from the subnets when
 // the traffic rule does not already let them in.
-func cidrRules(in Input, tgs []model.TargetGroup, scheme, ipType string, userRanges, subnetCIDRs []string) []model.BackendRule {
-	clients := userRanges
-	if len(clients) == 0 {
-		if scheme == SchemeInternetFacing {
-			clients = []string{"0.0.0.0/0"}
-			if ipType == "dualstack" {
-				clients = append(clients, "::/0")
-			}
-		} else {
-			clients = in.Facts.VPCCIDRs
-		}
-	}
+//
+// An IPv6 target group sees IPv6 sources only: clients default to ::/0 (or
+// the VPC's IPv6 blocks when internal) and the load balancer's own
+// addresses are in its subnets' IPv6 blocks, as LBC opens them.
+func cidrRules(in Input, tgs []model.TargetGroup, scheme, ipType string, userRanges, subnets []string) []model.BackendRule {
 	seen := map[model.BackendRule]bool{}
 	for _, tg := range tgs {
+		subnetCIDRs := subnetCIDRsOf(in.Facts.Subnets, subnets, tg.IPAddressType)
 		sources := subnetCIDRs
 		if preservesClientIP(tg) {
-			sources = clients
+			sources = clientRanges(in, tg.IPAddressType, scheme, ipType, userRanges)
 		}
 		groups, ports := nodeTargets(in, tg)
 		hc, hcErr := parsePort(tg.HealthCheck.Port)
@@ -68,6 +62,57 @@ func cidrRules(in Input, tgs []model.TargetGroup, scheme, ipType string, userRan
 		}
 	}
 	return sortedRules(seen)
+}
+
+// clientRanges are where a target group's clients are: the user's source
+// ranges, else everywhere (internet-facing) or the VPC (internal), in the
+// target group's IP family.
+func clientRanges(in Input, tgIPType, scheme, ipType string, userRanges []string) []string {
+	if len(userRanges) > 0 {
+		return userRanges
+	}
+	if tgIPType == TargetGroupIPv6 {
+		if scheme == SchemeInternetFacing {
+			return []string{"::/0"}
+		}
+		return onlyIPv6(in.Facts.VPCCIDRs)
+	}
+	if scheme == SchemeInternetFacing {
+		if ipType == "dualstack" {
+			return []string{"0.0.0.0/0", "::/0"}
+		}
+		return []string{"0.0.0.0/0"}
+	}
+	return in.Facts.VPCCIDRs
+}
+
+// subnetCIDRsOf returns the CIDRs of the chosen subnets in the target
+// group's IP family.
+func subnetCIDRsOf(facts []Subnet, chosen []string, tgIPType string) []string {
+	var out []string
+	for _, id := range chosen {
+		for _, s := range facts {
+			if s.ID != id {
+				continue
+			}
+			if tgIPType == TargetGroupIPv6 {
+				out = append(out, s.IPv6CIDRs...)
+			} else if s.CIDR != "" {
+				out = append(out, s.CIDR)
+			}
+		}
+	}
+	return out
+}
+
+func onlyIPv6(cidrs []string) []string {
+	var out []string
+	for _, c := range cidrs {
+		if p, err := netip.ParsePrefix(c); err == nil && p.Addr().Is6() {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // coversAll reports whether every CIDR of inner lies in one of outer.

@@ -27,6 +27,9 @@ type Facts struct {
 	// SSLPolicies are the names of the SSL policies AWS offers network load
 	// balancers; nil when not looked up (no certificate named).
 	SSLPolicies []string
+	// SecurityGroupsByName maps each Name tag the security-groups
+	// annotation uses to the ids of the VPC's groups that carry it.
+	SecurityGroupsByName map[string][]string
 }
 
 // Subnet is one subnet fact.
@@ -35,7 +38,8 @@ type Subnet struct {
 	Name          string // Name tag
 	AZ            string
 	CIDR          string
-	ClusterTagged bool // tagged kubernetes.io/cluster/<cluster>
+	IPv6CIDRs     []string // associated IPv6 blocks
+	ClusterTagged bool     // tagged kubernetes.io/cluster/<cluster>
 }
 
 // FactsQuery says which facts a Service needs.
@@ -50,6 +54,9 @@ type FactsQuery struct {
 	// Certificates are the well-formed certificate ARNs of the ssl-cert
 	// annotation: their status, and the SSL policies, are needed.
 	Certificates []string
+	// SecurityGroupNames are the Name tags of the security-groups
+	// annotation, to resolve to ids.
+	SecurityGroupNames []string
 }
 
 // Query returns the facts a Service needs; it fails only on annotations the
@@ -65,7 +72,7 @@ func Query(svc Object) (FactsQuery, error) {
 		return FactsQuery{}, err
 	}
 	return FactsQuery{Scheme: scheme, Subnets: a.list(AnnSubnets), VPCCIDRs: noSG,
-		Certificates: certificateQuery(a)}, nil
+		Certificates: certificateQuery(a), SecurityGroupNames: securityGroupNamesIn(a)}, nil
 }
 
 // Object is the part of a Kubernetes object the query needs.

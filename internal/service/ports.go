@@ -19,6 +19,7 @@ type portsContext struct {
 	stackID    string
 	targetType string
 	ipType     string
+	tgIPType   string // ipv4 | ipv6
 	tags       map[string]string
 }
 
@@ -76,7 +77,7 @@ func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPort
 			return builtPorts{}, err
 		}
 		resourceID := fmt.Sprintf("%s:%d", pc.stackID, p.Port)
-		tgIPType := "ipv4"
+		tgIPType := pc.tgIPType
 		tg := model.TargetGroup{
 			ResourceID: resourceID,
 			Name: generatedName(svc.Namespace, svc.Name, cfg.ClusterName, resourceID, tgProtocol,
@@ -89,7 +90,7 @@ func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPort
 		if pc.targetType == TargetInstance {
 			tg.Targets, err = instanceTargets(a, in.Nodes, tgPort)
 		} else {
-			tg.Targets = ipTargets(in.EndpointSlices, p)
+			tg.Targets = ipTargets(in.EndpointSlices, p, tgIPType)
 		}
 		if err != nil {
 			return builtPorts{}, err

@@ -73,11 +73,12 @@ func InstanceIDs(nodes []*corev1.Node) []string {
 	return out
 }
 
-// ipTargets are the ready IPv4 endpoints serving the Service port.
-func ipTargets(slices []*discoveryv1.EndpointSlice, p corev1.ServicePort) []model.Target {
+// ipTargets are the ready endpoints of the target group's IP family
+// serving the Service port.
+func ipTargets(slices []*discoveryv1.EndpointSlice, p corev1.ServicePort, tgIPType string) []model.Target {
 	seen := map[model.Target]bool{}
 	for _, s := range slices {
-		if s.AddressType != discoveryv1.AddressTypeIPv4 {
+		if s.AddressType != endpointAddressType(tgIPType) {
 			continue
 		}
 		var port int32

@@ -38,16 +38,19 @@ const Name = "service"
 
 // Deps are the controller's dependencies.
 type Deps struct {
-	Client            client.Client
-	Recorder          recorder.EventRecorder
-	Deployer          *deploy.Deployer
-	Subnets           *cloud.Subnets
-	Instances         *cloud.Instances
-	VPC               *cloud.VPC
-	Certificates      CertificateStatuses
-	SSLPolicies       SSLPolicyNames
-	Config            service.Config
-	LoadBalancerClass string
+	Client    client.Client
+	Recorder  recorder.EventRecorder
+	Deployer  *deploy.Deployer
+	Subnets   *cloud.Subnets
+	Instances *cloud.Instances
+	VPC       *cloud.VPC
+	// SecurityGroupNames resolves Name tags in the security-groups
+	// annotation.
+	SecurityGroupNames *cloud.SecurityGroupNames
+	Certificates       CertificateStatuses
+	SSLPolicies        SSLPolicyNames
+	Config             service.Config
+	LoadBalancerClass  string
 	// DriftPeriod is how often a converged Service is checked against AWS.
 	DriftPeriod             time.Duration
 	MaxConcurrentReconciles int

@@ -77,6 +77,14 @@ func (c *Controller) build(ctx context.Context, svc *corev1.Service, v *view) (*
 			return nil, err
 		}
 	}
+	if len(q.SecurityGroupNames) > 0 {
+		if c.SecurityGroupNames == nil {
+			return nil, fmt.Errorf("security groups named %v cannot be looked up: no resolver", q.SecurityGroupNames)
+		}
+		if in.Facts.SecurityGroupsByName, err = c.SecurityGroupNames.Resolve(ctx, q.SecurityGroupNames); err != nil {
+			return nil, err
+		}
+	}
 	in.Facts.LoadBalancerWithoutSGs = c.Deployer.Inventory().LoadBalancerWithoutSecurityGroups(
 		svc.Namespace + "/" + svc.Name)
 	if q.VPCCIDRs || in.Facts.LoadBalancerWithoutSGs {
