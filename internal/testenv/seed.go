@@ -61,9 +61,13 @@ func Credentials(accessKey string) aws.CredentialsProvider {
 // AWSClients returns SDK clients signing with accessKey through the proxy,
 // with few retries so tests see faults.
 func (e *Env) AWSClients(ctx context.Context, accessKey string) (*awsclient.Clients, error) {
-	return awsclient.NewClients(ctx, awsclient.Config{Region: Region, Endpoints: map[string]string{"*": e.ProxyURL},
+	return awsclient.NewClients(ctx, awsclient.Config{Region: Region, Endpoints: awsclient.EndpointsFor(e.ProxyURL),
 		MaxRetries: 2, Credentials: Credentials(accessKey)})
 }
+
+// EndpointsFlag is --aws-api-endpoints (LBC's form) sending every service
+// kelb calls to the proxy.
+func (e *Env) EndpointsFlag() string { return awsclient.FormatEndpoints(awsclient.EndpointsFor(e.ProxyURL)) }
 
 // Seed creates a world for cluster in a new account and its Node objects
 // through c.
