@@ -67,7 +67,9 @@ func (e *Env) AWSClients(ctx context.Context, accessKey string) (*awsclient.Clie
 
 // EndpointsFlag is --aws-api-endpoints (LBC's form) sending every service
 // kelb calls to the proxy.
-func (e *Env) EndpointsFlag() string { return awsclient.FormatEndpoints(awsclient.EndpointsFor(e.ProxyURL)) }
+func (e *Env) EndpointsFlag() string {
+	return awsclient.FormatEndpoints(awsclient.EndpointsFor(e.ProxyURL))
+}
 
 // Seed creates a world for cluster in a new account and its Node objects
 // through c.
