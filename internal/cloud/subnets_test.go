@@ -100,7 +100,7 @@ func TestSubnetDiscovery(t *testing.T) {
 			want: []string{"subnet-a1", "subnet-b1"}, routeReads: 1},
 		{name: "role tag only for the other scheme still falls back", scheme: internal, tables: routes,
 			subnets: []ec2types.Subnet{sn("subnet-a1", "a", 100, TagRoleELB, "1"), sn("subnet-a2", "a", 100)},
-			want: []string{"subnet-a2"}, routeReads: 1},
+			want:    []string{"subnet-a2"}, routeReads: 1},
 		{name: "a subnet without own table uses the main one, which may be public", scheme: public,
 			tables:  []ec2types.RouteTable{table(true, "igw-9"), table(false, "", "subnet-a2")},
 			subnets: []ec2types.Subnet{sn("subnet-a1", "a", 100), sn("subnet-a2", "a", 100)}, want: []string{"subnet-a1"}, routeReads: 1},
