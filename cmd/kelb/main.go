@@ -2,10 +2,13 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 
+	"github.com/spf13/pflag"
+	"go.uber.org/zap/zapcore"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -17,8 +20,30 @@ func main() {
 	opts.BindFlags(flag.CommandLine)
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
-	flag.Parse()
+	// flag.CommandLine also holds controller-runtime's --kubeconfig.
+	set, err := manager.ParseFlags(flag.CommandLine, os.Args[1:])
+	if err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "kelb:", err)
+		os.Exit(2)
+	}
+	if err := opts.Validate(); err != nil { // flag mistakes first, before the cluster is reached
+		fmt.Fprintln(os.Stderr, "kelb:", err)
+		os.Exit(2)
+	}
+	if _, own := set["zap-log-level"]; !own && opts.Debug() {
+		zapOpts.Level = zapcore.DebugLevel // kelb's V(1) lines
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	log := ctrl.Log.WithName("setup")
+	if opts.LogLevel != "info" && !opts.Debug() {
+		log.Info("unknown --log-level, logging at info as LBC does", "logLevel", opts.LogLevel, "allowed", "info, debug")
+	}
+	if names := manager.NotHonoured(set); len(names) > 0 {
+		log.Info("LBC flags kelb accepts but does not act on yet; their values are ignored", "flags", names)
+	}
 
 	ctx := ctrl.SetupSignalHandler()
 	cfg, err := ctrl.GetConfig()

@@ -27,7 +27,7 @@ func (b *bench) startKelb(name string, extra ...string) (*kelbProcess, error) {
 		return nil, err
 	}
 	args := append([]string{"--kubeconfig", b.kubeconfig, "--cluster-name", b.world.Cluster,
-		"--aws-region", testenv.Region, "--aws-vpc-id", b.world.VPCID, "--aws-api-endpoints", b.env.ProxyURL,
+		"--aws-region", testenv.Region, "--aws-vpc-id", b.world.VPCID, "--aws-api-endpoints", b.env.EndpointsFlag(),
 		"--enable-leader-election=false", "--metrics-bind-addr", "0", "--health-probe-bind-addr", "0"}, extra...)
 	cmd := exec.Command(filepath.Join(root, "bin", "kelb"), args...)
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+b.world.Account, "AWS_SECRET_ACCESS_KEY=secret")

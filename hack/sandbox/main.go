@@ -79,7 +79,7 @@ func run() error {
 	}
 
 	step("starting kelb (log: bin/sandbox/kelb.log)")
-	kelb, err := startKelb(ctx, root, dir, kubeconfig, env.ProxyURL, world)
+	kelb, err := startKelb(ctx, root, dir, kubeconfig, env.EndpointsFlag(), world)
 	if err != nil {
 		return err
 	}
@@ -123,14 +123,14 @@ Press Ctrl-C to stop everything.
 
 func step(msg string) { fmt.Printf("==> %s\n", msg) }
 
-func startKelb(ctx context.Context, root, dir, kubeconfig, endpoint string, w *testenv.World) (*exec.Cmd, error) {
+func startKelb(ctx context.Context, root, dir, kubeconfig, endpoints string, w *testenv.World) (*exec.Cmd, error) {
 	logf, err := os.Create(filepath.Join(dir, "kelb.log"))
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(filepath.Join(root, "bin", "kelb"),
 		"--kubeconfig", kubeconfig, "--cluster-name", w.Cluster, "--aws-region", testenv.Region,
-		"--aws-vpc-id", w.VPCID, "--aws-api-endpoints", endpoint, "--leader-election-namespace", "default",
+		"--aws-vpc-id", w.VPCID, "--aws-api-endpoints", endpoints, "--leader-election-namespace", "default",
 		"--metrics-bind-addr", "127.0.0.1:0", "--health-probe-bind-addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+w.Account, "AWS_SECRET_ACCESS_KEY=secret")
 	cmd.Stdout, cmd.Stderr = logf, logf

@@ -88,20 +88,6 @@ func TestParseThrottle(t *testing.T) {
 	}
 }
 
-func TestParseEndpoints(t *testing.T) {
-	one, err := ParseEndpoints("http://localhost:5000")
-	if err != nil || one["*"] != "http://localhost:5000" {
-		t.Errorf("%v %v", one, err)
-	}
-	many, err := ParseEndpoints("ec2=http://a, elasticloadbalancing=http://b")
-	if err != nil || many["ec2"] != "http://a" || many["elasticloadbalancing"] != "http://b" {
-		t.Errorf("%v %v", many, err)
-	}
-	if _, err := ParseEndpoints("ec2=,x"); err == nil {
-		t.Error("want an error")
-	}
-}
-
 func TestThrottlerBucketPerOperation(t *testing.T) {
 	th, err := newThrottler(nil)
 	if err != nil {

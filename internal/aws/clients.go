@@ -6,13 +6,14 @@ package aws
 import (
 	"context"
 	"fmt"
-	"strings"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -22,10 +23,14 @@ import (
 
 // Config says how to reach AWS.
 type Config struct {
+	// Region: when empty, AWS_DEFAULT_REGION, then the SDK's own (AWS_REGION,
+	// the shared config profile), then the instance metadata, as LBC does.
 	Region string
-	// Endpoints overrides service endpoints, keyed by signing name
-	// (ec2, elasticloadbalancing, tagging, acm, iam); key "*" applies to
-	// every service.
+	// Endpoints overrides service endpoints, keyed by SDK service id (EC2,
+	// Elastic Load Balancing v2, Resource Groups Tagging API, ACM, IAM; see
+	// ParseEndpoints). A service without override keeps the SDK's endpoint
+	// resolution: AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the shared
+	// config files' endpoint_url, then AWS itself.
 	Endpoints map[string]string
 	// MaxRetries is the number of retries after the first attempt.
 	MaxRetries int
@@ -50,8 +55,14 @@ type Clients struct {
 
 // NewClients builds every client from cfg.
 func NewClients(ctx context.Context, cfg Config) (*Clients, error) {
+	region := cfg.Region
+	if region == "" {
+		// LBC reads AWS_DEFAULT_REGION before AWS_REGION; the SDK reads
+		// only the latter.
+		region = os.Getenv("AWS_DEFAULT_REGION")
+	}
 	opts := []func(*config.LoadOptions) error{
-		config.WithRegion(cfg.Region),
+		config.WithRegion(region),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = cfg.MaxRetries + 1
@@ -69,57 +80,59 @@ func NewClients(ctx context.Context, cfg Config) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
+	if awsCfg.Region == "" {
+		if awsCfg.Region, err = metadataRegion(ctx, awsCfg); err != nil {
+			return nil, fmt.Errorf("no AWS region: set --aws-region, AWS_REGION or AWS_DEFAULT_REGION "+
+				"(the instance metadata did not answer: %w)", err)
+		}
+	}
 	limiter, err := newThrottler(cfg.Throttle)
 	if err != nil {
 		return nil, err
 	}
 	awsCfg.APIOptions = append(awsCfg.APIOptions, limiter.addMiddleware, addMetricsMiddleware)
+	ep := func(service string) *string {
+		if u, ok := cfg.Endpoints[service]; ok {
+			return aws.String(u)
+		}
+		return nil
+	}
 	return &Clients{Region: awsCfg.Region,
 		EC2: ec2.NewFromConfig(awsCfg, func(o *ec2.Options) {
-			o.BaseEndpoint = endpoint(cfg.Endpoints, "ec2")
+			overrideEndpoint(&o.BaseEndpoint, ep(ec2.ServiceID))
 		}),
 		ELBV2: elbv2.NewFromConfig(awsCfg, func(o *elbv2.Options) {
-			o.BaseEndpoint = endpoint(cfg.Endpoints, "elasticloadbalancing")
+			overrideEndpoint(&o.BaseEndpoint, ep(elbv2.ServiceID))
 		}),
 		Tagging: tagging.NewFromConfig(awsCfg, func(o *tagging.Options) {
-			o.BaseEndpoint = endpoint(cfg.Endpoints, "tagging")
+			overrideEndpoint(&o.BaseEndpoint, ep(tagging.ServiceID))
 		}),
 		ACM: acm.NewFromConfig(awsCfg, func(o *acm.Options) {
-			o.BaseEndpoint = endpoint(cfg.Endpoints, "acm")
+			overrideEndpoint(&o.BaseEndpoint, ep(acm.ServiceID))
 		}),
 		IAM: iam.NewFromConfig(awsCfg, func(o *iam.Options) {
-			o.BaseEndpoint = endpoint(cfg.Endpoints, "iam")
+			overrideEndpoint(&o.BaseEndpoint, ep(iam.ServiceID))
 		}),
 	}, nil
 }
 
-func endpoint(endpoints map[string]string, service string) *string {
-	if e, ok := endpoints[service]; ok {
-		return aws.String(e)
+// metadataRegion asks the instance metadata service for the region, as LBC
+// does when nothing else names one; a few seconds at most off EC2.
+func metadataRegion(ctx context.Context, cfg aws.Config) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	out, err := imds.NewFromConfig(cfg).GetRegion(ctx, &imds.GetRegionInput{})
+	if err != nil {
+		return "", err
 	}
-	if e, ok := endpoints["*"]; ok {
-		return aws.String(e)
-	}
-	return nil
+	return out.Region, nil
 }
 
-// ParseEndpoints parses --aws-api-endpoints: "service=url,service=url" (LBC's
-// format, service by signing name), or a single URL for every service.
-func ParseEndpoints(s string) (map[string]string, error) {
-	out := map[string]string{}
-	if s == "" {
-		return out, nil
+// overrideEndpoint replaces the endpoint the SDK resolved (from the
+// environment or the shared config) only when the flag names one: the flag
+// wins, and no flag leaves the SDK's choice in place.
+func overrideEndpoint(base **string, flag *string) {
+	if flag != nil {
+		*base = flag
 	}
-	if !strings.Contains(s, "=") {
-		out["*"] = s
-		return out, nil
-	}
-	for _, kv := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		if !ok || k == "" || v == "" {
-			return nil, fmt.Errorf("--aws-api-endpoints: %q is not service=url", kv)
-		}
-		out[k] = v
-	}
-	return out, nil
 }

@@ -70,6 +70,11 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	}
 	instances := cloud.NewInstances(clients.EC2, o.ClusterName, clk)
 	vpcID := o.AWSVPCID
+	if vpcID == "" && len(o.AWSVPCTags) > 0 {
+		if vpcID, err = vpcByTag(ctx, clients.EC2, o.AWSVPCTagKey, o.AWSVPCTags[o.AWSVPCTagKey]); err != nil {
+			return err
+		}
+	}
 	if vpcID == "" {
 		if vpcID, err = discoverVPC(ctx, restCfg, instances); err != nil {
 			return err
@@ -102,6 +107,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		LeaderElectionNamespace:       o.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		Controller:                    config.Controller{SkipNameValidation: &ov.SeveralManagers},
+		LeaseDuration:                 leaseDuration(o.LeaderElectionLeaseDuration),
 	})
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
@@ -140,7 +146,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		Changed:                 changed,
 	})
 	nodeRules := noderules.New(noderules.Deps{Deployer: deployer, Needs: services,
-		Protected: &noderules.LBCObjects{Client: mgr.GetClient()}, Period: o.DriftPeriod})
+		Protected: &noderules.LBCObjects{Client: mgr.GetClient(), IngressClass: o.IngressClass}, Period: o.DriftPeriod})
 	services.NodeRules = nodeRules
 	err = controllers.Register(ctx, mgr,
 		services,

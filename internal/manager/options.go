@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/controllers/sweeper"
 	"github.com/kelb-dev/kelb/internal/service"
 	"github.com/kelb-dev/kelb/internal/sgpolicy"
@@ -50,6 +51,19 @@ type Options struct {
 	// VPCEndpointPollInterval: how often transitional VPC endpoints are read.
 	VPCEndpointPollInterval  time.Duration
 	VPCEndpointMaxConcurrent int
+	// LogLevel is LBC's --log-level: info or debug (kelb's V(1) lines);
+	// another value means info, as in LBC.
+	LogLevel string
+	// IngressClass is LBC's --ingress-class: the legacy class annotation of
+	// LBC's Ingresses, whose node rules kelb keeps (and which it will serve).
+	IngressClass string
+	// AWSVPCTags and AWSVPCTagKey find the VPC by its tag when --aws-vpc-id
+	// is not given (LBC reads only the tag named by AWSVPCTagKey).
+	AWSVPCTags                  map[string]string
+	AWSVPCTagKey                string
+	LeaderElectionLeaseDuration time.Duration
+	// LBC holds LBC's flags for features kelb does not have yet.
+	LBC LBCOnly
 }
 
 // DefaultDriftPeriod: a converged Service is compared with AWS every 10
@@ -62,8 +76,12 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.ClusterName, "cluster-name", "", "Kubernetes cluster name (required); tags every AWS resource")
 	fs.StringVar(&o.AWSRegion, "aws-region", "", "AWS region (default: the AWS SDK's, e.g. AWS_REGION)")
 	fs.StringVar(&o.AWSVPCID, "aws-vpc-id", "", "VPC of the cluster (default: the VPC of the nodes' instances)")
-	fs.StringVar(&o.AWSAPIEndpoints, "aws-api-endpoints", "",
-		"AWS API endpoint overrides: service=url,... (ec2, elasticloadbalancing, tagging) or one url for all")
+	joined(fs, &o.AWSAPIEndpoints, "stringToString", "aws-api-endpoints",
+		"AWS API endpoints: serviceID=URL,... with the SDK's service ids (EC2, Elastic Load Balancing v2, "+
+			"Resource Groups Tagging API, ACM, IAM); without, the SDK's AWS_ENDPOINT_URL[_<SERVICE>] and shared config apply")
+	stringToString(fs, &o.AWSVPCTags, "aws-vpc-tags",
+		"find the VPC by tag when --aws-vpc-id is not given: key=value,... (the tag named by --aws-vpc-tag-key is read)")
+	fs.StringVar(&o.AWSVPCTagKey, "aws-vpc-tag-key", "Name", "the key in --aws-vpc-tags that finds the VPC")
 	fs.IntVar(&o.AWSMaxRetries, "aws-max-retries", 10, "maximum retries of one AWS call")
 	fs.StringVar(&o.AWSAPIThrottle, "aws-api-throttle", "",
 		"client-side AWS rate limits: serviceID:operationRegex=rate:burst,... (before kelb's defaults)")
@@ -78,8 +96,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.ServiceMaxConcurrent, "service-max-concurrent-reconciles", 3, "Services reconciled at once")
 	fs.StringVar(&o.LoadBalancerClass, "load-balancer-class", service.DefaultLoadBalancerClass,
 		"spec.loadBalancerClass of the Services kelb serves")
-	fs.StringVar(&o.DefaultTags, "default-tags", "", "tags on every AWS resource: key=value,...")
-	fs.StringVar(&o.ExternalManagedTags, "external-managed-tags", "",
+	joined(fs, &o.DefaultTags, "stringToString", "default-tags", "tags on every AWS resource: key=value,...")
+	joined(fs, &o.ExternalManagedTags, "stringSlice", "external-managed-tags",
 		"tag keys managed outside kelb: never set or removed by kelb, refused in annotations: key,...")
 	fs.StringVar(&o.DefaultTargetType, "default-target-type", "instance", "target type without annotation: instance or ip")
 	fs.StringVar(&o.DefaultSSLPolicy, "default-ssl-policy", "ELBSecurityPolicy-2016-08", "TLS listeners' default policy")
@@ -87,6 +105,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.EnableLeaderElection, "enable-leader-election", true, "elect a leader among replicas (Lease)")
 	fs.StringVar(&o.LeaderElectionID, "leader-election-id", "kelb-leader", "name of the leader-election Lease")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the Lease (default: kelb's)")
+	fs.DurationVar(&o.LeaderElectionLeaseDuration, "leader-election-lease-duration", 0,
+		"how long other replicas wait for a leader that stopped renewing before taking over; 0 is controller-runtime's 15s")
 	fs.StringVar(&o.MetricsBindAddr, "metrics-bind-addr", ":8080", "address of the Prometheus metrics endpoint; 0 disables")
 	fs.StringVar(&o.HealthProbeBindAddr, "health-probe-bind-addr", ":61779", "address of /healthz and /readyz")
 	fs.StringVar(&o.FeatureGates, "feature-gates", "", "feature gates: name=true|false,... (none are defined yet)")
@@ -104,7 +124,15 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.VPCEndpointPollInterval, "vpc-endpoint-poll-interval", 2*time.Second,
 		"how often VPC endpoints in a transitional state are read (one batched call for all of them)")
 	fs.IntVar(&o.VPCEndpointMaxConcurrent, "vpc-endpoint-max-concurrent-reconciles", 3, "VPCEndpoints reconciled at once")
+	fs.StringVar(&o.LogLevel, "log-level", "info", "info or debug")
+	fs.StringVar(&o.IngressClass, "ingress-class", "alb",
+		"legacy kubernetes.io/ingress.class value of LBC's Ingresses, whose node rules kelb keeps")
+	o.LBC.bind(fs)
 }
+
+// Debug reports whether --log-level asks for debug lines; unknown values
+// mean info, as in LBC.
+func (o *Options) Debug() bool { return o.LogLevel == "debug" }
 
 // Validate checks the options and returns every problem at once.
 func (o *Options) Validate() error {
@@ -149,6 +177,12 @@ func (o *Options) Validate() error {
 	}
 	if err := o.securityGroupFlags().Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if _, err := awsclient.ParseEndpoints(o.AWSAPIEndpoints); err != nil {
+		errs = append(errs, err)
+	}
+	if _, ok := o.AWSVPCTags[o.AWSVPCTagKey]; o.AWSVPCID == "" && len(o.AWSVPCTags) > 0 && !ok {
+		errs = append(errs, fmt.Errorf("--aws-vpc-tags: no key %q, the key --aws-vpc-tag-key names", o.AWSVPCTagKey))
 	}
 	return errors.Join(errs...)
 }

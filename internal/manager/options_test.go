@@ -42,6 +42,19 @@ func TestValidate(t *testing.T) {
 		{"longest", func(o *Options) { o.ClusterName = strings.Repeat("群", 256) }, nil},
 		{"trailing space", func(o *Options) { o.ClusterName = "prod " }, []string{`--cluster-name: "prod " starts or ends with a space`}},
 		{"reserved prefix", func(o *Options) { o.ClusterName = "AWS:prod" }, []string{`--cluster-name: "AWS:prod" starts with aws:, which AWS reserves`}},
+		{"endpoints in LBC's form", func(o *Options) {
+			o.AWSAPIEndpoints = "EC2=https://ec2.example,Elastic Load Balancing v2=https://elb.example"
+		}, nil},
+		{"endpoints in an older form", func(o *Options) { o.AWSAPIEndpoints = "elasticloadbalancing=https://elb.example" },
+			[]string{`--aws-api-endpoints: unknown service id "elasticloadbalancing" (use "Elastic Load Balancing v2"); ` +
+				"allowed: ACM, EC2, Elastic Load Balancing v2, Global Accelerator, IAM, Resource Groups Tagging API, STS, " +
+				"Shield, WAF Regional, WAFV2"}},
+		{"VPC tags with the key", func(o *Options) { o.AWSVPCTags, o.AWSVPCTagKey = map[string]string{"Name": "main"}, "Name" }, nil},
+		{"VPC tags without the key", func(o *Options) { o.AWSVPCTags, o.AWSVPCTagKey = map[string]string{"env": "prod"}, "Name" },
+			[]string{`--aws-vpc-tags: no key "Name", the key --aws-vpc-tag-key names`}},
+		{"VPC tags unused beside a VPC id", func(o *Options) {
+			o.AWSVPCTags, o.AWSVPCTagKey, o.AWSVPCID = map[string]string{"env": "prod"}, "Name", "vpc-1"
+		}, nil},
 		{"every problem at once", func(o *Options) { o.ClusterName, o.OrphanSweepInterval, o.OrphanSweep = "x*", 0, "never" },
 			[]string{`--cluster-name: "x*" contains * or ?, which AWS tag filters read as wildcards matching other clusters' names`,
 				`--orphan-sweep: "never"; allowed: delete, report, off`, "--orphan-sweep-interval: 0s; must be more than 0"}},

@@ -31,8 +31,9 @@ func NewAccount() string {
 }
 
 // World is a seeded AWS account: a VPC with subnets in three zones tagged
-// for the cluster, a node security group and instances, plus the Node
-// objects of those instances.
+// for the cluster (public ones routed to an internet gateway, private ones
+// on the VPC's main route table, as a real VPC has them), a node security
+// group and instances, plus the Node objects of those instances.
 type World struct {
 	Account        string
 	Cluster        string
@@ -61,8 +62,14 @@ func Credentials(accessKey string) aws.CredentialsProvider {
 // AWSClients returns SDK clients signing with accessKey through the proxy,
 // with few retries so tests see faults.
 func (e *Env) AWSClients(ctx context.Context, accessKey string) (*awsclient.Clients, error) {
-	return awsclient.NewClients(ctx, awsclient.Config{Region: Region, Endpoints: map[string]string{"*": e.ProxyURL},
+	return awsclient.NewClients(ctx, awsclient.Config{Region: Region, Endpoints: awsclient.EndpointsFor(e.ProxyURL),
 		MaxRetries: 2, Credentials: Credentials(accessKey)})
+}
+
+// EndpointsFlag is --aws-api-endpoints (LBC's form) sending every service
+// kelb calls to the proxy.
+func (e *Env) EndpointsFlag() string {
+	return awsclient.FormatEndpoints(awsclient.EndpointsFor(e.ProxyURL))
 }
 
 // Seed creates a world for cluster in a new account and its Node objects
@@ -101,6 +108,9 @@ func (e *Env) Seed(ctx context.Context, c client.Client, cluster string, nodes i
 			}
 			*kind.into = append(*kind.into, aws.ToString(sn.Subnet.SubnetId))
 		}
+	}
+	if err := routePublicSubnets(ctx, api, w); err != nil {
+		return nil, err
 	}
 	sg, err := api.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(cluster + "-nodes"),
 		Description: aws.String("nodes of " + cluster), VpcId: aws.String(w.VPCID),
@@ -156,4 +166,35 @@ func dashed(ip string) string {
 		}
 	}
 	return string(out)
+}
+
+// routePublicSubnets gives the VPC an internet gateway and the public
+// subnets a route table to it, so that they are public by their routes too
+// (what LBC's discovery falls back to when no subnet carries a role tag).
+func routePublicSubnets(ctx context.Context, api *ec2.Client, w *World) error {
+	igw, err := api.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
+	if err != nil {
+		return fmt.Errorf("seeding internet gateway: %w", err)
+	}
+	igwID := igw.InternetGateway.InternetGatewayId
+	if _, err := api.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: igwID,
+		VpcId: aws.String(w.VPCID)}); err != nil {
+		return fmt.Errorf("attaching internet gateway: %w", err)
+	}
+	rt, err := api.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: aws.String(w.VPCID)})
+	if err != nil {
+		return fmt.Errorf("seeding public route table: %w", err)
+	}
+	rtID := rt.RouteTable.RouteTableId
+	if _, err := api.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: rtID,
+		DestinationCidrBlock: aws.String("0.0.0.0/0"), GatewayId: igwID}); err != nil {
+		return fmt.Errorf("seeding route to the internet gateway: %w", err)
+	}
+	for _, id := range w.PublicSubnets {
+		if _, err := api.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: rtID,
+			SubnetId: aws.String(id)}); err != nil {
+			return fmt.Errorf("associating subnet %s with the public route table: %w", id, err)
+		}
+	}
+	return nil
 }

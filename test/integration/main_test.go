@@ -58,7 +58,7 @@ func newCluster(t *testing.T, nodes int) *cluster {
 	}
 	cl := &cluster{t: t, kube: kube, c: c, world: world}
 	cl.opts = manager.Options{
-		ClusterName: world.Cluster, AWSRegion: testenv.Region, AWSVPCID: world.VPCID, AWSAPIEndpoints: env.ProxyURL,
+		ClusterName: world.Cluster, AWSRegion: testenv.Region, AWSVPCID: world.VPCID, AWSAPIEndpoints: env.EndpointsFlag(),
 		AWSMaxRetries: 10, EnableBackendSG: true, SyncPeriod: 10 * time.Hour, ServiceMaxConcurrent: 3,
 		LoadBalancerClass: "service.k8s.aws/nlb", DefaultTargetType: "instance",
 		DefaultSSLPolicy: "ELBSecurityPolicy-2016-08", EnableLeaderElection: false, MetricsBindAddr: "0",
