@@ -23,7 +23,10 @@ func instanceTargets(a annotations, nodes []*corev1.Node, port int32) ([]model.T
 	if sel, err := a.keyValues(AnnTargetNodeLabels); err != nil {
 		return nil, err
 	} else if len(sel) > 0 {
-		selector = labels.SelectorFromSet(sel)
+		if selector, err = labels.ValidatedSelectorFromSet(sel); err != nil {
+			return nil, &AnnotationError{Annotation: AnnTargetNodeLabels, Value: a[AnnTargetNodeLabels],
+				Allowed: "comma-separated label=value pairs with valid label keys and values (no spaces around =)"}
+		}
 	}
 	var out []model.Target
 	for _, n := range nodes {
