@@ -15,7 +15,7 @@ const trafficPort = "traffic-port"
 // healthCheckDefaults are the values a target group's health check takes
 // where no annotation sets them.
 type healthCheckDefaults struct {
-	protocol, port, path                     string
+	protocol, port, path                  string
 	interval, timeout, healthy, unhealthy int32
 }
 
