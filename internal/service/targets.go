@@ -114,7 +114,9 @@ func protocolMatches(sp *corev1.Protocol, p corev1.Protocol) bool {
 	if sp != nil {
 		got = *sp
 	}
-	return got == p || (p == "TCP_UDP" && got == corev1.ProtocolTCP)
+	// A TCP_UDP port is the first of its TCP and UDP ports (listenerPorts),
+	// whose name it keeps: the slice's port of that name has its protocol.
+	return got == p || (p == "TCP_UDP" && (got == corev1.ProtocolTCP || got == corev1.ProtocolUDP))
 }
 
 // ipTargetNodes maps endpoint addresses to their node names.
