@@ -133,10 +133,6 @@ func loadBalancerAttributesOf(a annotations) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkAttributes(AnnAccessLogS3BucketName+" or "+AnnAccessLogS3BucketPrefix, "network load balancers",
-		legacy, loadBalancerAttributeRules); err != nil {
-		return nil, err
-	}
 	if len(legacy) > 0 {
 		attrs = model.MergeTags(attrs, legacy)
 	}
