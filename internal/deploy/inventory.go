@@ -99,6 +99,7 @@ type Inventory struct {
 type stackSummary struct {
 	empty        bool
 	lbWithoutSGs bool
+	scheme       string // of the load balancer; "" when there is none
 	// serving are the target groups' protocols and the ports they send
 	// traffic and health checks to.
 	serving []servingPorts
@@ -111,6 +112,9 @@ type servingPorts struct {
 
 func summarize(s *StackState) stackSummary {
 	sum := stackSummary{empty: s.Empty(), lbWithoutSGs: s.LoadBalancer != nil && len(s.LoadBalancer.SecurityGroups) == 0}
+	if s.LoadBalancer != nil {
+		sum.scheme = s.LoadBalancer.Scheme
+	}
 	for _, tg := range s.TargetGroups {
 		sp := servingPorts{protocol: tg.Protocol, ports: []int32{tg.Port}}
 		for _, t := range tg.Targets {
@@ -277,4 +281,12 @@ func (inv *Inventory) LoadBalancerWithoutSecurityGroups(id string) bool {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	return inv.summaries[id].lbWithoutSGs
+}
+
+// LoadBalancerScheme returns the scheme of the stack's load balancer, ""
+// when it has none: a Service that names no scheme keeps it, as with LBC.
+func (inv *Inventory) LoadBalancerScheme(id string) string {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return inv.summaries[id].scheme
 }

@@ -138,7 +138,8 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		SSLPolicies:        cloud.NewSSLPolicies(clients.ELBV2, clk),
 		Config: service.Config{ClusterName: o.ClusterName, DefaultTags: defaultTags,
 			DefaultTargetType: o.DefaultTargetType, DefaultSSLPolicy: o.DefaultSSLPolicy,
-			SecurityGroups: o.securityGroupFlags(), ExternalManagedTags: o.externalManagedTags()},
+			SecurityGroups: o.securityGroupFlags(), ExternalManagedTags: o.externalManagedTags(),
+			DefaultScheme: o.DefaultScheme, Gates: o.FeatureGates.Service()},
 		LoadBalancerClass:       o.LoadBalancerClass,
 		DriftPeriod:             o.DriftPeriod,
 		MaxConcurrentReconciles: o.ServiceMaxConcurrent,
@@ -173,6 +174,9 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		return err
 	}
 	log.FromContext(ctx).Info("starting kelb", "cluster", o.ClusterName, "clusterUID", uid, "vpc", vpcID, "region", o.AWSRegion)
+	if gates := o.FeatureGates.Unhonoured(); len(gates) > 0 {
+		log.FromContext(ctx).Info("feature gates accepted but without effect in kelb", "gates", gates)
+	}
 	return mgr.Start(ctx)
 }
 

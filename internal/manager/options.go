@@ -42,7 +42,8 @@ type Options struct {
 	LeaderElectionNamespace string
 	MetricsBindAddr         string
 	HealthProbeBindAddr     string
-	FeatureGates            string
+	FeatureGates            FeatureGates
+	DefaultScheme           string
 	DriftPeriod             time.Duration
 	OrphanSweep             string
 	OrphanSweepInterval     time.Duration
@@ -109,7 +110,9 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"how long other replicas wait for a leader that stopped renewing before taking over; 0 is controller-runtime's 15s")
 	fs.StringVar(&o.MetricsBindAddr, "metrics-bind-addr", ":8080", "address of the Prometheus metrics endpoint; 0 disables")
 	fs.StringVar(&o.HealthProbeBindAddr, "health-probe-bind-addr", ":61779", "address of /healthz and /readyz")
-	fs.StringVar(&o.FeatureGates, "feature-gates", "", "feature gates: name=true|false,... (none are defined yet)")
+	fs.Var(&o.FeatureGates, "feature-gates", "LBC's feature gates: Name=true|false,... (featuregates.go lists them)")
+	fs.StringVar(&o.DefaultScheme, "default-load-balancer-scheme", service.SchemeInternal,
+		"scheme of a load balancer whose Service names none: internal or internet-facing")
 	fs.DurationVar(&o.DriftPeriod, "drift-period", DefaultDriftPeriod,
 		"how often each Service's AWS resources are compared with what kelb wants")
 	fs.StringVar(&o.OrphanSweep, "orphan-sweep", sweeper.ModeDelete,
@@ -146,6 +149,15 @@ func (o *Options) Validate() error {
 	case service.TargetInstance, service.TargetIP:
 	default:
 		errs = append(errs, fmt.Errorf("--default-target-type: %q; allowed: instance, ip", o.DefaultTargetType))
+	}
+	switch o.DefaultScheme {
+	case "", service.SchemeInternal, service.SchemeInternetFacing:
+	default:
+		errs = append(errs, fmt.Errorf("--default-load-balancer-scheme: %q; allowed: internal, internet-facing",
+			o.DefaultScheme))
+	}
+	if err := o.FeatureGates.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	switch o.OrphanSweep {
 	case sweeper.ModeDelete, sweeper.ModeReport, sweeper.ModeOff:

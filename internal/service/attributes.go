@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/kelb-dev/kelb/internal/model"
 )
 
 // attributeRule says which values one load balancer or target group
@@ -116,7 +118,9 @@ func sortedKeys(rules map[string]attributeRule) []string {
 	return out
 }
 
-// loadBalancerAttributesOf parses and checks the attributes annotation.
+// loadBalancerAttributesOf parses and checks the load balancer's
+// attributes: the attributes annotation, overridden key by key by the
+// deprecated annotations LBC still reads (legacyAttributes).
 func loadBalancerAttributesOf(a annotations) (map[string]string, error) {
 	attrs, err := a.keyValues(AnnAttributes)
 	if err != nil {
@@ -125,11 +129,55 @@ func loadBalancerAttributesOf(a annotations) (map[string]string, error) {
 	if err := checkAttributes(AnnAttributes, "network load balancers", attrs, loadBalancerAttributeRules); err != nil {
 		return nil, err
 	}
+	legacy, err := legacyAttributes(a)
+	if err != nil {
+		return nil, err
+	}
+	if len(legacy) > 0 {
+		attrs = model.MergeTags(attrs, legacy)
+	}
 	if attrs["access_logs.s3.enabled"] == "true" && attrs["access_logs.s3.bucket"] == "" {
+		if legacy["access_logs.s3.enabled"] == "true" {
+			return nil, &AnnotationError{Annotation: AnnAccessLogEnabled, Value: a[AnnAccessLogEnabled],
+				Allowed: "true together with " + AnnAccessLogS3BucketName + " (or access_logs.s3.bucket in " +
+					AnnAttributes + ")"}
+		}
 		return nil, &AnnotationError{Annotation: AnnAttributes, Value: "access_logs.s3.enabled=true",
 			Allowed: "access_logs.s3.enabled=true together with access_logs.s3.bucket=<bucket name>"}
 	}
 	return attrs, nil
+}
+
+// legacyAttributes maps the deprecated attribute annotations as LBC does:
+// access-log-enabled true sets access_logs.s3.enabled=true and, when they
+// are set, the bucket and prefix from access-log-s3-bucket-name and
+// -prefix (false, or unset, sets nothing and the bucket annotations are not
+// read); cross-zone-load-balancing-enabled sets
+// load_balancing.cross_zone.enabled either way. Both are booleans as Go
+// parses them, an error otherwise.
+func legacyAttributes(a annotations) (map[string]string, error) {
+	out := map[string]string{}
+	logs, _, err := a.optionalBool(AnnAccessLogEnabled)
+	if err != nil {
+		return nil, err
+	}
+	if logs {
+		out["access_logs.s3.enabled"] = "true"
+		if v, ok := a.value(AnnAccessLogS3BucketName); ok {
+			out["access_logs.s3.bucket"] = v
+		}
+		if v, ok := a.value(AnnAccessLogS3BucketPrefix); ok {
+			out["access_logs.s3.prefix"] = v
+		}
+	}
+	crossZone, set, err := a.optionalBool(AnnCrossZoneEnabled)
+	if err != nil {
+		return nil, err
+	}
+	if set {
+		out["load_balancing.cross_zone.enabled"] = strconv.FormatBool(crossZone)
+	}
+	return out, nil
 }
 
 // checkTargetGroupProtocol refuses attribute values AWS does not allow for

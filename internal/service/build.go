@@ -18,6 +18,11 @@ type Config struct {
 	DefaultTags       map[string]string
 	DefaultTargetType string // instance | ip
 	DefaultSSLPolicy  string
+	// DefaultScheme (--default-load-balancer-scheme) is the scheme of a
+	// Service that names none and has no load balancer yet; "" is internal.
+	DefaultScheme string
+	// Gates are LBC's feature gates that change what a Service builds.
+	Gates Gates
 	// SecurityGroups are the flags that decide backend rule management.
 	SecurityGroups sgpolicy.Flags
 	// ExternalManagedTags (--external-managed-tags) are tag keys other tools
@@ -50,7 +55,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	a := annotations(svc.Annotations)
 	stackID := svc.Namespace + "/" + svc.Name
 
-	q, err := Query(svc)
+	q, err := Query(cfg, svc, in.Facts.ExistingScheme)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +67,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	ipType, err := a.oneOf(AnnIPAddressType, "ipv4", "ipv4", "dualstack")
+	ipType, err := a.enum(AnnIPAddressType, "ipv4", "ipv4", "dualstack")
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +84,10 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	sgOpts.disabled = sgOpts.disabled || in.Facts.LoadBalancerWithoutSGs
+	if err := checkSecurityGroupGate(cfg, in.Facts); err != nil {
+		return nil, err
+	}
+	sgOpts.disabled = sgOpts.disabled || in.Facts.LoadBalancerWithoutSGs || cfg.Gates.NoNLBSecurityGroups
 
 	tracking := func(resource string) map[string]string {
 		return map[string]string{model.TagCluster: cfg.ClusterName, model.TagServiceStack: stackID,
@@ -159,6 +167,8 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	return stack, nil
 }
 
+// targetTypeOf reads the target type as LBC does: the legacy type nlb-ip,
+// else nlb-target-type (exactly instance or ip), else --default-target-type.
 func targetTypeOf(cfg Config, a annotations) (string, error) {
 	if a[AnnType] == "nlb-ip" {
 		return TargetIP, nil
@@ -167,11 +177,17 @@ func targetTypeOf(cfg Config, a annotations) (string, error) {
 	if def == "" {
 		def = TargetInstance
 	}
-	return a.oneOf(AnnTargetType, def, TargetInstance, TargetIP)
+	t, err := a.enum(AnnTargetType, def, TargetInstance, TargetIP)
+	if err == nil && t == TargetIP && cfg.Gates.NoIPTargets {
+		return "", &AnnotationError{Annotation: AnnTargetType, Value: t,
+			Allowed: "instance (ip targets are off: --feature-gates EnableIPTargetType=false)"}
+	}
+	return t, err
 }
 
 // userTags are --default-tags plus the additional-resource-tags annotation,
-// which may not set kelb's tracking keys.
+// which may not set kelb's tracking keys; a key in both takes the flag's
+// value unless --feature-gates EnableDefaultTagsLowPriority=true.
 func userTags(cfg Config, a annotations) (map[string]string, error) {
 	extra, err := a.keyValues(AnnAdditionalTags)
 	if err != nil {
@@ -189,7 +205,11 @@ func userTags(cfg Config, a annotations) (map[string]string, error) {
 					model.TagServiceStack + ", " + model.TagServiceResource + ", " + model.TagClusterUID}
 		}
 	}
-	return model.MergeTags(cfg.DefaultTags, extra), nil
+	if cfg.Gates.DefaultTagsLowPriority {
+		return model.MergeTags(cfg.DefaultTags, extra), nil
+	}
+	// LBC: --default-tags win over the annotation's.
+	return model.MergeTags(extra, cfg.DefaultTags), nil
 }
 
 // AnnAppliedTags records on the Service which keys of its
@@ -218,8 +238,11 @@ func tagPolicyOf(cfg Config, a annotations) model.TagPolicy {
 	for k := range extra {
 		p.Removable[k] = true
 	}
-	for _, k := range a.list(AnnAppliedTags) {
-		p.Removable[k] = true
+	// Split as written: annotation keys are taken untrimmed.
+	for _, k := range strings.Split(a[AnnAppliedTags], ",") {
+		if k != "" {
+			p.Removable[k] = true
+		}
 	}
 	return p
 }
@@ -239,6 +262,9 @@ func userSourceRanges(svc *corev1.Service) ([]string, error) {
 func sourceRanges(svc *corev1.Service, ipType string) ([]string, error) {
 	cidrs, err := userSourceRanges(svc)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSourceFamilies(svc, cidrs, ipType); err != nil {
 		return nil, err
 	}
 	if len(cidrs) == 0 {

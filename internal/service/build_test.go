@@ -161,8 +161,8 @@ func TestBuildAnnotations(t *testing.T) {
 				t.Error(s.TargetGroups[0].Attributes)
 			}
 		}},
-		{"additional tags", testInput(ann(AnnAdditionalTags, "env=prod,team=web")), func(t *testing.T, s *model.Stack) {
-			if s.LoadBalancer.Tags["env"] != "prod" || s.LoadBalancer.Tags["team"] != "web" || s.TargetGroups[0].Tags["env"] != "prod" ||
+		{"additional tags; --default-tags win, as in LBC", testInput(ann(AnnAdditionalTags, "env=prod,team=web")), func(t *testing.T, s *model.Stack) {
+			if s.LoadBalancer.Tags["env"] != "prod" || s.LoadBalancer.Tags["team"] != "net" || s.TargetGroups[0].Tags["env"] != "prod" ||
 				s.FrontendSG.Tags["env"] != "prod" {
 				t.Error(s.LoadBalancer.Tags, s.TargetGroups[0].Tags)
 			}
@@ -200,7 +200,7 @@ func TestBuildAnnotations(t *testing.T) {
 			}
 		}},
 		{"TLS on named port", testInput(ann(AnnSSLCert, "arn:aws:acm:us-west-2:123456789012:certificate/x", AnnSSLPorts, "http",
-			AnnALPNPolicy, "http2preferred", AnnBackendProtocol, "ssl")), func(t *testing.T, s *model.Stack) {
+			AnnALPNPolicy, "HTTP2Preferred", AnnBackendProtocol, "ssl")), func(t *testing.T, s *model.Stack) {
 			l := s.Listeners[0]
 			if l.Protocol != "TLS" || l.SSLPolicy != "ELBSecurityPolicy-2016-08" || l.ALPNPolicy != "HTTP2Preferred" ||
 				len(l.Certificates) != 1 || s.TargetGroups[0].Protocol != "TLS" {
@@ -228,7 +228,7 @@ func TestBuildAnnotations(t *testing.T) {
 				t.Error(hc)
 			}
 		}},
-		{"TCP and UDP on one port become TCP_UDP", testInput(func(in *Input) {
+		{"TCP and UDP on one port become TCP_UDP when asked", testInput(ann(AnnEnableTCPUDPListener, "true"), func(in *Input) {
 			in.Service.Spec.Ports = append(in.Service.Spec.Ports, corev1.ServicePort{Name: "u", Port: 80, NodePort: 30080,
 				Protocol: corev1.ProtocolUDP})
 		}), func(t *testing.T, s *model.Stack) {

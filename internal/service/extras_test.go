@@ -223,7 +223,7 @@ func TestListenerAttributesPrivateLinkAndNamedGroups(t *testing.T) {
 
 func TestQueryAsksForSecurityGroupNames(t *testing.T) {
 	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{AnnSecurityGroups: "sg-1,edge, core"}}}
-	q, err := Query(svc)
+	q, err := Query(testConfig, svc, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,9 @@ type Facts struct {
 	// SecurityGroupsByName maps each Name tag the security-groups
 	// annotation uses to the ids of the VPC's groups that carry it.
 	SecurityGroupsByName map[string][]string
+	// ExistingScheme is the scheme of the Service's load balancer in AWS, ""
+	// when it has none: kept when no annotation names one, as LBC keeps it.
+	ExistingScheme string
 }
 
 // Subnet is one subnet fact.
@@ -60,10 +63,11 @@ type FactsQuery struct {
 }
 
 // Query returns the facts a Service needs; it fails only on annotations the
-// query itself depends on.
-func Query(svc Object) (FactsQuery, error) {
+// query itself depends on. existingScheme is the scheme of the Service's load
+// balancer in AWS ("" when there is none).
+func Query(cfg Config, svc Object, existingScheme string) (FactsQuery, error) {
 	a := annotations(svc.GetAnnotations())
-	scheme, err := schemeOf(a)
+	scheme, err := schemeOf(cfg, a, existingScheme)
 	if err != nil {
 		return FactsQuery{}, err
 	}
@@ -71,19 +75,36 @@ func Query(svc Object) (FactsQuery, error) {
 	if err != nil {
 		return FactsQuery{}, err
 	}
-	return FactsQuery{Scheme: scheme, Subnets: a.list(AnnSubnets), VPCCIDRs: noSG,
+	return FactsQuery{Scheme: scheme, Subnets: a.list(AnnSubnets), VPCCIDRs: noSG || cfg.Gates.NoNLBSecurityGroups,
 		Certificates: certificateQuery(a), SecurityGroupNames: securityGroupNamesIn(a)}, nil
 }
 
 // Object is the part of a Kubernetes object the query needs.
 type Object interface{ GetAnnotations() map[string]string }
 
-func schemeOf(a annotations) (string, error) {
-	def := SchemeInternal
-	if internal, ok := a[AnnInternal]; ok && strings.EqualFold(strings.TrimSpace(internal), "false") {
-		def = SchemeInternetFacing
+// schemeOf decides the scheme as LBC does: the scheme annotation (exactly
+// internal or internet-facing), else the deprecated internal annotation (a
+// boolean), else the scheme of the load balancer the Service already has
+// (so that a changed default never replaces one), else
+// --default-load-balancer-scheme.
+func schemeOf(cfg Config, a annotations, existing string) (string, error) {
+	if _, set := a.value(AnnScheme); set {
+		return a.enum(AnnScheme, "", SchemeInternal, SchemeInternetFacing)
 	}
-	return a.oneOf(AnnScheme, def, SchemeInternal, SchemeInternetFacing)
+	internal, set, err := a.optionalBool(AnnInternal)
+	switch {
+	case err != nil:
+		return "", err
+	case set && internal:
+		return SchemeInternal, nil
+	case set:
+		return SchemeInternetFacing, nil
+	case existing == SchemeInternal || existing == SchemeInternetFacing:
+		return existing, nil
+	case cfg.DefaultScheme != "":
+		return cfg.DefaultScheme, nil
+	}
+	return SchemeInternal, nil
 }
 
 // Scheme values.

@@ -28,8 +28,8 @@ type builtPorts struct {
 	targetGroups []model.TargetGroup
 }
 
-// buildPorts makes one listener and one target group per Service port; a TCP
-// and a UDP port with the same number become one TCP_UDP listener.
+// buildPorts makes one listener and one target group per Service port
+// number (listenerPorts says which port serves a number).
 func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPorts, error) {
 	svc := in.Service
 	if len(svc.Spec.Ports) == 0 {
@@ -39,7 +39,7 @@ func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPort
 	if err != nil {
 		return builtPorts{}, err
 	}
-	hc, err := healthCheck(a, svc, pc.targetType)
+	hc, err := healthCheck(cfg, a, svc, pc.targetType)
 	if err != nil {
 		return builtPorts{}, err
 	}
@@ -47,7 +47,10 @@ func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPort
 	if err != nil {
 		return builtPorts{}, err
 	}
-	ports := mergeProtocols(svc.Spec.Ports)
+	ports, err := listenerPorts(cfg, a, svc.Spec.Ports)
+	if err != nil {
+		return builtPorts{}, err
+	}
 	if len(ports) > MaxListeners {
 		return builtPorts{}, fmt.Errorf("%w: the Service has %d ports (a TCP and a UDP port of the same number count "+
 			"as one), and a network load balancer takes at most %d listeners", ErrInvalid, len(ports), MaxListeners)
@@ -107,29 +110,51 @@ func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPort
 	return out, nil
 }
 
-// mergeProtocols folds a TCP and a UDP port of the same number into one
-// TCP_UDP port (the TCP port's node and target ports serve both).
-func mergeProtocols(ports []corev1.ServicePort) []corev1.ServicePort {
-	byPort := map[int32]int{}
+// listenerPorts returns the Service ports that get a listener, by port
+// number. A TCP and a UDP port of the same number become one TCP_UDP port
+// when the enable-tcp-udp-listener annotation says so, or, without it,
+// --feature-gates EnableTCPUDPListener=true; the first of the two in the
+// spec gives the node and target ports, as in LBC (for instance targets
+// both should have the same node port). Otherwise LBC keeps the first port
+// of a number and drops the others, and so does kelb.
+func listenerPorts(cfg Config, a annotations, ports []corev1.ServicePort) ([]corev1.ServicePort, error) {
+	merge, set, err := a.optionalBool(AnnEnableTCPUDPListener)
+	if err != nil {
+		return nil, err
+	}
+	if !set {
+		merge = cfg.Gates.TCPUDPListener
+	}
+	byNumber := map[int32][]corev1.ServicePort{}
 	var out []corev1.ServicePort
 	for _, p := range ports {
-		if i, ok := byPort[p.Port]; ok {
-			if (out[i].Protocol == corev1.ProtocolTCP && p.Protocol == corev1.ProtocolUDP) ||
-				(out[i].Protocol == corev1.ProtocolUDP && p.Protocol == corev1.ProtocolTCP) {
-				if p.Protocol == corev1.ProtocolTCP {
-					p.Protocol = "TCP_UDP"
-					out[i] = p
-				} else {
-					out[i].Protocol = "TCP_UDP"
-				}
-				continue
-			}
+		if len(byNumber[p.Port]) == 0 {
+			out = append(out, p)
 		}
-		byPort[p.Port] = len(out)
-		out = append(out, p)
+		byNumber[p.Port] = append(byNumber[p.Port], p)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Port < out[j].Port })
-	return out
+	for i, p := range out {
+		same := byNumber[p.Port]
+		if len(same) == 1 || !merge {
+			continue
+		}
+		if len(same) != 2 || !tcpAndUDP(same[0].Protocol, same[1].Protocol) {
+			var protocols []string
+			for _, q := range same {
+				protocols = append(protocols, string(q.Protocol))
+			}
+			return nil, &AnnotationError{Annotation: AnnEnableTCPUDPListener, Value: a.str(AnnEnableTCPUDPListener, "true"),
+				Allowed: fmt.Sprintf("false, or ports that share a number only as one TCP and one UDP port (port %d is %s)",
+					p.Port, strings.Join(protocols, ", "))}
+		}
+		out[i].Protocol = "TCP_UDP"
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Port < out[j].Port })
+	return out, nil
+}
+
+func tcpAndUDP(a, b corev1.Protocol) bool {
+	return (a == corev1.ProtocolTCP && b == corev1.ProtocolUDP) || (a == corev1.ProtocolUDP && b == corev1.ProtocolTCP)
 }
 
 func targetGroupPort(svc *corev1.Service, p corev1.ServicePort, targetType string) (int32, error) {
@@ -188,13 +213,11 @@ func tlsSettings(cfg Config, a annotations, svc *corev1.Service) (tlsConfig, err
 	}
 	t.policy = a.str(AnnSSLPolicy, def)
 	var err error
-	if _, ok := a[AnnALPNPolicy]; ok {
-		if t.alpn, err = a.oneOf(AnnALPNPolicy, "", "HTTP1Only", "HTTP2Only", "HTTP2Optional",
-			"HTTP2Preferred", "None"); err != nil {
-			return tlsConfig{}, err
-		}
+	if t.alpn, err = a.enum(AnnALPNPolicy, "", "HTTP1Only", "HTTP2Only", "HTTP2Optional",
+		"HTTP2Preferred", "None"); err != nil {
+		return tlsConfig{}, err
 	}
-	backend, err := a.oneOf(AnnBackendProtocol, "tcp", "tcp", "ssl")
+	backend, err := a.enum(AnnBackendProtocol, "tcp", "tcp", "ssl")
 	t.backendTLS = backend == "ssl"
 	return t, err
 }
@@ -208,8 +231,8 @@ func targetGroupAttributes(a annotations) (map[string]string, error) {
 		targetGroupAttributeRules); err != nil {
 		return nil, err
 	}
-	if pp, ok := a[AnnProxyProtocol]; ok {
-		if strings.TrimSpace(pp) != "*" {
+	if pp, ok := a.value(AnnProxyProtocol); ok {
+		if pp != "*" {
 			return nil, &AnnotationError{Annotation: AnnProxyProtocol, Value: pp, Allowed: "*"}
 		}
 		attrs = model.MergeTags(attrs, map[string]string{"proxy_protocol_v2.enabled": "true"})

@@ -8,7 +8,7 @@ func privateLinkInboundRules(a annotations, withoutSGs bool) (string, error) {
 	if _, ok := a[AnnInboundPrivateLinkRule]; !ok {
 		return "", nil
 	}
-	v, err := a.oneOf(AnnInboundPrivateLinkRule, "", "on", "off")
+	v, err := a.enum(AnnInboundPrivateLinkRule, "", "on", "off")
 	if err != nil {
 		return "", err
 	}

@@ -154,7 +154,7 @@ func sourceNATSetting(a annotations, ipType string, subnets []Subnet) (string, e
 	if _, ok := a[AnnEnablePrefixSourceNAT]; !ok {
 		return "", nil
 	}
-	v, err := a.oneOf(AnnEnablePrefixSourceNAT, "", "on", "off")
+	v, err := a.enum(AnnEnablePrefixSourceNAT, "", "on", "off")
 	if err != nil || v == "off" {
 		return v, err
 	}

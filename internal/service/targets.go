@@ -23,7 +23,10 @@ func instanceTargets(a annotations, nodes []*corev1.Node, port int32) ([]model.T
 	if sel, err := a.keyValues(AnnTargetNodeLabels); err != nil {
 		return nil, err
 	} else if len(sel) > 0 {
-		selector = labels.SelectorFromSet(sel)
+		if selector, err = labels.ValidatedSelectorFromSet(sel); err != nil {
+			return nil, &AnnotationError{Annotation: AnnTargetNodeLabels, Value: a[AnnTargetNodeLabels],
+				Allowed: "comma-separated label=value pairs with valid label keys and values (no spaces around =)"}
+		}
 	}
 	var out []model.Target
 	for _, n := range nodes {
@@ -112,7 +115,9 @@ func protocolMatches(sp *corev1.Protocol, p corev1.Protocol) bool {
 	if sp != nil {
 		got = *sp
 	}
-	return got == p || (p == "TCP_UDP" && got == corev1.ProtocolTCP)
+	// A TCP_UDP port is the first of its TCP and UDP ports (listenerPorts),
+	// whose name it keeps: the slice's port of that name has its protocol.
+	return got == p || (p == "TCP_UDP" && (got == corev1.ProtocolTCP || got == corev1.ProtocolUDP))
 }
 
 // ipTargetNodes maps endpoint addresses to their node names.

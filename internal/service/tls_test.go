@@ -91,7 +91,7 @@ func TestTLSErrorMessages(t *testing.T) {
 
 func TestQueryAsksForWellFormedCertificates(t *testing.T) {
 	in := testInput(ann(AnnSSLCert, acmCert+", not-an-arn,"+iamCert+","+acmCert))
-	q, err := Query(in.Service)
+	q, err := Query(testConfig, in.Service, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -230,15 +230,15 @@ func TestQuotas(t *testing.T) {
 		{"50 listeners", testConfig, []func(*Input){withPorts(50, 0), ann(AnnSecurityGroups, "sg-1")}, counts{50, 0, ""}},
 		{"51 listeners", testConfig, []func(*Input){withPorts(51, 0), ann(AnnSecurityGroups, "sg-1")}, counts{Error: "invalid"}},
 		{"TCP and UDP of one number are one listener", testConfig,
-			[]func(*Input){withPorts(50, 50), ann(AnnSecurityGroups, "sg-1")}, counts{50, 0, ""}},
+			[]func(*Input){withPorts(50, 50), ann(AnnSecurityGroups, "sg-1"), ann(AnnEnableTCPUDPListener, "true")}, counts{50, 0, ""}},
 		{"60 frontend rules", testConfig, []func(*Input){withPorts(20, 0), withRanges(3)}, counts{20, 60, ""}},
-		{"63 frontend rules", testConfig, []func(*Input){withPorts(20, 1), withRanges(3)}, counts{Error: "invalid"}},
+		{"63 frontend rules", testConfig, []func(*Input){withPorts(20, 1), withRanges(3), ann(AnnEnableTCPUDPListener, "true")}, counts{Error: "invalid"}},
 		{"IPv4 and IPv6 rules count apart", testConfig,
-			[]func(*Input){withPorts(30, 30), ann(AnnIPAddressType, "dualstack")}, counts{30, 120, ""}},
+			[]func(*Input){withPorts(30, 30), ann(AnnIPAddressType, "dualstack"), ann(AnnEnableTCPUDPListener, "true")}, counts{30, 120, ""}},
 		{"a raised quota", Config{ClusterName: "prod", DefaultTargetType: TargetInstance, RulesPerSecurityGroup: 100},
-			[]func(*Input){withPorts(20, 1), withRanges(3)}, counts{20, 63, ""}},
+			[]func(*Input){withPorts(20, 1), withRanges(3), ann(AnnEnableTCPUDPListener, "true")}, counts{20, 63, ""}},
 		{"own security groups are the user's to size", testConfig,
-			[]func(*Input){withPorts(20, 1), withRanges(3), ann(AnnSecurityGroups, "sg-1")}, counts{20, 0, ""}},
+			[]func(*Input){withPorts(20, 1), withRanges(3), ann(AnnSecurityGroups, "sg-1"), ann(AnnEnableTCPUDPListener, "true")}, counts{20, 0, ""}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -83,6 +83,14 @@ func TestBadInputChangesNothing(t *testing.T) {
 			[]string{service.AnnSSLCert, "arn:aws:s3:::my-bucket", "server-certificate"}},
 		{"success-codes", []svcOption{annotate(service.AnnHCProtocol, "HTTP"), annotate(service.AnnHCSuccessCodes, "200-600")},
 			[]string{service.AnnHCSuccessCodes, "200-600", "from 200 to 599"}},
+		{"scheme-case", []svcOption{annotate(service.AnnScheme, "Internet-Facing")},
+			[]string{service.AnnScheme, "Internet-Facing", "internal, internet-facing"}},
+		{"preserve-client-ip", []svcOption{annotate(service.AnnTargetGroupAttributes, "preserve_client_ip.enabled= FalSe")},
+			[]string{service.AnnTargetGroupAttributes, "preserve_client_ip.enabled= FalSe", "true or false"}},
+		{"legacy-access-log", []svcOption{annotate(service.AnnAccessLogEnabled, "yes")},
+			[]string{service.AnnAccessLogEnabled, `"yes"`, "true, false"}},
+		{"ipv6-range", []svcOption{func(s *corev1.Service) { s.Spec.LoadBalancerSourceRanges = []string{"2600:1f00::/40"} }},
+			[]string{"spec.loadBalancerSourceRanges", "2600:1f00::/40", "dualstack"}},
 		{"listeners", []svcOption{withPorts(1001, 51)}, []string{"51 ports", "at most 50 listeners"}},
 		{"frontend-rules", []svcOption{withPorts(1001, 7), func(s *corev1.Service) {
 			for i := range 9 {

@@ -61,11 +61,13 @@ func (v *view) input(svc *corev1.Service) service.Input {
 // policies for TLS) and builds its desired stack; what AWS would refuse is
 // found here, before anything changes.
 func (c *Controller) build(ctx context.Context, svc *corev1.Service, v *view) (*model.Stack, error) {
-	q, err := service.Query(svc)
+	stackID := svc.Namespace + "/" + svc.Name
+	in := v.input(svc)
+	in.Facts.ExistingScheme = c.Deployer.Inventory().LoadBalancerScheme(stackID)
+	q, err := service.Query(c.Config, svc, in.Facts.ExistingScheme)
 	if err != nil {
 		return nil, err
 	}
-	in := v.input(svc)
 	if in.Facts.Subnets, err = c.Subnets.Resolve(ctx, q); err != nil {
 		return nil, err
 	}
@@ -85,8 +87,7 @@ func (c *Controller) build(ctx context.Context, svc *corev1.Service, v *view) (*
 			return nil, err
 		}
 	}
-	in.Facts.LoadBalancerWithoutSGs = c.Deployer.Inventory().LoadBalancerWithoutSecurityGroups(
-		svc.Namespace + "/" + svc.Name)
+	in.Facts.LoadBalancerWithoutSGs = c.Deployer.Inventory().LoadBalancerWithoutSecurityGroups(stackID)
 	if q.VPCCIDRs || in.Facts.LoadBalancerWithoutSGs {
 		if in.Facts.VPCCIDRs, err = c.VPC.CIDRs(ctx); err != nil {
 			return nil, err
