@@ -85,9 +85,9 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 			model.TagServiceResource: resource}
 	}
 	name := a.str(AnnName, loadBalancerName(cfg.ClusterName, svc, q.Scheme))
-	if !validLBName.MatchString(name) {
+	if !validLBName.MatchString(name) || strings.HasPrefix(name, "internal-") {
 		return nil, &AnnotationError{Annotation: AnnName, Value: name,
-			Allowed: "1-32 letters, digits and hyphens, not starting or ending with a hyphen"}
+			Allowed: "1-32 letters, digits and hyphens, not starting or ending with a hyphen, not starting with internal-"}
 	}
 	stack := &model.Stack{
 		ID:        stackID,

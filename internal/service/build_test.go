@@ -300,6 +300,7 @@ func TestBuildErrors(t *testing.T) {
 		{"proxy protocol other than *", testInput(ann(AnnProxyProtocol, "80")), AnnProxyProtocol, "*"},
 		{"bad boolean", testInput(ann(AnnNLBDisableSG, "yes please")), AnnNLBDisableSG, "true, false"},
 		{"name too long", testInput(ann(AnnName, strings.Repeat("x", 33))), AnnName, "1-32"},
+		{"name AWS reserves", testInput(ann(AnnName, "internal-web")), AnnName, "not starting with internal-"},
 		{"bad node label selector", testInput(ann(AnnTargetNodeLabels, "pool")), AnnTargetNodeLabels, "key=value"},
 		{"SCTP port", testInput(func(in *Input) { in.Service.Spec.Ports[0].Protocol = corev1.ProtocolSCTP }), "", "SCTP"},
 		{"no node port for instance targets", testInput(func(in *Input) { in.Service.Spec.Ports[0].NodePort = 0 }), "", "nodePort"},
