@@ -174,6 +174,9 @@ func (d *Deployer) Deploy(ctx context.Context, stack *model.Stack) (Result, erro
 	if err := d.ensureListenerAttributes(ctx, st, stack.Listeners); err != nil {
 		return Result{}, err
 	}
+	if err := d.ensureListenerTags(ctx, st, stack.Listeners, stack.TagPolicy); err != nil {
+		return Result{}, err
+	}
 	// Clean-ups AWS may hold back for a while (a target group still in use,
 	// a group still attached) leave the stack serving: they are retried.
 	var cleanup error

@@ -92,6 +92,9 @@ type Inventory struct {
 	nodeSGs   map[string]*SecurityGroupState
 	// provisioning maps stacks to their load balancer while AWS provisions it.
 	provisioning map[string]string
+	// listenerTags are the tags of each stack's listeners by ARN, as read
+	// once or written since (listenertags.go); changed by the stack's holder.
+	listenerTags map[string]map[string]map[string]string
 }
 
 // stackSummary is what others may know of a stack: a copy, published by

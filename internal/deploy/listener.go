@@ -75,12 +75,13 @@ func (d *Deployer) ensureListeners(ctx context.Context, st *StackState, want []m
 		case have == nil:
 			out, err := d.elb.CreateListener(ctx, &elbv2.CreateListenerInput{
 				LoadBalancerArn: aws.String(lb.ARN), Port: aws.Int32(w.Port), Protocol: elbtypes.ProtocolEnum(w.Protocol),
-				DefaultActions: actions, Certificates: certs, SslPolicy: policy, AlpnPolicy: alpn,
+				DefaultActions: actions, Certificates: certs, SslPolicy: policy, AlpnPolicy: alpn, Tags: elbTags(w.Tags),
 			})
 			if err != nil {
 				return fmt.Errorf("creating listener %d/%s on load balancer %s: %w", w.Port, w.Protocol, lb.Name, err)
 			}
 			st.Listeners = append(st.Listeners, listenerState(out.Listeners[0]))
+			d.inv.setListenerTags(st.ID, aws.ToString(out.Listeners[0].ListenerArn), w.Tags)
 		case !listenerMatches(have, w, tgARN):
 			// Send only what changes: the port never does (it is the key).
 			in := &elbv2.ModifyListenerInput{ListenerArn: aws.String(have.ARN), DefaultActions: actions,

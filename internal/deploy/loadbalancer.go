@@ -179,6 +179,7 @@ func (d *Deployer) deleteLoadBalancer(ctx context.Context, st *StackState) error
 		return fmt.Errorf("deleting load balancer %s: %w", lb.Name, err)
 	}
 	st.LoadBalancer, st.Listeners, st.ListenersKnown = nil, nil, true
+	d.inv.keepListenerTags(st.ID, nil)
 	d.inv.setProvisioning(st.ID, "", false)
 	return nil
 }

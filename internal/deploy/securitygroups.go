@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -134,16 +135,22 @@ func (d *Deployer) createBackendSG(ctx context.Context) (*SecurityGroupState, er
 	return nil, err
 }
 
-// backendSGName is LBC's name of the shared backend group, k8s-traffic-
-// <cluster>-<hash of the cluster name>; with a UID, the hash covers it too.
+// backendSGName is LBC's name of the shared backend group:
+// k8s-traffic-<cluster, letters and digits only, at most 232>-<10 hex of the
+// SHA-256 of the cluster name>. With a UID (a second cluster of the same
+// name in the VPC holds LBC's name), the hash covers "<cluster>/<uid>".
 func backendSGName(cluster, uid string) string {
 	in := cluster
 	if uid != "" {
 		in += "/" + uid
 	}
 	sum := sha256.Sum256([]byte(in))
-	return fmt.Sprintf("k8s-traffic-%s-%s", shortName(cluster), hex.EncodeToString(sum[:])[:10])
+	return fmt.Sprintf("k8s-traffic-%.232s-%.10s", notAlphanumeric.ReplaceAllString(cluster, ""), hex.EncodeToString(sum[:]))
 }
+
+// notAlphanumeric matches what LBC strips from the cluster name in the
+// backend group's name (hyphens too; case is kept).
+var notAlphanumeric = regexp.MustCompile(`[^A-Za-z0-9]`)
 
 // findSecurityGroup returns the group of that name in the cluster's VPC,
 // nil when there is none.
@@ -157,19 +164,6 @@ func (d *Deployer) findSecurityGroup(ctx context.Context, name string) (*Securit
 		return nil, nil
 	}
 	return securityGroupState(out.SecurityGroups[0]), nil
-}
-
-func shortName(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
-			return r
-		}
-		return -1
-	}, strings.ToLower(s))
-	if len(s) > 32 {
-		s = s[:32]
-	}
-	return s
 }
 
 func (d *Deployer) ensureFrontendSG(ctx context.Context, st *StackState, stack *model.Stack) error {
@@ -196,17 +190,64 @@ func (d *Deployer) ensureFrontendSG(ctx context.Context, st *StackState, stack *
 	return d.authorize(ctx, st.FrontendSG, missing)
 }
 
-// revokeFrontendRules revokes kelb's rules in the load balancer's group
-// that are no longer wanted; rules a user added by hand stay.
+// revokeFrontendRules revokes the rules of the load balancer's managed
+// group that are no longer wanted. Every rule in that group is the group's,
+// whatever its description (LBC writes none): the group is made for the
+// load balancer alone, and kelb proves it is this stack's, from tags read
+// right before, before it revokes anything there. Only this group is ever
+// treated so; rules in user-supplied and node groups are never revoked on
+// that basis.
 func (d *Deployer) revokeFrontendRules(ctx context.Context, st *StackState, want []model.Rule) error {
+	if len(unwantedRules(st.FrontendSG.Ingress, want)) == 0 {
+		return nil
+	}
+	proven, err := d.provenFrontendSG(ctx, st)
+	if err != nil || proven == nil {
+		return err
+	}
+	st.FrontendSG = proven
+	return d.revoke(ctx, st.FrontendSG, unwantedRules(st.FrontendSG.Ingress, want))
+}
+
+// unwantedRules returns the rules of have that want lacks.
+func unwantedRules(have, want []model.Rule) []model.Rule {
 	keep := ruleSet(want)
-	var extra []model.Rule
-	for _, r := range st.FrontendSG.Ingress {
-		if r.Description == model.FrontendRuleDescription && !keep[keyOf(r)] {
-			extra = append(extra, r)
+	var out []model.Rule
+	for _, r := range have {
+		if !keep[keyOf(r)] {
+			out = append(out, r)
 		}
 	}
-	return d.revoke(ctx, st.FrontendSG, extra)
+	return out
+}
+
+// provenFrontendSG reads the stack's managed group afresh and returns it
+// when its current tags still make it this stack's managed group in this
+// cluster and VPC; nil (and nothing revoked) otherwise.
+func (d *Deployer) provenFrontendSG(ctx context.Context, st *StackState) (*SecurityGroupState, error) {
+	out, err := d.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{st.FrontendSG.ID}})
+	if awsclient.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describing security group %s: %w", st.FrontendSG.ID, err)
+	}
+	if len(out.SecurityGroups) != 1 {
+		return nil, nil
+	}
+	g := out.SecurityGroups[0]
+	sg := securityGroupState(g)
+	if !isManagedFrontendSG(d.cfg, st.ID, sg.Tags, aws.ToString(g.VpcId)) {
+		return nil, nil
+	}
+	return sg, nil
+}
+
+// isManagedFrontendSG reports whether tags (and VPC) make a group the
+// managed frontend group of stack in this cluster.
+func isManagedFrontendSG(cfg Config, stack string, tags map[string]string, vpcID string) bool {
+	return tags[model.TagCluster] == cfg.ClusterName && tags[model.TagServiceStack] == stack &&
+		tags[model.TagServiceResource] == model.ResourceManagedLBSG && exclusion(cfg, tags, vpcID) == ""
 }
 
 // authorize adds rules to a group and records them in its state. AWS

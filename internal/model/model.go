@@ -25,11 +25,10 @@ const (
 	// LBC made never get it.
 	TagClusterUID = "kelb.dev/cluster-uid"
 
-	ResourceLoadBalancer    = "LoadBalancer"
-	ResourceManagedLBSG     = "ManagedLBSecurityGroup"
-	ResourceBackendSG       = "backend-sg"
-	BackendRuleDescription  = "elbv2.k8s.aws/targetGroupBinding=shared"
-	FrontendRuleDescription = "kelb: load balancer listener"
+	ResourceLoadBalancer   = "LoadBalancer"
+	ResourceManagedLBSG    = "ManagedLBSecurityGroup"
+	ResourceBackendSG      = "backend-sg"
+	BackendRuleDescription = "elbv2.k8s.aws/targetGroupBinding=shared"
 )
 
 // Stack is everything one Service (or Ingress group) asks of AWS.
@@ -95,9 +94,12 @@ type Listener struct {
 	Port          int32
 	Protocol      string // TCP | UDP | TCP_UDP | TLS
 	TargetGroupID string // ResourceID of the target group it forwards to
-	Certificates  []string
-	SSLPolicy     string
-	ALPNPolicy    string
+	// Tags are the cluster, stack and resource (the port) tags plus the
+	// user's, as LBC tags listeners.
+	Tags         map[string]string
+	Certificates []string
+	SSLPolicy    string
+	ALPNPolicy   string
 	// Attributes holds only the listener attributes the user asked for.
 	Attributes map[string]string
 }

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
@@ -93,10 +92,10 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 		return map[string]string{model.TagCluster: cfg.ClusterName, model.TagServiceStack: stackID,
 			model.TagServiceResource: resource}
 	}
-	name := a.str(AnnName, generatedName(svc.Namespace, svc.Name, cfg.ClusterName, stackID, q.Scheme))
-	if !validLBName.MatchString(name) {
+	name := a.str(AnnName, loadBalancerName(cfg.ClusterName, svc, q.Scheme))
+	if !validLBName.MatchString(name) || strings.HasPrefix(name, "internal-") {
 		return nil, &AnnotationError{Annotation: AnnName, Value: name,
-			Allowed: "1-32 letters, digits and hyphens, not starting or ending with a hyphen"}
+			Allowed: "1-32 letters, digits and hyphens, not starting or ending with a hyphen, not starting with internal-"}
 	}
 	mappings, prefixNAT, err := subnetMappingsOf(a, q.Scheme, ipType, subnets, in.Facts.Subnets)
 	if err != nil {
@@ -120,7 +119,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 		return nil, err
 	}
 	ports, err := buildPorts(cfg, in, a, portsContext{stackID: stackID, targetType: targetType,
-		ipType: ipType, tgIPType: tgIPType, tags: userTags})
+		ipType: ipType, tgIPType: tgIPType, tags: userTags, tracking: tracking})
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +148,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 				return nil, err
 			}
 			stack.LoadBalancer.UseFrontendSG = true
-			stack.FrontendSG = frontendSG(svc, cfg, stackID, stack.Listeners, sources,
+			stack.FrontendSG = frontendSG(svc, cfg, stack.Listeners, sources,
 				model.MergeTags(userTags, tracking(model.ResourceManagedLBSG)))
 			if err := checkFrontendRules(cfg, svc, stack.FrontendSG.Ingress, len(sources)); err != nil {
 				return nil, err
@@ -276,18 +275,16 @@ func sourceRanges(svc *corev1.Service, ipType string) ([]string, error) {
 	return cidrs, nil
 }
 
-func frontendSG(svc *corev1.Service, cfg Config, stackID string, listeners []model.Listener, sources []string,
+// frontendSG is the managed group as LBC makes it: LBC's name and
+// description, one rule per listener port, protocol and source range, and
+// no rule descriptions (the rules are the group's by construction).
+func frontendSG(svc *corev1.Service, cfg Config, listeners []model.Listener, sources []string,
 	tags map[string]string) *model.SecurityGroup {
-	sg := &model.SecurityGroup{
-		Name:        generatedName(svc.Namespace, svc.Name, cfg.ClusterName, stackID, "frontend"),
-		Description: fmt.Sprintf("[k8s] Managed SecurityGroup for LoadBalancer %s", stackID),
-		Tags:        tags,
-	}
+	sg := &model.SecurityGroup{Name: managedSGName(cfg.ClusterName, svc), Description: ManagedSGDescription, Tags: tags}
 	for _, l := range listeners {
 		for _, proto := range model.RuleProtocols(l.Protocol) {
 			for _, cidr := range sources {
-				sg.Ingress = append(sg.Ingress, model.Rule{Protocol: proto, FromPort: l.Port, ToPort: l.Port,
-					CIDR: cidr, Description: model.FrontendRuleDescription})
+				sg.Ingress = append(sg.Ingress, model.Rule{Protocol: proto, FromPort: l.Port, ToPort: l.Port, CIDR: cidr})
 			}
 		}
 	}

@@ -94,7 +94,9 @@ func TestBuildDefaults(t *testing.T) {
 	if !lb.UseFrontendSG || !lb.UseBackendSG || len(lb.Attributes) != 0 {
 		t.Errorf("security groups / attributes %+v", lb)
 	}
-	if !reflect.DeepEqual(stack.Listeners, []model.Listener{{Port: 80, Protocol: "TCP", TargetGroupID: "shop/web:80"}}) {
+	if !reflect.DeepEqual(stack.Listeners, []model.Listener{{Port: 80, Protocol: "TCP", TargetGroupID: "shop/web:80",
+		Tags: map[string]string{"team": "net", model.TagCluster: "prod", model.TagServiceStack: "shop/web",
+			model.TagServiceResource: "80"}}}) {
 		t.Errorf("listeners %+v", stack.Listeners)
 	}
 	tg := stack.TargetGroups[0]
@@ -107,8 +109,7 @@ func TestBuildDefaults(t *testing.T) {
 	if want := []model.Target{{ID: "i-1", Port: 30080}, {ID: "i-2", Port: 30080}}; !reflect.DeepEqual(tg.Targets, want) {
 		t.Errorf("targets %v, want ready, not excluded nodes %v", tg.Targets, want)
 	}
-	if want := []model.Rule{{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDR: "0.0.0.0/0",
-		Description: model.FrontendRuleDescription}}; !reflect.DeepEqual(stack.FrontendSG.Ingress, want) {
+	if want := []model.Rule{{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDR: "0.0.0.0/0"}}; !reflect.DeepEqual(stack.FrontendSG.Ingress, want) {
 		t.Errorf("frontend rules %+v", stack.FrontendSG.Ingress)
 	}
 	if want := []model.BackendRule{{NodeSG: "sg-node", Protocol: "tcp", Port: 30080}}; !reflect.DeepEqual(stack.BackendRules, want) {
@@ -299,6 +300,7 @@ func TestBuildErrors(t *testing.T) {
 		{"proxy protocol other than *", testInput(ann(AnnProxyProtocol, "80")), AnnProxyProtocol, "*"},
 		{"bad boolean", testInput(ann(AnnNLBDisableSG, "yes please")), AnnNLBDisableSG, "true, false"},
 		{"name too long", testInput(ann(AnnName, strings.Repeat("x", 33))), AnnName, "1-32"},
+		{"name AWS reserves", testInput(ann(AnnName, "internal-web")), AnnName, "not starting with internal-"},
 		{"bad node label selector", testInput(ann(AnnTargetNodeLabels, "pool")), AnnTargetNodeLabels, "key=value"},
 		{"SCTP port", testInput(func(in *Input) { in.Service.Spec.Ports[0].Protocol = corev1.ProtocolSCTP }), "", "SCTP"},
 		{"no node port for instance targets", testInput(func(in *Input) { in.Service.Spec.Ports[0].NodePort = 0 }), "", "nodePort"},
@@ -321,15 +323,6 @@ func TestBuildErrors(t *testing.T) {
 				t.Errorf("error %q does not mention %q", err, tt.mentions)
 			}
 		})
-	}
-}
-
-func TestNamesAreStableAndBounded(t *testing.T) {
-	a := generatedName("a-very-long-namespace", "a-very-long-service-name", "prod", "x")
-	b := generatedName("a-very-long-namespace", "a-very-long-service-name", "prod", "x")
-	c := generatedName("a-very-long-namespace", "a-very-long-service-name", "prod", "y")
-	if a != b || a == c || len(a) > 32 || !validLBName.MatchString(a) {
-		t.Errorf("%q %q %q", a, b, c)
 	}
 }
 

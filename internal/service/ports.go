@@ -21,6 +21,8 @@ type portsContext struct {
 	ipType     string
 	tgIPType   string // ipv4 | ipv6
 	tags       map[string]string
+	// tracking returns the cluster, stack and resource tags of a resource.
+	tracking func(resource string) map[string]string
 }
 
 type builtPorts struct {
@@ -67,7 +69,10 @@ func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPort
 		if err := checkTargetGroupProtocol(tgAttrs, protocol, p.Port); err != nil {
 			return builtPorts{}, err
 		}
-		l := model.Listener{Port: p.Port, Protocol: protocol}
+		// LBC tags listeners like the other resources; the resource id is
+		// the port.
+		l := model.Listener{Port: p.Port, Protocol: protocol,
+			Tags: model.MergeTags(pc.tags, pc.tracking(strconv.Itoa(int(p.Port))))}
 		tgProtocol := protocol
 		if protocol == "TCP" && tls.covers(p) {
 			l.Protocol, l.Certificates, l.SSLPolicy, l.ALPNPolicy = "TLS", tls.certs, tls.policy, tls.alpn
@@ -83,12 +88,12 @@ func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPort
 		tgIPType := pc.tgIPType
 		tg := model.TargetGroup{
 			ResourceID: resourceID,
-			Name: generatedName(svc.Namespace, svc.Name, cfg.ClusterName, resourceID, tgProtocol,
-				strconv.Itoa(int(tgPort)), pc.targetType, tgIPType),
+			Name: targetGroupName(cfg.ClusterName, svc, targetGroupNameInput{servicePort: p.Port, targetGroupPort: tgPort,
+				targetType: pc.targetType, protocol: tgProtocol, healthCheckProtocol: hc.Protocol,
+				healthCheckInterval: hc.IntervalSeconds}),
 			Protocol: tgProtocol, Port: tgPort, TargetType: pc.targetType, IPAddressType: tgIPType,
 			HealthCheck: hc, Attributes: tgAttrs,
-			Tags: model.MergeTags(pc.tags, map[string]string{model.TagCluster: cfg.ClusterName,
-				model.TagServiceStack: pc.stackID, model.TagServiceResource: resourceID}),
+			Tags: model.MergeTags(pc.tags, pc.tracking(resourceID)),
 		}
 		if pc.targetType == TargetInstance {
 			tg.Targets, err = instanceTargets(a, in.Nodes, tgPort)

@@ -52,8 +52,9 @@ func TestRestartMidwayNoDuplicates(t *testing.T) {
 }
 
 // TestRestartCostAndNewService restarts kelb with converged Services: the
-// restart reads each Service's details once (listeners, targets) and a
-// Service created at once is served without waiting for the others.
+// restart reads each Service's details once (listeners, their tags,
+// targets) and a Service created at once is served without waiting for the
+// others.
 func TestRestartCostAndNewService(t *testing.T) {
 	cl := newCluster(t, 3)
 	cl.startKelb()
@@ -72,7 +73,7 @@ func TestRestartCostAndNewService(t *testing.T) {
 	took := time.Since(t0)
 	time.Sleep(2 * time.Second) // let the old Services' first reconcile finish
 	counts := awsproxy.CountByAction(cl.calls(t0))
-	details := counts["DescribeListeners"] + counts["DescribeTargetHealth"]
+	details := counts["DescribeListeners"] + counts["DescribeTags"] + counts["DescribeTargetHealth"]
 	reads := 0
 	for _, c := range cl.calls(t0) {
 		if !c.Mutating() {
@@ -87,8 +88,8 @@ func TestRestartCostAndNewService(t *testing.T) {
 			t.Errorf("%s: want 1 (the new Service), got %d", a, counts[a])
 		}
 	}
-	if details > 2*(n+1) {
-		t.Errorf("restart read details %d times for %d Services, want at most 2 each", details, n)
+	if details > 3*(n+1) {
+		t.Errorf("restart read details %d times for %d Services, want at most 3 each", details, n)
 	}
 	if bulk > 8 {
 		t.Errorf("restart made %d bulk reads, want a handful whatever the number of Services", bulk)
