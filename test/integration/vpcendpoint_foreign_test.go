@@ -14,7 +14,6 @@ import (
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
-	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
@@ -93,8 +92,8 @@ func TestVPCEndpointStaleStatusID(t *testing.T) {
 			t.Errorf("%s: kelb changed %s: %v", name, id, changes)
 		}
 	}
-	cl.wantEvent("holder-a", corev1.EventTypeWarning, "NotOwned", "left VPC endpoint "+others+" in AWS: its tag "+
-		vpcendpoint.TagResource+"=default/other says it is another object's")
+	cl.wantEvent("holder-a", corev1.EventTypeWarning, "NotOwned", "left VPC endpoint "+others+" in AWS: its tags "+
+		vpcendpoint.TagNamespace+"=default and "+vpcendpoint.TagName+"=other say it is another object's")
 	cl.wantEvent("holder-b", corev1.EventTypeWarning, "NotOwned", "left VPC endpoint "+handmade+" in AWS: it has no")
 	if got := conditionOf(cl.endpoint("other"), vpcendpoint.ConditionReady); got != "True/Available" {
 		t.Errorf("the other object: Ready %s", got)
@@ -130,8 +129,7 @@ func TestVPCEndpointTakesOverACKEndpoint(t *testing.T) {
 	if got := aws.ToString(cl.waitSynced("migrated").Status.VPCEndpointID); got != ack {
 		t.Fatalf("the object has %s, want ACK's %s", got, ack)
 	}
-	want := map[string]string{vpcendpoint.TagController: vpcendpoint.ControllerName, vpcendpoint.TagNamespace: "default",
-		model.TagCluster: cl.world.Cluster, vpcendpoint.TagResource: "default/migrated"}
+	want := cl.ownerTags("migrated")
 	if diff := cmp.Diff(want, cl.awsTags(ack)); diff != "" {
 		t.Errorf("tags of the endpoint taken over (-want +got):\n%s", diff)
 	}

@@ -8,12 +8,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/google/go-cmp/cmp"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
-	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
@@ -68,12 +68,11 @@ func TestVPCEndpointFollowsAWS(t *testing.T) {
 
 	got := cl.awsEndpoint(id)
 	tags := awsclient.EC2TagMap(got.Tags)
-	for k, v := range map[string]string{"team": "data", vpcendpoint.TagNamespace: "default",
-		vpcendpoint.TagController: vpcendpoint.ControllerName, vpcendpoint.TagResource: "default/s3-0",
-		model.TagCluster: cl.world.Cluster} {
-		if tags[k] != v {
-			t.Errorf("tag %s=%q, want %q (all: %v)", k, tags[k], v, tags)
-		}
+	want := cl.ownerTags("s3-0")
+	want["team"] = "data"
+	if diff := cmp.Diff(want, tags); diff != "" {
+		t.Errorf("tags: ACK's two, kelb's owner tags (all under %s) and the spec's (-want +got):\n%s",
+			vpcendpoint.SystemTagPrefix, diff)
 	}
 	if e.Status.ACKResourceMetadata == nil || aws.ToString(e.Status.ACKResourceMetadata.OwnerAccountID) != cl.world.Account ||
 		len(e.Status.DNSEntries) == 0 || len(e.Status.NetworkInterfaceIDs) != 1 {
