@@ -114,7 +114,7 @@ func OwnershipOf(tags map[string]string, namespace, name string, cluster Cluster
 	if o, ok := ownerOf(tags); ok {
 		switch {
 		case o.object != object:
-			return Ownership{OwnerOther, fmt.Sprintf("its tags %s say it is another object's", o.objectTags)}
+			return Ownership{OwnerOther, fmt.Sprintf("its tags %s say it is another object's, %s", o.objectTags, o.object)}
 		case !o.sameCluster(cluster):
 			return Ownership{OwnerOther, fmt.Sprintf("its tags %s say it is another cluster's", o.clusterTags)}
 		}

@@ -93,7 +93,7 @@ func TestVPCEndpointStaleStatusID(t *testing.T) {
 		}
 	}
 	cl.wantEvent("holder-a", corev1.EventTypeWarning, "NotOwned", "left VPC endpoint "+others+" in AWS: its tags "+
-		vpcendpoint.TagNamespace+"=default and "+vpcendpoint.TagName+"=other say it is another object's")
+		vpcendpoint.TagNamespace+"=default and "+vpcendpoint.TagName+"=other say it is another object's, default/other")
 	cl.wantEvent("holder-b", corev1.EventTypeWarning, "NotOwned", "left VPC endpoint "+handmade+" in AWS: it has no")
 	if got := conditionOf(cl.endpoint("other"), vpcendpoint.ConditionReady); got != "True/Available" {
 		t.Errorf("the other object: Ready %s", got)

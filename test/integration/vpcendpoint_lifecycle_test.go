@@ -19,7 +19,7 @@ import (
 
 // TestVPCEndpointFollowsAWS: endpoints pending for 3 s show available
 // within seconds of AWS, all of them read together in one call per tick;
-// deletion holds the finalizer through deleting until AWS says deleted.
+// deletion releases the object once AWS accepts the delete, as ACK does.
 func TestVPCEndpointFollowsAWS(t *testing.T) {
 	const pending = 3 * time.Second
 	endpointDelays(t, pending, 3*time.Second)
@@ -86,14 +86,21 @@ func TestVPCEndpointFollowsAWS(t *testing.T) {
 		t.Errorf("%d calls in 5 s with every endpoint at rest", calls)
 	}
 
-	// Delete: deleting for 3 s, the object stays until AWS is done.
+	// Delete: as ACK, the object goes once AWS accepts the delete (AWS is
+	// deleting for 3 s more); kelb follows the endpoint until it is gone.
 	if err := cl.c.Delete(t.Context(), cl.endpoint("s3-0")); err != nil {
 		t.Fatal(err)
 	}
-	cl.waitEndpoint("s3-0", 10*time.Second, "deleting", stateIs("deleting"))
-	eventually(t, 15*time.Second, "object gone", func() (bool, string) {
+	eventually(t, 5*time.Second, "object gone", func() (bool, string) {
 		err := cl.c.Get(t.Context(), client.ObjectKey{Namespace: "default", Name: "s3-0"}, &v1alpha1.VPCEndpoint{})
 		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
+	if s := cl.awsEndpoint(id).State; s != "deleting" {
+		t.Errorf("AWS state when the object is gone: %s, want deleting (released once AWS accepted the delete)", s)
+	}
+	eventually(t, 15*time.Second, "endpoint deleted", func() (bool, string) {
+		s := cl.awsEndpoint(id).State
+		return s == "deleted", string(s)
 	})
 	if s := cl.awsEndpoint(id).State; s != "deleted" {
 		t.Errorf("AWS state after the object is gone: %s", s)
