@@ -34,10 +34,10 @@ type endpointLife struct {
 	created, deleted time.Time
 	// cameBack is the state a failed deletion left it in ("" for none).
 	cameBack string
-	pending          time.Duration
-	awaiting         bool   // pendingAcceptance until accepted
-	forced           string // failed, rejected: stays so
-	settings         endpointSettings
+	pending  time.Duration
+	awaiting bool   // pendingAcceptance until accepted
+	forced   string // failed, rejected: stays so
+	settings endpointSettings
 }
 
 // NewVPCEndpoints returns the behaviour with no delays (moto's own).
