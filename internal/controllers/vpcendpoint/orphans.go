@@ -26,7 +26,7 @@ const (
 
 var orphanEndpoints = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kelb_vpcendpoint_orphans_total",
 	Help: "VPC endpoints tagged for an object of this cluster that is gone, by action: deleted, reported, " +
-		"redeleted (back from deleting after kelb deleted it)."}, []string{"action"})
+		"refused (mass-deletion guard), redeleted (back from deleting after kelb deleted it)."}, []string{"action"})
 
 func init() { metrics.Registry.MustRegister(orphanEndpoints) }
 
@@ -86,6 +86,7 @@ func (c *Controller) sweepOrphans(ctx context.Context) {
 		return
 	}
 	now := c.Clock.Now()
+	var due []dueOrphan
 	for _, u := range c.Tracker.Unclaimed() {
 		namespace, name, _ := vpcendpoint.OwnedBy(awsclient.EC2TagMap(u.Obs.Tags), c.Config.cluster())
 		key := types.NamespacedName{Namespace: namespace, Name: name}
@@ -110,10 +111,30 @@ func (c *Controller) sweepOrphans(ctx context.Context) {
 		if now.Sub(first) < c.Config.OrphanGrace {
 			continue
 		}
-		if err := c.deleteOrphan(ctx, key, u.ID, "deleted"); err != nil {
-			logger.Error(err, "deleting an orphan VPC endpoint", "endpoint", u.ID, "object", key)
+		due = append(due, dueOrphan{id: u.ID, key: key})
+	}
+	if tracked := c.Tracker.Len(); len(due) > massOrphans && 2*len(due) > tracked {
+		orphanEndpoints.WithLabelValues("refused").Add(float64(len(due)))
+		logger.Info("refusing to delete more than half of the cluster's VPC endpoints as orphans; deleting none",
+			"orphans", len(due), "endpoints", tracked)
+		return
+	}
+	for _, o := range due {
+		if err := c.deleteOrphan(ctx, o.key, o.id, "deleted"); err != nil {
+			logger.Error(err, "deleting an orphan VPC endpoint", "endpoint", o.id, "object", o.key)
 		}
 	}
+}
+
+// massOrphans: a sweep that would delete more than this many endpoints,
+// and more than half of those kelb knows, refuses (as the load-balancer
+// sweeper does): so many objects gone at once more likely means a wrong
+// cluster or a restore under way than orphans.
+const massOrphans = 5
+
+type dueOrphan struct {
+	id  string
+	key types.NamespacedName
 }
 
 // deleteOrphan deletes the endpoint id of the gone object key when a read

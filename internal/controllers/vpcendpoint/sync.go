@@ -174,7 +174,7 @@ func (c *Controller) mayTake(ep *v1alpha1.VPCEndpoint, obs *ec2types.VpcEndpoint
 	if err := vpcendpoint.MayManage(o, id, explicit); err != nil {
 		return err
 	}
-	if want, have := aws.ToString(ep.Spec.ServiceName), aws.ToString(obs.ServiceName); want != have {
+	if want, have := aws.ToString(ep.Spec.ServiceName), aws.ToString(obs.ServiceName); want != "" && want != have {
 		return &vpcendpoint.InvalidError{Annotation: vpcendpoint.AnnotationAdoptionFields,
 			Value: aws.ToString(obs.VpcEndpointId), Allowed: "an endpoint to " + want + " (spec.serviceName); it is one to " + have}
 	}

@@ -224,6 +224,13 @@ func (t *Tracker) Unclaimed() []Released {
 	return out
 }
 
+// Len is how many endpoints the tracker knows.
+func (t *Tracker) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.entries)
+}
+
 // Forget stops following an endpoint.
 func (t *Tracker) Forget(id string) {
 	t.mu.Lock()
