@@ -97,7 +97,7 @@ func TestSweepOrphans(t *testing.T) {
 			clk := clocktesting.NewFakeClock(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
 			ctl := NewController(Deps{Client: kube, Reader: kube, EC2: api, Clock: clk,
 				Tracker: NewTracker(api, c, 10*time.Minute, clk),
-				Config: Config{ClusterName: c.Name, ClusterUID: c.UID, OrphanSweep: tt.mode, OrphanGrace: 10 * time.Second}})
+				Config:  Config{ClusterName: c.Name, ClusterUID: c.UID, OrphanSweep: tt.mode, OrphanGrace: 10 * time.Second}})
 			var got [][]string
 			for _, step := range []time.Duration{0, 5 * time.Second, 6 * time.Second} {
 				clk.Step(step)
