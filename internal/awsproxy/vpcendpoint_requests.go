@@ -17,7 +17,8 @@ import (
 //     Here the same token in the same account returns the first endpoint.
 //   - Any service name is accepted. Here a name that is neither one of
 //     moto's AWS services nor added by the test is InvalidServiceName, and a
-//     VPC id that is not vpc-<hex> is InvalidVpcId.Malformed.
+//     VPC id that is not vpc-<hex> is InvalidVpcId.Malformed, each with
+//     AWS's code and message word for word (endpointErrors).
 //   - The vpc-endpoint-id filter is an HTTP 500.
 //   - ModifyVpcEndpoint ignores PrivateDnsEnabled, IpAddressType and
 //     DnsOptions, and answers never show the last two. Here they are kept
@@ -29,6 +30,25 @@ type endpointSettings struct {
 	ipAddressType   string
 	dnsRecordIPType string
 	inboundOnly     string // "" when never set
+}
+
+// AWS's errors for a create it refuses, word for word (as ACK's tests and
+// users' alerts match them).
+const (
+	CodeVPCIDMalformed     = "InvalidVpcId.Malformed"
+	CodeInvalidServiceName = "InvalidServiceName"
+)
+
+// MalformedVPCIDMessage is AWS's message for a VPC id that cannot be one.
+func MalformedVPCIDMessage(id string) string {
+	return fmt.Sprintf("Invalid Id: '%s' (expecting 'vpc-...; the Id may only contain lowercase alphanumeric "+
+		"characters and a single dash')", id)
+}
+
+// InvalidServiceNameMessage is AWS's message for an endpoint service that
+// does not exist.
+func InvalidServiceNameMessage(service string) string {
+	return fmt.Sprintf("The Vpc Endpoint Service '%s' does not exist", service)
 }
 
 var vpcIDFormat = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
@@ -43,12 +63,10 @@ func (v *VPCEndpoints) create(next Handler, r *Request) *Response {
 	}
 	service, vpc := r.Params.Get("ServiceName"), r.Params.Get("VpcId")
 	if !vpcIDFormat.MatchString(vpc) {
-		return errorResponse(r, http.StatusBadRequest, "InvalidVpcId.Malformed",
-			fmt.Sprintf("Invalid id: %q (expecting \"vpc-...\")", vpc))
+		return errorResponse(r, http.StatusBadRequest, CodeVPCIDMalformed, MalformedVPCIDMessage(vpc))
 	}
 	if !v.serviceExists(next, r, service) {
-		return errorResponse(r, http.StatusBadRequest, "InvalidServiceName",
-			fmt.Sprintf("The Vpc Endpoint Service '%s' does not exist", service))
+		return errorResponse(r, http.StatusBadRequest, CodeInvalidServiceName, InvalidServiceNameMessage(service))
 	}
 	resp := next(r)
 	if resp.Status != http.StatusOK {

@@ -24,14 +24,20 @@ type VPCEndpoints struct {
 	endpoints  map[string]*endpointLife
 	tokens     map[string]string          // account + client token -> endpoint id
 	known      map[string]map[string]bool // account -> moto's service names
+	// failDeletion, when set, is the state the next deleted endpoint comes
+	// back in after deleting (available, failed): the delete is accepted
+	// but never reaches moto.
+	failDeletion string
 }
 
 type endpointLife struct {
 	created, deleted time.Time
-	pending          time.Duration
-	awaiting         bool   // pendingAcceptance until accepted
-	forced           string // failed, rejected: stays so
-	settings         endpointSettings
+	// cameBack is the state a failed deletion left it in ("" for none).
+	cameBack string
+	pending  time.Duration
+	awaiting bool   // pendingAcceptance until accepted
+	forced   string // failed, rejected: stays so
+	settings endpointSettings
 }
 
 // NewVPCEndpoints returns the behaviour with no delays (moto's own).
@@ -88,6 +94,16 @@ func (v *VPCEndpoints) Accept(id string) {
 	v.set(id, func(e *endpointLife) { e.awaiting, e.pending = false, time.Since(e.created) })
 }
 
+// FailNextDeletion makes AWS accept the next delete of an endpoint but,
+// after the deleting delay, bring the endpoint back in state (available or
+// failed), as a fault or the service provider may. Only that one delete
+// fails; the endpoint's later deletes go through.
+func (v *VPCEndpoints) FailNextDeletion(state string) {
+	v.mu.Lock()
+	v.failDeletion = state
+	v.mu.Unlock()
+}
+
 // Fail makes an endpoint "failed", or another terminal state such as
 // "rejected" or "expired".
 func (v *VPCEndpoints) Fail(id, state string) { v.set(id, func(e *endpointLife) { e.forced = state }) }
@@ -117,12 +133,15 @@ func (v *VPCEndpoints) Wrap(next Handler) Handler {
 		case "ModifyVpcEndpoint":
 			return v.modify(next, r)
 		case "DeleteVpcEndpoints":
+			if resp := v.failedDeletion(r); resp != nil {
+				return resp
+			}
 			resp := next(r)
 			if resp.Status == http.StatusOK {
 				v.mu.Lock()
 				for _, id := range listParam(r.Params, "VpcEndpointId") {
 					if e, ok := v.endpoints[id]; ok {
-						e.deleted = time.Now()
+						e.deleted, e.cameBack = time.Now(), ""
 					}
 				}
 				v.mu.Unlock()
@@ -135,6 +154,23 @@ func (v *VPCEndpoints) Wrap(next Handler) Handler {
 	}
 }
 
+// failedDeletion answers a delete of one known endpoint as accepted without
+// passing it on, when a failed deletion is asked for; nil otherwise.
+func (v *VPCEndpoints) failedDeletion(r *Request) *Response {
+	ids := listParam(r.Params, "VpcEndpointId")
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.failDeletion == "" || len(ids) != 1 || v.endpoints[ids[0]] == nil {
+		return nil
+	}
+	e := v.endpoints[ids[0]]
+	e.deleted, e.cameBack, v.failDeletion = time.Now(), v.failDeletion, ""
+	return &Response{Status: http.StatusOK, Header: http.Header{"Content-Type": {"text/xml"}},
+		Body: []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
+			`<DeleteVpcEndpointsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>kelb-proxy</requestId>` +
+			`<unsuccessful/></DeleteVpcEndpointsResponse>`)}
+}
+
 // state returns what AWS would say of the endpoint now, "" to keep moto's.
 func (v *VPCEndpoints) state(id string) string {
 	e, ok := v.endpoints[id]
@@ -145,7 +181,10 @@ func (v *VPCEndpoints) state(id string) string {
 		if time.Since(e.deleted) < v.deleting {
 			return "deleting"
 		}
-		return ""
+		if e.cameBack == "available" {
+			return "" // moto never saw the delete: it says available
+		}
+		return e.cameBack
 	case e.forced != "":
 		return e.forced
 	case e.awaiting:

@@ -33,6 +33,7 @@ import (
 	"github.com/kelb-dev/kelb/internal/deploy"
 	"github.com/kelb-dev/kelb/internal/ownership"
 	"github.com/kelb-dev/kelb/internal/service"
+	vpcendpointtags "github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
 // Overrides replace parts of the real environment, for tests.
@@ -161,12 +162,15 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 			Grace: o.OrphanGracePeriod, Clock: clk, NodeRules: nodeRules}),
 		vpcendpoint.NewController(vpcendpoint.Deps{
 			Client:   mgr.GetClient(),
+			Reader:   mgr.GetAPIReader(),
 			Recorder: mgr.GetEventRecorder("kelb-vpcendpoint"),
 			EC2:      clients.EC2,
-			Tracker:  vpcendpoint.NewTracker(clients.EC2, o.ClusterName, o.DriftPeriod, clk),
-			Config: vpcendpoint.Config{ClusterName: o.ClusterName, VPCID: vpcID, Region: clients.Region,
+			Tracker: vpcendpoint.NewTracker(clients.EC2, vpcendpointtags.Cluster{Name: o.ClusterName, UID: uid},
+				o.DriftPeriod, clk),
+			Config: vpcendpoint.Config{ClusterName: o.ClusterName, ClusterUID: uid, VPCID: vpcID, Region: clients.Region,
 				DefaultTags: defaultTags, DeletionPolicy: o.DeletionPolicy, PollInterval: o.VPCEndpointPollInterval,
-				MaxConcurrent: o.VPCEndpointMaxConcurrent},
+				MaxConcurrent: o.VPCEndpointMaxConcurrent, OrphanSweep: o.OrphanSweep, OrphanGrace: o.OrphanGracePeriod,
+				OrphanInterval: o.OrphanSweepInterval},
 			Clock: clk,
 		}),
 	)

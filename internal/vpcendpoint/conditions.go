@@ -31,6 +31,9 @@ const (
 	ReasonNotOwned          = "NotOwned"    // the endpoint named is not provably the object's
 	ReasonAWSRejected       = "AWSRejected" // AWS refuses the request: the user must act
 	ReasonAWSError          = "AWSError"    // retried
+	// ReasonReferences: a referenced ACK object is not there or not
+	// synced yet (waited for).
+	ReasonReferences = "ReferencesNotResolved"
 )
 
 // Outcome is what one reconcile learnt: the inputs of the conditions.
@@ -45,6 +48,13 @@ type Outcome struct {
 	ErrReason string
 	// Updating names spec fields just sent to AWS.
 	Updating []string
+	// HasReferences: the spec refers to other ACK objects; ReferencesErr
+	// is why they did not resolve, nil when they did.
+	HasReferences bool
+	ReferencesErr error
+	// RetryAfter, when set, is when a retried Err is tried again (instead
+	// of the controller's error backoff).
+	RetryAfter time.Duration
 }
 
 // Conditions computes the endpoint's conditions. Ready is True only when
@@ -99,13 +109,20 @@ func Conditions(old []*v1alpha1.Condition, o Outcome, generation int64, now time
 	default:
 		ready.reason, ready.msg = synced.reason, synced.msg
 	}
+	references := cond{conditionType: ConditionReferencesResolved, present: o.HasReferences}
+	if o.HasReferences {
+		status, reason, msg := ReferencesCondition(o.ReferencesErr)
+		references.status, references.reason, references.msg = metav1.ConditionStatus(status), reason, msg
+	}
 	var out []*v1alpha1.Condition
-	for _, c := range []cond{synced, terminal, recoverable, ready} {
+	for _, c := range []cond{references, synced, terminal, recoverable, ready} {
 		if !c.present {
 			continue
 		}
-		nc := &v1alpha1.Condition{Type: c.conditionType, Status: c.status, Reason: &c.reason, Message: &c.msg,
-			ObservedGeneration: generation}
+		nc := &v1alpha1.Condition{Type: c.conditionType, Status: c.status, ObservedGeneration: generation}
+		if c.reason != "" || c.msg != "" { // ACK writes a resolved reference without either
+			nc.Reason, nc.Message = &c.reason, &c.msg
+		}
 		t := metav1.NewTime(now.UTC().Truncate(time.Second))
 		nc.LastTransitionTime = &t
 		if prev := Find(old, c.conditionType); prev != nil && prev.Status == c.status && prev.LastTransitionTime != nil {

@@ -3,22 +3,22 @@ package vpcendpoint
 import (
 	"fmt"
 	"maps"
-
-	"github.com/kelb-dev/kelb/internal/model"
+	"strings"
 )
 
 // TagRetainedFrom marks an endpoint that a deleted object left in AWS
 // (deletion policy retain); its value is that object, <namespace>/<name>.
-// A retained endpoint has lost its owner tag (TagResource), so no object
-// finds it by tag again: only an explicit adoption takes it, and that
-// removes the mark.
-const TagRetainedFrom = "ec2.services.k8s.aws/retained-from"
+// A retained endpoint has lost its owner tag (TagName), so no object finds
+// it by tag again: only an explicit adoption takes it, and that removes the
+// mark.
+const TagRetainedFrom = SystemTagPrefix + "retained-from"
 
 // Owner says whose an endpoint is, as its tags tell one object.
 type Owner int
 
 const (
-	// OwnerThis: kelb's owner tags name the object and the cluster.
+	// OwnerThis: kelb's owner tags (or an earlier kelb's) name the object
+	// and the cluster.
 	OwnerThis Owner = iota + 1
 	// OwnerRetainedByThis: the object left it in AWS (retained).
 	OwnerRetainedByThis
@@ -42,36 +42,114 @@ type Ownership struct {
 	Why   string
 }
 
+// owner is the object and cluster an endpoint's owner tags name.
+type owner struct {
+	object  string // <namespace>/<name>
+	cluster Cluster
+	legacy  bool // an earlier kelb's keys, which carried no cluster UID
+	// objectTags and clusterTags say it in tags, for messages.
+	objectTags, clusterTags string
+}
+
+// ownerOf reads the owner tags: kelb's current ones (name with a cluster
+// tag), else an earlier kelb's. false when there are none.
+func ownerOf(tags map[string]string) (owner, bool) {
+	_, named := tags[TagName]
+	_, clusterName := tags[TagCluster]
+	_, clusterUID := tags[TagClusterUID]
+	if named && (clusterName || clusterUID) {
+		o := owner{object: tags[TagNamespace] + "/" + tags[TagName],
+			cluster:    Cluster{Name: tags[TagCluster], UID: tags[TagClusterUID]},
+			objectTags: fmt.Sprintf("%s=%s and %s=%s", TagNamespace, tags[TagNamespace], TagName, tags[TagName])}
+		o.clusterTags = fmt.Sprintf("%s=%q", TagCluster, o.cluster.Name)
+		if clusterUID {
+			o.clusterTags += fmt.Sprintf(" and %s=%q", TagClusterUID, o.cluster.UID)
+		}
+		return o, true
+	}
+	if object, ok := tags[LegacyTagResource]; ok {
+		return owner{object: object, cluster: Cluster{Name: tags[LegacyTagCluster]}, legacy: true,
+			objectTags:  fmt.Sprintf("%s=%s", LegacyTagResource, object),
+			clusterTags: fmt.Sprintf("%s=%q", LegacyTagCluster, tags[LegacyTagCluster])}, true
+	}
+	return owner{}, false
+}
+
+// sameCluster: the tags name this cluster. An earlier kelb's tags carry
+// only the cluster's name.
+func (o owner) sameCluster(c Cluster) bool {
+	if o.legacy {
+		return o.cluster.Name == c.Name
+	}
+	return o.cluster.Name == c.Name && o.cluster.UID == c.UID
+}
+
+// OwnedBy returns the object an endpoint's owner tags name when they name
+// this cluster; false when they name none (no owner tags, another
+// cluster's, or retained).
+func OwnedBy(tags map[string]string, c Cluster) (namespace, name string, ok bool) {
+	o, ok := ownerOf(tags)
+	if !ok || !o.sameCluster(c) {
+		return "", "", false
+	}
+	namespace, name, ok = strings.Cut(o.object, "/")
+	return namespace, name, ok && name != ""
+}
+
+// retainedFrom returns the object a retained endpoint names, "" when it is
+// not marked retained.
+func retainedFrom(tags map[string]string) (key, from string) {
+	for _, k := range []string{TagRetainedFrom, LegacyTagRetainedFrom} {
+		if v, ok := tags[k]; ok {
+			return k, v
+		}
+	}
+	return "", ""
+}
+
 // OwnershipOf reads an endpoint's tags for the object namespace/name of
 // the cluster.
-func OwnershipOf(tags map[string]string, namespace, name, cluster string) Ownership {
+func OwnershipOf(tags map[string]string, namespace, name string, cluster Cluster) Ownership {
 	object := namespace + "/" + name
-	owner, owned := tags[TagResource]
-	tagCluster, clustered := tags[model.TagCluster]
-	switch {
-	case owned && owner == object && tagCluster == cluster:
-		return Ownership{OwnerThis, fmt.Sprintf("its tags %s=%s and %s=%s name this object", TagResource, owner,
-			model.TagCluster, tagCluster)}
-	case owned && owner != object:
-		return Ownership{OwnerOther, fmt.Sprintf("its tag %s=%s says it is another object's", TagResource, owner)}
-	case owned:
-		return Ownership{OwnerOther, fmt.Sprintf("its tag %s=%q says it is another cluster's", model.TagCluster, tagCluster)}
+	if o, ok := ownerOf(tags); ok {
+		switch {
+		case o.object != object:
+			return Ownership{OwnerOther, fmt.Sprintf("its tags %s say it is another object's, %s", o.objectTags, o.object)}
+		case !o.sameCluster(cluster):
+			return Ownership{OwnerOther, fmt.Sprintf("its tags %s say it is another cluster's", o.clusterTags)}
+		}
+		return Ownership{OwnerThis, fmt.Sprintf("its tags %s and %s name this object", o.objectTags, o.clusterTags)}
 	}
-	if from, ok := tags[TagRetainedFrom]; ok {
-		if from == object && tagCluster == cluster {
-			return Ownership{OwnerRetainedByThis, fmt.Sprintf("its tag %s=%s says this object left it in AWS", TagRetainedFrom, from)}
+	if key, from := retainedFrom(tags); key != "" {
+		if from == object && taggedCluster(tags, cluster) {
+			return Ownership{OwnerRetainedByThis, fmt.Sprintf("its tag %s=%s says this object left it in AWS", key, from)}
 		}
 		return Ownership{OwnerRetained, fmt.Sprintf("its tag %s=%s says %s left it in AWS (deletion policy retain)",
-			TagRetainedFrom, from, from)}
+			key, from, from)}
 	}
 	switch {
-	case clustered && tagCluster != cluster:
-		return Ownership{OwnerOther, fmt.Sprintf("its tag %s=%s says it is another cluster's", model.TagCluster, tagCluster)}
+	case !taggedCluster(tags, cluster):
+		return Ownership{OwnerOther, "its cluster tags say it is another cluster's"}
 	case tags[TagController] != "" && tags[TagNamespace] == namespace:
 		return Ownership{OwnerNamespace, fmt.Sprintf("its tags %s=%s and %s=%s say it was made for this namespace",
 			TagController, tags[TagController], TagNamespace, namespace)}
 	}
-	return Ownership{OwnerUnknown, fmt.Sprintf("it has no %s tag naming this object", TagResource)}
+	return Ownership{OwnerUnknown, fmt.Sprintf("it has no %s and %s tags naming this object", TagName, TagCluster)}
+}
+
+// taggedCluster reports whether the cluster tags an endpoint has (none
+// counts) are this cluster's.
+func taggedCluster(tags map[string]string, c Cluster) bool {
+	if v, ok := tags[LegacyTagCluster]; ok && v != c.Name {
+		return false
+	}
+	if v, ok := tags[TagCluster]; ok && v != c.Name {
+		return false
+	}
+	if v, ok := tags[TagClusterUID]; ok && v != c.UID {
+		return false
+	}
+	return true
 }
 
 // NotOwnedError refuses to manage an endpoint that is not provably the
@@ -114,7 +192,9 @@ func RetainedTags(have map[string]string, namespace, name string) map[string]str
 	if out == nil {
 		out = map[string]string{}
 	}
-	delete(out, TagResource)
+	for _, k := range []string{TagName, LegacyTagResource, LegacyTagRetainedFrom} {
+		delete(out, k)
+	}
 	out[TagRetainedFrom] = namespace + "/" + name
 	return out
 }

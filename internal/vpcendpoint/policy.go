@@ -58,6 +58,16 @@ func (e *InvalidError) Error() string {
 	return fmt.Sprintf("annotation %s: %q is not valid; allowed: %s", e.Annotation, e.Value, e.Allowed)
 }
 
+// SpecError is a spec field AWS would refuse: terminal until the user
+// edits it.
+type SpecError struct {
+	Field, Value, Allowed string
+}
+
+func (e *SpecError) Error() string {
+	return fmt.Sprintf("spec.%s: %q is not valid; allowed: %s", e.Field, e.Value, e.Allowed)
+}
+
 // PolicyOf reads the annotations of ep. namespaceDefault and flagDefault
 // are the deletion policies of the Namespace annotation and of the flag,
 // in that order of precedence after the object's own.

@@ -27,6 +27,8 @@ func CreateInput(spec *v1alpha1.VPCEndpointSpec, vpcID string, tags map[string]s
 		RouteTableIds:     values(spec.RouteTableIDs),
 		PolicyDocument:    spec.PolicyDocument,
 		PrivateDnsEnabled: spec.PrivateDNSEnabled,
+		ServiceNetworkArn: spec.ServiceNetworkARN,
+		ServiceRegion:     spec.ServiceRegion,
 		ClientToken:       aws.String(token),
 		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeVpcEndpoint,
 			Tags: awsclient.EC2Tags(tags)}},

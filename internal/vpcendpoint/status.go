@@ -2,6 +2,7 @@ package vpcendpoint
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -50,12 +51,18 @@ func SetObserved(st *v1alpha1.VPCEndpointStatus, obs *ec2types.VpcEndpoint, regi
 	st.State = aws.String(string(obs.State))
 	st.OwnerID = obs.OwnerId
 	st.RequesterManaged = obs.RequesterManaged
-	st.FailureReason = obs.FailureReason
-	if obs.LastError != nil && st.FailureReason == nil {
-		st.FailureReason = obs.LastError.Message
+	st.LastError = nil
+	if e := obs.LastError; e != nil {
+		st.LastError = &v1alpha1.LastError{Code: e.Code, Message: e.Message}
 	}
+	partition := Partition(region)
 	st.ACKResourceMetadata = &v1alpha1.ResourceMetadata{OwnerAccountID: aws.String(owner), Region: aws.String(region),
-		ARN: aws.String(fmt.Sprintf("arn:aws:ec2:%s:%s:vpc-endpoint/%s", region, owner, id))}
+		Partition: aws.String(partition),
+		ARN:       aws.String(fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-endpoint/%s", partition, region, owner, id))}
+	st.Groups = nil
+	for _, g := range obs.Groups {
+		st.Groups = append(st.Groups, &v1alpha1.SecurityGroupIdentifier{GroupID: g.GroupId, GroupName: g.GroupName})
+	}
 	st.DNSEntries = nil
 	for _, d := range obs.DnsEntries {
 		st.DNSEntries = append(st.DNSEntries, &v1alpha1.DNSEntry{DNSName: d.DnsName, HostedZoneID: d.HostedZoneId})
@@ -68,6 +75,40 @@ func SetObserved(st *v1alpha1.VPCEndpointStatus, obs *ec2types.VpcEndpoint, regi
 		t := metav1.NewTime(obs.CreationTimestamp.UTC().Truncate(1e9))
 		st.CreationTimestamp = &t
 	}
+}
+
+// FailureReason is why AWS says the endpoint failed: its failure reason,
+// else its last error, "" when it says neither.
+func FailureReason(obs *ec2types.VpcEndpoint) string {
+	switch {
+	case obs == nil:
+		return ""
+	case aws.ToString(obs.FailureReason) != "":
+		return aws.ToString(obs.FailureReason)
+	case obs.LastError != nil:
+		return aws.ToString(obs.LastError.Message)
+	}
+	return ""
+}
+
+// Partition is the AWS partition of a region, as ACK writes it into
+// ackResourceMetadata.partition and ARNs.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(region, "eu-isoe-"):
+		return "aws-iso-e"
+	case strings.HasPrefix(region, "us-isof-"):
+		return "aws-iso-f"
+	}
+	return "aws"
 }
 
 // SpecFrom returns the spec of an endpoint as AWS has it: what a strict
@@ -104,6 +145,25 @@ func SpecFrom(obs *ec2types.VpcEndpoint, keep v1alpha1.VPCEndpointSpec) v1alpha1
 	}
 	if keep.VPCEndpointType == nil {
 		s.VPCEndpointType = nil
+	}
+	if keep.ServiceName == nil && keep.ServiceNetworkARN != nil {
+		s.ServiceName = nil
+	}
+	s.ServiceNetworkARN, s.ServiceRegion = keep.ServiceNetworkARN, keep.ServiceRegion
+	// References stay, and the ids they resolve to stay out of the spec
+	// (ACK refuses an id with its reference).
+	s.VPCRef, s.SubnetRefs, s.SecurityGroupRefs, s.RouteTableRefs = keep.VPCRef, keep.SubnetRefs, keep.SecurityGroupRefs, keep.RouteTableRefs
+	if keep.VPCRef != nil {
+		s.VPCID = nil
+	}
+	if len(keep.SubnetRefs) > 0 {
+		s.SubnetIDs = nil
+	}
+	if len(keep.SecurityGroupRefs) > 0 {
+		s.SecurityGroupIDs = nil
+	}
+	if len(keep.RouteTableRefs) > 0 {
+		s.RouteTableIDs = nil
 	}
 	return s
 }

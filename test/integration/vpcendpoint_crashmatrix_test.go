@@ -124,7 +124,7 @@ func (cl *cluster) retainedFrom(name string) []ec2types.VpcEndpoint {
 func (cl *cluster) endpointsOf(name string) []ec2types.VpcEndpoint {
 	var out []ec2types.VpcEndpoint
 	for _, e := range cl.liveEndpoints() {
-		if e.State != "deleting" && hasTag(e.Tags, vpcendpoint.TagResource, "default/"+name) {
+		if e.State != "deleting" && ownedBy(awsclient.EC2TagMap(e.Tags), name) {
 			out = append(out, e)
 		}
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
-	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
@@ -93,8 +92,8 @@ func TestVPCEndpointStaleStatusID(t *testing.T) {
 			t.Errorf("%s: kelb changed %s: %v", name, id, changes)
 		}
 	}
-	cl.wantEvent("holder-a", corev1.EventTypeWarning, "NotOwned", "left VPC endpoint "+others+" in AWS: its tag "+
-		vpcendpoint.TagResource+"=default/other says it is another object's")
+	cl.wantEvent("holder-a", corev1.EventTypeWarning, "NotOwned", "left VPC endpoint "+others+" in AWS: its tags "+
+		vpcendpoint.TagNamespace+"=default and "+vpcendpoint.TagName+"=other say it is another object's, default/other")
 	cl.wantEvent("holder-b", corev1.EventTypeWarning, "NotOwned", "left VPC endpoint "+handmade+" in AWS: it has no")
 	if got := conditionOf(cl.endpoint("other"), vpcendpoint.ConditionReady); got != "True/Available" {
 		t.Errorf("the other object: Ready %s", got)
@@ -130,8 +129,7 @@ func TestVPCEndpointTakesOverACKEndpoint(t *testing.T) {
 	if got := aws.ToString(cl.waitSynced("migrated").Status.VPCEndpointID); got != ack {
 		t.Fatalf("the object has %s, want ACK's %s", got, ack)
 	}
-	want := map[string]string{vpcendpoint.TagController: vpcendpoint.ControllerName, vpcendpoint.TagNamespace: "default",
-		model.TagCluster: cl.world.Cluster, vpcendpoint.TagResource: "default/migrated"}
+	want := cl.ownerTags("migrated")
 	if diff := cmp.Diff(want, cl.awsTags(ack)); diff != "" {
 		t.Errorf("tags of the endpoint taken over (-want +got):\n%s", diff)
 	}
@@ -140,4 +138,46 @@ func TestVPCEndpointTakesOverACKEndpoint(t *testing.T) {
 	}
 	cl.deleteEndpoint("migrated")
 	cl.wantState(ack, "deleted")
+}
+
+// TestVPCEndpointMigratesEarlierTags: an endpoint an earlier kelb made
+// (owner tags ec2.services.k8s.aws/vpcendpoint and elbv2.k8s.aws/cluster)
+// is still its object's: kelb finds it by its old cluster tag after a
+// restart, takes it without a second endpoint, and moves it to the
+// current tags (all under services.k8s.aws/) in one tag update.
+func TestVPCEndpointMigratesEarlierTags(t *testing.T) {
+	cl := newCluster(t, 1)
+	legacy := map[string]string{vpcendpoint.TagController: vpcendpoint.ControllerName, vpcendpoint.TagNamespace: "default",
+		vpcendpoint.LegacyTagResource: "default/old", vpcendpoint.LegacyTagCluster: cl.world.Cluster, "team": "data"}
+	out, err := cl.world.Clients.EC2.CreateVpcEndpoint(t.Context(), &ec2.CreateVpcEndpointInput{
+		VpcId: aws.String(cl.world.VPCID), ServiceName: aws.String(s3Service), VpcEndpointType: ec2types.VpcEndpointTypeInterface,
+		SubnetIds: cl.world.PrivateSubnets[:1], TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeVpcEndpoint,
+			Tags: awsclient.EC2Tags(legacy)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.VpcEndpoint.VpcEndpointId)
+	// The object as the earlier kelb left it, crashed before writing the
+	// endpoint's id into the status.
+	cl.createEndpoint("old", s3Service, cl.interfaceEndpoint(s3Service), func(e *v1alpha1.VPCEndpoint) {
+		e.Finalizers = []string{vpcendpoint.Finalizer}
+		e.Spec.Tags = []*v1alpha1.Tag{{Key: aws.String("team"), Value: aws.String("data")}}
+	})
+	t0 := time.Now()
+	cl.startKelb()
+	if got := aws.ToString(cl.waitSynced("old").Status.VPCEndpointID); got != id {
+		t.Fatalf("the object has %q, want the earlier kelb's %s", got, id)
+	}
+	want := cl.ownerTags("old")
+	want["team"] = "data"
+	if diff := cmp.Diff(want, cl.awsTags(id)); diff != "" {
+		t.Errorf("tags after the migration (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"CreateTags", "DeleteTags"}, cl.changesTo(t0, id)); diff != "" {
+		t.Errorf("kelb's changes to the endpoint (-want +got):\n%s", diff)
+	}
+	if n := cl.kelbCalls(t0, "CreateVpcEndpoint"); n != 0 {
+		t.Errorf("%d creates: the earlier kelb's endpoint was not found", n)
+	}
+	deleteEndpoints(cl)
 }

@@ -190,6 +190,16 @@ func (cl *cluster) changesTo(t0 time.Time, id string) []string {
 	return out
 }
 
+// ownerTags are the tags kelb puts on the endpoint of object name.
+func (cl *cluster) ownerTags(name string) map[string]string {
+	return vpcendpoint.OwnerTags("default", name, vpcendpoint.Cluster{Name: cl.world.Cluster, UID: cl.uid()})
+}
+
+// ownedBy reports whether the tags name object default/name.
+func ownedBy(tags map[string]string, name string) bool {
+	return tags[vpcendpoint.TagNamespace] == "default" && tags[vpcendpoint.TagName] == name
+}
+
 // startDeleting deletes the object without waiting for kelb.
 func (cl *cluster) startDeleting(name string) {
 	cl.t.Helper()

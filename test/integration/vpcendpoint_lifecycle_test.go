@@ -8,18 +8,18 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/google/go-cmp/cmp"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
-	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
 // TestVPCEndpointFollowsAWS: endpoints pending for 3 s show available
 // within seconds of AWS, all of them read together in one call per tick;
-// deletion holds the finalizer through deleting until AWS says deleted.
+// deletion releases the object once AWS accepts the delete, as ACK does.
 func TestVPCEndpointFollowsAWS(t *testing.T) {
 	const pending = 3 * time.Second
 	endpointDelays(t, pending, 3*time.Second)
@@ -68,12 +68,11 @@ func TestVPCEndpointFollowsAWS(t *testing.T) {
 
 	got := cl.awsEndpoint(id)
 	tags := awsclient.EC2TagMap(got.Tags)
-	for k, v := range map[string]string{"team": "data", vpcendpoint.TagNamespace: "default",
-		vpcendpoint.TagController: vpcendpoint.ControllerName, vpcendpoint.TagResource: "default/s3-0",
-		model.TagCluster: cl.world.Cluster} {
-		if tags[k] != v {
-			t.Errorf("tag %s=%q, want %q (all: %v)", k, tags[k], v, tags)
-		}
+	want := cl.ownerTags("s3-0")
+	want["team"] = "data"
+	if diff := cmp.Diff(want, tags); diff != "" {
+		t.Errorf("tags: ACK's two, kelb's owner tags (all under %s) and the spec's (-want +got):\n%s",
+			vpcendpoint.SystemTagPrefix, diff)
 	}
 	if e.Status.ACKResourceMetadata == nil || aws.ToString(e.Status.ACKResourceMetadata.OwnerAccountID) != cl.world.Account ||
 		len(e.Status.DNSEntries) == 0 || len(e.Status.NetworkInterfaceIDs) != 1 {
@@ -87,14 +86,21 @@ func TestVPCEndpointFollowsAWS(t *testing.T) {
 		t.Errorf("%d calls in 5 s with every endpoint at rest", calls)
 	}
 
-	// Delete: deleting for 3 s, the object stays until AWS is done.
+	// Delete: as ACK, the object goes once AWS accepts the delete (AWS is
+	// deleting for 3 s more); kelb follows the endpoint until it is gone.
 	if err := cl.c.Delete(t.Context(), cl.endpoint("s3-0")); err != nil {
 		t.Fatal(err)
 	}
-	cl.waitEndpoint("s3-0", 10*time.Second, "deleting", stateIs("deleting"))
-	eventually(t, 15*time.Second, "object gone", func() (bool, string) {
+	eventually(t, 5*time.Second, "object gone", func() (bool, string) {
 		err := cl.c.Get(t.Context(), client.ObjectKey{Namespace: "default", Name: "s3-0"}, &v1alpha1.VPCEndpoint{})
 		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
+	if s := cl.awsEndpoint(id).State; s != "deleting" {
+		t.Errorf("AWS state when the object is gone: %s, want deleting (released once AWS accepted the delete)", s)
+	}
+	eventually(t, 15*time.Second, "endpoint deleted", func() (bool, string) {
+		s := cl.awsEndpoint(id).State
+		return s == "deleted", string(s)
 	})
 	if s := cl.awsEndpoint(id).State; s != "deleted" {
 		t.Errorf("AWS state after the object is gone: %s", s)

@@ -87,7 +87,7 @@ func TestVPCEndpointOwnership(t *testing.T) {
 		t.Errorf("adopted: %s spec %+v", describeEndpoint(a), a.Spec)
 	}
 	tags := awsclient.EC2TagMap(cl.awsEndpoint(handmade).Tags)
-	if tags["owner"] != "terraform" || tags[vpcendpoint.TagResource] != "default/adopted" {
+	if tags["owner"] != "terraform" || !ownedBy(tags, "adopted") {
 		t.Errorf("adopted endpoint's tags: %v", tags)
 	}
 	cl.deleteEndpoint("adopted")
@@ -111,7 +111,7 @@ func TestVPCEndpointOwnership(t *testing.T) {
 	if msg := aws.ToString(vpcendpoint.Find(thief.Status.Conditions, vpcendpoint.ConditionTerminal).Message); !strings.Contains(msg, "default/aoc") {
 		t.Errorf("refusal does not name the owner: %q", msg)
 	}
-	if thief.Status.VPCEndpointID != nil || awsclient.EC2TagMap(cl.awsEndpoint(other).Tags)[vpcendpoint.TagResource] != "default/aoc" {
+	if thief.Status.VPCEndpointID != nil || !ownedBy(awsclient.EC2TagMap(cl.awsEndpoint(other).Tags), "aoc") {
 		t.Errorf("the thief got it: %s", describeEndpoint(thief))
 	}
 	cl.deleteEndpoint("thief")

@@ -10,7 +10,6 @@ import (
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
 	"github.com/kelb-dev/kelb/internal/awsproxy"
-	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
@@ -23,8 +22,9 @@ func withTag(k, v string) endpointOption {
 // retainedTags are the tags of an endpoint the object name left in AWS
 // with a spec tag team=data.
 func (cl *cluster) retainedTags(name string) map[string]string {
-	return map[string]string{"team": "data", vpcendpoint.TagController: vpcendpoint.ControllerName,
-		vpcendpoint.TagNamespace: "default", model.TagCluster: cl.world.Cluster, vpcendpoint.TagRetainedFrom: "default/" + name}
+	tags := vpcendpoint.RetainedTags(cl.ownerTags(name), "default", name)
+	tags["team"] = "data"
+	return tags
 }
 
 // TestVPCEndpointRetainReleasesOwnership: a retained endpoint loses its
@@ -66,8 +66,8 @@ func TestVPCEndpointRetainReleasesOwnership(t *testing.T) {
 	if got := aws.ToString(cl.waitSynced("adopter").Status.VPCEndpointID); got != kept {
 		t.Fatalf("adopter has %q, want %s", got, kept)
 	}
-	want := map[string]string{"team": "data", vpcendpoint.TagController: vpcendpoint.ControllerName,
-		vpcendpoint.TagNamespace: "default", model.TagCluster: cl.world.Cluster, vpcendpoint.TagResource: "default/adopter"}
+	want := cl.ownerTags("adopter")
+	want["team"] = "data"
 	if diff := cmp.Diff(want, cl.awsTags(kept)); diff != "" {
 		t.Errorf("tags of the adopted endpoint (-want +got):\n%s", diff)
 	}
@@ -104,7 +104,7 @@ func TestVPCEndpointRetainCrash(t *testing.T) {
 		t.Fatalf("released although the endpoint still has its owner tag: %s", describeEndpoint(e))
 	}
 	crashed := cl.retainedTags("half")
-	crashed[vpcendpoint.TagResource] = "default/half"
+	crashed[vpcendpoint.TagName] = "half"
 	if diff := cmp.Diff(crashed, cl.awsTags(half)); diff != "" {
 		t.Errorf("tags at the crash (-want +got):\n%s", diff)
 	}

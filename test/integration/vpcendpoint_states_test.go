@@ -67,10 +67,14 @@ func TestVPCEndpointBadInput(t *testing.T) {
 	cl.startKelb()
 	t0 := time.Now()
 	cl.createEndpoint("no-such-service", "com.amazonaws.us-west-2.no-such-service", cl.interfaceEndpoint("com.amazonaws.us-west-2.no-such-service"))
-	cl.createEndpoint("bad-vpc", s3Service, cl.interfaceEndpoint(s3Service), func(e *v1alpha1.VPCEndpoint) { e.Spec.VPCID = aws.String("my-vpc") })
+	cl.createEndpoint("bad-vpc", s3Service, cl.interfaceEndpoint(s3Service), func(e *v1alpha1.VPCEndpoint) { e.Spec.VPCID = aws.String("MalformedVpcId") })
 	cl.createEndpoint("bad-annotation", s3Service, cl.interfaceEndpoint(s3Service), withAnnotation(vpcendpoint.AnnotationDeletionPolicy, "keep"))
 	cl.createEndpoint("good", s3Service, cl.interfaceEndpoint(s3Service))
-	for name, want := range map[string]string{"no-such-service": "InvalidServiceName", "bad-vpc": "InvalidVpcId.Malformed",
+	// AWS's errors read as ACK shows them (its tests match these words).
+	for name, want := range map[string]string{
+		"no-such-service": "api error InvalidServiceName: The Vpc Endpoint Service 'com.amazonaws.us-west-2.no-such-service' does not exist",
+		"bad-vpc": "api error InvalidVpcId.Malformed: Invalid Id: 'MalformedVpcId' (expecting 'vpc-...; the Id may only " +
+			"contain lowercase alphanumeric characters and a single dash')",
 		"bad-annotation": "services.k8s.aws/deletion-policy: \"keep\" is not valid; allowed: delete, retain"} {
 		e, _ := cl.waitEndpoint(name, 10*time.Second, "terminal", func(e *v1alpha1.VPCEndpoint) bool {
 			return strings.HasPrefix(conditionOf(e, vpcendpoint.ConditionTerminal), "True/")

@@ -12,7 +12,6 @@ import (
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
-	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
 func (cl *cluster) routeTable() string {
@@ -68,7 +67,7 @@ func TestVPCEndpointUpdates(t *testing.T) {
 		}, func(a ec2types.VpcEndpoint) bool {
 			m := awsclient.EC2TagMap(a.Tags)
 			_, old := m["old"]
-			return m["team"] == "platform" && m["new"] == "y" && !old && m[vpcendpoint.TagResource] == "default/api"
+			return m["team"] == "platform" && m["new"] == "y" && !old && ownedBy(m, "api")
 		}},
 	}
 	for _, s := range steps {

@@ -9,7 +9,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
-	"github.com/kelb-dev/kelb/internal/model"
+	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
 // EC2 is the part of the EC2 API the controller calls.
@@ -60,11 +60,17 @@ func describeOne(ctx context.Context, api EC2, id string) (*ec2types.VpcEndpoint
 	return nil, nil
 }
 
-// describeCluster reads every endpoint tagged for the cluster.
+// describeCluster reads every endpoint tagged for the cluster: by kelb's
+// cluster tag, and by an earlier kelb's (whose endpoints get the current
+// tags with their next tag update).
 func describeCluster(ctx context.Context, api EC2, cluster string) (map[string]*ec2types.VpcEndpoint, error) {
 	out := map[string]*ec2types.VpcEndpoint{}
-	err := describe(ctx, api, []ec2types.Filter{{Name: aws.String("tag:" + model.TagCluster), Values: []string{cluster}}}, out)
-	return out, err
+	for _, key := range []string{vpcendpoint.TagCluster, vpcendpoint.LegacyTagCluster} {
+		if err := describe(ctx, api, []ec2types.Filter{{Name: aws.String("tag:" + key), Values: []string{cluster}}}, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func describe(ctx context.Context, api EC2, filters []ec2types.Filter, into map[string]*ec2types.VpcEndpoint) error {

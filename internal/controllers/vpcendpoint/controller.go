@@ -46,11 +46,17 @@ const (
 	// modifyRetry is the least time between two identical modify requests
 	// whose change AWS has not shown yet.
 	modifyRetry = time.Minute
+	// referenceRetry is how soon a reference to an ACK object that is not
+	// there or not synced yet is looked at again.
+	referenceRetry = 5 * time.Second
 )
 
 // Config are the controller's settings.
 type Config struct {
 	ClusterName string
+	// ClusterUID identifies the cluster (the kube-system Namespace's UID);
+	// endpoints carry it in vpcendpoint.TagClusterUID.
+	ClusterUID string
 	// VPCID is used for endpoints whose spec names no VPC.
 	VPCID  string
 	Region string
@@ -60,11 +66,27 @@ type Config struct {
 	DeletionPolicy string
 	PollInterval   time.Duration
 	MaxConcurrent  int
+	// OrphanSweep (delete, report, off), OrphanGrace and OrphanInterval
+	// govern endpoints tagged for an object of this cluster that no longer
+	// exists (--orphan-sweep, --orphan-grace-period,
+	// --orphan-sweep-interval).
+	OrphanSweep    string
+	OrphanGrace    time.Duration
+	OrphanInterval time.Duration
+}
+
+// cluster is the identity endpoints are tagged with.
+func (c Config) cluster() vpcendpoint.Cluster {
+	return vpcendpoint.Cluster{Name: c.ClusterName, UID: c.ClusterUID}
 }
 
 // Deps are the controller's dependencies.
 type Deps struct {
-	Client   client.Client
+	Client client.Client
+	// Reader reads straight from the API server: referenced ACK objects
+	// (whose kinds may not be served) and objects right before an orphan
+	// is deleted.
+	Reader   client.Reader
 	Recorder recorder.EventRecorder
 	EC2      EC2
 	Tracker  *Tracker
@@ -83,6 +105,7 @@ type Controller struct {
 	Deps
 	mu       sync.Mutex
 	modified map[string]sentModify // endpoint id -> last modify kelb sent
+	orphans  orphanLog
 }
 
 type sentModify struct {
@@ -101,7 +124,10 @@ func NewController(deps Deps) *Controller {
 	if deps.Config.MaxConcurrent == 0 {
 		deps.Config.MaxConcurrent = 3
 	}
-	return &Controller{Deps: deps, modified: map[string]sentModify{}}
+	if deps.Reader == nil {
+		deps.Reader = deps.Client
+	}
+	return &Controller{Deps: deps, modified: map[string]sentModify{}, orphans: orphanLog{firstSeen: map[string]time.Time{}}}
 }
 
 // Name implements the controllers list's interface.
@@ -112,6 +138,11 @@ func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
 	if err := mgr.Add(periodic.Runnable(c.Config.PollInterval, c.Tracker.Tick)); err != nil {
 		return err
 	}
+	if c.Config.OrphanSweep != "" && c.Config.OrphanSweep != SweepOff && c.Config.OrphanInterval > 0 {
+		if err := mgr.Add(periodic.Runnable(c.Config.OrphanInterval, c.sweepOrphans)); err != nil {
+			return err
+		}
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(Name).
 		For(&v1alpha1.VPCEndpoint{}, builder.WithPredicates(predicate.Or(
@@ -121,12 +152,18 @@ func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
 		Complete(reconcile.Func(c.reconcileRequest))
 }
 
-// reconcileRequest reads the object; when it is gone (deleted without a
-// finalizer, as read-only objects are), the tracker forgets its endpoint.
+// reconcileRequest reads the object; when it is gone (released once AWS
+// accepted the delete, or deleted without a finalizer, as read-only objects
+// are), the tracker forgets its endpoint, except one kelb deleted, which is
+// followed until AWS is done with it and deleted again if AWS brings it
+// back.
 func (c *Controller) reconcileRequest(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	var ep v1alpha1.VPCEndpoint
 	if err := c.Client.Get(ctx, req.NamespacedName, &ep); err != nil {
 		if apierrors.IsNotFound(err) {
+			if err := c.finishReleased(ctx, req.NamespacedName); err != nil {
+				return reconcile.Result{}, err
+			}
 			for _, id := range c.Tracker.ForgetObject(req.NamespacedName) {
 				c.mu.Lock()
 				delete(c.modified, id)
@@ -151,10 +188,22 @@ func (c *Controller) Reconcile(ctx context.Context, ep *v1alpha1.VPCEndpoint) (r
 	if !ep.DeletionTimestamp.IsZero() {
 		return c.finalize(ctx, ep, pol)
 	}
+	// desired is the object with the ids its references resolve to: what
+	// AWS is asked for. The object itself keeps its spec as written.
+	desired := ep
 	if !pol.ReadOnly {
+		spec, err := c.resolve(ctx, ep)
+		if err != nil {
+			return c.report(ctx, ep, nil, referencesOutcome(err))
+		}
+		if err := validSpec(&spec); err != nil {
+			return c.report(ctx, ep, nil, outcomeOf(err))
+		}
 		if err := c.ensureFinalizer(ctx, ep); err != nil {
 			return reconcile.Result{}, err
 		}
+		desired = ep.DeepCopy()
+		desired.Spec = spec
 	}
 	obs, err := c.find(ctx, ep, pol)
 	if err != nil {
@@ -168,10 +217,10 @@ func (c *Controller) Reconcile(ctx context.Context, ep *v1alpha1.VPCEndpoint) (r
 			return c.report(ctx, ep, nil, vpcendpoint.Outcome{Terminal: true, ErrReason: vpcendpoint.ReasonNotFound,
 				Err: fmt.Errorf("%s names %s, which is not in AWS", vpcendpoint.AnnotationAdoptionFields, pol.AdoptID)})
 		}
-		if obs, err = c.create(ctx, ep); err != nil {
+		if obs, err = c.create(ctx, desired); err != nil {
 			return c.report(ctx, ep, nil, outcomeOf(err))
 		}
-	} else if err := c.mayTake(ep, obs, pol); err != nil {
+	} else if err := c.mayTake(desired, obs, pol); err != nil {
 		// Reported without the endpoint: its id must not reach the status,
 		// and the tracker does not follow it for this object.
 		return c.report(ctx, ep, nil, outcomeOf(err))
@@ -181,15 +230,40 @@ func (c *Controller) Reconcile(ctx context.Context, ep *v1alpha1.VPCEndpoint) (r
 			if err := c.adopt(ctx, ep, obs); err != nil {
 				return c.report(ctx, ep, obs, outcomeOf(err))
 			}
+			if desired, err = c.withReferences(ctx, ep); err != nil {
+				return c.report(ctx, ep, obs, referencesOutcome(err))
+			}
 		}
 	}
 	out := vpcendpoint.Outcome{}
 	if !pol.ReadOnly {
-		if out, err = c.update(ctx, ep, obs); err != nil {
+		if out, err = c.update(ctx, desired, obs); err != nil {
 			return c.report(ctx, ep, obs, outcomeOf(err))
 		}
 	}
 	return c.report(ctx, ep, obs, out)
+}
+
+// withReferences is the object with its references resolved, as AWS
+// should have it.
+func (c *Controller) withReferences(ctx context.Context, ep *v1alpha1.VPCEndpoint) (*v1alpha1.VPCEndpoint, error) {
+	spec, err := c.resolve(ctx, ep)
+	if err != nil {
+		return nil, err
+	}
+	desired := ep.DeepCopy()
+	desired.Spec = spec
+	return desired, nil
+}
+
+// validSpec refuses what AWS would refuse whatever the rest says: an
+// endpoint needs a service name, or a service network.
+func validSpec(spec *v1alpha1.VPCEndpointSpec) error {
+	if aws.ToString(spec.ServiceName) == "" && aws.ToString(spec.ServiceNetworkARN) == "" {
+		return &vpcendpoint.SpecError{Field: "serviceName", Value: "",
+			Allowed: "an endpoint service name (or spec.serviceNetworkARN for an endpoint of type ServiceNetwork)"}
+	}
+	return nil
 }
 
 // namespaceDeletionPolicy is the default the object's Namespace sets.

@@ -21,8 +21,11 @@ import (
 )
 
 // finalize deletes or retains the endpoint of a deleted object and
-// releases the finalizer once AWS says the endpoint is deleted or gone, or
-// once it is retained. Only an endpoint whose tags, read from AWS right
+// releases the finalizer as ACK does: once AWS has accepted the delete (or
+// says the endpoint is deleting or gone), or once it is retained. That the
+// endpoint really goes away is then the tracker's to see: it follows the
+// endpoint until AWS is done, and deletes it again should AWS bring it back
+// (finishReleased). Only an endpoint whose tags, read from AWS right
 // before, name this object is deleted or untagged; any other (a read-only
 // object's, or a foreign id in a stale status) is left as it is.
 func (c *Controller) finalize(ctx context.Context, ep *v1alpha1.VPCEndpoint, pol vpcendpoint.Policy) (reconcile.Result, error) {
@@ -42,6 +45,7 @@ func (c *Controller) finalize(ctx context.Context, ep *v1alpha1.VPCEndpoint, pol
 	if err != nil {
 		return reconcile.Result{}, err
 	}
+	key := client.ObjectKeyFromObject(ep)
 	switch step.Step {
 	case vpcendpoint.StepGone:
 		c.Recorder.Eventf(ep, nil, corev1.EventTypeNormal, "Deleted", "Delete", "deleted VPC endpoint %s", id)
@@ -54,7 +58,7 @@ func (c *Controller) finalize(ctx context.Context, ep *v1alpha1.VPCEndpoint, pol
 	case vpcendpoint.StepRetained:
 		c.Recorder.Eventf(ep, nil, corev1.EventTypeNormal, "Retained", "Delete",
 			"left VPC endpoint %s in AWS (deletion policy retain), tagged %s=%s/%s and no longer %s",
-			id, vpcendpoint.TagRetainedFrom, ep.Namespace, ep.Name, vpcendpoint.TagResource)
+			id, vpcendpoint.TagRetainedFrom, ep.Namespace, ep.Name, vpcendpoint.TagName)
 		return c.release(ctx, ep, id)
 	case vpcendpoint.StepLeave:
 		c.leave(ctx, ep, id, step)
@@ -63,16 +67,19 @@ func (c *Controller) finalize(ctx context.Context, ep *v1alpha1.VPCEndpoint, pol
 		if err := c.delete(ctx, id); err != nil {
 			return c.report(ctx, ep, obs, outcomeOf(err))
 		}
-		deleting := *obs
-		deleting.State = ec2types.State(vpcendpoint.StateDeleting)
-		obs = &deleting
-		c.Tracker.Record(id, client.ObjectKeyFromObject(ep), obs, true)
+		c.Recorder.Eventf(ep, nil, corev1.EventTypeNormal, "Deleted", "Delete", "deleting VPC endpoint %s", id)
+		c.Tracker.Release(id, key, deletingCopy(obs))
+	case vpcendpoint.StepWait: // deleted before (a restart, or a release that did not go through)
+		c.Tracker.Release(id, key, obs)
 	}
-	if _, err := c.report(ctx, ep, obs, vpcendpoint.Outcome{}); err != nil {
-		return reconcile.Result{}, err
-	}
-	// The tracker sends the object back when AWS is done; this is a net.
-	return reconcile.Result{RequeueAfter: ObservationTTL}, nil
+	return c.release(ctx, ep, "")
+}
+
+// deletingCopy is obs as AWS shows it once a delete is accepted.
+func deletingCopy(obs *ec2types.VpcEndpoint) *ec2types.VpcEndpoint {
+	deleting := *obs
+	deleting.State = ec2types.State(vpcendpoint.StateDeleting)
+	return &deleting
 }
 
 // finalStep decides what to do with the endpoint. Waiting for a deletion
@@ -83,7 +90,7 @@ func (c *Controller) finalStep(ctx context.Context, ep *v1alpha1.VPCEndpoint, po
 	decide := func(obs *ec2types.VpcEndpoint) vpcendpoint.Finalization {
 		var o vpcendpoint.Ownership
 		if obs != nil {
-			o = vpcendpoint.OwnershipOf(awsclient.EC2TagMap(obs.Tags), ep.Namespace, ep.Name, c.Config.ClusterName)
+			o = vpcendpoint.OwnershipOf(awsclient.EC2TagMap(obs.Tags), ep.Namespace, ep.Name, c.Config.cluster())
 		}
 		return vpcendpoint.Finalize(pol, obs, o)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -23,9 +24,10 @@ import (
 // terminal (no retry until the object changes); the rest is retried.
 func outcomeOf(err error) vpcendpoint.Outcome {
 	var invalid *vpcendpoint.InvalidError
+	var badSpec *vpcendpoint.SpecError
 	var notOwned *vpcendpoint.NotOwnedError
 	switch {
-	case errors.As(err, &invalid):
+	case errors.As(err, &invalid), errors.As(err, &badSpec):
 		return vpcendpoint.Outcome{Err: err, Terminal: true, ErrReason: vpcendpoint.ReasonInvalid}
 	case errors.As(err, &notOwned):
 		return vpcendpoint.Outcome{Err: err, Terminal: true, ErrReason: vpcendpoint.ReasonNotOwned}
@@ -35,6 +37,34 @@ func outcomeOf(err error) vpcendpoint.Outcome {
 	return vpcendpoint.Outcome{Err: err, ErrReason: vpcendpoint.ReasonAWSError}
 }
 
+// referencesOutcome is the outcome of references that did not resolve:
+// terminal when only an edit can help (ACK.ReferencesResolved False),
+// else waited for and looked at again soon (Unknown).
+func referencesOutcome(err error) vpcendpoint.Outcome {
+	out := vpcendpoint.Outcome{Err: err, HasReferences: true, ReferencesErr: err}
+	var re *vpcendpoint.ReferenceError
+	switch {
+	case errors.As(err, &re) && re.Terminal:
+		out.Terminal, out.ErrReason = true, vpcendpoint.ReasonInvalid
+	case errors.As(err, &re):
+		out.ErrReason, out.RetryAfter = vpcendpoint.ReasonReferences, referenceRetry
+	default:
+		out.ErrReason = vpcendpoint.ReasonAWSError // the API server's error: retried
+	}
+	return out
+}
+
+// conditionMessage is how a condition shows an error: an AWS error as ACK
+// shows it ("api error <code>: <message>"), others with request ids taken
+// out.
+func conditionMessage(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return fmt.Sprintf("api error %s: %s", apiErr.ErrorCode(), apiErr.ErrorMessage())
+	}
+	return awsclient.Message(err)
+}
+
 // report writes what AWS says (obs, when known) and the conditions of the
 // outcome into the status, with an event for every change a user should
 // see, and returns the reconcile's result.
@@ -42,14 +72,17 @@ func (c *Controller) report(ctx context.Context, ep *v1alpha1.VPCEndpoint, obs *
 	before := ep.DeepCopy()
 	if obs != nil {
 		vpcendpoint.SetObserved(&ep.Status, obs, c.Config.Region)
-		out.State, out.FailureReason = string(obs.State), aws.ToString(ep.Status.FailureReason)
+		out.State, out.FailureReason = string(obs.State), vpcendpoint.FailureReason(obs)
 	} else if ep.Status.VPCEndpointID != nil && out.Err == nil {
 		ep.Status.State = aws.String(vpcendpoint.StateDeleted) // it was there and is gone
 		out.State = vpcendpoint.StateDeleted
 	}
 	out.ServiceName = aws.ToString(ep.Spec.ServiceName)
+	if !out.HasReferences {
+		out.HasReferences = vpcendpoint.HasReferences(&ep.Spec)
+	}
 	if out.Err != nil {
-		out.Err = errors.New(awsclient.Message(out.Err))
+		out.Err = errors.New(conditionMessage(out.Err))
 	}
 	ep.Status.Conditions = vpcendpoint.Conditions(before.Status.Conditions, out, ep.Generation, c.Clock.Now())
 	if !equality.Semantic.DeepEqual(before.Status, ep.Status) {
@@ -65,6 +98,9 @@ func (c *Controller) report(ctx context.Context, ep *v1alpha1.VPCEndpoint, obs *
 		if out.Terminal {
 			log.FromContext(ctx).Info("not retrying until the object changes", "reason", out.ErrReason, "error", out.Err.Error())
 			return reconcile.Result{}, nil
+		}
+		if out.RetryAfter > 0 {
+			return reconcile.Result{RequeueAfter: out.RetryAfter}, nil
 		}
 		return reconcile.Result{}, out.Err
 	}

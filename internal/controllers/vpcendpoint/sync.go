@@ -84,7 +84,7 @@ func clientToken(ep *v1alpha1.VPCEndpoint) string {
 }
 
 func (c *Controller) create(ctx context.Context, ep *v1alpha1.VPCEndpoint) (*ec2types.VpcEndpoint, error) {
-	tags := vpcendpoint.Tags(ep, c.Config.ClusterName, c.Config.DefaultTags)
+	tags := vpcendpoint.Tags(ep, c.Config.cluster(), c.Config.DefaultTags)
 	in := vpcendpoint.CreateInput(&ep.Spec, c.Config.VPCID, tags, clientToken(ep))
 	out, err := c.EC2.CreateVpcEndpoint(ctx, in)
 	if err != nil {
@@ -118,7 +118,7 @@ func (c *Controller) update(ctx context.Context, ep *v1alpha1.VPCEndpoint, obs *
 	if vpcendpoint.FailedState(state) || state == vpcendpoint.StateDeleting {
 		return vpcendpoint.Outcome{}, nil
 	}
-	ch := vpcendpoint.Diff(&ep.Spec, obs, vpcendpoint.Tags(ep, c.Config.ClusterName, c.Config.DefaultTags))
+	ch := vpcendpoint.Diff(&ep.Spec, obs, vpcendpoint.Tags(ep, c.Config.cluster(), c.Config.DefaultTags))
 	if ch.Empty() {
 		c.mu.Lock()
 		delete(c.modified, id)
@@ -170,11 +170,11 @@ func (c *Controller) mayTake(ep *v1alpha1.VPCEndpoint, obs *ec2types.VpcEndpoint
 	}
 	id := aws.ToString(obs.VpcEndpointId)
 	explicit := pol.Adoption != vpcendpoint.AdoptNone && pol.AdoptID == id
-	o := vpcendpoint.OwnershipOf(awsclient.EC2TagMap(obs.Tags), ep.Namespace, ep.Name, c.Config.ClusterName)
+	o := vpcendpoint.OwnershipOf(awsclient.EC2TagMap(obs.Tags), ep.Namespace, ep.Name, c.Config.cluster())
 	if err := vpcendpoint.MayManage(o, id, explicit); err != nil {
 		return err
 	}
-	if want, have := aws.ToString(ep.Spec.ServiceName), aws.ToString(obs.ServiceName); want != have {
+	if want, have := aws.ToString(ep.Spec.ServiceName), aws.ToString(obs.ServiceName); want != "" && want != have {
 		return &vpcendpoint.InvalidError{Annotation: vpcendpoint.AnnotationAdoptionFields,
 			Value: aws.ToString(obs.VpcEndpointId), Allowed: "an endpoint to " + want + " (spec.serviceName); it is one to " + have}
 	}

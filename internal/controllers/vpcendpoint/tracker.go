@@ -27,7 +27,7 @@ import (
 // to the controller, which uses the observation instead of reading again.
 type Tracker struct {
 	api     EC2
-	cluster string
+	cluster vpcendpoint.Cluster
 	clock   clock.PassiveClock
 	drift   time.Duration
 	changed chan event.GenericEvent
@@ -44,10 +44,14 @@ type entry struct {
 	obs     *ec2types.VpcEndpoint
 	at      time.Time // when obs was read; zero: must be read again
 	recheck bool      // kelb changed it: read at the next tick and report
+	// released: kelb deleted it and let its object go (as ACK does once
+	// AWS accepts the delete). It is followed until AWS says it is gone;
+	// should AWS bring it back instead, it is deleted again.
+	released bool
 }
 
 // NewTracker returns a tracker for the cluster's endpoints.
-func NewTracker(api EC2, cluster string, drift time.Duration, clk clock.PassiveClock) *Tracker {
+func NewTracker(api EC2, cluster vpcendpoint.Cluster, drift time.Duration, clk clock.PassiveClock) *Tracker {
 	return &Tracker{api: api, cluster: cluster, clock: clk, drift: drift,
 		changed: make(chan event.GenericEvent, 1024), entries: map[string]*entry{}}
 }
@@ -72,7 +76,7 @@ func (t *Tracker) Prime(ctx context.Context) error {
 	if done {
 		return nil
 	}
-	got, err := describeCluster(ctx, t.api, t.cluster)
+	got, err := describeCluster(ctx, t.api, t.cluster.Name)
 	if err != nil {
 		return err
 	}
@@ -144,7 +148,7 @@ func (t *Tracker) Record(id string, key types.NamespacedName, obs *ec2types.VpcE
 		e = &entry{}
 		t.entries[id] = e
 	}
-	e.key, e.obs, e.at = key, obs, t.clock.Now()
+	e.key, e.obs, e.at, e.released = key, obs, t.clock.Now(), false
 	if changed {
 		e.recheck, e.at = true, time.Time{}
 	}
@@ -169,8 +173,62 @@ func (t *Tracker) Claim(id string, key types.NamespacedName) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if e, ok := t.entries[id]; ok {
-		e.key = key
+		e.key, e.released = key, false
 	}
+}
+
+// Release notes that kelb deleted the endpoint of key and let the object
+// go: it is followed until gone, and deleted again if AWS brings it back.
+func (t *Tracker) Release(id string, key types.NamespacedName, obs *ec2types.VpcEndpoint) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.entries[id] = &entry{key: key, obs: obs, released: true, recheck: true}
+}
+
+// Released is a released endpoint and what was last read of it.
+type Released struct {
+	ID  string
+	Obs *ec2types.VpcEndpoint
+}
+
+// ReleasedOf returns the released endpoints of the object key.
+func (t *Tracker) ReleasedOf(key types.NamespacedName) []Released {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []Released
+	for id, e := range t.entries {
+		if e.key == key && e.released {
+			out = append(out, Released{ID: id, Obs: e.obs})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Unclaimed returns the live endpoints no object has claimed since kelb
+// started (nor released) whose tags name an object of this cluster: the
+// candidates of the orphan sweep.
+func (t *Tracker) Unclaimed() []Released {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []Released
+	for id, e := range t.entries {
+		if e.key.Name != "" || e.obs == nil || vpcendpoint.Gone(e.obs) {
+			continue
+		}
+		if _, _, ok := vpcendpoint.OwnedBy(awsclient.EC2TagMap(e.obs.Tags), t.cluster); ok {
+			out = append(out, Released{ID: id, Obs: e.obs})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Len is how many endpoints the tracker knows.
+func (t *Tracker) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.entries)
 }
 
 // Forget stops following an endpoint.
@@ -180,14 +238,15 @@ func (t *Tracker) Forget(id string) {
 	t.mu.Unlock()
 }
 
-// ForgetObject stops following the endpoints of an object that is gone and
-// returns their ids.
+// ForgetObject stops following the endpoints of an object that is gone
+// (released ones excepted: they are followed until AWS has deleted them)
+// and returns their ids.
 func (t *Tracker) ForgetObject(key types.NamespacedName) []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var ids []string
 	for id, e := range t.entries {
-		if e.key == key {
+		if e.key == key && !e.released {
 			delete(t.entries, id)
 			ids = append(ids, id)
 		}

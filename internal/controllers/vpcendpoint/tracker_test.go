@@ -59,7 +59,7 @@ func drain(t *Tracker) []string {
 func TestTrackerFollowsTransitionalEndpointsInOneRead(t *testing.T) {
 	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
 	api := &fakeEC2{endpoints: map[string]*ec2types.VpcEndpoint{}}
-	tr := NewTracker(api, "c", 10*time.Minute, clk)
+	tr := NewTracker(api, vpcendpoint.Cluster{Name: "c"}, 10*time.Minute, clk)
 	ctx := context.Background()
 	if err := tr.Prime(ctx); err != nil {
 		t.Fatal(err)
@@ -145,7 +145,7 @@ func TestTrackerOwned(t *testing.T) {
 	api := &fakeEC2{endpoints: map[string]*ec2types.VpcEndpoint{
 		"vpce-old": tagged("vpce-old", "a", "available", time.Hour), "vpce-new": tagged("vpce-new", "a", "pending", time.Minute),
 		"vpce-gone": tagged("vpce-gone", "a", "deleted", 0), "vpce-b": tagged("vpce-b", "b", "available", 0)}}
-	tr := NewTracker(api, "c", time.Minute, clk)
+	tr := NewTracker(api, vpcendpoint.Cluster{Name: "c"}, time.Minute, clk)
 	if err := tr.Prime(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestTrackerOwnedSkipsRetained(t *testing.T) {
 		return &ec2types.VpcEndpoint{VpcEndpointId: aws.String(id), State: "available", Tags: awsclient.EC2Tags(tags),
 			CreationTimestamp: aws.Time(clk.Now())}
 	}
-	own := vpcendpoint.OwnerTags("ns", "a", "c")
+	own := vpcendpoint.OwnerTags("ns", "a", vpcendpoint.Cluster{Name: "c"})
 	half := maps.Clone(own)
 	half[vpcendpoint.TagRetainedFrom] = "ns/a"
 	tests := []struct {
@@ -190,7 +190,7 @@ func TestTrackerOwnedSkipsRetained(t *testing.T) {
 			for _, e := range tt.endpoints {
 				api.endpoints[aws.ToString(e.VpcEndpointId)] = e
 			}
-			tr := NewTracker(api, "c", time.Minute, clk)
+			tr := NewTracker(api, vpcendpoint.Cluster{Name: "c"}, time.Minute, clk)
 			if err := tr.Prime(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -209,7 +209,7 @@ func TestTrackerOwnedSkipsRetained(t *testing.T) {
 // someone else's) keeps whatever object it belongs to.
 func TestTrackerObserveDoesNotClaim(t *testing.T) {
 	clk := clocktesting.NewFakeClock(time.Now())
-	tr := NewTracker(&fakeEC2{}, "c", time.Minute, clk)
+	tr := NewTracker(&fakeEC2{}, vpcendpoint.Cluster{Name: "c"}, time.Minute, clk)
 	a, b := types.NamespacedName{Namespace: "ns", Name: "a"}, types.NamespacedName{Namespace: "ns", Name: "b"}
 	tr.Record("vpce-a", a, &ec2types.VpcEndpoint{VpcEndpointId: aws.String("vpce-a"), State: "available"}, false)
 	tr.Observe("vpce-a", &ec2types.VpcEndpoint{VpcEndpointId: aws.String("vpce-a"), State: "deleting"})
@@ -218,5 +218,60 @@ func TestTrackerObserveDoesNotClaim(t *testing.T) {
 	got := []any{tr.ForgetObject(b), tr.ForgetObject(a), ok, string(obs.State)}
 	if diff := cmp.Diff([]any{[]string(nil), []string{"vpce-a"}, true, "deleting"}, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestTrackerReleased: an endpoint kelb deleted and released is followed
+// until AWS is done (not forgotten with its object), is the object's
+// until then, and stops being released once an object claims it again.
+func TestTrackerReleased(t *testing.T) {
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
+	deleting := &ec2types.VpcEndpoint{VpcEndpointId: aws.String("vpce-1"), State: "deleting"}
+	api := &fakeEC2{endpoints: map[string]*ec2types.VpcEndpoint{"vpce-1": deleting}}
+	tr := NewTracker(api, vpcendpoint.Cluster{Name: "c"}, 10*time.Minute, clk)
+	key := types.NamespacedName{Namespace: "ns", Name: "a"}
+	tr.Release("vpce-1", key, deleting)
+	forgotten := tr.ForgetObject(key)
+	released := tr.ReleasedOf(key)
+	tr.Tick(context.Background())
+	ticked := drain(tr)
+	api.endpoints["vpce-1"] = &ec2types.VpcEndpoint{VpcEndpointId: aws.String("vpce-1"), State: "available"}
+	clk.Step(2 * time.Second)
+	tr.Tick(context.Background())
+	back := drain(tr)
+	tr.Claim("vpce-1", key)
+	got := []any{forgotten, len(released), ticked, back, len(tr.ReleasedOf(key))}
+	if diff := cmp.Diff([]any{[]string(nil), 1, []string{"a"}, []string{"a"}, 0}, got); diff != "" {
+		t.Errorf("forgotten, released, sent after the first tick, sent when it came back, released after a claim (-want +got):\n%s", diff)
+	}
+}
+
+// TestTrackerUnclaimed: the orphan sweep's candidates are the live
+// endpoints tagged for an object of this cluster that no object claimed.
+func TestTrackerUnclaimed(t *testing.T) {
+	clk := clocktesting.NewFakeClock(time.Now())
+	c := vpcendpoint.Cluster{Name: "c", UID: "u"}
+	endpoint := func(id, state string, tags map[string]string) *ec2types.VpcEndpoint {
+		return &ec2types.VpcEndpoint{VpcEndpointId: aws.String(id), State: ec2types.State(state), Tags: awsclient.EC2Tags(tags)}
+	}
+	api := &fakeEC2{endpoints: map[string]*ec2types.VpcEndpoint{
+		"vpce-orphan":   endpoint("vpce-orphan", "available", vpcendpoint.OwnerTags("ns", "gone", c)),
+		"vpce-claimed":  endpoint("vpce-claimed", "available", vpcendpoint.OwnerTags("ns", "here", c)),
+		"vpce-other":    endpoint("vpce-other", "available", vpcendpoint.OwnerTags("ns", "gone", vpcendpoint.Cluster{Name: "c", UID: "x"})),
+		"vpce-retained": endpoint("vpce-retained", "available", vpcendpoint.RetainedTags(vpcendpoint.OwnerTags("ns", "r", c), "ns", "r")),
+		"vpce-deleted":  endpoint("vpce-deleted", "deleted", vpcendpoint.OwnerTags("ns", "gone2", c)),
+		"vpce-ack":      endpoint("vpce-ack", "available", map[string]string{vpcendpoint.TagController: "ec2-v1.4.3", vpcendpoint.TagNamespace: "ns"}),
+	}}
+	tr := NewTracker(api, c, time.Minute, clk)
+	if err := tr.Prime(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tr.Claim("vpce-claimed", types.NamespacedName{Namespace: "ns", Name: "here"})
+	var got []string
+	for _, u := range tr.Unclaimed() {
+		got = append(got, u.ID)
+	}
+	if diff := cmp.Diff([]string{"vpce-orphan"}, got); diff != "" {
+		t.Errorf("unclaimed (-want +got):\n%s", diff)
 	}
 }
