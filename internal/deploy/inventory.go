@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kelb-dev/kelb/internal/model"
+	"github.com/kelb-dev/kelb/internal/sgpolicy"
 )
 
 // LoadBalancerState is a load balancer as AWS has it.
@@ -92,27 +93,22 @@ type Inventory struct {
 type stackSummary struct {
 	empty        bool
 	lbWithoutSGs bool
-	// serving are the target groups' protocols and the ports they send
-	// traffic and health checks to.
-	serving []servingPorts
-}
-
-type servingPorts struct {
-	protocol string
-	ports    []int32
+	// serving are the protocols and ports the target groups send traffic
+	// and health checks to.
+	serving []sgpolicy.PortRule
 }
 
 func summarize(s *StackState) stackSummary {
 	sum := stackSummary{empty: s.Empty(), lbWithoutSGs: s.LoadBalancer != nil && len(s.LoadBalancer.SecurityGroups) == 0}
 	for _, tg := range s.TargetGroups {
-		sp := servingPorts{protocol: tg.Protocol, ports: []int32{tg.Port}}
+		ports := sgpolicy.TargetGroupPorts{Protocol: tg.Protocol, TrafficPorts: []int32{tg.Port}}
 		for _, t := range tg.Targets {
-			sp.ports = append(sp.ports, t.Port)
+			ports.TrafficPorts = append(ports.TrafficPorts, t.Port)
 		}
 		if hc, err := strconv.Atoi(tg.HealthCheck.Port); err == nil {
-			sp.ports = append(sp.ports, int32(hc))
+			ports.HealthCheckPort = int32(hc)
 		}
-		sum.serving = append(sum.serving, sp)
+		sum.serving = append(sum.serving, sgpolicy.TargetGroupRules(ports)...)
 	}
 	return sum
 }
