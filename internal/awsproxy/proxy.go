@@ -54,6 +54,8 @@ type Proxy struct {
 	VPCEndpoints *VPCEndpoints
 	Crash        *Crash
 	Certificates *Certificates
+	// ListenerCertificates holds listeners' certificates as AWS does.
+	ListenerCertificates *ListenerCertificates
 
 	upstream *url.URL
 	client   *http.Client
@@ -84,6 +86,7 @@ func New(upstream string) (*Proxy, error) {
 		upstream:     u,
 		client:       &http.Client{Timeout: 60 * time.Second},
 	}
+	p.ListenerCertificates = NewListenerCertificates()
 	p.rebuild()
 	return p, nil
 }
@@ -103,7 +106,7 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.VPCEndpoints, ELBRefusals{}, DeletionProtection{}, p.Certificates, p.RuleLimit, filterLimit{},
+	for _, m := range []Middleware{p.VPCEndpoints, p.ListenerCertificates, ELBRefusals{}, DeletionProtection{}, p.Certificates, p.RuleLimit, filterLimit{},
 		p.Dependencies, p.Provisioning, p.Faults, p.Crash, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}
