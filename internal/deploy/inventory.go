@@ -34,13 +34,21 @@ func (t *TargetGroupState) ResourceID() string { return t.Tags[model.TagServiceR
 
 // ListenerState is a listener as AWS has it.
 type ListenerState struct {
-	ARN            string
-	Port           int32
-	Protocol       string
+	ARN      string
+	Port     int32
+	Protocol string
+	// TargetGroupARN is the one target group the listener forwards all its
+	// traffic to, whatever form the action has; "" when its actions do
+	// anything else.
 	TargetGroupARN string
-	Certificates   []string
-	SSLPolicy      string
-	ALPNPolicy     string
+	// DefaultCertificate is a TLS listener's default certificate.
+	DefaultCertificate string
+	// ExtraCertificates are its other certificates (served by SNI), read
+	// with DescribeListenerCertificates; known only when ExtrasKnown.
+	ExtraCertificates []string
+	ExtrasKnown       bool
+	SSLPolicy         string
+	ALPNPolicy        string
 }
 
 // SecurityGroupState is a security group with its ingress rules.

@@ -13,12 +13,16 @@ const trafficPort = "traffic-port"
 
 // healthCheck builds the target groups' health check. Instance targets of a
 // Service with externalTrafficPolicy Local are checked on kube-proxy's
-// health-check node port, so that only nodes with ready pods get traffic.
+// health-check node port, so that only nodes with ready pods get traffic,
+// with LBC's defaults for that case (a 6 s timeout, 2 checks either way),
+// so that a target group LBC made is left as it is.
 func healthCheck(a annotations, svc *corev1.Service, targetType string) (model.HealthCheck, error) {
 	defProto, defPort, defPath := "TCP", trafficPort, "/"
+	defTimeout, defHealthy, defUnhealthy := int32(10), int32(3), int32(3)
 	if targetType == TargetInstance && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal &&
 		svc.Spec.HealthCheckNodePort != 0 {
 		defProto, defPort, defPath = "HTTP", itoa(svc.Spec.HealthCheckNodePort), "/healthz"
+		defTimeout, defHealthy, defUnhealthy = 6, 2, 2
 	}
 	proto, err := a.oneOf(AnnHCProtocol, defProto, "TCP", "HTTP", "HTTPS")
 	if err != nil {
@@ -32,13 +36,13 @@ func healthCheck(a annotations, svc *corev1.Service, targetType string) (model.H
 		}
 	}
 	hc := model.HealthCheck{Protocol: proto, Port: port}
-	if hc.HealthyThreshold, err = a.int32In(AnnHCHealthyThreshold, 3, 2, 10); err != nil {
+	if hc.HealthyThreshold, err = a.int32In(AnnHCHealthyThreshold, defHealthy, 2, 10); err != nil {
 		return hc, err
 	}
-	if hc.UnhealthyThreshold, err = a.int32In(AnnHCUnhealthyThreshold, 3, 2, 10); err != nil {
+	if hc.UnhealthyThreshold, err = a.int32In(AnnHCUnhealthyThreshold, defUnhealthy, 2, 10); err != nil {
 		return hc, err
 	}
-	if hc.TimeoutSeconds, err = a.int32In(AnnHCTimeout, 10, 2, 120); err != nil {
+	if hc.TimeoutSeconds, err = a.int32In(AnnHCTimeout, defTimeout, 2, 120); err != nil {
 		return hc, err
 	}
 	if hc.IntervalSeconds, err = a.int32In(AnnHCInterval, 10, 5, 300); err != nil {
