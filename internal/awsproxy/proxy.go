@@ -106,7 +106,7 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.VPCEndpoints, p.ListenerCertificates, ELBRefusals{}, DeletionProtection{}, p.Certificates, p.RuleLimit, filterLimit{},
+	for _, m := range []Middleware{p.VPCEndpoints, forwardEcho{}, p.ListenerCertificates, ELBRefusals{}, DeletionProtection{}, p.Certificates, p.RuleLimit, filterLimit{},
 		p.Dependencies, p.Provisioning, p.Faults, p.Crash, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}
