@@ -55,6 +55,8 @@ type Proxy struct {
 	Crash        *Crash
 	Certificates *Certificates
 	LBExtras     *LoadBalancerExtras
+	// ListenerCertificates holds listeners' certificates as AWS does.
+	ListenerCertificates *ListenerCertificates
 
 	upstream *url.URL
 	client   *http.Client
@@ -86,6 +88,7 @@ func New(upstream string) (*Proxy, error) {
 		upstream:     u,
 		client:       &http.Client{Timeout: 60 * time.Second},
 	}
+	p.ListenerCertificates = NewListenerCertificates()
 	p.rebuild()
 	return p, nil
 }
@@ -105,7 +108,7 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.LBExtras, p.VPCEndpoints, ELBRefusals{}, p.Certificates, p.RuleLimit, filterLimit{},
+	for _, m := range []Middleware{p.LBExtras, p.VPCEndpoints, forwardEcho{}, p.ListenerCertificates, ELBRefusals{}, DeletionProtection{}, p.Certificates, p.RuleLimit, filterLimit{},
 		p.Dependencies, p.Provisioning, p.Faults, p.Crash, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}

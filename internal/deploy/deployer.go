@@ -207,16 +207,18 @@ func (d *Deployer) Deploy(ctx context.Context, stack *model.Stack) (Result, erro
 // Delete removes every resource of the stack. It returns ErrPending (wrapped)
 // while AWS still holds a dependency; call again later. Rules on the node
 // groups are the node-rules writer's to revoke, once the stack is gone.
-func (d *Deployer) Delete(ctx context.Context, stackID string) error {
+// A load balancer whose deletion protection is on is not deleted, nor
+// anything else of the stack: *LoadBalancerProtectedError.
+func (d *Deployer) Delete(ctx context.Context, stackID string, opts DeleteOptions) error {
 	st, release := d.inv.acquire(stackID, d.clock.Now)
 	defer release()
-	return d.deleteHeld(ctx, st)
+	return d.deleteHeld(ctx, st, opts)
 }
 
 // deleteHeld is Delete for a stack whose lock the caller holds.
-func (d *Deployer) deleteHeld(ctx context.Context, st *StackState) error {
+func (d *Deployer) deleteHeld(ctx context.Context, st *StackState, opts DeleteOptions) error {
 	if st.LoadBalancer != nil {
-		if err := d.deleteLoadBalancer(ctx, st); err != nil {
+		if err := d.deleteLoadBalancer(ctx, st, opts); err != nil {
 			return err
 		}
 	}

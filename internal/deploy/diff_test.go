@@ -54,19 +54,6 @@ func TestSameRulesIgnoresDescriptionAndOrder(t *testing.T) {
 	}
 }
 
-func TestListenerMatches(t *testing.T) {
-	have := &ListenerState{Port: 443, Protocol: "TLS", TargetGroupARN: "tg", Certificates: []string{"c1"}, SSLPolicy: "p"}
-	want := model.Listener{Port: 443, Protocol: "TLS", Certificates: []string{"c1"}, SSLPolicy: "p"}
-	if !listenerMatches(have, want, "tg") {
-		t.Error("identical listener differs")
-	}
-	want.Certificates = []string{"c2"}
-	if listenerMatches(have, want, "tg") || listenerMatches(have, model.Listener{Protocol: "TLS", SSLPolicy: "p",
-		Certificates: []string{"c1"}}, "other") {
-		t.Error("different listener matches")
-	}
-}
-
 func TestInventoryReplaceKeepsNewerWrites(t *testing.T) {
 	inv := newInventory()
 	st, release := inv.acquire("ns/written", func() time.Time { return t0.Add(2) })

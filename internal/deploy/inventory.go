@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kelb-dev/kelb/internal/model"
+	"github.com/kelb-dev/kelb/internal/sgpolicy"
 )
 
 // LoadBalancerState is a load balancer as AWS has it.
@@ -39,14 +40,22 @@ func (t *TargetGroupState) ResourceID() string { return t.Tags[model.TagServiceR
 
 // ListenerState is a listener as AWS has it.
 type ListenerState struct {
-	ARN            string
-	Port           int32
-	Protocol       string
+	ARN      string
+	Port     int32
+	Protocol string
+	// TargetGroupARN is the one target group the listener forwards all its
+	// traffic to, whatever form the action has; "" when its actions do
+	// anything else.
 	TargetGroupARN string
-	Certificates   []string
-	SSLPolicy      string
-	ALPNPolicy     string
-	Attributes     map[string]string // nil: not read yet
+	// DefaultCertificate is a TLS listener's default certificate.
+	DefaultCertificate string
+	// ExtraCertificates are its other certificates (served by SNI), read
+	// with DescribeListenerCertificates; known only when ExtrasKnown.
+	ExtraCertificates []string
+	ExtrasKnown       bool
+	SSLPolicy         string
+	ALPNPolicy        string
+	Attributes        map[string]string // nil: not read yet
 }
 
 // SecurityGroupState is a security group with its ingress rules.
@@ -103,14 +112,9 @@ type stackSummary struct {
 	empty        bool
 	lbWithoutSGs bool
 	scheme       string // of the load balancer; "" when there is none
-	// serving are the target groups' protocols and the ports they send
-	// traffic and health checks to.
-	serving []servingPorts
-}
-
-type servingPorts struct {
-	protocol string
-	ports    []int32
+	// serving are the protocols and ports the target groups send traffic
+	// and health checks to.
+	serving []sgpolicy.PortRule
 }
 
 func summarize(s *StackState) stackSummary {
@@ -119,14 +123,14 @@ func summarize(s *StackState) stackSummary {
 		sum.scheme = s.LoadBalancer.Scheme
 	}
 	for _, tg := range s.TargetGroups {
-		sp := servingPorts{protocol: tg.Protocol, ports: []int32{tg.Port}}
+		ports := sgpolicy.TargetGroupPorts{Protocol: tg.Protocol, TrafficPorts: []int32{tg.Port}}
 		for _, t := range tg.Targets {
-			sp.ports = append(sp.ports, t.Port)
+			ports.TrafficPorts = append(ports.TrafficPorts, t.Port)
 		}
 		if hc, err := strconv.Atoi(tg.HealthCheck.Port); err == nil {
-			sp.ports = append(sp.ports, int32(hc))
+			ports.HealthCheckPort = int32(hc)
 		}
-		sum.serving = append(sum.serving, sp)
+		sum.serving = append(sum.serving, sgpolicy.TargetGroupRules(ports)...)
 	}
 	return sum
 }

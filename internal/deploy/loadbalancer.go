@@ -21,7 +21,7 @@ func (d *Deployer) ensureLoadBalancer(ctx context.Context, st *StackState, want 
 	if lb := st.LoadBalancer; lb != nil && (lb.Scheme != want.Scheme || lb.Type != want.Type) {
 		log.FromContext(ctx).Info("replacing load balancer: scheme or type cannot change in place",
 			"loadBalancer", lb.Name, "scheme", lb.Scheme, "wantScheme", want.Scheme)
-		if err := d.deleteLoadBalancer(ctx, st); err != nil {
+		if err := d.deleteLoadBalancer(ctx, st, DeleteOptions{}); err != nil {
 			return err
 		}
 	}
@@ -172,9 +172,26 @@ func (d *Deployer) ensureLoadBalancerAttributes(ctx context.Context, lb *LoadBal
 	})
 }
 
-func (d *Deployer) deleteLoadBalancer(ctx context.Context, st *StackState) error {
+// deleteLoadBalancer deletes the stack's load balancer. A protected one is
+// left as it is (a *LoadBalancerProtectedError), unless opts lift the
+// protection: then it is turned off, after AWS refused, and the delete
+// sent again.
+func (d *Deployer) deleteLoadBalancer(ctx context.Context, st *StackState, opts DeleteOptions) error {
 	lb := st.LoadBalancer
-	_, err := d.elb.DeleteLoadBalancer(ctx, &elbv2.DeleteLoadBalancerInput{LoadBalancerArn: aws.String(lb.ARN)})
+	del := func() error {
+		_, err := d.elb.DeleteLoadBalancer(ctx, &elbv2.DeleteLoadBalancerInput{LoadBalancerArn: aws.String(lb.ARN)})
+		return err
+	}
+	err := del()
+	if isDeletionProtected(err) && opts.LiftDeletionProtection {
+		if err := d.liftDeletionProtection(ctx, lb); err != nil {
+			return err
+		}
+		err = del()
+	}
+	if isDeletionProtected(err) {
+		return &LoadBalancerProtectedError{Name: lb.Name, ARN: lb.ARN, Err: err}
+	}
 	if err != nil && !awsclient.IsNotFound(err) {
 		return fmt.Errorf("deleting load balancer %s: %w", lb.Name, err)
 	}

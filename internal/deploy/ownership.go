@@ -164,7 +164,7 @@ func (d *Deployer) DeleteProven(ctx context.Context, stackID string) ([]Resource
 		}
 		return unproven, nil
 	}
-	return nil, d.deleteHeld(ctx, st)
+	return nil, d.deleteHeld(ctx, st, DeleteOptions{})
 }
 
 // countUnproven counts a resource left for lack of proof, once per resource.

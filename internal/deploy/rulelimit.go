@@ -136,13 +136,9 @@ func (d *Deployer) inUse(sg *SecurityGroupState, backendSG string, deployed map[
 		if deployed[id] {
 			continue
 		}
-		for _, tg := range sum.serving {
-			for _, proto := range model.RuleProtocols(tg.protocol) {
-				for _, p := range tg.ports {
-					for cidr := range sources {
-						out = append(out, model.BackendRule{NodeSG: sg.ID, Protocol: proto, Port: p, CIDR: cidr})
-					}
-				}
+		for _, r := range sum.serving {
+			for cidr := range sources {
+				out = append(out, model.BackendRule{NodeSG: sg.ID, Protocol: r.Protocol, Port: r.Port, CIDR: cidr})
 			}
 		}
 	}

@@ -318,23 +318,34 @@ func nodeTargets(in Input, tg model.TargetGroup) (groups []string, ports map[int
 }
 
 // backendRules are the ports each node security group must open to the
-// backend security group: traffic ports and numeric health-check ports.
+// backend security group: traffic with the target group's protocol, health
+// checks over tcp on their own port or the traffic port (a UDP target
+// group's TCP health checks too).
 func backendRules(in Input, tgs []model.TargetGroup) []model.BackendRule {
 	seen := map[model.BackendRule]bool{}
 	for _, tg := range tgs {
 		groups, ports := nodeTargets(in, tg)
-		if hc, err := parsePort(tg.HealthCheck.Port); err == nil {
-			ports[hc] = true
-		}
+		rules := sgpolicy.TargetGroupRules(targetGroupPorts(tg, ports))
 		for _, sg := range groups {
-			for port := range ports {
-				for _, proto := range model.RuleProtocols(tg.Protocol) {
-					seen[model.BackendRule{NodeSG: sg, Protocol: proto, Port: port}] = true
-				}
+			for _, r := range rules {
+				seen[model.BackendRule{NodeSG: sg, Protocol: r.Protocol, Port: r.Port}] = true
 			}
 		}
 	}
 	return sortedRules(seen)
+}
+
+// targetGroupPorts is what a target group's targets receive, for the rules
+// in front of them.
+func targetGroupPorts(tg model.TargetGroup, trafficPorts map[int32]bool) sgpolicy.TargetGroupPorts {
+	out := sgpolicy.TargetGroupPorts{Protocol: tg.Protocol}
+	for p := range trafficPorts {
+		out.TrafficPorts = append(out.TrafficPorts, p)
+	}
+	if hc, err := parsePort(tg.HealthCheck.Port); err == nil {
+		out.HealthCheckPort = hc
+	}
+	return out
 }
 
 func sortedRules(seen map[model.BackendRule]bool) []model.BackendRule {

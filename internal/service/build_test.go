@@ -2,6 +2,8 @@ package service
 
 import (
 	"errors"
+
+	"github.com/google/go-cmp/cmp"
 	"reflect"
 	"strings"
 	"testing"
@@ -208,6 +210,12 @@ func TestBuildAnnotations(t *testing.T) {
 				t.Error(l, s.TargetGroups[0].Protocol)
 			}
 		}},
+		{"ALPN only with TLS to the targets, as LBC", testInput(ann(AnnSSLCert, "arn:aws:acm:us-west-2:123456789012:certificate/x",
+			AnnALPNPolicy, "HTTP2Preferred")), func(t *testing.T, s *model.Stack) {
+			if l := s.Listeners[0]; l.Protocol != "TLS" || l.ALPNPolicy != "" {
+				t.Error(l)
+			}
+		}},
 		{"health check HTTP", testInput(ann(AnnHCProtocol, "http", AnnHCPort, "8081", AnnHCPath, "/ready",
 			AnnHCInterval, "30", AnnHCTimeout, "6", AnnHCHealthyThreshold, "2", AnnHCUnhealthyThreshold, "4",
 			AnnHCSuccessCodes, "200")), func(t *testing.T, s *model.Stack) {
@@ -225,8 +233,10 @@ func TestBuildAnnotations(t *testing.T) {
 			in.Service.Spec.HealthCheckNodePort = 32000
 		}), func(t *testing.T, s *model.Stack) {
 			hc := s.TargetGroups[0].HealthCheck
-			if hc.Protocol != "HTTP" || hc.Port != "32000" || hc.Path != "/healthz" {
-				t.Error(hc)
+			want := model.HealthCheck{Protocol: "HTTP", Port: "32000", Path: "/healthz", Matcher: "200-399",
+				IntervalSeconds: 10, TimeoutSeconds: 6, HealthyThreshold: 2, UnhealthyThreshold: 2}
+			if diff := cmp.Diff(want, hc); diff != "" {
+				t.Errorf("LBC's defaults for Local (-want +got):\n%s", diff)
 			}
 		}},
 		{"TCP and UDP on one port become TCP_UDP when asked", testInput(ann(AnnEnableTCPUDPListener, "true"), func(in *Input) {

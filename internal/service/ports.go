@@ -75,9 +75,11 @@ func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPort
 			Tags: model.MergeTags(pc.tags, pc.tracking(strconv.Itoa(int(p.Port))))}
 		tgProtocol := protocol
 		if protocol == "TCP" && tls.covers(p) {
-			l.Protocol, l.Certificates, l.SSLPolicy, l.ALPNPolicy = "TLS", tls.certs, tls.policy, tls.alpn
+			l.Protocol, l.Certificates, l.SSLPolicy = "TLS", tls.certs, tls.policy
 			if tls.backendTLS {
-				tgProtocol = "TLS"
+				// As LBC: an ALPN policy only where TLS goes on to the
+				// targets; a listener of LBC's without one is left so.
+				tgProtocol, l.ALPNPolicy = "TLS", tls.alpn
 			}
 		}
 		tgPort, err := targetGroupPort(svc, p, pc.targetType)

@@ -176,7 +176,12 @@ func (c *Controller) finalize(ctx context.Context, svc *corev1.Service, claimed 
 		return reconcile.Result{}, nil
 	}
 	stackID := svc.Namespace + "/" + svc.Name
-	err := c.Deployer.Delete(ctx, stackID)
+	// As LBC: deletion protection in the annotation keeps everything, with
+	// no AWS call; =false lets kelb lift a protection AWS holds.
+	lift, err := service.Deletable(svc.Name, svc.Annotations)
+	if err == nil {
+		err = c.Deployer.Delete(ctx, stackID, deploy.DeleteOptions{LiftDeletionProtection: lift})
+	}
 	if err == nil {
 		err = c.NodeRules.Forget(ctx, stackID)
 	}
@@ -184,6 +189,9 @@ func (c *Controller) finalize(ctx context.Context, svc *corev1.Service, claimed 
 		if errors.Is(err, deploy.ErrPending) {
 			log.FromContext(ctx).V(1).Info("deletion waits for AWS", "reason", err.Error())
 			return reconcile.Result{RequeueAfter: 5 * time.Second}, nil
+		}
+		if f := classifyFailure(err); f.reason == ReasonDeletionProtected || f.reason == ReasonInvalidConfiguration {
+			return c.failed(ctx, svc, err)
 		}
 		c.Recorder.Eventf(svc, nil, corev1.EventTypeWarning, ReasonDeleteFailed, "Delete", "%v", err)
 		return reconcile.Result{}, err
@@ -294,7 +302,15 @@ func classifyFailure(err error) failure {
 	var annErr *service.AnnotationError
 	var certErr *service.CertificateError
 	var limitErr *deploy.RuleLimitError
+	var protectedErr *service.DeletionProtectedError
+	var protectedLB *deploy.LoadBalancerProtectedError
 	switch {
+	case errors.As(err, &protectedErr):
+		// Only an edit of the annotation lets it go.
+		return failure{ReasonDeletionProtected, retryOnChange}
+	case errors.As(err, &protectedLB):
+		// AWS holds the protection: whoever turned it on may turn it off.
+		return failure{ReasonDeletionProtected, retryWithBackoff}
 	case errors.As(err, &certErr):
 		return failure{ReasonCertificateNotReady, retryWithBackoff}
 	case errors.As(err, &annErr) && annErr.External:

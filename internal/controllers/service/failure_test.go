@@ -38,6 +38,10 @@ func TestClassifyFailure(t *testing.T) {
 		{"access denied", awsErr("AccessDenied"), failure{ReasonWaitingForAWS, retryWithBackoff}},
 		{"quota", awsErr("TooManyLoadBalancers"), failure{ReasonWaitingForAWS, retryWithBackoff}},
 		{"throttled", awsErr("Throttling"), failure{ReasonAWSError, retrySoon}},
+		{"deletion protection in the annotation", &service.DeletionProtectedError{Service: "web"},
+			failure{ReasonDeletionProtected, retryOnChange}},
+		{"deletion protection in AWS", fmt.Errorf("deleting: %w", &deploy.LoadBalancerProtectedError{Name: "lb",
+			Err: awsErr("OperationNotPermitted")}), failure{ReasonDeletionProtected, retryWithBackoff}},
 		{"anything else", errors.New("connection reset"), failure{ReasonAWSError, retrySoon}},
 	}
 	for _, tt := range tests {

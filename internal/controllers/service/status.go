@@ -38,12 +38,16 @@ const (
 	// ReasonSecurityGroupRuleLimit: a node security group is full; the rules
 	// that carry traffic now were kept.
 	ReasonSecurityGroupRuleLimit = "SecurityGroupRuleLimit"
-	ReasonDeployed               = "Deployed"
-	ReasonProvisioning           = "Provisioning"
-	ReasonValid                  = "Valid"
-	ReasonDeleted                = "Deleted"
-	ReasonDeleteFailed           = "DeleteFailed"
-	ReasonNotReconciled          = "NotReconciled"
+	// ReasonDeletionProtected: the Service is being deleted (or is no
+	// longer kelb's) but its load balancer's deletion protection is on, in
+	// the annotation or in AWS: nothing is deleted, the finalizer stays.
+	ReasonDeletionProtected = "DeletionProtected"
+	ReasonDeployed          = "Deployed"
+	ReasonProvisioning      = "Provisioning"
+	ReasonValid             = "Valid"
+	ReasonDeleted           = "Deleted"
+	ReasonDeleteFailed      = "DeleteFailed"
+	ReasonNotReconciled     = "NotReconciled"
 )
 
 func (c *Controller) patchStatus(ctx context.Context, svc *corev1.Service, mutate func(*corev1.Service)) error {

@@ -203,6 +203,12 @@ func (c *Controller) Sweep(ctx context.Context) error {
 			delete(c.firstSeen, id)
 		case errors.Is(err, deploy.ErrPending):
 			logger.V(1).Info("orphan deletion waits for AWS", "stack", id, "reason", err.Error())
+		case errors.As(err, new(*deploy.LoadBalancerProtectedError)):
+			// Someone protected it on purpose: it stays, as anything else
+			// of the stack, until the protection is turned off in AWS.
+			findings.WithLabelValues("protected").Inc()
+			logger.Info("orphan left in place: its load balancer has deletion protection enabled", "stack", id,
+				"reason", err.Error())
 		default:
 			errs = append(errs, err)
 		}
