@@ -24,9 +24,11 @@ const (
 )
 
 // MinFreeAddresses is the least number of free IP addresses a discovered
-// subnet needs: ELB needs 8 per subnet to scale. LBC waives it only for an
-// internal load balancer given private-ipv4-addresses, which kelb does not
-// serve yet.
+// subnet needs: ELB needs 8 per subnet to scale. As in LBC v3.5 it holds for
+// every discovery, also for an internal load balancer given
+// private-ipv4-addresses (LBC waived it there before its subnet discovery
+// was rewritten); named subnets and those a load balancer already has are
+// not filtered.
 const MinFreeAddresses = 8
 
 // SubnetsAPI is the part of the EC2 API subnet discovery calls.
@@ -108,7 +110,7 @@ func (s *Subnets) Resolve(ctx context.Context, q service.FactsQuery) ([]service.
 	}
 	out, left := s.eligible(candidates)
 	if len(out) == 0 {
-		return nil, noSubnet(q.Scheme, len(candidates), how, left)
+		return nil, s.noSubnet(q.Scheme, len(candidates), how, left)
 	}
 	return out, nil
 }
@@ -167,8 +169,9 @@ func (s *Subnets) eligible(candidates []subnetInfo) ([]service.Subnet, leftOut) 
 }
 
 // noSubnet says why discovery found nothing and how to fix it; AWS may come
-// to have such a subnet, so the Service is retried.
-func noSubnet(scheme string, candidates int, how string, left leftOut) error {
+// to have such a subnet, so the Service is retried. It names only the rules
+// the feature gates leave on.
+func (s *Subnets) noSubnet(scheme string, candidates int, how string, left leftOut) error {
 	found := fmt.Sprintf("%d subnets %s", candidates, how)
 	if left.otherCluster > 0 {
 		found += fmt.Sprintf(", %d of them tagged for another cluster", left.otherCluster)
@@ -176,10 +179,16 @@ func noSubnet(scheme string, candidates int, how string, left leftOut) error {
 	if left.fewAddresses > 0 {
 		found += fmt.Sprintf(", %d with fewer than %d free addresses", left.fewAddresses, MinFreeAddresses)
 	}
+	rules := fmt.Sprintf("subnets of the VPC tagged %s=1", roleTag(scheme))
+	if s.ByReachability {
+		rules += fmt.Sprintf(" (with none so tagged: %s)", reachabilityName(scheme))
+	}
+	if s.ClusterTagCheck {
+		rules += ", not tagged for another cluster"
+	}
 	return &service.AnnotationError{Annotation: service.AnnSubnets, Value: "", External: true,
-		Allowed: fmt.Sprintf("subnet ids or Name tags; or, for discovery, subnets of the VPC tagged %s=1 (with none so "+
-			"tagged: %s), not tagged for another cluster, with %d free addresses or more (found %s)",
-			roleTag(scheme), reachabilityName(scheme), MinFreeAddresses, found)}
+		Allowed: fmt.Sprintf("subnet ids or Name tags; or, for discovery, %s, with %d free addresses or more (found %s)",
+			rules, MinFreeAddresses, found)}
 }
 
 // named finds each name as LBC does: "subnet-..." is an id, anything else a

@@ -106,9 +106,8 @@ func TestSubnetDiscovery(t *testing.T) {
 			subnets: []ec2types.Subnet{sn("subnet-a1", "a", 100), sn("subnet-a2", "a", 100)}, want: []string{"subnet-a1"}, routeReads: 1},
 		{name: "fallback off", scheme: internal, subnets: untagged, tables: routes, noReachability: true,
 			want: []string{`annotation service.beta.kubernetes.io/aws-load-balancer-subnets: invalid value ""; allowed: subnet ids or ` +
-				"Name tags; or, for discovery, subnets of the VPC tagged kubernetes.io/role/internal-elb=1 (with none so tagged: " +
-				"private by their route tables), not tagged for another cluster, with 8 free addresses or more (found 0 subnets " +
-				"tagged kubernetes.io/role/internal-elb)"}},
+				"Name tags; or, for discovery, subnets of the VPC tagged kubernetes.io/role/internal-elb=1, not tagged for " +
+				"another cluster, with 8 free addresses or more (found 0 subnets tagged kubernetes.io/role/internal-elb)"}},
 		{name: "role-tagged subnets of another cluster do not fall back", scheme: internal, tables: routes, subnets: []ec2types.Subnet{
 			sn("subnet-a2", "a", 100, TagRoleInternalELB, "1", other, "owned"), sn("subnet-b2", "b", 100)},
 			want: []string{`annotation service.beta.kubernetes.io/aws-load-balancer-subnets: invalid value ""; allowed: subnet ids or ` +
@@ -122,6 +121,11 @@ func TestSubnetDiscovery(t *testing.T) {
 		{name: "cluster tag check off", scheme: internal, noClusterCheck: true, subnets: []ec2types.Subnet{
 			sn("subnet-b2", "b", 100, TagRoleInternalELB, "1", other, "shared")},
 			want: []string{"subnet-b2"}},
+		{name: "cluster tag check and fallback off: the message names neither", scheme: internal, noClusterCheck: true,
+			noReachability: true, subnets: untagged, tables: routes,
+			want: []string{`annotation service.beta.kubernetes.io/aws-load-balancer-subnets: invalid value ""; allowed: subnet ids or ` +
+				"Name tags; or, for discovery, subnets of the VPC tagged kubernetes.io/role/internal-elb=1, with 8 free addresses " +
+				"or more (found 0 subnets tagged kubernetes.io/role/internal-elb)"}},
 		{name: "untagged for any cluster is eligible", scheme: internal, subnets: []ec2types.Subnet{
 			sn("subnet-b2", "b", 100, TagRoleInternalELB, "1")},
 			want: []string{"subnet-b2"}},
