@@ -103,6 +103,7 @@ type stackSummary struct {
 	empty        bool
 	lbWithoutSGs bool
 	scheme       string // of the load balancer; "" when there is none
+	subnets      []string // of the load balancer, sorted; never changed once published
 	// serving are the target groups' protocols and the ports they send
 	// traffic and health checks to.
 	serving []servingPorts
@@ -116,7 +117,7 @@ type servingPorts struct {
 func summarize(s *StackState) stackSummary {
 	sum := stackSummary{empty: s.Empty(), lbWithoutSGs: s.LoadBalancer != nil && len(s.LoadBalancer.SecurityGroups) == 0}
 	if s.LoadBalancer != nil {
-		sum.scheme = s.LoadBalancer.Scheme
+		sum.scheme, sum.subnets = s.LoadBalancer.Scheme, sortedCopy(s.LoadBalancer.Subnets)
 	}
 	for _, tg := range s.TargetGroups {
 		sp := servingPorts{protocol: tg.Protocol, ports: []int32{tg.Port}}
@@ -292,4 +293,13 @@ func (inv *Inventory) LoadBalancerScheme(id string) string {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	return inv.summaries[id].scheme
+}
+
+// LoadBalancerSubnets returns the subnets of the stack's load balancer
+// (sorted; nil when it has none): a Service that names no subnets and keeps
+// its scheme keeps them, as with LBC, rather than discovering again.
+func (inv *Inventory) LoadBalancerSubnets(id string) []string {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return append([]string(nil), inv.summaries[id].subnets...)
 }
