@@ -102,7 +102,7 @@ type Inventory struct {
 type stackSummary struct {
 	empty        bool
 	lbWithoutSGs bool
-	scheme       string // of the load balancer; "" when there is none
+	scheme       string   // of the load balancer; "" when there is none
 	subnets      []string // of the load balancer, sorted; never changed once published
 	// serving are the target groups' protocols and the ports they send
 	// traffic and health checks to.
