@@ -35,13 +35,15 @@ const MinFreeAddresses = 8
 type SubnetsAPI interface {
 	DescribeSubnets(context.Context, *ec2.DescribeSubnetsInput, ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
 	DescribeRouteTables(context.Context, *ec2.DescribeRouteTablesInput, ...func(*ec2.Options)) (*ec2.DescribeRouteTablesOutput, error)
+	DescribeAvailabilityZones(context.Context, *ec2.DescribeAvailabilityZonesInput, ...func(*ec2.Options)) (*ec2.DescribeAvailabilityZonesOutput, error)
 }
 
 // subnetInfo is a subnet of the VPC as discovery sees it.
 type subnetInfo struct {
 	service.Subnet
-	tags map[string]string
-	free int32 // available IP addresses
+	tags    map[string]string
+	free    int32 // available IP addresses
+	outpost bool  // on an Outpost
 }
 
 // Subnets answers subnet queries from one cached listing of the VPC (and of
@@ -64,6 +66,10 @@ type Subnets struct {
 	loadedAt time.Time
 	tables   []ec2types.RouteTable
 	routesAt time.Time
+	// zoneTypes maps zone names to AWS's zone type (availability-zone,
+	// local-zone, wavelength-zone); read when a subnet is in a zone not
+	// known yet, so in practice once.
+	zoneTypes map[string]string
 }
 
 // NewSubnets returns a provider for the subnets of vpcID, with LBC's
@@ -241,7 +247,8 @@ func (s *Subnets) list(ctx context.Context, miss bool) ([]subnetInfo, error) {
 			return nil, fmt.Errorf("listing subnets of VPC %s: %w", s.vpcID, err)
 		}
 		for _, sn := range page.Subnets {
-			info := subnetInfo{tags: map[string]string{}, free: aws.ToInt32(sn.AvailableIpAddressCount)}
+			info := subnetInfo{tags: map[string]string{}, free: aws.ToInt32(sn.AvailableIpAddressCount),
+				outpost: aws.ToString(sn.OutpostArn) != ""}
 			for _, t := range sn.Tags {
 				info.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 			}
@@ -257,8 +264,48 @@ func (s *Subnets) list(ctx context.Context, miss bool) ([]subnetInfo, error) {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if err := s.setLocales(ctx, out); err != nil {
+		return nil, err
+	}
 	s.subnets, s.loadedAt = out, s.clock.Now()
 	return out, nil
+}
+
+// setLocales says where each subnet is, as LBC tells them apart: on an
+// Outpost (an Outpost ARN), else by its zone's type. Called with s.mu held.
+func (s *Subnets) setLocales(ctx context.Context, subnets []subnetInfo) error {
+	for _, sn := range subnets {
+		if _, known := s.zoneTypes[sn.AZ]; !known && !sn.outpost {
+			if err := s.readZoneTypes(ctx); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	for i := range subnets {
+		switch t := s.zoneTypes[subnets[i].AZ]; {
+		case subnets[i].outpost:
+			subnets[i].Locale = service.LocaleOutpost
+		case t == "":
+			subnets[i].Locale = service.LocaleAvailabilityZone // a zone AWS did not list: the common case
+		default:
+			subnets[i].Locale = t
+		}
+	}
+	return nil
+}
+
+func (s *Subnets) readZoneTypes(ctx context.Context) error {
+	out, err := s.api.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{AllAvailabilityZones: aws.Bool(true)})
+	if err != nil {
+		return fmt.Errorf("listing availability zones: %w", err)
+	}
+	types := map[string]string{}
+	for _, z := range out.AvailabilityZones {
+		types[aws.ToString(z.ZoneName)] = aws.ToString(z.ZoneType)
+	}
+	s.zoneTypes = types
+	return nil
 }
 
 // routeTables reads the VPC's route tables, cached like the subnets.

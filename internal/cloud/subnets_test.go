@@ -22,6 +22,13 @@ type fakeSubnetsAPI struct {
 	subnetReads    int
 	routeReads     int
 	routeTablesErr error
+	zones          []ec2types.AvailabilityZone
+	zoneReads      int
+}
+
+func (f *fakeSubnetsAPI) DescribeAvailabilityZones(context.Context, *ec2.DescribeAvailabilityZonesInput, ...func(*ec2.Options)) (*ec2.DescribeAvailabilityZonesOutput, error) {
+	f.zoneReads++
+	return &ec2.DescribeAvailabilityZonesOutput{AvailabilityZones: f.zones}, nil
 }
 
 func (f *fakeSubnetsAPI) DescribeSubnets(context.Context, *ec2.DescribeSubnetsInput, ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
@@ -242,5 +249,40 @@ func TestRouteTablesCached(t *testing.T) {
 	}
 	if api.routeReads != 2 || api.subnetReads != 2 {
 		t.Errorf("reads: route tables %d, subnets %d; want 2, 2", api.routeReads, api.subnetReads)
+	}
+}
+
+// TestSubnetLocales: each subnet says where it is, as LBC tells them apart
+// (an Outpost ARN first, else its zone's type), from one read of the zones.
+func TestSubnetLocales(t *testing.T) {
+	outpost := sn("subnet-o", "us-west-2a", 100)
+	outpost.OutpostArn = aws.String("arn:aws:outposts:us-west-2:123456789012:outpost/op-1")
+	api := &fakeSubnetsAPI{subnets: []ec2types.Subnet{sn("subnet-a", "us-west-2a", 100), outpost,
+		sn("subnet-l", "us-west-2-lax-1a", 100), sn("subnet-w", "us-west-2-wl1-las-wlz-1", 100)},
+		zones: []ec2types.AvailabilityZone{
+			{ZoneName: aws.String("us-west-2a"), ZoneType: aws.String("availability-zone")},
+			{ZoneName: aws.String("us-west-2-lax-1a"), ZoneType: aws.String("local-zone")},
+			{ZoneName: aws.String("us-west-2-wl1-las-wlz-1"), ZoneType: aws.String("wavelength-zone")}}}
+	clk := clocktesting.NewFakeClock(time.Now())
+	s := NewSubnets(api, "vpc-1", "prod", clk)
+	var got []string
+	for range 2 {
+		clk.Step(SubnetTTL) // read the subnets again; the zones are known
+		found, err := s.Resolve(t.Context(), service.FactsQuery{Scheme: internal,
+			Subnets: []string{"subnet-a", "subnet-o", "subnet-l", "subnet-w"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = got[:0]
+		for _, f := range found {
+			got = append(got, f.ID+" "+f.Locale)
+		}
+	}
+	want := []string{"subnet-a availability-zone", "subnet-o outpost", "subnet-l local-zone", "subnet-w wavelength-zone"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("locales (-want +got):\n%s", diff)
+	}
+	if api.zoneReads != 1 || api.subnetReads != 2 {
+		t.Errorf("reads: zones %d, subnets %d; want 1, 2", api.zoneReads, api.subnetReads)
 	}
 }

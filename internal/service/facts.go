@@ -47,7 +47,18 @@ type Subnet struct {
 	CIDR          string
 	IPv6CIDRs     []string // associated IPv6 blocks
 	ClusterTagged bool     // tagged kubernetes.io/cluster/<cluster>
+	// Locale is where the subnet is: LocaleAvailabilityZone, LocaleLocalZone,
+	// LocaleWavelengthZone, LocaleOutpost, or AWS's zone type if another.
+	Locale string
 }
+
+// Subnet locales: a load balancer's subnets are all of one, as LBC requires.
+const (
+	LocaleAvailabilityZone = "availability-zone"
+	LocaleLocalZone        = "local-zone"
+	LocaleWavelengthZone   = "wavelength-zone"
+	LocaleOutpost          = "outpost"
+)
 
 // FactsQuery says which facts a Service needs.
 type FactsQuery struct {
@@ -136,6 +147,14 @@ const (
 // zone), or one discovered subnet per zone, preferring subnets tagged for the
 // cluster, then the lowest id.
 func chooseSubnets(q FactsQuery, found []Subnet) ([]string, error) {
+	ids, err := chooseSubnetsByRule(q, found)
+	if err != nil {
+		return nil, err
+	}
+	return ids, oneLocale(q, ids, found)
+}
+
+func chooseSubnetsByRule(q FactsQuery, found []Subnet) ([]string, error) {
 	if q.KeptSubnets {
 		return keptSubnets(q.Subnets, found)
 	}
@@ -187,6 +206,41 @@ func namedSubnets(names []string, found []Subnet) ([]string, error) {
 		byAZ[match.AZ] = match.ID
 	}
 	return sortedValues(byAZ), nil
+}
+
+// oneLocale refuses, as LBC does, a choice of subnets that mixes
+// availability zones, local zones, Wavelength zones and Outposts: a load
+// balancer lives in one kind of place. Named subnets wait for an edit;
+// discovered ones (or kept ones) for AWS to change.
+func oneLocale(q FactsQuery, ids []string, found []Subnet) error {
+	byID := map[string]Subnet{}
+	for _, s := range found {
+		byID[s.ID] = s
+	}
+	var where []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		s := byID[id]
+		locale := s.Locale
+		if locale == "" {
+			locale = LocaleAvailabilityZone
+		}
+		if !seen[locale] {
+			seen[locale] = true
+			where = append(where, id+" in "+strings.ReplaceAll(locale, "-", " "))
+		}
+	}
+	if len(seen) < 2 {
+		return nil
+	}
+	named := len(q.Subnets) > 0 && !q.KeptSubnets
+	value := ""
+	if named {
+		value = strings.Join(q.Subnets, ",")
+	}
+	return &AnnotationError{Annotation: AnnSubnets, Value: value, External: !named,
+		Allowed: "subnets all in availability zones, all in local zones, all in Wavelength zones or all on Outposts " +
+			"(found " + strings.Join(where, ", ") + ")"}
 }
 
 // keptSubnets checks that the load balancer's subnets still exist; AWS does
