@@ -24,22 +24,26 @@ const (
 )
 
 // MinFreeAddresses is the least number of free IP addresses a discovered
-// subnet needs: ELB needs 8 per subnet to scale. LBC waives it only for an
-// internal load balancer given private-ipv4-addresses, which kelb does not
-// serve yet.
+// subnet needs: ELB needs 8 per subnet to scale. As in LBC v3.5 it holds for
+// every discovery, also for an internal load balancer given
+// private-ipv4-addresses (LBC waived it there before its subnet discovery
+// was rewritten); named subnets and those a load balancer already has are
+// not filtered.
 const MinFreeAddresses = 8
 
 // SubnetsAPI is the part of the EC2 API subnet discovery calls.
 type SubnetsAPI interface {
 	DescribeSubnets(context.Context, *ec2.DescribeSubnetsInput, ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
 	DescribeRouteTables(context.Context, *ec2.DescribeRouteTablesInput, ...func(*ec2.Options)) (*ec2.DescribeRouteTablesOutput, error)
+	DescribeAvailabilityZones(context.Context, *ec2.DescribeAvailabilityZonesInput, ...func(*ec2.Options)) (*ec2.DescribeAvailabilityZonesOutput, error)
 }
 
 // subnetInfo is a subnet of the VPC as discovery sees it.
 type subnetInfo struct {
 	service.Subnet
-	tags map[string]string
-	free int32 // available IP addresses
+	tags    map[string]string
+	free    int32 // available IP addresses
+	outpost bool  // on an Outpost
 }
 
 // Subnets answers subnet queries from one cached listing of the VPC (and of
@@ -62,6 +66,10 @@ type Subnets struct {
 	loadedAt time.Time
 	tables   []ec2types.RouteTable
 	routesAt time.Time
+	// zoneTypes maps zone names to AWS's zone type (availability-zone,
+	// local-zone, wavelength-zone); read when a subnet is in a zone not
+	// known yet, so in practice once.
+	zoneTypes map[string]string
 }
 
 // NewSubnets returns a provider for the subnets of vpcID, with LBC's
@@ -108,7 +116,7 @@ func (s *Subnets) Resolve(ctx context.Context, q service.FactsQuery) ([]service.
 	}
 	out, left := s.eligible(candidates)
 	if len(out) == 0 {
-		return nil, noSubnet(q.Scheme, len(candidates), how, left)
+		return nil, s.noSubnet(q.Scheme, len(candidates), how, left)
 	}
 	return out, nil
 }
@@ -167,8 +175,9 @@ func (s *Subnets) eligible(candidates []subnetInfo) ([]service.Subnet, leftOut) 
 }
 
 // noSubnet says why discovery found nothing and how to fix it; AWS may come
-// to have such a subnet, so the Service is retried.
-func noSubnet(scheme string, candidates int, how string, left leftOut) error {
+// to have such a subnet, so the Service is retried. It names only the rules
+// the feature gates leave on.
+func (s *Subnets) noSubnet(scheme string, candidates int, how string, left leftOut) error {
 	found := fmt.Sprintf("%d subnets %s", candidates, how)
 	if left.otherCluster > 0 {
 		found += fmt.Sprintf(", %d of them tagged for another cluster", left.otherCluster)
@@ -176,10 +185,16 @@ func noSubnet(scheme string, candidates int, how string, left leftOut) error {
 	if left.fewAddresses > 0 {
 		found += fmt.Sprintf(", %d with fewer than %d free addresses", left.fewAddresses, MinFreeAddresses)
 	}
+	rules := fmt.Sprintf("subnets of the VPC tagged %s=1", roleTag(scheme))
+	if s.ByReachability {
+		rules += fmt.Sprintf(" (with none so tagged: %s)", reachabilityName(scheme))
+	}
+	if s.ClusterTagCheck {
+		rules += ", not tagged for another cluster"
+	}
 	return &service.AnnotationError{Annotation: service.AnnSubnets, Value: "", External: true,
-		Allowed: fmt.Sprintf("subnet ids or Name tags; or, for discovery, subnets of the VPC tagged %s=1 (with none so "+
-			"tagged: %s), not tagged for another cluster, with %d free addresses or more (found %s)",
-			roleTag(scheme), reachabilityName(scheme), MinFreeAddresses, found)}
+		Allowed: fmt.Sprintf("subnet ids or Name tags; or, for discovery, %s, with %d free addresses or more (found %s)",
+			rules, MinFreeAddresses, found)}
 }
 
 // named finds each name as LBC does: "subnet-..." is an id, anything else a
@@ -232,7 +247,8 @@ func (s *Subnets) list(ctx context.Context, miss bool) ([]subnetInfo, error) {
 			return nil, fmt.Errorf("listing subnets of VPC %s: %w", s.vpcID, err)
 		}
 		for _, sn := range page.Subnets {
-			info := subnetInfo{tags: map[string]string{}, free: aws.ToInt32(sn.AvailableIpAddressCount)}
+			info := subnetInfo{tags: map[string]string{}, free: aws.ToInt32(sn.AvailableIpAddressCount),
+				outpost: aws.ToString(sn.OutpostArn) != ""}
 			for _, t := range sn.Tags {
 				info.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 			}
@@ -248,8 +264,48 @@ func (s *Subnets) list(ctx context.Context, miss bool) ([]subnetInfo, error) {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if err := s.setLocales(ctx, out); err != nil {
+		return nil, err
+	}
 	s.subnets, s.loadedAt = out, s.clock.Now()
 	return out, nil
+}
+
+// setLocales says where each subnet is, as LBC tells them apart: on an
+// Outpost (an Outpost ARN), else by its zone's type. Called with s.mu held.
+func (s *Subnets) setLocales(ctx context.Context, subnets []subnetInfo) error {
+	for _, sn := range subnets {
+		if _, known := s.zoneTypes[sn.AZ]; !known && !sn.outpost {
+			if err := s.readZoneTypes(ctx); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	for i := range subnets {
+		switch t := s.zoneTypes[subnets[i].AZ]; {
+		case subnets[i].outpost:
+			subnets[i].Locale = service.LocaleOutpost
+		case t == "":
+			subnets[i].Locale = service.LocaleAvailabilityZone // a zone AWS did not list: the common case
+		default:
+			subnets[i].Locale = t
+		}
+	}
+	return nil
+}
+
+func (s *Subnets) readZoneTypes(ctx context.Context) error {
+	out, err := s.api.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{AllAvailabilityZones: aws.Bool(true)})
+	if err != nil {
+		return fmt.Errorf("listing availability zones: %w", err)
+	}
+	types := map[string]string{}
+	for _, z := range out.AvailabilityZones {
+		types[aws.ToString(z.ZoneName)] = aws.ToString(z.ZoneType)
+	}
+	s.zoneTypes = types
+	return nil
 }
 
 // routeTables reads the VPC's route tables, cached like the subnets.

@@ -22,6 +22,13 @@ type fakeSubnetsAPI struct {
 	subnetReads    int
 	routeReads     int
 	routeTablesErr error
+	zones          []ec2types.AvailabilityZone
+	zoneReads      int
+}
+
+func (f *fakeSubnetsAPI) DescribeAvailabilityZones(context.Context, *ec2.DescribeAvailabilityZonesInput, ...func(*ec2.Options)) (*ec2.DescribeAvailabilityZonesOutput, error) {
+	f.zoneReads++
+	return &ec2.DescribeAvailabilityZonesOutput{AvailabilityZones: f.zones}, nil
 }
 
 func (f *fakeSubnetsAPI) DescribeSubnets(context.Context, *ec2.DescribeSubnetsInput, ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
@@ -106,9 +113,8 @@ func TestSubnetDiscovery(t *testing.T) {
 			subnets: []ec2types.Subnet{sn("subnet-a1", "a", 100), sn("subnet-a2", "a", 100)}, want: []string{"subnet-a1"}, routeReads: 1},
 		{name: "fallback off", scheme: internal, subnets: untagged, tables: routes, noReachability: true,
 			want: []string{`annotation service.beta.kubernetes.io/aws-load-balancer-subnets: invalid value ""; allowed: subnet ids or ` +
-				"Name tags; or, for discovery, subnets of the VPC tagged kubernetes.io/role/internal-elb=1 (with none so tagged: " +
-				"private by their route tables), not tagged for another cluster, with 8 free addresses or more (found 0 subnets " +
-				"tagged kubernetes.io/role/internal-elb)"}},
+				"Name tags; or, for discovery, subnets of the VPC tagged kubernetes.io/role/internal-elb=1, not tagged for " +
+				"another cluster, with 8 free addresses or more (found 0 subnets tagged kubernetes.io/role/internal-elb)"}},
 		{name: "role-tagged subnets of another cluster do not fall back", scheme: internal, tables: routes, subnets: []ec2types.Subnet{
 			sn("subnet-a2", "a", 100, TagRoleInternalELB, "1", other, "owned"), sn("subnet-b2", "b", 100)},
 			want: []string{`annotation service.beta.kubernetes.io/aws-load-balancer-subnets: invalid value ""; allowed: subnet ids or ` +
@@ -122,6 +128,11 @@ func TestSubnetDiscovery(t *testing.T) {
 		{name: "cluster tag check off", scheme: internal, noClusterCheck: true, subnets: []ec2types.Subnet{
 			sn("subnet-b2", "b", 100, TagRoleInternalELB, "1", other, "shared")},
 			want: []string{"subnet-b2"}},
+		{name: "cluster tag check and fallback off: the message names neither", scheme: internal, noClusterCheck: true,
+			noReachability: true, subnets: untagged, tables: routes,
+			want: []string{`annotation service.beta.kubernetes.io/aws-load-balancer-subnets: invalid value ""; allowed: subnet ids or ` +
+				"Name tags; or, for discovery, subnets of the VPC tagged kubernetes.io/role/internal-elb=1, with 8 free addresses " +
+				"or more (found 0 subnets tagged kubernetes.io/role/internal-elb)"}},
 		{name: "untagged for any cluster is eligible", scheme: internal, subnets: []ec2types.Subnet{
 			sn("subnet-b2", "b", 100, TagRoleInternalELB, "1")},
 			want: []string{"subnet-b2"}},
@@ -238,5 +249,40 @@ func TestRouteTablesCached(t *testing.T) {
 	}
 	if api.routeReads != 2 || api.subnetReads != 2 {
 		t.Errorf("reads: route tables %d, subnets %d; want 2, 2", api.routeReads, api.subnetReads)
+	}
+}
+
+// TestSubnetLocales: each subnet says where it is, as LBC tells them apart
+// (an Outpost ARN first, else its zone's type), from one read of the zones.
+func TestSubnetLocales(t *testing.T) {
+	outpost := sn("subnet-o", "us-west-2a", 100)
+	outpost.OutpostArn = aws.String("arn:aws:outposts:us-west-2:123456789012:outpost/op-1")
+	api := &fakeSubnetsAPI{subnets: []ec2types.Subnet{sn("subnet-a", "us-west-2a", 100), outpost,
+		sn("subnet-l", "us-west-2-lax-1a", 100), sn("subnet-w", "us-west-2-wl1-las-wlz-1", 100)},
+		zones: []ec2types.AvailabilityZone{
+			{ZoneName: aws.String("us-west-2a"), ZoneType: aws.String("availability-zone")},
+			{ZoneName: aws.String("us-west-2-lax-1a"), ZoneType: aws.String("local-zone")},
+			{ZoneName: aws.String("us-west-2-wl1-las-wlz-1"), ZoneType: aws.String("wavelength-zone")}}}
+	clk := clocktesting.NewFakeClock(time.Now())
+	s := NewSubnets(api, "vpc-1", "prod", clk)
+	var got []string
+	for range 2 {
+		clk.Step(SubnetTTL) // read the subnets again; the zones are known
+		found, err := s.Resolve(t.Context(), service.FactsQuery{Scheme: internal,
+			Subnets: []string{"subnet-a", "subnet-o", "subnet-l", "subnet-w"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = got[:0]
+		for _, f := range found {
+			got = append(got, f.ID+" "+f.Locale)
+		}
+	}
+	want := []string{"subnet-a availability-zone", "subnet-o outpost", "subnet-l local-zone", "subnet-w wavelength-zone"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("locales (-want +got):\n%s", diff)
+	}
+	if api.zoneReads != 1 || api.subnetReads != 2 {
+		t.Errorf("reads: zones %d, subnets %d; want 1, 2", api.zoneReads, api.subnetReads)
 	}
 }

@@ -111,7 +111,8 @@ type Inventory struct {
 type stackSummary struct {
 	empty        bool
 	lbWithoutSGs bool
-	scheme       string // of the load balancer; "" when there is none
+	scheme       string   // of the load balancer; "" when there is none
+	subnets      []string // of the load balancer, sorted; never changed once published
 	// serving are the protocols and ports the target groups send traffic
 	// and health checks to.
 	serving []sgpolicy.PortRule
@@ -120,7 +121,7 @@ type stackSummary struct {
 func summarize(s *StackState) stackSummary {
 	sum := stackSummary{empty: s.Empty(), lbWithoutSGs: s.LoadBalancer != nil && len(s.LoadBalancer.SecurityGroups) == 0}
 	if s.LoadBalancer != nil {
-		sum.scheme = s.LoadBalancer.Scheme
+		sum.scheme, sum.subnets = s.LoadBalancer.Scheme, sortedCopy(s.LoadBalancer.Subnets)
 	}
 	for _, tg := range s.TargetGroups {
 		ports := sgpolicy.TargetGroupPorts{Protocol: tg.Protocol, TrafficPorts: []int32{tg.Port}}
@@ -296,4 +297,13 @@ func (inv *Inventory) LoadBalancerScheme(id string) string {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	return inv.summaries[id].scheme
+}
+
+// LoadBalancerSubnets returns the subnets of the stack's load balancer
+// (sorted; nil when it has none): a Service that names no subnets and keeps
+// its scheme keeps them, as with LBC, rather than discovering again.
+func (inv *Inventory) LoadBalancerSubnets(id string) []string {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return append([]string(nil), inv.summaries[id].subnets...)
 }

@@ -31,11 +31,11 @@ var lbcGates = map[string]gate{
 	"EnableServiceController":       {def: true, honoured: true, refuseOff: true},
 	"EnableIPTargetType":            {def: true, honoured: true},
 	"EnableRGTAPI":                  {def: false},
-	"SubnetsClusterTagCheck":        {def: true},
+	"SubnetsClusterTagCheck":        {def: true, honoured: true},
 	"NLBHealthCheckAdvancedConfig":  {def: true, honoured: true},
 	"NLBSecurityGroup":              {def: true, honoured: true},
 	"ALBSingleSubnet":               {def: false},
-	"SubnetDiscoveryByReachability": {def: true},
+	"SubnetDiscoveryByReachability": {def: true, honoured: true},
 	"LBCapacityReservation":         {def: true},
 	"NLBGatewayAPI":                 {def: true},
 	"ALBGatewayAPI":                 {def: true},
@@ -142,6 +142,14 @@ func (g *FeatureGates) Service() service.Gates {
 		NoNLBSecurityGroups:         !g.Enabled("NLBSecurityGroup"),
 		DefaultTagsLowPriority:      g.Enabled("EnableDefaultTagsLowPriority"),
 	}
+}
+
+// SubnetDiscovery returns the gates of LBC's subnet discovery: with
+// SubnetsClusterTagCheck off, subnets tagged for other clusters are
+// candidates too; with SubnetDiscoveryByReachability off, only subnets
+// role-tagged for the scheme are (no fallback to route tables).
+func (g *FeatureGates) SubnetDiscovery() (clusterTagCheck, byReachability bool) {
+	return g.Enabled("SubnetsClusterTagCheck"), g.Enabled("SubnetDiscoveryByReachability")
 }
 
 func knownGates() []string {

@@ -101,3 +101,35 @@ func TestDefaultSchemeFlag(t *testing.T) {
 		})
 	}
 }
+
+// TestSubnetDiscoveryGates: LBC's two subnet gates reach discovery, on by
+// default as in LBC, and are no longer listed as without effect.
+func TestSubnetDiscoveryGates(t *testing.T) {
+	type result struct {
+		ClusterTagCheck, ByReachability bool
+		Unhonoured                      []string
+	}
+	for _, tc := range []struct {
+		flag string
+		want result
+	}{
+		{"", result{ClusterTagCheck: true, ByReachability: true}},
+		{"SubnetsClusterTagCheck=false", result{ByReachability: true}},
+		{"SubnetDiscoveryByReachability=false", result{ClusterTagCheck: true}},
+		{"SubnetsClusterTagCheck=false,SubnetDiscoveryByReachability=false,EnableRGTAPI=true",
+			result{Unhonoured: []string{"EnableRGTAPI=true"}}},
+	} {
+		t.Run(tc.flag, func(t *testing.T) {
+			var g FeatureGates
+			if err := g.Set(tc.flag); err != nil {
+				t.Fatal(err)
+			}
+			var got result
+			got.ClusterTagCheck, got.ByReachability = g.SubnetDiscovery()
+			got.Unhonoured = g.Unhonoured()
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}

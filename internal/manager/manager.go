@@ -127,11 +127,13 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		ELBV2: clients.ELBV2, EC2: clients.EC2, Tagging: clients.Tagging, Clock: clk, Record: record,
 	})
 	changed := make(chan event.GenericEvent, 1024)
+	subnets := cloud.NewSubnets(clients.EC2, vpcID, o.ClusterName, clk)
+	subnets.ClusterTagCheck, subnets.ByReachability = o.FeatureGates.SubnetDiscovery()
 	services := servicecontroller.NewController(servicecontroller.Deps{
 		Client:             mgr.GetClient(),
 		Recorder:           mgr.GetEventRecorder("kelb-service"),
 		Deployer:           deployer,
-		Subnets:            cloud.NewSubnets(clients.EC2, vpcID, o.ClusterName, clk),
+		Subnets:            subnets,
 		Instances:          instances,
 		VPC:                cloud.NewVPC(clients.EC2, vpcID, clk),
 		SecurityGroupNames: cloud.NewSecurityGroupNames(clients.EC2, vpcID, clk),

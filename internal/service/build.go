@@ -54,7 +54,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	a := annotations(svc.Annotations)
 	stackID := svc.Namespace + "/" + svc.Name
 
-	q, err := Query(cfg, svc, in.Facts.ExistingScheme)
+	q, err := QueryFor(cfg, svc, in.Facts)
 	if err != nil {
 		return nil, err
 	}

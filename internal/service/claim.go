@@ -2,6 +2,7 @@ package service
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 )
 
 // DefaultLoadBalancerClass is the class LBC and kelb answer to.
@@ -40,10 +41,16 @@ func (o Ownership) String() string {
 
 // OwnershipOf decides by LBC's rules which Services a kelb with class
 // lbClass serves. With LBC's class: type LoadBalancer and that class, or no
-// class with annotation type "external" (with an nlb-target-type) or the
-// legacy "nlb-ip" (Services with type "nlb" and no class belong to the
-// in-tree cloud provider). With a class of its own: only that class, so
-// that kelb and LBC never drive one Service together.
+// class with annotation type "external" and nlb-target-type exactly "ip" or
+// "instance", or the legacy type "nlb-ip" (Services with type "nlb" and no
+// class belong to the in-tree cloud provider). With a class of its own: only
+// that class, so that kelb and LBC never drive one Service together.
+//
+// One deliberate difference: LBC takes a Service whose nlb-target-type
+// turns into another value (a typo) for not its own and, as it carries the
+// finalizer, deletes its load balancer. kelb keeps such a Service claimed,
+// so the build refuses the value (event and condition naming the annotation
+// and the allowed values) and nothing in AWS changes until it is fixed.
 func OwnershipOf(svc *corev1.Service, lbClass string) Ownership {
 	if marker := svc.Annotations[AnnClaimedClass]; marker != "" && marker != lbClass {
 		return Foreign // another kelb's, of another class
@@ -78,8 +85,16 @@ func IsClaimed(svc *corev1.Service, lbClass string) bool {
 func annotationClaimed(svc *corev1.Service) bool {
 	switch svc.Annotations[AnnType] {
 	case "external":
-		_, ok := svc.Annotations[AnnTargetType]
-		return ok
+		switch target, set := svc.Annotations[AnnTargetType]; {
+		case target == TargetIP || target == TargetInstance:
+			return true
+		case set:
+			// A value LBC does not take: never served (no finalizer),
+			// not kelb's, as with LBC; served, still kelb's, to refuse
+			// the value rather than delete the load balancer.
+			return controllerutil.ContainsFinalizer(svc, Finalizer)
+		}
+		return false
 	case "nlb-ip":
 		return true
 	}

@@ -10,6 +10,10 @@ import (
 
 func TestOwnershipOf(t *testing.T) {
 	const custom = "example.com/kelb"
+	served := func(s *corev1.Service) *corev1.Service {
+		s.Finalizers = []string{Finalizer}
+		return s
+	}
 	svc := func(typ corev1.ServiceType, class string, ann map[string]string) *corev1.Service {
 		s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Annotations: ann}, Spec: corev1.ServiceSpec{Type: typ}}
 		if class != "" {
@@ -31,6 +35,22 @@ func TestOwnershipOf(t *testing.T) {
 		{"another class with LBC's annotations", svc(lb, "x/y", external), DefaultLoadBalancerClass, Foreign},
 		{"external with target type", svc(lb, "", external), DefaultLoadBalancerClass, Claimed},
 		{"external without target type", svc(lb, "", map[string]string{AnnType: "external"}), DefaultLoadBalancerClass, Released},
+		{"external with target type instance", svc(lb, "", map[string]string{AnnType: "external", AnnTargetType: "instance"}),
+			DefaultLoadBalancerClass, Claimed},
+		{"external with a target type LBC does not take", svc(lb, "", map[string]string{AnnType: "external", AnnTargetType: "IP"}),
+			DefaultLoadBalancerClass, Released},
+		{"external with an empty target type", svc(lb, "", map[string]string{AnnType: "external", AnnTargetType: ""}),
+			DefaultLoadBalancerClass, Released},
+		{"served, then a target-type typo: kept, to refuse it", served(svc(lb, "", map[string]string{AnnType: "external",
+			AnnTargetType: "ipp"})), DefaultLoadBalancerClass, Claimed},
+		{"served, then the target type removed: cleaned up", served(svc(lb, "", map[string]string{AnnType: "external"})),
+			DefaultLoadBalancerClass, Released},
+		{"served, then the type annotation changed: cleaned up", served(svc(lb, "", map[string]string{AnnType: "nlb",
+			AnnTargetType: "ip"})), DefaultLoadBalancerClass, Released},
+		{"served, a typo, type changed away: cleaned up", served(svc(nodePort, "", map[string]string{AnnType: "external",
+			AnnTargetType: "ipp"})), DefaultLoadBalancerClass, Released},
+		{"a typo on a class-less Service beside a kelb of its own class", served(svc(lb, "", map[string]string{
+			AnnType: "external", AnnTargetType: "ipp"})), custom, Foreign},
 		{"legacy nlb-ip", svc(lb, "", map[string]string{AnnType: "nlb-ip"}), DefaultLoadBalancerClass, Claimed},
 		{"in-tree nlb", svc(lb, "", map[string]string{AnnType: "nlb"}), DefaultLoadBalancerClass, Released},
 		{"no annotation, no class", svc(lb, "", nil), DefaultLoadBalancerClass, Released},

@@ -33,6 +33,10 @@ type Facts struct {
 	// ExistingScheme is the scheme of the Service's load balancer in AWS, ""
 	// when it has none: kept when no annotation names one, as LBC keeps it.
 	ExistingScheme string
+	// ExistingSubnets are the subnets of the Service's load balancer in AWS:
+	// kept when no annotation names subnets and the scheme stays, as LBC
+	// keeps them, so that a VPC changed since makes no SetSubnets.
+	ExistingSubnets []string
 }
 
 // Subnet is one subnet fact.
@@ -43,14 +47,28 @@ type Subnet struct {
 	CIDR          string
 	IPv6CIDRs     []string // associated IPv6 blocks
 	ClusterTagged bool     // tagged kubernetes.io/cluster/<cluster>
+	// Locale is where the subnet is: LocaleAvailabilityZone, LocaleLocalZone,
+	// LocaleWavelengthZone, LocaleOutpost, or AWS's zone type if another.
+	Locale string
 }
+
+// Subnet locales: a load balancer's subnets are all of one, as LBC requires.
+const (
+	LocaleAvailabilityZone = "availability-zone"
+	LocaleLocalZone        = "local-zone"
+	LocaleWavelengthZone   = "wavelength-zone"
+	LocaleOutpost          = "outpost"
+)
 
 // FactsQuery says which facts a Service needs.
 type FactsQuery struct {
 	Scheme string
-	// Subnets are ids or Name tags from the annotation; empty means discover
-	// by role tag.
+	// Subnets are ids or Name tags from the annotation, or the ids of the
+	// load balancer's subnets (KeptSubnets); empty means discover.
 	Subnets []string
+	// KeptSubnets: Subnets are those the load balancer has (no annotation,
+	// the same scheme).
+	KeptSubnets bool
 	// VPCCIDRs: the Service needs the VPC's CIDR blocks (a load balancer
 	// without security groups).
 	VPCCIDRs bool
@@ -66,8 +84,16 @@ type FactsQuery struct {
 // query itself depends on. existingScheme is the scheme of the Service's load
 // balancer in AWS ("" when there is none).
 func Query(cfg Config, svc Object, existingScheme string) (FactsQuery, error) {
+	return QueryFor(cfg, svc, Facts{ExistingScheme: existingScheme})
+}
+
+// QueryFor is Query given what AWS has of the Service's load balancer
+// (f.ExistingScheme, f.ExistingSubnets): as in LBC, a Service that names no
+// subnets keeps those its load balancer has while the scheme stays, and
+// only a new load balancer (or a new scheme) discovers subnets.
+func QueryFor(cfg Config, svc Object, f Facts) (FactsQuery, error) {
 	a := annotations(svc.GetAnnotations())
-	scheme, err := schemeOf(cfg, a, existingScheme)
+	scheme, err := schemeOf(cfg, a, f.ExistingScheme)
 	if err != nil {
 		return FactsQuery{}, err
 	}
@@ -75,8 +101,12 @@ func Query(cfg Config, svc Object, existingScheme string) (FactsQuery, error) {
 	if err != nil {
 		return FactsQuery{}, err
 	}
-	return FactsQuery{Scheme: scheme, Subnets: a.list(AnnSubnets), VPCCIDRs: noSG || cfg.Gates.NoNLBSecurityGroups,
-		Certificates: certificateQuery(a), SecurityGroupNames: securityGroupNamesIn(a)}, nil
+	q := FactsQuery{Scheme: scheme, Subnets: a.list(AnnSubnets), VPCCIDRs: noSG || cfg.Gates.NoNLBSecurityGroups,
+		Certificates: certificateQuery(a), SecurityGroupNames: securityGroupNamesIn(a)}
+	if len(q.Subnets) == 0 && scheme == f.ExistingScheme && len(f.ExistingSubnets) > 0 {
+		q.Subnets, q.KeptSubnets = append([]string(nil), f.ExistingSubnets...), true
+	}
+	return q, nil
 }
 
 // Object is the part of a Kubernetes object the query needs.
@@ -117,6 +147,17 @@ const (
 // zone), or one discovered subnet per zone, preferring subnets tagged for the
 // cluster, then the lowest id.
 func chooseSubnets(q FactsQuery, found []Subnet) ([]string, error) {
+	ids, err := chooseSubnetsByRule(q, found)
+	if err != nil {
+		return nil, err
+	}
+	return ids, oneLocale(q, ids, found)
+}
+
+func chooseSubnetsByRule(q FactsQuery, found []Subnet) ([]string, error) {
+	if q.KeptSubnets {
+		return keptSubnets(q.Subnets, found)
+	}
 	if len(q.Subnets) > 0 {
 		return namedSubnets(q.Subnets, found)
 	}
@@ -165,6 +206,59 @@ func namedSubnets(names []string, found []Subnet) ([]string, error) {
 		byAZ[match.AZ] = match.ID
 	}
 	return sortedValues(byAZ), nil
+}
+
+// oneLocale refuses, as LBC does, a choice of subnets that mixes
+// availability zones, local zones, Wavelength zones and Outposts: a load
+// balancer lives in one kind of place. Named subnets wait for an edit;
+// discovered ones (or kept ones) for AWS to change.
+func oneLocale(q FactsQuery, ids []string, found []Subnet) error {
+	byID := map[string]Subnet{}
+	for _, s := range found {
+		byID[s.ID] = s
+	}
+	var where []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		s := byID[id]
+		locale := s.Locale
+		if locale == "" {
+			locale = LocaleAvailabilityZone
+		}
+		if !seen[locale] {
+			seen[locale] = true
+			where = append(where, id+" in "+strings.ReplaceAll(locale, "-", " "))
+		}
+	}
+	if len(seen) < 2 {
+		return nil
+	}
+	named := len(q.Subnets) > 0 && !q.KeptSubnets
+	value := ""
+	if named {
+		value = strings.Join(q.Subnets, ",")
+	}
+	return &AnnotationError{Annotation: AnnSubnets, Value: value, External: !named,
+		Allowed: "subnets all in availability zones, all in local zones, all in Wavelength zones or all on Outposts " +
+			"(found " + strings.Join(where, ", ") + ")"}
+}
+
+// keptSubnets checks that the load balancer's subnets still exist; AWS does
+// not let a subnet holding a load balancer go, so this fails only on a stale
+// inventory, and the Service is retried.
+func keptSubnets(ids []string, found []Subnet) ([]string, error) {
+	have := map[string]bool{}
+	for _, s := range found {
+		have[s.ID] = true
+	}
+	for _, id := range ids {
+		if !have[id] {
+			return nil, &AnnotationError{Annotation: AnnSubnets, Value: "", External: true,
+				Allowed: "subnet ids or Name tags; without them the load balancer keeps its subnets while its scheme " +
+					"stays, and its subnet " + id + " was not found in the cluster's VPC"}
+		}
+	}
+	return namedSubnets(ids, found)
 }
 
 func sortedValues(m map[string]string) []string {

@@ -64,7 +64,8 @@ func (c *Controller) build(ctx context.Context, svc *corev1.Service, v *view) (*
 	stackID := svc.Namespace + "/" + svc.Name
 	in := v.input(svc)
 	in.Facts.ExistingScheme = c.Deployer.Inventory().LoadBalancerScheme(stackID)
-	q, err := service.Query(c.Config, svc, in.Facts.ExistingScheme)
+	in.Facts.ExistingSubnets = c.Deployer.Inventory().LoadBalancerSubnets(stackID)
+	q, err := service.QueryFor(c.Config, svc, in.Facts)
 	if err != nil {
 		return nil, err
 	}
