@@ -143,14 +143,14 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 				return nil, err
 			}
 		} else {
-			sources, err := sourceRanges(svc, ipType)
+			sources, err := frontendSourcesOf(svc, a, ipType)
 			if err != nil {
 				return nil, err
 			}
 			stack.LoadBalancer.UseFrontendSG = true
 			stack.FrontendSG = frontendSG(svc, cfg, stack.Listeners, sources,
 				model.MergeTags(userTags, tracking(model.ResourceManagedLBSG)))
-			if err := checkFrontendRules(cfg, svc, stack.FrontendSG.Ingress, len(sources)); err != nil {
+			if err := checkFrontendRules(cfg, svc, stack.FrontendSG.Ingress, len(sources.cidrs)); err != nil {
 				return nil, err
 			}
 		}
@@ -258,7 +258,10 @@ func userSourceRanges(svc *corev1.Service) ([]string, error) {
 	return parseCIDRs(field, items)
 }
 
-func sourceRanges(svc *corev1.Service, ipType string) ([]string, error) {
+// sourceRanges are the CIDRs the managed frontend group allows: the user's,
+// else everyone of the load balancer's families, unless the Service names
+// prefix lists (then those are the only sources, as in LBC).
+func sourceRanges(svc *corev1.Service, ipType string, prefixLists bool) ([]string, error) {
 	cidrs, err := userSourceRanges(svc)
 	if err != nil {
 		return nil, err
@@ -266,7 +269,7 @@ func sourceRanges(svc *corev1.Service, ipType string) ([]string, error) {
 	if err := checkSourceFamilies(svc, cidrs, ipType); err != nil {
 		return nil, err
 	}
-	if len(cidrs) == 0 {
+	if len(cidrs) == 0 && !prefixLists {
 		cidrs = []string{"0.0.0.0/0"}
 		if ipType == "dualstack" {
 			cidrs = append(cidrs, "::/0")
@@ -276,17 +279,25 @@ func sourceRanges(svc *corev1.Service, ipType string) ([]string, error) {
 }
 
 // frontendSG is the managed group as LBC makes it: LBC's name and
-// description, one rule per listener port, protocol and source range, and
-// no rule descriptions (the rules are the group's by construction).
-func frontendSG(svc *corev1.Service, cfg Config, listeners []model.Listener, sources []string,
+// description, one rule per listener port, protocol and source (range or
+// prefix list), the Path MTU Discovery ICMP rule per source range when
+// asked, and no rule descriptions (the rules are the group's by
+// construction).
+func frontendSG(svc *corev1.Service, cfg Config, listeners []model.Listener, sources frontendSources,
 	tags map[string]string) *model.SecurityGroup {
 	sg := &model.SecurityGroup{Name: managedSGName(cfg.ClusterName, svc), Description: ManagedSGDescription, Tags: tags}
 	for _, l := range listeners {
 		for _, proto := range model.RuleProtocols(l.Protocol) {
-			for _, cidr := range sources {
+			for _, cidr := range sources.cidrs {
 				sg.Ingress = append(sg.Ingress, model.Rule{Protocol: proto, FromPort: l.Port, ToPort: l.Port, CIDR: cidr})
 			}
+			for _, pl := range sources.prefixLists {
+				sg.Ingress = append(sg.Ingress, model.Rule{Protocol: proto, FromPort: l.Port, ToPort: l.Port, PrefixListID: pl})
+			}
 		}
+	}
+	if sources.icmpPathMTU {
+		sg.Ingress = append(sg.Ingress, pathMTURules(sources.cidrs)...)
 	}
 	return sg
 }
