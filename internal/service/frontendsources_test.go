@@ -15,7 +15,9 @@ func TestFrontendPrefixListsAndPathMTU(t *testing.T) {
 		return model.Rule{Protocol: "tcp", FromPort: port, ToPort: port, CIDR: cidr, PrefixListID: pl}
 	}
 	icmp4 := func(cidr string) model.Rule { return model.Rule{Protocol: "icmp", FromPort: 3, ToPort: 4, CIDR: cidr} }
-	icmp6 := func(cidr string) model.Rule { return model.Rule{Protocol: "icmpv6", FromPort: 2, ToPort: 0, CIDR: cidr} }
+	icmp6 := func(cidr string) model.Rule {
+		return model.Rule{Protocol: "icmpv6", FromPort: 2, ToPort: 0, CIDR: cidr}
+	}
 	dual := []string{AnnIPAddressType, "dualstack"}
 	ranges := func(cidrs ...string) func(*Input) {
 		return func(in *Input) { in.Service.Spec.LoadBalancerSourceRanges = cidrs }
