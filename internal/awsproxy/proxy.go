@@ -55,6 +55,7 @@ type Proxy struct {
 	Crash        *Crash
 	Certificates *Certificates
 	LBExtras     *LoadBalancerExtras
+	Capacity     *CapacityReservations
 
 	upstream *url.URL
 	client   *http.Client
@@ -83,6 +84,7 @@ func New(upstream string) (*Proxy, error) {
 		Crash:        NewCrash(),
 		Certificates: NewCertificates(),
 		LBExtras:     NewLoadBalancerExtras(),
+		Capacity:     NewCapacityReservations(),
 		upstream:     u,
 		client:       &http.Client{Timeout: 60 * time.Second},
 	}
@@ -105,7 +107,7 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.LBExtras, p.VPCEndpoints, ELBRefusals{}, p.Certificates, p.RuleLimit, filterLimit{},
+	for _, m := range []Middleware{p.Capacity, p.LBExtras, p.VPCEndpoints, ELBRefusals{}, p.Certificates, p.RuleLimit, filterLimit{},
 		p.Dependencies, p.Provisioning, p.Faults, p.Crash, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}

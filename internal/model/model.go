@@ -76,6 +76,9 @@ type LoadBalancer struct {
 	// PrivateLinkInboundRules (EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic)
 	// is "on" or "off", or "" when the Service leaves it as AWS has it.
 	PrivateLinkInboundRules string
+	// MinimumCapacity is the capacity units to reserve, 0 to reset the
+	// reservation; nil leaves the reservation as AWS has it.
+	MinimumCapacity *int32
 }
 
 // SubnetMapping is what a load balancer pins in one subnet. Only

@@ -105,6 +105,10 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	capacity, err := minimumCapacityOf(cfg, a)
+	if err != nil {
+		return nil, err
+	}
 	stack := &model.Stack{
 		ID:        stackID,
 		TagPolicy: tagPolicy,
@@ -112,6 +116,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 			Name: name, Type: "network", Scheme: q.Scheme, IPAddressType: ipType, Subnets: subnets,
 			Attributes: lbAttrs, Tags: model.MergeTags(userTags, tracking(model.ResourceLoadBalancer)),
 			SubnetMappings: mappings, EnablePrefixForIPv6SourceNAT: prefixNAT, PrivateLinkInboundRules: privateLink,
+			MinimumCapacity: capacity,
 		},
 	}
 	tgIPType, err := targetGroupIPType(svc, ipType)
