@@ -49,6 +49,7 @@ const (
 	AnnSGPrefixLists          = Prefix + "security-group-prefix-lists"
 	AnnICMPPathMTUDiscovery   = Prefix + "enable-icmp-for-path-mtu-discovery"
 	AnnMinimumCapacity        = Prefix + "minimum-load-balancer-capacity"
+	AnnProxyProtocolPerTG     = Prefix + "proxy-protocol-per-target-group"
 
 	// Deprecated attribute annotations (LBC still reads them, and they win
 	// over the attributes annotation for the keys they set).
