@@ -148,14 +148,15 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 				return nil, err
 			}
 		} else {
-			sources, err := frontendSourcesOf(svc, a, ipType)
+			sources, err := frontendSourcesOf(svc, a, ipType, in.Facts.PrefixLists)
 			if err != nil {
 				return nil, err
 			}
 			stack.LoadBalancer.UseFrontendSG = true
 			stack.FrontendSG = frontendSG(svc, cfg, stack.Listeners, sources,
 				model.MergeTags(userTags, tracking(model.ResourceManagedLBSG)))
-			if err := checkFrontendRules(cfg, svc, stack.FrontendSG.Ingress, len(sources.cidrs)); err != nil {
+			if err := checkFrontendRules(cfg, svc, stack.FrontendSG.Ingress, len(sources.cidrs),
+				in.Facts.PrefixLists); err != nil {
 				return nil, err
 			}
 		}

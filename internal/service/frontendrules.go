@@ -3,6 +3,7 @@ package service
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -17,7 +18,7 @@ const DefaultRulesPerSecurityGroup = 60
 // checkFrontendRules refuses a managed frontend group that AWS would not
 // take: one rule per listener, protocol and source range, at most the quota
 // per IP family. Found here, nothing is created for the Service.
-func checkFrontendRules(cfg Config, svc *corev1.Service, rules []model.Rule, sources int) error {
+func checkFrontendRules(cfg Config, svc *corev1.Service, rules []model.Rule, sources int, lists map[string]PrefixList) error {
 	quota := cfg.RulesPerSecurityGroup
 	if quota == 0 {
 		quota = DefaultRulesPerSecurityGroup
@@ -25,8 +26,16 @@ func checkFrontendRules(cfg Config, svc *corev1.Service, rules []model.Rule, sou
 	var v4, v6 int
 	for _, r := range rules {
 		// A prefix-list rule counts as the list's maximum entries in its
-		// family, which only a read of the list tells: AWS checks those.
+		// family (AWS-managed lists count by a weight AWS does not
+		// report: at least one).
 		if r.PrefixListID != "" {
+			l := lists[r.PrefixListID]
+			n := max(int(l.MaxEntries), 1)
+			if l.AddressFamily == "IPv6" {
+				v6 += n
+			} else {
+				v4 += n
+			}
 			continue
 		}
 		if strings.Contains(r.CIDR, ":") {
@@ -43,9 +52,10 @@ func checkFrontendRules(cfg Config, svc *corev1.Service, rules []model.Rule, sou
 		field = AnnSourceRanges
 	}
 	return fmt.Errorf("%w: the managed frontend security group would need %d IPv4 and %d IPv6 inbound rules "+
-		"(one per listener, protocol and source range: %d ranges from %s or the default), over the quota of %d "+
-		"per IP family (\"Inbound or outbound rules per security group\"); use fewer ports or source ranges, "+
-		"or your own groups (annotation %s)", ErrInvalid, v4, v6, sources, field, quota, AnnSecurityGroups)
+		"(one per listener, protocol and source range: %d ranges from %s or the default; a prefix list of %s "+
+		"counts as its maximum entries), over the quota of %d per IP family (\"Inbound or outbound rules per "+
+		"security group\"); use fewer ports, source ranges or prefix lists, or your own groups (annotation %s)",
+		ErrInvalid, v4, v6, sources, field, AnnSGPrefixLists, quota, AnnSecurityGroups)
 }
 
 // frontendSources are what the managed frontend group lets in: source
@@ -60,13 +70,26 @@ type frontendSources struct {
 // validPrefixListID is the form of a managed prefix list id.
 var validPrefixListID = regexp.MustCompile(`^pl-[0-9a-f]{8,17}$`)
 
+// prefixListQuery returns the well-formed ids of security-group-prefix-lists,
+// whose existence the builder needs to know.
+func prefixListQuery(a annotations) []string {
+	var out []string
+	for _, id := range a.list(AnnSGPrefixLists) {
+		if validPrefixListID.MatchString(id) && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // frontendSourcesOf reads the sources of the managed frontend group as LBC
 // does: listener ports from each source range and each prefix list of
 // security-group-prefix-lists; with prefix lists and no source range, the
-// prefix lists alone (no 0.0.0.0/0 default). Unlike LBC, a malformed id or
-// an empty list is refused before any AWS call (LBC would send it, or with
-// an empty value shut the load balancer off).
-func frontendSourcesOf(svc *corev1.Service, a annotations, ipType string) (frontendSources, error) {
+// prefix lists alone (no 0.0.0.0/0 default). Unlike LBC, a malformed id,
+// an id of no existing list (retried: the list may come), or an empty list
+// is refused before any AWS call (LBC would send it and fail halfway, or
+// with an empty value shut the load balancer off).
+func frontendSourcesOf(svc *corev1.Service, a annotations, ipType string, lists map[string]PrefixList) (frontendSources, error) {
 	var out frontendSources
 	raw, named := a.value(AnnSGPrefixLists)
 	if named {
@@ -86,6 +109,11 @@ func frontendSourcesOf(svc *corev1.Service, a annotations, ipType string) (front
 					Allowed: "each prefix list once"}
 			}
 			seen[id] = true
+			// nil: not looked up (only a builder without facts).
+			if _, ok := lists[id]; lists != nil && !ok {
+				return out, &AnnotationError{Annotation: AnnSGPrefixLists, Value: id,
+					Allowed: "ids of managed prefix lists that exist in the region", External: true}
+			}
 		}
 	}
 	var err error

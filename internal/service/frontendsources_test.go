@@ -22,6 +22,9 @@ func TestFrontendPrefixListsAndPathMTU(t *testing.T) {
 	ranges := func(cidrs ...string) func(*Input) {
 		return func(in *Input) { in.Service.Spec.LoadBalancerSourceRanges = cidrs }
 	}
+	lists := func(l map[string]PrefixList) func(*Input) {
+		return func(in *Input) { in.Facts.PrefixLists = l }
+	}
 	type got struct {
 		Rules []model.Rule
 		Error outcome
@@ -51,6 +54,20 @@ func TestFrontendPrefixListsAndPathMTU(t *testing.T) {
 			got{Error: outcome{Error: "annotation", Annotation: AnnSGPrefixLists, Value: "pl-0123456789ABCDEF0"}}},
 		{"a prefix list twice", []string{AnnSGPrefixLists, pl1 + "," + pl1}, nil,
 			got{Error: outcome{Error: "annotation", Annotation: AnnSGPrefixLists, Value: pl1}}},
+		{"a prefix list that does not exist (yet)", []string{AnnSGPrefixLists, pl1 + "," + pl2},
+			[]func(*Input){lists(map[string]PrefixList{pl1: {AddressFamily: "IPv4", MaxEntries: 5}})},
+			got{Error: outcome{Error: "annotation", Annotation: AnnSGPrefixLists, Value: pl2, External: true}}},
+		{"prefix lists that exist", []string{AnnSGPrefixLists, pl1},
+			[]func(*Input){lists(map[string]PrefixList{pl1: {AddressFamily: "IPv4", MaxEntries: 5}})},
+			got{Rules: []model.Rule{tcp(80, "", pl1)}}},
+		{"a prefix list's entries count towards the quota", []string{AnnSGPrefixLists, pl1},
+			[]func(*Input){lists(map[string]PrefixList{pl1: {AddressFamily: "IPv4", MaxEntries: 60}}),
+				ranges("10.1.0.0/16")},
+			got{Error: outcome{Error: "invalid"}}},
+		{"an IPv6 list counts in its own family", append(dual, AnnSGPrefixLists, pl1),
+			[]func(*Input){lists(map[string]PrefixList{pl1: {AddressFamily: "IPv6", MaxEntries: 60}}),
+				ranges("10.1.0.0/16")},
+			got{Rules: []model.Rule{tcp(80, "10.1.0.0/16", ""), tcp(80, "", pl1)}}},
 		{"path MTU on ipv4", []string{AnnICMPPathMTUDiscovery, "on"}, nil,
 			got{Rules: []model.Rule{tcp(80, "0.0.0.0/0", ""), icmp4("0.0.0.0/0")}}},
 		{"path MTU on dualstack", append(dual, AnnICMPPathMTUDiscovery, "on"), nil,

@@ -24,8 +24,8 @@ import (
 // listener port from both sources and ICMP 3/4 from the range, and the
 // load balancer the reservation. An edit dropping the prefix list and
 // resetting the reservation revokes that rule alone with no gap for the
-// range's, and resets the reservation; a malformed prefix list id then
-// changes nothing in AWS and names the annotation.
+// range's, and resets the reservation; a prefix list that does not exist
+// then changes nothing in AWS and is named in the condition.
 func TestPrefixListsPathMTUAndCapacity(t *testing.T) {
 	cl := newCluster(t, 2)
 	ctx := t.Context()
@@ -102,13 +102,14 @@ func TestPrefixListsPathMTUAndCapacity(t *testing.T) {
 	}
 
 	t1 := time.Now()
-	cl.update("extras", func(s *corev1.Service) { s.Annotations[service.AnnSGPrefixLists] = "sg-0123456789abcdef0" })
+	const missing = "pl-00000000000000000"
+	cl.update("extras", func(s *corev1.Service) { s.Annotations[service.AnnSGPrefixLists] = plID + "," + missing })
 	c := cl.waitCondition("extras", "elbv2.k8s.aws/Ready", metav1.ConditionFalse, "InvalidConfiguration")
-	if !strings.Contains(c.Message, service.AnnSGPrefixLists) {
-		t.Errorf("message %q does not name the annotation", c.Message)
+	if !strings.Contains(c.Message, service.AnnSGPrefixLists) || !strings.Contains(c.Message, missing) {
+		t.Errorf("message %q does not name the annotation and the missing list", c.Message)
 	}
 	if calls := cl.mutatingCalls(t1); len(calls) != 0 {
-		t.Errorf("kelb changed AWS for a malformed prefix list id: %v", calls)
+		t.Errorf("kelb changed AWS for a prefix list that does not exist: %v", calls)
 	}
 	if got := rules(); got != want {
 		t.Errorf("frontend rules after bad input:\n got %s\nwant %s", got, want)
