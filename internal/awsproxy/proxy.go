@@ -57,6 +57,7 @@ type Proxy struct {
 	LBExtras     *LoadBalancerExtras
 	// ListenerCertificates holds listeners' certificates as AWS does.
 	ListenerCertificates *ListenerCertificates
+	Capacity             *CapacityReservations
 
 	upstream *url.URL
 	client   *http.Client
@@ -85,6 +86,7 @@ func New(upstream string) (*Proxy, error) {
 		Crash:        NewCrash(),
 		Certificates: NewCertificates(),
 		LBExtras:     NewLoadBalancerExtras(),
+		Capacity:     NewCapacityReservations(),
 		upstream:     u,
 		client:       &http.Client{Timeout: 60 * time.Second},
 	}
@@ -108,7 +110,7 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.LBExtras, p.VPCEndpoints, forwardEcho{}, p.ListenerCertificates, ELBRefusals{}, DeletionProtection{}, p.Certificates, p.RuleLimit, filterLimit{},
+	for _, m := range []Middleware{p.Capacity, p.LBExtras, p.VPCEndpoints, forwardEcho{}, p.ListenerCertificates, ELBRefusals{}, DeletionProtection{}, p.Certificates, prefixListRefusals{}, p.RuleLimit, filterLimit{},
 		p.Dependencies, p.Provisioning, p.Faults, p.Crash, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}

@@ -10,7 +10,9 @@ import (
 // Reading the parameters the call log keeps of the calls the rule report
 // replays.
 
-var permParam = regexp.MustCompile(`^IpPermissions\.(\d+)\.(IpRanges|Ipv6Ranges|Groups)\.(\d+)\.(CidrIp|CidrIpv6|GroupId)$`)
+// A prefix-list source is the list's id: a rule from it allows exactly the
+// list, never what a CIDR of the same traffic would.
+var permParam = regexp.MustCompile(`^IpPermissions\.(\d+)\.(IpRanges|Ipv6Ranges|Groups|PrefixListIds)\.(\d+)\.(CidrIp|CidrIpv6|GroupId|PrefixListId)$`)
 
 // rulesOf returns the rules an Authorize or Revoke call names.
 func rulesOf(c Call) []ruleKey {

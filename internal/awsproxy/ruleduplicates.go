@@ -34,11 +34,14 @@ type describedGroups struct {
 			V6 []struct {
 				CIDR string `xml:"cidrIpv6"`
 			} `xml:"ipv6Ranges>item"`
+			PrefixLists []struct {
+				ID string `xml:"prefixListId"`
+			} `xml:"prefixListIds>item"`
 		} `xml:"ipPermissions>item"`
 	} `xml:"securityGroupInfo>item"`
 }
 
-var requestedSource = regexp.MustCompile(`^IpPermissions\.(\d+)\.(?:IpRanges|Ipv6Ranges|Groups)\.\d+\.(?:CidrIp|CidrIpv6|GroupId)$`)
+var requestedSource = regexp.MustCompile(`^IpPermissions\.(\d+)\.(?:IpRanges|Ipv6Ranges|Groups|PrefixListIds)\.\d+\.(?:CidrIp|CidrIpv6|GroupId|PrefixListId)$`)
 
 // requested returns the rules an authorize names.
 func requested(params url.Values) []permission {
@@ -84,6 +87,10 @@ func existing(next Handler, r *Request, group string) map[permission]bool {
 			}
 			for _, s := range p.V6 {
 				base.source = s.CIDR
+				out[base] = true
+			}
+			for _, s := range p.PrefixLists {
+				base.source = s.ID
 				out[base] = true
 			}
 		}

@@ -31,12 +31,13 @@ func (l *RuleLimit) SetLimit(n int) {
 }
 
 var (
-	// Sources of one permission in a query request: IpRanges, Ipv6Ranges and
-	// Groups entries (SDK v2's field names).
-	newSource = regexp.MustCompile(`^IpPermissions\.\d+\.(IpRanges|Ipv6Ranges|Groups)\.\d+\.(CidrIp|CidrIpv6|GroupId)$`)
+	// Sources of one permission in a query request: IpRanges, Ipv6Ranges,
+	// Groups and PrefixListIds entries (SDK v2's field names). A prefix list
+	// counts as one rule here; AWS counts its maximum entries.
+	newSource = regexp.MustCompile(`^IpPermissions\.\d+\.(IpRanges|Ipv6Ranges|Groups|PrefixListIds)\.\d+\.(CidrIp|CidrIpv6|GroupId|PrefixListId)$`)
 	// Sources of the group's inbound rules in a DescribeSecurityGroups answer.
 	ingressBlock = regexp.MustCompile(`(?s)<ipPermissions>(.*?)</ipPermissions>`)
-	sourceItem   = regexp.MustCompile(`<(cidrIp|cidrIpv6|groupId)>`)
+	sourceItem   = regexp.MustCompile(`<(cidrIp|cidrIpv6|groupId|prefixListId)>`)
 )
 
 // Wrap implements Middleware.

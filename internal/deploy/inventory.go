@@ -22,6 +22,10 @@ type LoadBalancerState struct {
 	// PrefixForIPv6SourceNAT and PrivateLinkInboundRules are AWS's values
 	// ("on", "off", or "" when AWS reports none).
 	PrefixForIPv6SourceNAT, PrivateLinkInboundRules string
+	// CapacityUnits are the capacity units reserved (0: none), known once
+	// read; read only for a Service that asks for a reservation.
+	CapacityUnits int32
+	CapacityKnown bool
 }
 
 // TargetGroupState is a target group as AWS has it.

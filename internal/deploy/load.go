@@ -198,6 +198,11 @@ func rulesFromPermissions(perms []ec2types.IpPermission) []model.Rule {
 			rule.SourceSG, rule.Description = aws.ToString(r.GroupId), aws.ToString(r.Description)
 			out = append(out, rule)
 		}
+		for _, r := range p.PrefixListIds {
+			rule := base
+			rule.PrefixListID, rule.Description = aws.ToString(r.PrefixListId), aws.ToString(r.Description)
+			out = append(out, rule)
+		}
 	}
 	return out
 }

@@ -77,7 +77,10 @@ func (d *Deployer) ensureLoadBalancer(ctx context.Context, st *StackState, want 
 		return err
 	}
 	lb.Tags = tagged
-	return d.ensureLoadBalancerAttributes(ctx, lb, want.Attributes)
+	if err := d.ensureLoadBalancerAttributes(ctx, lb, want.Attributes); err != nil {
+		return err
+	}
+	return d.ensureCapacityReservation(ctx, lb, want.MinimumCapacity)
 }
 
 func (d *Deployer) createLoadBalancer(ctx context.Context, st *StackState, want model.LoadBalancer, sgs []string) error {
@@ -114,7 +117,10 @@ func (d *Deployer) createLoadBalancer(ctx context.Context, st *StackState, want 
 			return err
 		}
 	}
-	return d.ensureLoadBalancerAttributes(ctx, st.LoadBalancer, want.Attributes)
+	if err := d.ensureLoadBalancerAttributes(ctx, st.LoadBalancer, want.Attributes); err != nil {
+		return err
+	}
+	return d.ensureCapacityReservation(ctx, st.LoadBalancer, want.MinimumCapacity)
 }
 
 // setSecurityGroups sets the load balancer's groups and, when asked,
@@ -224,7 +230,7 @@ func (d *Deployer) refreshDetails(ctx context.Context, st *StackState) error {
 		}
 		st.Listeners, st.ListenersKnown = ls, true
 		if stale {
-			lb.Attributes = nil
+			lb.Attributes, lb.CapacityKnown = nil, false
 		}
 	}
 	var kept []*TargetGroupState

@@ -68,7 +68,7 @@ func (d *Deployer) applyPlan(ctx context.Context, sg *SecurityGroupState, c rule
 func spareRules(have []model.Rule, backendSG string, keep []model.BackendRule) []model.Rule {
 	var spare []model.Rule
 	for i, r := range have {
-		if !isOurs(r) || (r.CIDR == "" && r.SourceSG != backendSG) {
+		if !isOurs(r) || r.PrefixListID != "" || (r.CIDR == "" && r.SourceSG != backendSG) {
 			continue
 		}
 		others := make([]model.Rule, 0, len(have)-1)
@@ -125,7 +125,7 @@ func containsRule(rules []model.Rule, r model.Rule) bool {
 func (d *Deployer) inUse(sg *SecurityGroupState, backendSG string, deployed map[string]bool) []model.BackendRule {
 	sources := map[string]bool{}
 	for _, r := range sg.Ingress {
-		if isOurs(r) && (r.CIDR != "" || r.SourceSG == backendSG) {
+		if isOurs(r) && r.PrefixListID == "" && (r.CIDR != "" || r.SourceSG == backendSG) {
 			sources[r.CIDR] = true // "" stands for the backend group
 		}
 	}

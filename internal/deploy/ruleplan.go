@@ -43,7 +43,7 @@ func planRules(c ruleChange) rulePlan {
 	}
 	p.Authorize = add
 	for _, r := range c.Have {
-		if isOurs(r) && (r.CIDR != "" || r.SourceSG == c.BackendSG) && !want[keyOf(r)] &&
+		if isOurs(r) && r.PrefixListID == "" && (r.CIDR != "" || r.SourceSG == c.BackendSG) && !want[keyOf(r)] &&
 			!keepsTraffic(r, c.Desired, c.BackendSG, c.Keep) {
 			p.Revoke = append(p.Revoke, r)
 		}

@@ -18,13 +18,13 @@ import (
 
 // ruleKey identifies a rule regardless of its description.
 type ruleKey struct {
-	Protocol         string
-	FromPort, ToPort int32
-	CIDR, SourceSG   string
+	Protocol                   string
+	FromPort, ToPort           int32
+	CIDR, SourceSG, PrefixList string
 }
 
 func keyOf(r model.Rule) ruleKey {
-	return ruleKey{r.Protocol, r.FromPort, r.ToPort, r.CIDR, r.SourceSG}
+	return ruleKey{r.Protocol, r.FromPort, r.ToPort, r.CIDR, r.SourceSG, r.PrefixListID}
 }
 
 func ruleSet(rules []model.Rule) map[ruleKey]bool {
@@ -56,6 +56,8 @@ func permissions(rules []model.Rule) []ec2types.IpPermission {
 			p.FromPort, p.ToPort = aws.Int32(r.FromPort), aws.Int32(r.ToPort)
 		}
 		switch {
+		case r.PrefixListID != "":
+			p.PrefixListIds = []ec2types.PrefixListId{{PrefixListId: aws.String(r.PrefixListID), Description: aws.String(r.Description)}}
 		case r.SourceSG != "":
 			p.UserIdGroupPairs = []ec2types.UserIdGroupPair{{GroupId: aws.String(r.SourceSG), Description: aws.String(r.Description)}}
 		case strings.Contains(r.CIDR, ":"):

@@ -36,7 +36,7 @@ var lbcGates = map[string]gate{
 	"NLBSecurityGroup":              {def: true, honoured: true},
 	"ALBSingleSubnet":               {def: false},
 	"SubnetDiscoveryByReachability": {def: true, honoured: true},
-	"LBCapacityReservation":         {def: true},
+	"LBCapacityReservation":         {def: true, honoured: true},
 	"NLBGatewayAPI":                 {def: true},
 	"ALBGatewayAPI":                 {def: true},
 	"GlobalAcceleratorController":   {def: false},
@@ -141,6 +141,7 @@ func (g *FeatureGates) Service() service.Gates {
 		NoHealthCheckAdvancedConfig: !g.Enabled("NLBHealthCheckAdvancedConfig"),
 		NoNLBSecurityGroups:         !g.Enabled("NLBSecurityGroup"),
 		DefaultTagsLowPriority:      g.Enabled("EnableDefaultTagsLowPriority"),
+		NoCapacityReservation:       !g.Enabled("LBCapacityReservation"),
 	}
 }
 

@@ -30,6 +30,8 @@ func TestFeatureGates(t *testing.T) {
 				"NLBHealthCheckAdvancedConfig=false,NLBSecurityGroup=false",
 				Service: service.Gates{TCPUDPListener: true, NoIPTargets: true, NoHealthCheckAdvancedConfig: true,
 					NoNLBSecurityGroups: true, DefaultTagsLowPriority: true}}},
+		{"capacity reservation off", []string{"LBCapacityReservation=false"},
+			result{Set: "LBCapacityReservation=false", Service: service.Gates{NoCapacityReservation: true}}},
 		{"defaults set explicitly", []string{"EnableTCPUDPListener=false,NLBSecurityGroup=true"},
 			result{Set: "EnableTCPUDPListener=false,NLBSecurityGroup=true"}},
 		{"spaces, Go booleans and empty items, as LBC", []string{" EnableTCPUDPListener = T ,,NLBSecurityGroup=0,"},

@@ -137,6 +137,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		Instances:          instances,
 		VPC:                cloud.NewVPC(clients.EC2, vpcID, clk),
 		SecurityGroupNames: cloud.NewSecurityGroupNames(clients.EC2, vpcID, clk),
+		PrefixLists:        cloud.NewPrefixLists(clients.EC2, clk),
 		Certificates:       cloud.NewCertificates(clients.ACM, clients.IAM, clk),
 		SSLPolicies:        cloud.NewSSLPolicies(clients.ELBV2, clk),
 		Config: service.Config{ClusterName: o.ClusterName, DefaultTags: defaultTags,

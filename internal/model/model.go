@@ -76,6 +76,9 @@ type LoadBalancer struct {
 	// PrivateLinkInboundRules (EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic)
 	// is "on" or "off", or "" when the Service leaves it as AWS has it.
 	PrivateLinkInboundRules string
+	// MinimumCapacity is the capacity units to reserve, 0 to reset the
+	// reservation; nil leaves the reservation as AWS has it.
+	MinimumCapacity *int32
 }
 
 // SubnetMapping is what a load balancer pins in one subnet. Only
@@ -144,14 +147,19 @@ type SecurityGroup struct {
 	Ingress     []Rule
 }
 
-// Rule is one ingress permission from a CIDR or a security group.
+// Rule is one ingress permission from a CIDR, a security group or a
+// managed prefix list. For icmp and icmpv6, FromPort is the ICMP type and
+// ToPort the code.
 type Rule struct {
-	Protocol    string // tcp | udp | -1
-	FromPort    int32
-	ToPort      int32
-	CIDR        string // IPv4 or IPv6 CIDR, or "" with SourceSG
-	SourceSG    string
-	Description string
+	Protocol string // tcp | udp | icmp | icmpv6 | -1
+	FromPort int32
+	ToPort   int32
+	CIDR     string // IPv4 or IPv6 CIDR, or "" with SourceSG or PrefixListID
+	SourceSG string
+	// PrefixListID is a managed prefix list ("pl-..."): the rule allows
+	// exactly the list's entries.
+	PrefixListID string
+	Description  string
 }
 
 // BackendRule is a port a node security group must allow, from the backend

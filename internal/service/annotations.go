@@ -46,6 +46,10 @@ const (
 	AnnNLBDisableSG           = Prefix + "disable-nlb-sg"
 	AnnInboundPrivateLinkRule = Prefix + "inbound-sg-rules-on-private-link-traffic"
 	AnnEnableTCPUDPListener   = Prefix + "enable-tcp-udp-listener"
+	AnnSGPrefixLists          = Prefix + "security-group-prefix-lists"
+	AnnICMPPathMTUDiscovery   = Prefix + "enable-icmp-for-path-mtu-discovery"
+	AnnMinimumCapacity        = Prefix + "minimum-load-balancer-capacity"
+	AnnProxyProtocolPerTG     = Prefix + "proxy-protocol-per-target-group"
 
 	// Deprecated attribute annotations (LBC still reads them, and they win
 	// over the attributes annotation for the keys they set).

@@ -183,7 +183,7 @@ func legacyAttributes(a annotations) (map[string]string, error) {
 // checkTargetGroupProtocol refuses attribute values AWS does not allow for
 // the target group's protocol: client IP preservation cannot be turned off,
 // nor connection termination for unhealthy targets on, for UDP.
-func checkTargetGroupProtocol(attrs map[string]string, protocol string, port int32) error {
+func checkTargetGroupProtocol(attrs map[string]string, protocol string, port int32, source func(key string) string) error {
 	if protocol != "UDP" && protocol != "TCP_UDP" {
 		return nil
 	}
@@ -192,7 +192,7 @@ func checkTargetGroupProtocol(attrs map[string]string, protocol string, port int
 		{"target_health_state.unhealthy.connection_termination.enabled", "true"},
 	} {
 		if attrs[bad.key] == bad.value {
-			return &AnnotationError{Annotation: AnnTargetGroupAttributes, Value: bad.key + "=" + bad.value,
+			return &AnnotationError{Annotation: source(bad.key), Value: bad.key + "=" + bad.value,
 				Allowed: fmt.Sprintf("%s unset or not %s for UDP and TCP_UDP target groups (port %d is %s)",
 					bad.key, bad.value, port, protocol)}
 		}

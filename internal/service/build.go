@@ -105,6 +105,10 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	capacity, err := minimumCapacityOf(cfg, a)
+	if err != nil {
+		return nil, err
+	}
 	stack := &model.Stack{
 		ID:        stackID,
 		TagPolicy: tagPolicy,
@@ -112,6 +116,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 			Name: name, Type: "network", Scheme: q.Scheme, IPAddressType: ipType, Subnets: subnets,
 			Attributes: lbAttrs, Tags: model.MergeTags(userTags, tracking(model.ResourceLoadBalancer)),
 			SubnetMappings: mappings, EnablePrefixForIPv6SourceNAT: prefixNAT, PrivateLinkInboundRules: privateLink,
+			MinimumCapacity: capacity,
 		},
 	}
 	tgIPType, err := targetGroupIPType(svc, ipType)
@@ -143,14 +148,15 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 				return nil, err
 			}
 		} else {
-			sources, err := sourceRanges(svc, ipType)
+			sources, err := frontendSourcesOf(svc, a, ipType, in.Facts.PrefixLists)
 			if err != nil {
 				return nil, err
 			}
 			stack.LoadBalancer.UseFrontendSG = true
 			stack.FrontendSG = frontendSG(svc, cfg, stack.Listeners, sources,
 				model.MergeTags(userTags, tracking(model.ResourceManagedLBSG)))
-			if err := checkFrontendRules(cfg, svc, stack.FrontendSG.Ingress, len(sources)); err != nil {
+			if err := checkFrontendRules(cfg, svc, stack.FrontendSG.Ingress, len(sources.cidrs),
+				in.Facts.PrefixLists); err != nil {
 				return nil, err
 			}
 		}
@@ -258,7 +264,10 @@ func userSourceRanges(svc *corev1.Service) ([]string, error) {
 	return parseCIDRs(field, items)
 }
 
-func sourceRanges(svc *corev1.Service, ipType string) ([]string, error) {
+// sourceRanges are the CIDRs the managed frontend group allows: the user's,
+// else everyone of the load balancer's families, unless the Service names
+// prefix lists (then those are the only sources, as in LBC).
+func sourceRanges(svc *corev1.Service, ipType string, prefixLists bool) ([]string, error) {
 	cidrs, err := userSourceRanges(svc)
 	if err != nil {
 		return nil, err
@@ -266,7 +275,7 @@ func sourceRanges(svc *corev1.Service, ipType string) ([]string, error) {
 	if err := checkSourceFamilies(svc, cidrs, ipType); err != nil {
 		return nil, err
 	}
-	if len(cidrs) == 0 {
+	if len(cidrs) == 0 && !prefixLists {
 		cidrs = []string{"0.0.0.0/0"}
 		if ipType == "dualstack" {
 			cidrs = append(cidrs, "::/0")
@@ -276,17 +285,25 @@ func sourceRanges(svc *corev1.Service, ipType string) ([]string, error) {
 }
 
 // frontendSG is the managed group as LBC makes it: LBC's name and
-// description, one rule per listener port, protocol and source range, and
-// no rule descriptions (the rules are the group's by construction).
-func frontendSG(svc *corev1.Service, cfg Config, listeners []model.Listener, sources []string,
+// description, one rule per listener port, protocol and source (range or
+// prefix list), the Path MTU Discovery ICMP rule per source range when
+// asked, and no rule descriptions (the rules are the group's by
+// construction).
+func frontendSG(svc *corev1.Service, cfg Config, listeners []model.Listener, sources frontendSources,
 	tags map[string]string) *model.SecurityGroup {
 	sg := &model.SecurityGroup{Name: managedSGName(cfg.ClusterName, svc), Description: ManagedSGDescription, Tags: tags}
 	for _, l := range listeners {
 		for _, proto := range model.RuleProtocols(l.Protocol) {
-			for _, cidr := range sources {
+			for _, cidr := range sources.cidrs {
 				sg.Ingress = append(sg.Ingress, model.Rule{Protocol: proto, FromPort: l.Port, ToPort: l.Port, CIDR: cidr})
 			}
+			for _, pl := range sources.prefixLists {
+				sg.Ingress = append(sg.Ingress, model.Rule{Protocol: proto, FromPort: l.Port, ToPort: l.Port, PrefixListID: pl})
+			}
 		}
+	}
+	if sources.icmpPathMTU {
+		sg.Ingress = append(sg.Ingress, pathMTURules(sources.cidrs)...)
 	}
 	return sg
 }

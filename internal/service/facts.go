@@ -30,6 +30,9 @@ type Facts struct {
 	// SecurityGroupsByName maps each Name tag the security-groups
 	// annotation uses to the ids of the VPC's groups that carry it.
 	SecurityGroupsByName map[string][]string
+	// PrefixLists are the managed prefix lists the Service names that
+	// exist, by id; nil when none was looked up.
+	PrefixLists map[string]PrefixList
 	// ExistingScheme is the scheme of the Service's load balancer in AWS, ""
 	// when it has none: kept when no annotation names one, as LBC keeps it.
 	ExistingScheme string
@@ -78,6 +81,17 @@ type FactsQuery struct {
 	// SecurityGroupNames are the Name tags of the security-groups
 	// annotation, to resolve to ids.
 	SecurityGroupNames []string
+	// PrefixLists are the well-formed ids of security-group-prefix-lists,
+	// to check that they exist.
+	PrefixLists []string
+}
+
+// PrefixList is what kelb knows of a managed prefix list: a rule from it
+// counts as MaxEntries rules of its address family (IPv4 or IPv6) towards
+// the group's quota.
+type PrefixList struct {
+	AddressFamily string
+	MaxEntries    int32
 }
 
 // Query returns the facts a Service needs; it fails only on annotations the
@@ -102,7 +116,8 @@ func QueryFor(cfg Config, svc Object, f Facts) (FactsQuery, error) {
 		return FactsQuery{}, err
 	}
 	q := FactsQuery{Scheme: scheme, Subnets: a.list(AnnSubnets), VPCCIDRs: noSG || cfg.Gates.NoNLBSecurityGroups,
-		Certificates: certificateQuery(a), SecurityGroupNames: securityGroupNamesIn(a)}
+		Certificates: certificateQuery(a), SecurityGroupNames: securityGroupNamesIn(a),
+		PrefixLists: prefixListQuery(a)}
 	if len(q.Subnets) == 0 && scheme == f.ExistingScheme && len(f.ExistingSubnets) > 0 {
 		q.Subnets, q.KeptSubnets = append([]string(nil), f.ExistingSubnets...), true
 	}

@@ -23,6 +23,9 @@ type Gates struct {
 	// DefaultTagsLowPriority (EnableDefaultTagsLowPriority=true): the
 	// additional-resource-tags annotation wins over --default-tags.
 	DefaultTagsLowPriority bool
+	// NoCapacityReservation (LBCapacityReservation=false): the
+	// minimum-load-balancer-capacity annotation is ignored.
+	NoCapacityReservation bool
 }
 
 // checkSecurityGroupGate refuses, as LBC does, to serve a load balancer

@@ -66,7 +66,11 @@ func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPort
 			return builtPorts{}, fmt.Errorf("%w: port %d: protocol %s is not supported by network load balancers; use TCP or UDP",
 				ErrInvalid, p.Port, protocol)
 		}
-		if err := checkTargetGroupProtocol(tgAttrs, protocol, p.Port); err != nil {
+		attrs, err := portTargetGroupAttributes(a, tgAttrs, p.Port)
+		if err != nil {
+			return builtPorts{}, err
+		}
+		if err := checkTargetGroupProtocol(attrs, protocol, p.Port, attributeSource(a, p.Port)); err != nil {
 			return builtPorts{}, err
 		}
 		// LBC tags listeners like the other resources; the resource id is
@@ -94,7 +98,7 @@ func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPort
 				targetType: pc.targetType, protocol: tgProtocol, healthCheckProtocol: hc.Protocol,
 				healthCheckInterval: hc.IntervalSeconds}),
 			Protocol: tgProtocol, Port: tgPort, TargetType: pc.targetType, IPAddressType: tgIPType,
-			HealthCheck: hc, Attributes: tgAttrs,
+			HealthCheck: hc, Attributes: attrs,
 			Tags: model.MergeTags(pc.tags, pc.tracking(resourceID)),
 		}
 		if pc.targetType == TargetInstance {
@@ -238,11 +242,8 @@ func targetGroupAttributes(a annotations) (map[string]string, error) {
 		targetGroupAttributeRules); err != nil {
 		return nil, err
 	}
-	if pp, ok := a.value(AnnProxyProtocol); ok {
-		if pp != "*" {
-			return nil, &AnnotationError{Annotation: AnnProxyProtocol, Value: pp, Allowed: "*"}
-		}
-		attrs = model.MergeTags(attrs, map[string]string{"proxy_protocol_v2.enabled": "true"})
+	if pp, ok := a.value(AnnProxyProtocol); ok && pp != "*" {
+		return nil, &AnnotationError{Annotation: AnnProxyProtocol, Value: pp, Allowed: "*"}
 	}
 	return attrs, nil
 }

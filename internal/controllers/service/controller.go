@@ -47,10 +47,13 @@ type Deps struct {
 	// SecurityGroupNames resolves Name tags in the security-groups
 	// annotation.
 	SecurityGroupNames *cloud.SecurityGroupNames
-	Certificates       CertificateStatuses
-	SSLPolicies        SSLPolicyNames
-	Config             service.Config
-	LoadBalancerClass  string
+	// PrefixLists tells which prefix lists of security-group-prefix-lists
+	// exist (nil: not checked).
+	PrefixLists       *cloud.PrefixLists
+	Certificates      CertificateStatuses
+	SSLPolicies       SSLPolicyNames
+	Config            service.Config
+	LoadBalancerClass string
 	// DriftPeriod is how often a converged Service is checked against AWS.
 	DriftPeriod             time.Duration
 	MaxConcurrentReconciles int

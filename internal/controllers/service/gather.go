@@ -88,6 +88,11 @@ func (c *Controller) build(ctx context.Context, svc *corev1.Service, v *view) (*
 			return nil, err
 		}
 	}
+	if len(q.PrefixLists) > 0 && c.PrefixLists != nil {
+		if in.Facts.PrefixLists, err = c.PrefixLists.Resolve(ctx, q.PrefixLists); err != nil {
+			return nil, err
+		}
+	}
 	in.Facts.LoadBalancerWithoutSGs = c.Deployer.Inventory().LoadBalancerWithoutSecurityGroups(stackID)
 	if q.VPCCIDRs || in.Facts.LoadBalancerWithoutSGs {
 		if in.Facts.VPCCIDRs, err = c.VPC.CIDRs(ctx); err != nil {
