@@ -66,6 +66,9 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := refuseMultiCluster(a); err != nil {
+		return nil, err
+	}
 	ipType, err := a.enum(AnnIPAddressType, "ipv4", "ipv4", "dualstack")
 	if err != nil {
 		return nil, err
