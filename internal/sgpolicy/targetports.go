@@ -1,6 +1,10 @@
 package sgpolicy
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/kelb-dev/kelb/internal/model"
+)
 
 // TargetGroupPorts is what the rules in front of a target group's targets
 // must let in: its traffic and its health checks.
@@ -31,7 +35,7 @@ type PortRule struct {
 func TargetGroupRules(tg TargetGroupPorts) []PortRule {
 	seen := map[PortRule]bool{}
 	for _, p := range tg.TrafficPorts {
-		for _, proto := range trafficProtocols(tg.Protocol) {
+		for _, proto := range model.RuleProtocols(tg.Protocol) {
 			seen[PortRule{proto, p}] = true
 		}
 	}
@@ -61,12 +65,3 @@ func TargetGroupRules(tg TargetGroupPorts) []PortRule {
 	return out
 }
 
-func trafficProtocols(p string) []string {
-	switch p {
-	case "UDP":
-		return []string{"udp"}
-	case "TCP_UDP":
-		return []string{"tcp", "udp"}
-	}
-	return []string{"tcp"}
-}
