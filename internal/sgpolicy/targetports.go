@@ -64,4 +64,3 @@ func TargetGroupRules(tg TargetGroupPorts) []PortRule {
 	})
 	return out
 }
-
