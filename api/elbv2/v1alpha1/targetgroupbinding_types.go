@@ -6,8 +6,8 @@ import (
 	"github.com/kelb-dev/kelb/api/elbv2/v1beta1"
 )
 
-// TargetGroupBinding is the v1alpha1 spelling of v1beta1.TargetGroupBinding;
-// objects are stored as v1beta1. kelb reads and writes v1beta1 only.
+// TargetGroupBinding registers a Service's endpoints in an existing target
+// group and opens the targets' security groups to it.
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
@@ -18,6 +18,9 @@ import (
 // +kubebuilder:printcolumn:name="NAME",type="string",JSONPath=".spec.targetGroupName",description="The AWS TargetGroup's Name",priority=2
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 type TargetGroupBinding struct {
+	// The v1alpha1 spelling of v1beta1.TargetGroupBinding, with the same
+	// description so that both versions explain alike. Objects are stored as
+	// v1beta1; kelb reads and writes v1beta1 only.
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
