@@ -363,4 +363,3 @@ func TestCountByTargetGroup(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
-
