@@ -233,34 +233,91 @@ func (h *TargetHealth) register(next Handler, r *Request) *Response {
 // deregister notes when each target accepted was deregistered and how long
 // it drains: its group's deregistration delay, scaled. The delay is read
 // from the emulator, which keeps the group's attributes, only when
-// draining is asked for.
+// draining is asked for. Then a target already draining is not passed on
+// (moto forgot it and would refuse it): AWS accepts its deregistration
+// again and its drain goes on.
 func (h *TargetHealth) deregister(next Handler, r *Request) *Response {
-	resp := next(r)
-	if resp.Status != http.StatusOK {
-		return resp
-	}
 	arn, targets := r.Params.Get("TargetGroupArn"), requestTargets(r.Params)
 	h.mu.Lock()
 	scale := h.drainScale
 	h.mu.Unlock()
-	var drain time.Duration
 	var checkPort string
 	if scale > 0 || missingPort(targets) {
 		var port string
 		port, checkPort = groupFacts(next, r, arn)
 		targets = withPorts(targets, port)
 	}
+	pass := targets
+	if scale > 0 {
+		pass = h.notDraining(arn, targets)
+	}
+	var resp *Response
+	switch {
+	case len(pass) == len(targets):
+		resp = next(r)
+	case len(pass) == 0:
+		resp = deregistered()
+	default:
+		resp = next(withTargets(r, pass))
+	}
+	if resp.Status != http.StatusOK || len(pass) == 0 {
+		return resp
+	}
+	var drain time.Duration
 	if scale > 0 {
 		drain = time.Duration(float64(deregistrationDelay(next, r, arn)) * scale)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.now()
-	for _, t := range targets {
+	for _, t := range pass {
 		l := h.life(arn, t.key)
 		l.deregistered, l.drain, l.checkPort = now, drain, checkPort
 	}
 	return resp
+}
+
+// notDraining returns the targets that are not draining now.
+func (h *TargetHealth) notDraining(arn string, targets []requestTarget) []requestTarget {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.now()
+	var out []requestTarget
+	for _, t := range targets {
+		if l := h.groups[arn][t.key]; l == nil || h.state(l, now) != TargetDraining {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// withTargets is r with its Targets list replaced by targets.
+func withTargets(r *Request, targets []requestTarget) *Request {
+	params := url.Values{}
+	for k, v := range r.Params {
+		if !strings.HasPrefix(k, "Targets.member.") {
+			params[k] = v
+		}
+	}
+	for i, t := range targets {
+		prefix := fmt.Sprintf("Targets.member.%d.", i+1)
+		params.Set(prefix+"Id", t.key.id)
+		params.Set(prefix+"Port", t.key.port)
+		if t.zone != "" {
+			params.Set(prefix+"AvailabilityZone", t.zone)
+		}
+	}
+	out := *r
+	out.Params, out.Body = params, []byte(params.Encode())
+	return &out
+}
+
+// deregistered is AWS's answer to an accepted DeregisterTargets.
+func deregistered() *Response {
+	return &Response{Status: http.StatusOK, Header: http.Header{"Content-Type": {"text/xml"}},
+		Body: []byte(`<DeregisterTargetsResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">` +
+			`<DeregisterTargetsResult/><ResponseMetadata><RequestId>kelb-proxy</RequestId></ResponseMetadata>` +
+			`</DeregisterTargetsResponse>`)}
 }
 
 func deregistrationDelay(next Handler, r *Request, arn string) time.Duration {

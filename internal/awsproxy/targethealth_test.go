@@ -181,6 +181,12 @@ func TestTargetHealthLife(t *testing.T) {
 		{"forced healthy", 22 * time.Second, func() error {
 			return h.Force(testGroupARN, "10.0.0.2", 8080, TargetHealthy)
 		}, describe, []string{"10.0.0.1:8080 healthy", "10.0.0.2:8080 healthy"}},
+		{"force lifted: moto's state", 22 * time.Second, func() error {
+			if err := h.Force(testGroupARN, "10.0.0.2", 8080, TargetUnhealthy); err != nil {
+				return err
+			}
+			return h.Force(testGroupARN, "10.0.0.2", 8080, "")
+		}, describe, []string{"10.0.0.1:8080 healthy", "10.0.0.2:8080 healthy"}},
 		{"deregistered without a port: the group's", 30 * time.Second, func() error {
 			if err := status(handle(targetCall("RegisterTargets", "10.0.0.3"))); err != nil {
 				return err
@@ -188,17 +194,19 @@ func TestTargetHealthLife(t *testing.T) {
 			return status(handle(targetCall("DeregisterTargets", "10.0.0.1:8080", "10.0.0.3")))
 		}, describe, []string{"10.0.0.2:8080 healthy", "10.0.0.1:8080 draining Target.DeregistrationInProgress",
 			"10.0.0.3:80 draining Target.DeregistrationInProgress"}},
+		{"deregistered again while draining: accepted, its drain goes on", 31 * time.Second, func() error {
+			return status(handle(targetCall("DeregisterTargets", "10.0.0.1:8080", "10.0.0.2:8080")))
+		}, describe, []string{"10.0.0.1:8080 draining Target.DeregistrationInProgress",
+			"10.0.0.2:8080 draining Target.DeregistrationInProgress", "10.0.0.3:80 draining Target.DeregistrationInProgress"}},
 		{"draining up to the scaled delay", 33*time.Second - time.Millisecond, nil, describe,
-			[]string{"10.0.0.2:8080 healthy", "10.0.0.1:8080 draining Target.DeregistrationInProgress",
-				"10.0.0.3:80 draining Target.DeregistrationInProgress"}},
-		{"then gone", 33 * time.Second, nil, describe, []string{"10.0.0.2:8080 healthy"}},
+			[]string{"10.0.0.1:8080 draining Target.DeregistrationInProgress",
+				"10.0.0.2:8080 draining Target.DeregistrationInProgress", "10.0.0.3:80 draining Target.DeregistrationInProgress"}},
+		{"then gone", 33 * time.Second, nil, describe, []string{"10.0.0.2:8080 draining Target.DeregistrationInProgress"}},
 		{"named once gone: unused", 33 * time.Second, nil, targetCall("DescribeTargetHealth", "10.0.0.1:8080"),
 			[]string{"10.0.0.1:8080 unused Target.NotRegistered"}},
 		{"never registered, named: unused as AWS (moto says unavailable)", 33 * time.Second, nil,
 			targetCall("DescribeTargetHealth", "10.0.0.9:8080"), []string{"10.0.0.9:8080 unused Target.NotRegistered"}},
-		{"force lifted: moto's state", 33 * time.Second, func() error {
-			return h.Force(testGroupARN, "10.0.0.2", 8080, "")
-		}, describe, []string{"10.0.0.2:8080 healthy"}},
+		{"all drained", 34 * time.Second, nil, describe, []string{}},
 	}
 	for _, s := range steps {
 		clock = start.Add(s.at)
