@@ -371,3 +371,35 @@ func TestCountByTargetGroup(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestTargetHealthControl: the proxy's control API sets the times and
+// forces a target, and refuses what it cannot take.
+func TestTargetHealthControl(t *testing.T) {
+	p, err := New("http://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(query string) int {
+		w := httptest.NewRecorder()
+		p.ServeHTTP(w, httptest.NewRequest(http.MethodPut, controlPrefix+"target-health?"+query, nil))
+		return w.Code
+	}
+	got := []int{
+		put("initial=5s&drain-scale=0.01"),
+		put("arn=" + testGroupARN + "&id=10.0.0.1&port=8080&state=unhealthy"),
+		put("initial=5&drain-scale=0.01"),
+		put("initial=5s&drain-scale=-1"),
+		put("arn=" + testGroupARN + "&id=10.0.0.1&port=8080&state=sick"),
+		put("id=10.0.0.1&port=8080&state=healthy"),
+	}
+	if diff := cmp.Diff([]int{200, 200, 400, 400, 400, 400}, got); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	h := p.TargetHealth
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.initial != 5*time.Second || h.drainScale != 0.01 ||
+		h.groups[testGroupARN][targetKey{"10.0.0.1", "8080"}].forced != TargetUnhealthy {
+		t.Errorf("initial %v, drain scale %v, groups %+v", h.initial, h.drainScale, h.groups)
+	}
+}
