@@ -340,7 +340,9 @@ func (h *TargetHealth) state(l *targetLife, now time.Time) string {
 			return TargetDraining
 		}
 		return "gone"
-	case !l.registered.IsZero() && now.Sub(l.registered) < h.initial:
+	case l.registered.IsZero():
+		return "" // forced before registration: moto's until registered
+	case now.Sub(l.registered) < h.initial:
 		return TargetInitial
 	}
 	return l.forced
@@ -393,10 +395,10 @@ func (h *TargetHealth) rewrite(body []byte, arn string, named bool) []byte {
 		switch {
 		case state == TargetInitial && !memberHealthy.MatchString(member):
 			state = "" // moto knows better: a stopped instance is unused, never initial
-		case state == "gone" && !named:
-			continue // moto lists it again only if registered again, which resets the life
-		case state == "gone" || (state == "" && memberNotRegister.MatchString(member)):
+		case state == "gone" && named, state == "" && memberNotRegister.MatchString(member):
 			state = TargetUnused
+		case state == "gone":
+			state = "" // listed by moto though deregistered here: moto's word
 		}
 		if el := targetHealthElements[state]; el != "" {
 			member = memberHealth.ReplaceAllLiteralString(member, el)
