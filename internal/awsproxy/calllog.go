@@ -157,3 +157,16 @@ func Actions(counts map[string]int) []string {
 	sort.Strings(out)
 	return out
 }
+
+// CountByTargetGroup counts the calls of action per target group (their
+// TargetGroupArn parameter), e.g. DescribeTargetHealth: one per group per
+// pass is what a controller following target health should cost.
+func CountByTargetGroup(calls []Call, action string) map[string]int {
+	m := map[string]int{}
+	for _, c := range calls {
+		if c.Action == action {
+			m[c.Params["TargetGroupArn"]]++
+		}
+	}
+	return m
+}

@@ -2,7 +2,9 @@ package awsproxy
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -15,6 +17,8 @@ import (
 //	PUT    /_proxy/provisioning?duration=5s
 //	PUT    /_proxy/certificates?arn=...&state=MISSING|PENDING_VALIDATION|...  hold a certificate back
 //	DELETE /_proxy/certificates?arn=...  make it usable
+//	PUT    /_proxy/target-health?initial=5s&drain-scale=0.01  targets' initial time, drain scale
+//	PUT    /_proxy/target-health?arn=...&id=...&port=...&state=unhealthy|healthy|  force a target
 const controlPrefix = "/_proxy/"
 
 func (p *Proxy) serveControl(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +58,35 @@ func (p *Proxy) serveControl(w http.ResponseWriter, r *http.Request) {
 		default:
 			http.Error(w, "want PUT or DELETE", http.StatusMethodNotAllowed)
 		}
+	case "target-health":
+		if err := p.controlTargetHealth(r); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+func (p *Proxy) controlTargetHealth(r *http.Request) error {
+	q := r.URL.Query()
+	if r.Method != http.MethodPut {
+		return fmt.Errorf("want PUT")
+	}
+	if q.Has("id") {
+		port, err := strconv.ParseInt(q.Get("port"), 10, 32)
+		if err != nil || q.Get("arn") == "" {
+			return fmt.Errorf("want arn, id, port and state")
+		}
+		return p.TargetHealth.Force(q.Get("arn"), q.Get("id"), int32(port), q.Get("state"))
+	}
+	initial, err := time.ParseDuration(q.Get("initial"))
+	if err != nil {
+		return err
+	}
+	scale, err := strconv.ParseFloat(q.Get("drain-scale"), 64)
+	if err != nil || scale < 0 {
+		return fmt.Errorf("drain-scale %q: want a number, 0 or more", q.Get("drain-scale"))
+	}
+	p.TargetHealth.SetTimes(initial, scale)
+	return nil
 }

@@ -58,6 +58,8 @@ type Proxy struct {
 	// ListenerCertificates holds listeners' certificates as AWS does.
 	ListenerCertificates *ListenerCertificates
 	Capacity             *CapacityReservations
+	// TargetHealth gives targets AWS's initial and draining states.
+	TargetHealth *TargetHealth
 
 	upstream *url.URL
 	client   *http.Client
@@ -69,7 +71,8 @@ type Proxy struct {
 // New returns a proxy to the emulator at upstream with the standard behaviours:
 // call log (outermost, so it sees injected faults), faults, then the emulator
 // gap fillers (provisioning state, dependency violations, AWS's limits,
-// certificates not yet usable, refusals AWS makes and moto does not). The
+// certificates not yet usable, refusals AWS makes and moto does not, target
+// health over time: off until set, so answers keep moto's timing). The
 // gap fillers' own look-ups go straight to the emulator and are not logged.
 func New(upstream string) (*Proxy, error) {
 	u, err := url.Parse(upstream)
@@ -87,6 +90,7 @@ func New(upstream string) (*Proxy, error) {
 		Certificates: NewCertificates(),
 		LBExtras:     NewLoadBalancerExtras(),
 		Capacity:     NewCapacityReservations(),
+		TargetHealth: NewTargetHealth(),
 		upstream:     u,
 		client:       &http.Client{Timeout: 60 * time.Second},
 	}
@@ -110,7 +114,7 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.Capacity, p.LBExtras, p.VPCEndpoints, forwardEcho{}, p.ListenerCertificates, ELBRefusals{}, DeletionProtection{}, p.Certificates, prefixListRefusals{}, p.RuleLimit, filterLimit{},
+	for _, m := range []Middleware{p.Capacity, p.TargetHealth, p.LBExtras, p.VPCEndpoints, forwardEcho{}, p.ListenerCertificates, ELBRefusals{}, DeletionProtection{}, p.Certificates, prefixListRefusals{}, p.RuleLimit, filterLimit{},
 		p.Dependencies, p.Provisioning, p.Faults, p.Crash, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}
