@@ -129,6 +129,12 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		Config: deploy.Config{ClusterName: o.ClusterName, ClusterUID: uid, VPCID: vpcID, BackendSGID: o.BackendSG,
 			DriftPeriod: o.DriftPeriod, UnrestrictedBackendRules: o.DisableRestrictedRules},
 		ELBV2: clients.ELBV2, EC2: clients.EC2, Tagging: clients.Tagging, Clock: clk, Record: record,
+		// Bindings are read from the API server: one just created is found
+		// by the next deploy.
+		Bindings: struct {
+			client.Reader
+			client.Writer
+		}{mgr.GetAPIReader(), mgr.GetClient()},
 	})
 	changed := make(chan event.GenericEvent, 1024)
 	subnets := cloud.NewSubnets(clients.EC2, vpcID, o.ClusterName, clk)
@@ -147,7 +153,8 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		Config: service.Config{ClusterName: o.ClusterName, DefaultTags: defaultTags,
 			DefaultTargetType: o.DefaultTargetType, DefaultSSLPolicy: o.DefaultSSLPolicy,
 			SecurityGroups: o.securityGroupFlags(), ExternalManagedTags: o.externalManagedTags(),
-			DefaultScheme: o.DefaultScheme, Gates: o.FeatureGates.Service()},
+			DefaultScheme: o.DefaultScheme, Gates: o.FeatureGates.Service(),
+			UnrestrictedBackendRules: o.DisableRestrictedRules},
 		LoadBalancerClass:       o.LoadBalancerClass,
 		DriftPeriod:             o.DriftPeriod,
 		MaxConcurrentReconciles: o.ServiceMaxConcurrent,
