@@ -127,7 +127,8 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	record := &ownership.Record{}
 	deployer := deploy.New(deploy.Deps{
 		Config: deploy.Config{ClusterName: o.ClusterName, ClusterUID: uid, VPCID: vpcID, BackendSGID: o.BackendSG,
-			DriftPeriod: o.DriftPeriod, UnrestrictedBackendRules: o.DisableRestrictedRules},
+			DriftPeriod: o.DriftPeriod, UnrestrictedBackendRules: o.DisableRestrictedRules,
+			TargetsByBindings: targetsByBindings},
 		ELBV2: clients.ELBV2, EC2: clients.EC2, Tagging: clients.Tagging, Clock: clk, Record: record,
 		// Bindings are read from the API server: one just created is found
 		// by the next deploy.
@@ -154,7 +155,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 			DefaultTargetType: o.DefaultTargetType, DefaultSSLPolicy: o.DefaultSSLPolicy,
 			SecurityGroups: o.securityGroupFlags(), ExternalManagedTags: o.externalManagedTags(),
 			DefaultScheme: o.DefaultScheme, Gates: o.FeatureGates.Service(),
-			UnrestrictedBackendRules: o.DisableRestrictedRules},
+			UnrestrictedBackendRules: o.DisableRestrictedRules, TargetsByBindings: targetsByBindings},
 		LoadBalancerClass:       o.LoadBalancerClass,
 		DriftPeriod:             o.DriftPeriod,
 		MaxConcurrentReconciles: o.ServiceMaxConcurrent,
@@ -197,6 +198,12 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	}
 	return mgr.Start(ctx)
 }
+
+// targetsByBindings says who registers the targets of Services: false, the
+// deployer itself (it writes the TargetGroupBindings all the same); true,
+// the TargetGroupBinding controller from those bindings (the deployer then
+// leaves the members alone, and multi-cluster target groups are served).
+const targetsByBindings = false
 
 // discoverVPC finds the cluster's VPC from its nodes' instances.
 func discoverVPC(ctx context.Context, restCfg *rest.Config, instances *cloud.Instances) (string, error) {
