@@ -60,6 +60,12 @@ func TestTargetGroupBindings(t *testing.T) {
 			})},
 		{"UDP: udp, and tcp for the health checks on the traffic port", testConfig, testInput(udpPort),
 			with(instance, func(b *model.TargetGroupBinding) { b.Networking = fromBackendSG(udp("30080"), tcp("30080")) })},
+		{"TCP_UDP: tcp and udp on the traffic port (LBC: only the first port's protocol)", testConfig,
+			testInput(ann(AnnEnableTCPUDPListener, "true"), func(in *Input) {
+				in.Service.Spec.Ports = append(in.Service.Spec.Ports, corev1.ServicePort{Name: "dns", Port: 80,
+					NodePort: 30080, Protocol: corev1.ProtocolUDP, TargetPort: intstr.FromInt32(8080)})
+			}),
+			with(instance, func(b *model.TargetGroupBinding) { b.Networking = fromBackendSG(tcp("30080"), udp("30080")) })},
 		{"health-check port of its own: tcp there too", testConfig, testInput(ann(AnnHCPort, "10256")),
 			with(instance, func(b *model.TargetGroupBinding) { b.Networking = fromBackendSG(tcp("30080"), tcp("10256")) })},
 		{"UDP with a health-check port: no tcp on the traffic port", testConfig,
