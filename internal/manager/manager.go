@@ -127,8 +127,15 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	record := &ownership.Record{}
 	deployer := deploy.New(deploy.Deps{
 		Config: deploy.Config{ClusterName: o.ClusterName, ClusterUID: uid, VPCID: vpcID, BackendSGID: o.BackendSG,
-			DriftPeriod: o.DriftPeriod, UnrestrictedBackendRules: o.DisableRestrictedRules},
+			DriftPeriod: o.DriftPeriod, UnrestrictedBackendRules: o.DisableRestrictedRules,
+			TargetsByBindings: targetsByBindings},
 		ELBV2: clients.ELBV2, EC2: clients.EC2, Tagging: clients.Tagging, Clock: clk, Record: record,
+		// Bindings are read from the API server: one just created is found
+		// by the next deploy.
+		Bindings: struct {
+			client.Reader
+			client.Writer
+		}{mgr.GetAPIReader(), mgr.GetClient()},
 	})
 	changed := make(chan event.GenericEvent, 1024)
 	subnets := cloud.NewSubnets(clients.EC2, vpcID, o.ClusterName, clk)
@@ -147,7 +154,8 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		Config: service.Config{ClusterName: o.ClusterName, DefaultTags: defaultTags,
 			DefaultTargetType: o.DefaultTargetType, DefaultSSLPolicy: o.DefaultSSLPolicy,
 			SecurityGroups: o.securityGroupFlags(), ExternalManagedTags: o.externalManagedTags(),
-			DefaultScheme: o.DefaultScheme, Gates: o.FeatureGates.Service()},
+			DefaultScheme: o.DefaultScheme, Gates: o.FeatureGates.Service(),
+			UnrestrictedBackendRules: o.DisableRestrictedRules, TargetsByBindings: targetsByBindings},
 		LoadBalancerClass:       o.LoadBalancerClass,
 		DriftPeriod:             o.DriftPeriod,
 		MaxConcurrentReconciles: o.ServiceMaxConcurrent,
@@ -190,6 +198,12 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	}
 	return mgr.Start(ctx)
 }
+
+// targetsByBindings says who registers the targets of Services: false, the
+// deployer itself (it writes the TargetGroupBindings all the same); true,
+// the TargetGroupBinding controller from those bindings (the deployer then
+// leaves the members alone, and multi-cluster target groups are served).
+const targetsByBindings = false
 
 // discoverVPC finds the cluster's VPC from its nodes' instances.
 func discoverVPC(ctx context.Context, restCfg *rest.Config, instances *cloud.Instances) (string, error) {
