@@ -111,7 +111,7 @@ func notReady(e *discoveryv1.Endpoint) { e.Conditions.Ready = ptr(false) }
 func terminating(e *discoveryv1.Endpoint) {
 	e.Conditions.Terminating, e.Conditions.Serving = ptr(true), ptr(true)
 }
-func noPod(e *discoveryv1.Endpoint) { e.TargetRef = nil }
+func noPod(e *discoveryv1.Endpoint)        { e.TargetRef = nil }
 func unknownReady(e *discoveryv1.Endpoint) { e.Conditions.Ready = nil }
 
 func ep(ip string, opts ...epOpt) discoveryv1.Endpoint {
