@@ -21,6 +21,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	ec2v1alpha1 "github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	"github.com/kelb-dev/kelb/api/elbv2"
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/cloud"
 	"github.com/kelb-dev/kelb/internal/controllers"
@@ -92,6 +93,9 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		return err
 	}
 	if err := ec2v1alpha1.AddToScheme(scheme); err != nil {
+		return err
+	}
+	if err := elbv2.AddToScheme(scheme); err != nil {
 		return err
 	}
 	cacheOpts := cache.Options{SyncPeriod: &o.SyncPeriod, DefaultTransform: cache.TransformStripManagedFields()}
