@@ -12,10 +12,8 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kelb-dev/kelb/internal/model"
@@ -33,36 +31,6 @@ func (cl *cluster) lbcRule(backend string, port int32) {
 	}
 }
 
-// installTargetGroupBindingCRD serves LBC's TargetGroupBinding kind (a
-// schema-less stand-in for LBC's CRD).
-func (cl *cluster) installTargetGroupBindingCRD() {
-	cl.t.Helper()
-	scheme := runtime.NewScheme()
-	_ = apiextensionsv1.AddToScheme(scheme)
-	c, err := client.New(cl.kube.Config, client.Options{Scheme: scheme})
-	if err != nil {
-		cl.t.Fatal(err)
-	}
-	crd := &apiextensionsv1.CustomResourceDefinition{
-		ObjectMeta: metav1.ObjectMeta{Name: "targetgroupbindings.elbv2.k8s.aws"},
-		Spec: apiextensionsv1.CustomResourceDefinitionSpec{Group: "elbv2.k8s.aws", Scope: apiextensionsv1.NamespaceScoped,
-			Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: "targetgroupbindings", Singular: "targetgroupbinding",
-				Kind: "TargetGroupBinding", ListKind: "TargetGroupBindingList"},
-			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{Name: "v1beta1", Served: true, Storage: true,
-				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
-					Type: "object", XPreserveUnknownFields: aws.Bool(true)}}}}}}
-	if err := c.Create(cl.t.Context(), crd); err != nil {
-		cl.t.Fatal(err)
-	}
-	eventually(cl.t, 30*time.Second, "TargetGroupBinding served", func() (bool, string) {
-		list := &unstructured.UnstructuredList{}
-		list.SetAPIVersion("elbv2.k8s.aws/v1beta1")
-		list.SetKind("TargetGroupBindingList")
-		err := cl.c.List(cl.t.Context(), list)
-		return err == nil, fmt.Sprint(err)
-	})
-}
-
 // TestLBCRulesSurviveSwitchOver: after a switch from LBC, rules that LBC's
 // Ingresses and TargetGroupBindings use carry kelb's description too. kelb
 // must not revoke them while such objects exist, and deleting kelb's last
@@ -70,7 +38,8 @@ func (cl *cluster) installTargetGroupBindingCRD() {
 // ALB of LBC's uses it.
 func TestLBCRulesSurviveSwitchOver(t *testing.T) {
 	cl := newCluster(t, 3)
-	cl.installTargetGroupBindingCRD() // LBC's CRDs stay when LBC goes
+	// LBC's TargetGroupBinding CRD stays when LBC goes; kelb's is the same
+	// and is installed in every test apiserver.
 	cl.startKelb()
 	cl.createService("svc1", withPort(80, 30801, corev1.ProtocolTCP))
 	cl.waitReady("svc1")

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -272,7 +273,7 @@ func TestTargetGroupBindingAPI(t *testing.T) {
 				u := &unstructured.Unstructured{Object: map[string]any{"spec": tc.old()}}
 				u.SetGroupVersionKind(betaTGB)
 				u.SetNamespace("default")
-				u.SetName("update-" + string(rune('a'+i)))
+				u.SetName(fmt.Sprintf("update-%d", i))
 				if err := c.Create(ctx, u); err != nil {
 					t.Fatalf("the object before the update is refused: %v", err)
 				}
