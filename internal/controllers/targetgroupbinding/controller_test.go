@@ -61,18 +61,26 @@ func newHarness(t *testing.T, cfg Config, objs ...client.Object) *harness {
 // reconcile runs one reconcile of the binding and returns it as stored.
 func (h *harness) reconcile(name string) *elbv2api.TargetGroupBinding {
 	h.t.Helper()
+	b, err := h.reconcileErr(name)
+	if err != nil {
+		h.t.Fatalf("reconcile: %v", err)
+	}
+	return b
+}
+
+// reconcileErr is reconcile for a reconcile that may fail (and be retried).
+func (h *harness) reconcileErr(name string) (*elbv2api.TargetGroupBinding, error) {
+	h.t.Helper()
 	var tgb elbv2api.TargetGroupBinding
 	if err := h.c.Get(context.Background(), client.ObjectKey{Namespace: "default", Name: name}, &tgb); err != nil {
 		h.t.Fatal(err)
 	}
-	if _, err := h.ctrl.Reconcile(context.Background(), &tgb); err != nil {
-		h.t.Fatalf("reconcile: %v", err)
-	}
+	_, rerr := h.ctrl.Reconcile(context.Background(), &tgb)
 	var after elbv2api.TargetGroupBinding
 	if err := h.c.Get(context.Background(), client.ObjectKey{Namespace: "default", Name: name}, &after); err != nil {
-		return nil
+		return nil, rerr
 	}
-	return &after
+	return &after, rerr
 }
 
 func (h *harness) update(o client.Object) {
@@ -222,6 +230,7 @@ func TestRefusalsWriteNothing(t *testing.T) {
 		tgType  string
 		reason  string
 		message string
+		retried bool
 	}{
 		{name: "target type", mod: ipType, tgType: "instance", reason: ReasonInvalidConfiguration,
 			message: `spec.targetType "ip" is not valid: instance, the target type of target group user-tg`},
@@ -233,7 +242,7 @@ func TestRefusalsWriteNothing(t *testing.T) {
 			svc:    func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeClusterIP },
 			reason: ReasonInvalidConfiguration, message: `spec.serviceRef (service type) "ClusterIP" is not valid: instance targets need a Service of type NodePort or LoadBalancer`},
 		{name: "missing target group", mod: func(b *elbv2api.TargetGroupBinding) { b.Spec.TargetGroupARN = tgARN + "x" },
-			tgType: "ip", reason: ReasonTargetGroupNotFound},
+			tgType: "ip", reason: ReasonTargetGroupNotFound, retried: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,7 +256,10 @@ func TestRefusalsWriteNothing(t *testing.T) {
 			}
 			h := newHarness(t, Config{}, binding("b", mods...), s, epSlice(endpoint{"10.0.0.1", true, false}))
 			h.elb.add(tgARN, tgName, tt.tgType, nil, tg("10.9.9.9", 8080))
-			b := h.reconcile("b")
+			b, err := h.reconcileErr("b")
+			if (err != nil) != tt.retried {
+				t.Errorf("reconcile error %v, want one: %v", err, tt.retried)
+			}
 			if h.elb.writes() != 0 {
 				t.Errorf("%d AWS writes", h.elb.writes())
 			}
@@ -375,7 +387,10 @@ func TestDeletion(t *testing.T) {
 			}
 			// LBC's binding is taken over as it is; its checkpoint goes
 			// with the first change.
-			b := h.reconcile("b")
+			b, err := h.reconcileErr("b")
+			if (err != nil) == tt.tgExists {
+				t.Errorf("first reconcile: %v", err)
+			}
 			if tt.tgExists && tt.tags == nil {
 				if _, ok := b.Annotations[AnnotationCheckpoint]; ok {
 					t.Errorf("LBC's checkpoint kept after a change: %v", b.Annotations)

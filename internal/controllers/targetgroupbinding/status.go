@@ -43,11 +43,6 @@ const (
 	ReasonError           = "Error"
 )
 
-// Retry periods of what the outside world may fix.
-const (
-	notFoundRetry = time.Minute
-)
-
 // outcome is what one reconcile found: the condition and when to look
 // again.
 type outcome struct {
@@ -75,7 +70,10 @@ func outcomeOf(err error) outcome {
 	case errors.As(err, &missing):
 		return outcome{reason: ReasonBackendNotFound, message: err.Error()}
 	case errors.Is(err, errTargetGroupNotFound):
-		return outcome{reason: ReasonTargetGroupNotFound, message: err.Error(), after: notFoundRetry}
+		// Retried with the controller's backoff (up to 1000 s, LBC's
+		// default): the target group may be created later, and a binding
+		// left behind by a deleted stack costs few calls.
+		return outcome{reason: ReasonTargetGroupNotFound, message: err.Error(), err: err}
 	case awsclient.ErrorCode(err) != "Unknown":
 		return outcome{reason: ReasonAWSError, message: err.Error(), err: err}
 	default:
