@@ -50,8 +50,12 @@ type Config struct {
 	// ClusterUID identifies the cluster (the kube-system Namespace's UID).
 	ClusterUID string
 	// Resync is how often a binding at rest is compared with AWS.
-	Resync        time.Duration
+	Resync time.Duration
+	// MaxConcurrent and MaxBackoff are LBC's
+	// --targetgroupbinding-max-concurrent-reconciles (3) and
+	// --targetgroupbinding-max-exponential-backoff-delay (1000 s).
 	MaxConcurrent int
+	MaxBackoff    time.Duration
 	// ServiceStackHandedOver: the Service deployer no longer registers
 	// targets itself. Until it is set, a binding whose target group is one
 	// of this cluster's Service stacks is left to the deployer, so that
@@ -100,6 +104,9 @@ func NewController(deps Deps) *Controller {
 	}
 	if deps.Config.MaxConcurrent <= 0 {
 		deps.Config.MaxConcurrent = 3
+	}
+	if deps.Config.MaxBackoff <= 0 {
+		deps.Config.MaxBackoff = 1000 * time.Second
 	}
 	return &Controller{Deps: deps,
 		targetGroups: newTargetGroups(deps.ELBV2, deps.Clock, deps.Config.Resync),

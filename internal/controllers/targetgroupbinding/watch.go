@@ -3,11 +3,13 @@ package targetgroupbinding
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -53,7 +55,9 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 			builder.WithPredicates(predicate.Funcs{UpdateFunc: serviceChanged})).
 		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(c.instanceBindings),
 			builder.WithPredicates(predicate.Funcs{UpdateFunc: nodeChanged})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: c.Config.MaxConcurrent}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: c.Config.MaxConcurrent,
+			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](5*time.Millisecond,
+				c.Config.MaxBackoff)}).
 		Complete(reconcile.Func(c.reconcileRequest))
 }
 
