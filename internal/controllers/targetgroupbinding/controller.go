@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	elbv2api "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
+	"github.com/kelb-dev/kelb/internal/model"
 )
 
 // Name is the controller's name in logs, metrics and events.
@@ -187,7 +188,7 @@ func (c *Controller) notOurs(tgb *elbv2api.TargetGroupBinding, tg targetGroup) (
 		if !c.Config.ServiceStackHandedOver {
 			return outcome{ready: true, reason: ReasonManagedByServiceStack, after: c.Config.Resync,
 				message: fmt.Sprintf("target group %s belongs to Service stack %s, whose deployer registers its targets",
-					tg.Name, tg.Tags["service.k8s.aws/stack"])}, true
+					tg.Name, tg.Tags[model.TagServiceStack])}, true
 		}
 	case ownerOtherCluster:
 		if !tgb.Spec.MultiClusterTargetGroup {
