@@ -30,6 +30,7 @@ import (
 	"github.com/kelb-dev/kelb/internal/controllers/refresh"
 	servicecontroller "github.com/kelb-dev/kelb/internal/controllers/service"
 	"github.com/kelb-dev/kelb/internal/controllers/sweeper"
+	"github.com/kelb-dev/kelb/internal/controllers/targetgroupbinding"
 	"github.com/kelb-dev/kelb/internal/controllers/vpcendpoint"
 	"github.com/kelb-dev/kelb/internal/deploy"
 	"github.com/kelb-dev/kelb/internal/ownership"
@@ -187,6 +188,11 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 				MaxConcurrent: o.VPCEndpointMaxConcurrent, OrphanSweep: o.OrphanSweep, OrphanGrace: o.OrphanGracePeriod,
 				OrphanInterval: o.OrphanSweepInterval},
 			Clock: clk,
+		}),
+		targetgroupbinding.NewController(targetgroupbinding.Deps{
+			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("kelb-targetgroupbinding"),
+			ELBV2: clients.ELBV2, Clock: clk,
+			Config: targetgroupbinding.Config{ClusterName: o.ClusterName, ClusterUID: uid, Resync: o.DriftPeriod},
 		}),
 	)
 	if err != nil {
