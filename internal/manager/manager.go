@@ -192,7 +192,9 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		targetgroupbinding.NewController(targetgroupbinding.Deps{
 			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("kelb-targetgroupbinding"),
 			ELBV2: clients.ELBV2, Clock: clk,
-			Config: targetgroupbinding.Config{ClusterName: o.ClusterName, ClusterUID: uid, Resync: o.DriftPeriod},
+			Config: targetgroupbinding.Config{ClusterName: o.ClusterName, ClusterUID: uid, Resync: o.DriftPeriod,
+				MaxConcurrent: o.LBC.TargetGroupBindingMaxConcurrent, MaxBackoff: o.LBC.TargetGroupBindingMaxBackoff,
+				ServiceStackHandedOver: targetsByBindings},
 		}),
 	)
 	if err != nil {
@@ -209,7 +211,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 // deployer itself (it writes the TargetGroupBindings all the same); true,
 // the TargetGroupBinding controller from those bindings (the deployer then
 // leaves the members alone, and multi-cluster target groups are served).
-const targetsByBindings = false
+const targetsByBindings = true
 
 // discoverVPC finds the cluster's VPC from its nodes' instances.
 func discoverVPC(ctx context.Context, restCfg *rest.Config, instances *cloud.Instances) (string, error) {
