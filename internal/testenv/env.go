@@ -67,6 +67,7 @@ func (e *Env) StartKube() (*Kube, error) {
 	k := &Kube{env: &envtest.Environment{BinaryAssetsDirectory: e.tools,
 		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd")}, ErrorIfCRDPathMissing: true}}
 	if k.Config, err = k.env.Start(); err != nil {
+		_ = k.env.Stop() // a start that failed late leaves the processes running
 		return nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
 	}
 	return k, nil
