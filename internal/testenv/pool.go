@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -152,7 +153,11 @@ func kubeReady(ctx context.Context, k *Kube) error {
 	defer hc.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.Config.Host+"/readyz", nil)
+	u, err := url.JoinPath(k.Config.Host, "readyz")
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
@@ -162,7 +167,7 @@ func kubeReady(ctx context.Context, k *Kube) error {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s/readyz answered %s", k.Config.Host, resp.Status)
+		return fmt.Errorf("%s answered %s", u, resp.Status)
 	}
 	return nil
 }
