@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -70,6 +71,23 @@ func (e *Env) AWSClients(ctx context.Context, accessKey string) (*awsclient.Clie
 // kelb calls to the proxy.
 func (e *Env) EndpointsFlag() string {
 	return awsclient.FormatEndpoints(awsclient.EndpointsFor(e.ProxyURL))
+}
+
+// WarmUp makes moto load what every world needs (moto sets up a service
+// on its first call, and an account on its first call there), in an account
+// of its own, so that the first test's Seed does not pay for it.
+func (e *Env) WarmUp(ctx context.Context) error {
+	c, err := e.AWSClients(ctx, NewAccount()+ObserverSuffix)
+	if err != nil {
+		return err
+	}
+	if _, err := c.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}); err != nil {
+		return fmt.Errorf("warming up the emulator's EC2: %w", err)
+	}
+	if _, err := c.ELBV2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{}); err != nil {
+		return fmt.Errorf("warming up the emulator's ELBv2: %w", err)
+	}
+	return nil
 }
 
 // Seed creates a world for cluster in a new account and its Node objects

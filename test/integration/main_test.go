@@ -39,6 +39,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	kubes = env.NewKubePool(kubeSpares())
+	// While the first apiserver starts.
+	if err := env.WarmUp(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "integration tests:", err)
+		kubes.Close()
+		env.Stop()
+		os.Exit(1)
+	}
 	code := m.Run()
 	kubes.Close()
 	env.Stop()
