@@ -260,14 +260,15 @@ func (cl *cluster) refusals(t0 time.Time, action, code string) int {
 	return n
 }
 
-// startKube starts an apiserver + etcd for the test and a client to it.
+// startKube gives the test a new apiserver + etcd of its own and a client
+// to it; the apiserver is stopped when the test ends.
 func startKube(t *testing.T) (*testenv.Kube, client.Client) {
 	t.Helper()
-	kube, err := env.StartKube()
+	kube, err := kubes.Get(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(kube.Stop)
+	t.Cleanup(func() { kubes.Release(kube) })
 	c, err := client.New(kube.Config, client.Options{})
 	if err != nil {
 		t.Fatal(err)
