@@ -211,7 +211,13 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 // deployer itself (it writes the TargetGroupBindings all the same); true,
 // the TargetGroupBinding controller from those bindings (the deployer then
 // leaves the members alone, and multi-cluster target groups are served).
-const targetsByBindings = true
+//
+// Still false: the binding controller registers targets on its own
+// schedule, so a Service's new node port could take traffic before the
+// node-rules writer has let it in (seen as rule exposure in the crash and
+// restart tests with true). It turns true once the binding controller asks
+// the writer for its networking rules before it registers.
+const targetsByBindings = false
 
 // discoverVPC finds the cluster's VPC from its nodes' instances.
 func discoverVPC(ctx context.Context, restCfg *rest.Config, instances *cloud.Instances) (string, error) {
