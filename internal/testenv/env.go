@@ -66,6 +66,9 @@ func (e *Env) StartKube() (*Kube, error) {
 	}
 	k := &Kube{env: &envtest.Environment{BinaryAssetsDirectory: e.tools,
 		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd")}, ErrorIfCRDPathMissing: true}}
+	// Room for a few thousand Services (the default /24 holds 254): the
+	// benchmark creates 1,000.
+	k.env.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", "10.0.0.0/20")
 	if k.Config, err = k.env.Start(); err != nil {
 		return nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
 	}

@@ -16,13 +16,12 @@ import (
 	"github.com/kelb-dev/kelb/internal/service"
 )
 
-// view is a read-only picture of the cluster for one reconcile: nodes, their
-// security groups and the endpoint slices of every Service, listed once.
-// Lists skip the cache's deep copy, so nothing here may be modified.
+// view is a read-only picture of the cluster for one reconcile: nodes and
+// their security groups, listed once. Lists skip the cache's deep copy, so
+// nothing here may be modified.
 type view struct {
-	nodes  []*corev1.Node
-	sgs    map[string]string
-	slices map[client.ObjectKey][]*discoveryv1.EndpointSlice
+	nodes []*corev1.Node
+	sgs   map[string]string
 }
 
 func (c *Controller) view(ctx context.Context) (*view, error) {
@@ -30,20 +29,9 @@ func (c *Controller) view(ctx context.Context) (*view, error) {
 	if err := c.Client.List(ctx, &nodes, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("listing nodes: %w", err)
 	}
-	var slices discoveryv1.EndpointSliceList
-	if err := c.Client.List(ctx, &slices, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("listing endpoint slices: %w", err)
-	}
-	v := &view{slices: map[client.ObjectKey][]*discoveryv1.EndpointSlice{}}
+	v := &view{}
 	for i := range nodes.Items {
 		v.nodes = append(v.nodes, &nodes.Items[i])
-	}
-	for i := range slices.Items {
-		s := &slices.Items[i]
-		if name := s.Labels[discoveryv1.LabelServiceName]; name != "" {
-			key := client.ObjectKey{Namespace: s.Namespace, Name: name}
-			v.slices[key] = append(v.slices[key], s)
-		}
 	}
 	var err error
 	if v.sgs, err = c.Instances.SecurityGroups(ctx, service.InstanceIDs(v.nodes)); err != nil {
@@ -52,17 +40,62 @@ func (c *Controller) view(ctx context.Context) (*view, error) {
 	return v, nil
 }
 
-func (v *view) input(svc *corev1.Service) service.Input {
-	return service.Input{Service: svc, Nodes: v.nodes, EndpointSlices: v.slices[client.ObjectKeyFromObject(svc)],
-		Facts: service.Facts{InstanceSGs: v.sgs}}
+// sliceServiceIndex indexes endpoint slices by the name of their Service
+// (the kubernetes.io/service-name label), so that a reconcile reads its
+// Service's slices alone, not every slice of the cluster.
+const sliceServiceIndex = "kelb.dev/endpointslice-service-name"
+
+func sliceServiceName(o client.Object) []string {
+	if name := o.GetLabels()[discoveryv1.LabelServiceName]; name != "" {
+		return []string{name}
+	}
+	return nil
+}
+
+// endpointSlices returns the Service's endpoint slices from the cache (not
+// deep-copied: read only).
+func (c *Controller) endpointSlices(ctx context.Context, svc *corev1.Service) ([]*discoveryv1.EndpointSlice, error) {
+	var list discoveryv1.EndpointSliceList
+	if err := c.Client.List(ctx, &list, client.InNamespace(svc.Namespace),
+		client.MatchingFields{sliceServiceIndex: svc.Name}, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("listing endpoint slices: %w", err)
+	}
+	out := make([]*discoveryv1.EndpointSlice, 0, len(list.Items))
+	for i := range list.Items {
+		out = append(out, &list.Items[i])
+	}
+	return out, nil
+}
+
+// allEndpointSlices returns every endpoint slice by Service, for a
+// computation over every Service.
+func (c *Controller) allEndpointSlices(ctx context.Context) (map[client.ObjectKey][]*discoveryv1.EndpointSlice, error) {
+	var list discoveryv1.EndpointSliceList
+	if err := c.Client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("listing endpoint slices: %w", err)
+	}
+	out := map[client.ObjectKey][]*discoveryv1.EndpointSlice{}
+	for i := range list.Items {
+		s := &list.Items[i]
+		if name := s.Labels[discoveryv1.LabelServiceName]; name != "" {
+			key := client.ObjectKey{Namespace: s.Namespace, Name: name}
+			out[key] = append(out[key], s)
+		}
+	}
+	return out, nil
+}
+
+func (v *view) input(svc *corev1.Service, slices []*discoveryv1.EndpointSlice) service.Input {
+	return service.Input{Service: svc, Nodes: v.nodes, EndpointSlices: slices, Facts: service.Facts{InstanceSGs: v.sgs}}
 }
 
 // build resolves the facts the Service needs (subnets; certificates and SSL
 // policies for TLS) and builds its desired stack; what AWS would refuse is
 // found here, before anything changes.
-func (c *Controller) build(ctx context.Context, svc *corev1.Service, v *view) (*model.Stack, error) {
+func (c *Controller) build(ctx context.Context, svc *corev1.Service, v *view,
+	slices []*discoveryv1.EndpointSlice) (*model.Stack, error) {
 	stackID := svc.Namespace + "/" + svc.Name
-	in := v.input(svc)
+	in := v.input(svc, slices)
 	in.Facts.ExistingScheme = c.Deployer.Inventory().LoadBalancerScheme(stackID)
 	in.Facts.ExistingSubnets = c.Deployer.Inventory().LoadBalancerSubnets(stackID)
 	q, err := service.QueryFor(c.Config, svc, in.Facts)
@@ -112,6 +145,10 @@ func (c *Controller) BackendNeeds(ctx context.Context) (deploy.BackendNeeds, err
 	if err != nil {
 		return deploy.BackendNeeds{}, err
 	}
+	slices, err := c.allEndpointSlices(ctx)
+	if err != nil {
+		return deploy.BackendNeeds{}, err
+	}
 	var list corev1.ServiceList
 	if err := c.Client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return deploy.BackendNeeds{}, fmt.Errorf("listing services: %w", err)
@@ -126,7 +163,7 @@ func (c *Controller) BackendNeeds(ctx context.Context) (deploy.BackendNeeds, err
 			}
 			continue
 		}
-		stack, err := c.build(ctx, svc, v)
+		stack, err := c.build(ctx, svc, v, slices[client.ObjectKeyFromObject(svc)])
 		if err != nil {
 			log.FromContext(ctx).V(1).Info("not revoking node security-group rules while a Service is invalid",
 				"invalidService", svc.Namespace+"/"+svc.Name, "error", err.Error())

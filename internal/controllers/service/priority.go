@@ -1,0 +1,96 @@
+package service
+
+import (
+	"context"
+
+	"github.com/go-logr/logr"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/kelb-dev/kelb/internal/service"
+)
+
+// newWorkFirst enqueues Services so that new and changed ones go ahead of
+// re-checks. After a restart every Service comes from the informer's first
+// list; controller-runtime's default gives all of them low priority, so a
+// Service created or edited while kelb was down would wait behind the
+// re-check of every converged one. Here only a Service whose status says its
+// current spec is deployed (kelb's finalizer, Deployed=True for its
+// generation, not being deleted) is a re-check at low priority; the rest,
+// and every later change, is new work. Resyncs stay low, as in the default.
+type newWorkFirst struct{}
+
+var _ handler.TypedEventHandler[client.Object, reconcile.Request] = newWorkFirst{}
+
+func (newWorkFirst) Create(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	add(q, e.Object, e.IsInInitialList && settled(e.Object))
+}
+
+func (newWorkFirst) Update(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	add(q, e.ObjectNew, e.ObjectOld.GetResourceVersion() == e.ObjectNew.GetResourceVersion())
+}
+
+func (newWorkFirst) Delete(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	add(q, e.Object, false)
+}
+
+func (newWorkFirst) Generic(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	add(q, e.Object, false)
+}
+
+func add(q workqueue.TypedRateLimitingInterface[reconcile.Request], o client.Object, low bool) {
+	if o == nil {
+		return
+	}
+	req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)}
+	pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request])
+	if !ok {
+		q.Add(req)
+		return
+	}
+	var opts priorityqueue.AddOpts
+	if low {
+		opts.Priority = new(handler.LowPriority)
+	}
+	pq.AddWithOpts(opts, req)
+}
+
+// settled reports whether the Service's status says kelb deployed its
+// current spec: then reconciling it is a re-check.
+func settled(o client.Object) bool {
+	svc, ok := o.(*corev1.Service)
+	if !ok || !svc.DeletionTimestamp.IsZero() || !controllerutil.ContainsFinalizer(svc, service.Finalizer) {
+		return false
+	}
+	c := meta.FindStatusCondition(svc.Status.Conditions, ConditionDeployed)
+	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == svc.Generation
+}
+
+// serviceLogger gives reconciles the log keys For() gives them.
+func serviceLogger(base logr.Logger) func(*reconcile.Request) logr.Logger {
+	log := base.WithValues("controller", Name, "controllerGroup", "", "controllerKind", "Service")
+	return func(req *reconcile.Request) logr.Logger {
+		if req == nil {
+			return log
+		}
+		return log.WithValues("Service", objectRef{Name: req.Name, Namespace: req.Namespace},
+			"namespace", req.Namespace, "name", req.Name)
+	}
+}
+
+// objectRef logs as klog's object reference does.
+type objectRef struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+func (r objectRef) String() string { return r.Namespace + "/" + r.Name }
