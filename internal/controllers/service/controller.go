@@ -99,6 +99,7 @@ type SSLPolicyNames interface {
 type Controller struct {
 	Deps
 	retries *retryBackoff // Services waiting on the outside world
+	built   builtRules    // each Service's node-group needs, while nothing they come from changes
 }
 
 // NewController returns the controller.

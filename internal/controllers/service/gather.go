@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -22,6 +24,9 @@ import (
 type view struct {
 	nodes []*corev1.Node
 	sgs   map[string]string
+
+	nodesOnce    sync.Once
+	nodesVersion string
 }
 
 func (c *Controller) view(ctx context.Context) (*view, error) {
@@ -94,45 +99,55 @@ func (v *view) input(svc *corev1.Service, slices []*discoveryv1.EndpointSlice) s
 // found here, before anything changes.
 func (c *Controller) build(ctx context.Context, svc *corev1.Service, v *view,
 	slices []*discoveryv1.EndpointSlice) (*model.Stack, error) {
+	in, err := c.input(ctx, svc, v, slices)
+	if err != nil {
+		return nil, err
+	}
+	return service.Build(c.Config, in)
+}
+
+// input gathers everything the Service's stack is built from.
+func (c *Controller) input(ctx context.Context, svc *corev1.Service, v *view,
+	slices []*discoveryv1.EndpointSlice) (service.Input, error) {
 	stackID := svc.Namespace + "/" + svc.Name
 	in := v.input(svc, slices)
 	in.Facts.ExistingScheme = c.Deployer.Inventory().LoadBalancerScheme(stackID)
 	in.Facts.ExistingSubnets = c.Deployer.Inventory().LoadBalancerSubnets(stackID)
 	q, err := service.QueryFor(c.Config, svc, in.Facts)
 	if err != nil {
-		return nil, err
+		return service.Input{}, err
 	}
 	if in.Facts.Subnets, err = c.Subnets.Resolve(ctx, q); err != nil {
-		return nil, err
+		return service.Input{}, err
 	}
 	if len(q.Certificates) > 0 {
 		if in.Facts.Certificates, err = c.Certificates.Status(ctx, q.Certificates); err != nil {
-			return nil, err
+			return service.Input{}, err
 		}
 		if in.Facts.SSLPolicies, err = c.SSLPolicies.Names(ctx); err != nil {
-			return nil, err
+			return service.Input{}, err
 		}
 	}
 	if len(q.SecurityGroupNames) > 0 {
 		if c.SecurityGroupNames == nil {
-			return nil, fmt.Errorf("security groups named %v cannot be looked up: no resolver", q.SecurityGroupNames)
+			return service.Input{}, fmt.Errorf("security groups named %v cannot be looked up: no resolver", q.SecurityGroupNames)
 		}
 		if in.Facts.SecurityGroupsByName, err = c.SecurityGroupNames.Resolve(ctx, q.SecurityGroupNames); err != nil {
-			return nil, err
+			return service.Input{}, err
 		}
 	}
 	if len(q.PrefixLists) > 0 && c.PrefixLists != nil {
 		if in.Facts.PrefixLists, err = c.PrefixLists.Resolve(ctx, q.PrefixLists); err != nil {
-			return nil, err
+			return service.Input{}, err
 		}
 	}
 	in.Facts.LoadBalancerWithoutSGs = c.Deployer.Inventory().LoadBalancerWithoutSecurityGroups(stackID)
 	if q.VPCCIDRs || in.Facts.LoadBalancerWithoutSGs {
 		if in.Facts.VPCCIDRs, err = c.VPC.CIDRs(ctx); err != nil {
-			return nil, err
+			return service.Input{}, err
 		}
 	}
-	return service.Build(c.Config, in)
+	return in, nil
 }
 
 // BackendNeeds returns every node security group and the rules that every
@@ -154,6 +169,7 @@ func (c *Controller) BackendNeeds(ctx context.Context) (deploy.BackendNeeds, err
 		return deploy.BackendNeeds{}, fmt.Errorf("listing services: %w", err)
 	}
 	needs := deploy.BackendNeeds{Complete: true, Leaving: map[string]bool{}}
+	seen := map[types.UID]bool{}
 	for i := range list.Items {
 		svc := &list.Items[i]
 		own := service.OwnershipOf(svc, c.LoadBalancerClass)
@@ -163,19 +179,21 @@ func (c *Controller) BackendNeeds(ctx context.Context) (deploy.BackendNeeds, err
 			}
 			continue
 		}
-		stack, err := c.build(ctx, svc, v, slices[client.ObjectKeyFromObject(svc)])
+		rules, err := c.backendRules(ctx, svc, v, slices[client.ObjectKeyFromObject(svc)])
 		if err != nil {
 			log.FromContext(ctx).V(1).Info("not revoking node security-group rules while a Service is invalid",
 				"invalidService", svc.Namespace+"/"+svc.Name, "error", err.Error())
 			needs.Complete = false
 			continue
 		}
-		needs.Rules = append(needs.Rules, stack.BackendRules...)
+		seen[svc.UID] = true
+		needs.Rules = append(needs.Rules, rules...)
 	}
-	seen := map[string]bool{}
+	c.built.keepOnly(seen)
+	groups := map[string]bool{}
 	for _, sg := range v.sgs {
-		if !seen[sg] {
-			seen[sg] = true
+		if !groups[sg] {
+			groups[sg] = true
 			needs.NodeSGs = append(needs.NodeSGs, sg)
 		}
 	}
