@@ -23,16 +23,19 @@ import (
 // re-checks. After a restart every Service comes from the informer's first
 // list; controller-runtime's default gives all of them low priority, so a
 // Service created or edited while kelb was down would wait behind the
-// re-check of every converged one. Here only a Service whose status says its
-// current spec is deployed (kelb's finalizer, Deployed=True for its
-// generation, not being deleted) is a re-check at low priority; the rest,
-// and every later change, is new work. Resyncs stay low, as in the default.
-type newWorkFirst struct{}
+// re-check of every converged one. Here a Service of the first list is new
+// work unless reconciling it can only confirm what is there: its status says
+// its current spec is deployed (kelb's finalizer, Deployed=True for its
+// generation, not being deleted), or kelb has nothing to do with it (not
+// its own and no finalizer of kelb's: the cluster's other Services, which
+// must not crowd out new work either). Every later change is new work;
+// resyncs stay low, as in the default.
+type newWorkFirst struct{ class string }
 
 var _ handler.TypedEventHandler[client.Object, reconcile.Request] = newWorkFirst{}
 
-func (newWorkFirst) Create(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-	add(q, e.Object, e.IsInInitialList && settled(e.Object))
+func (h newWorkFirst) Create(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	add(q, e.Object, e.IsInInitialList && h.recheckOnly(e.Object))
 }
 
 func (newWorkFirst) Update(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
@@ -64,12 +67,19 @@ func add(q workqueue.TypedRateLimitingInterface[reconcile.Request], o client.Obj
 	pq.AddWithOpts(opts, req)
 }
 
-// settled reports whether the Service's status says kelb deployed its
-// current spec: then reconciling it is a re-check.
-func settled(o client.Object) bool {
+// recheckOnly reports whether reconciling the Service can only confirm what
+// is there.
+func (h newWorkFirst) recheckOnly(o client.Object) bool {
 	svc, ok := o.(*corev1.Service)
-	if !ok || !svc.DeletionTimestamp.IsZero() || !controllerutil.ContainsFinalizer(svc, service.Finalizer) {
+	if !ok {
 		return false
+	}
+	finalizer := controllerutil.ContainsFinalizer(svc, service.Finalizer)
+	if !finalizer {
+		return service.OwnershipOf(svc, h.class) != service.Claimed || !svc.DeletionTimestamp.IsZero()
+	}
+	if !svc.DeletionTimestamp.IsZero() || service.OwnershipOf(svc, h.class) != service.Claimed {
+		return false // clean-up to do
 	}
 	c := meta.FindStatusCondition(svc.Status.Conditions, ConditionDeployed)
 	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == svc.Generation

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -19,6 +20,8 @@ import (
 func prioritySvc(mutate func(*corev1.Service)) *corev1.Service {
 	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web", Generation: 2,
 		ResourceVersion: "7", Finalizers: []string{service.Finalizer}}}
+	s.Spec.Type = corev1.ServiceTypeLoadBalancer
+	s.Spec.LoadBalancerClass = ptr.To(service.DefaultLoadBalancerClass)
 	s.Status.Conditions = []metav1.Condition{{Type: ConditionDeployed, Status: metav1.ConditionTrue, ObservedGeneration: 2}}
 	if mutate != nil {
 		mutate(s)
@@ -59,6 +62,17 @@ func TestNewWorkFirst(t *testing.T) {
 				s.DeletionTimestamp = &deleted
 			}), IsInInitialList: true}, q)
 		}, 0},
+		{"first list, not kelb's", func(h newWorkFirst, q priorityqueue.PriorityQueue[reconcile.Request]) {
+			h.Create(context.Background(), event.CreateEvent{Object: prioritySvc(func(s *corev1.Service) {
+				s.Finalizers, s.Status.Conditions = nil, nil
+				s.Spec.Type, s.Spec.LoadBalancerClass = corev1.ServiceTypeClusterIP, nil
+			}), IsInInitialList: true}, q)
+		}, handler.LowPriority},
+		{"first list, no longer kelb's: clean-up", func(h newWorkFirst, q priorityqueue.PriorityQueue[reconcile.Request]) {
+			h.Create(context.Background(), event.CreateEvent{Object: prioritySvc(func(s *corev1.Service) {
+				s.Spec.Type = corev1.ServiceTypeClusterIP
+			}), IsInInitialList: true}, q)
+		}, 0},
 		{"created later", func(h newWorkFirst, q priorityqueue.PriorityQueue[reconcile.Request]) {
 			h.Create(context.Background(), event.CreateEvent{Object: prioritySvc(nil)}, q)
 		}, 0},
@@ -77,7 +91,7 @@ func TestNewWorkFirst(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			q := priorityqueue.New[reconcile.Request]("test")
 			defer q.ShutDown()
-			tc.event(newWorkFirst{}, q)
+			tc.event(newWorkFirst{class: service.DefaultLoadBalancerClass}, q)
 			item, priority, _ := q.GetWithPriority()
 			if diff := cmp.Diff(reconcile.Request{NamespacedName: client.ObjectKey{Namespace: "default", Name: "web"}}, item); diff != "" {
 				t.Errorf("item (-want +got):\n%s", diff)
