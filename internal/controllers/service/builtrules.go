@@ -85,8 +85,8 @@ func (b *builtRules) keepOnly(keep map[types.UID]bool) {
 	}
 }
 
-// nodeVersions identifies the nodes of the view, in the view's order (the
-// build may depend on it), computed once per view.
+// nodeVersions identifies the nodes of the view (sorted by name), computed
+// once per view.
 func (v *view) nodeVersions() string {
 	v.nodesOnce.Do(func() {
 		var b strings.Builder

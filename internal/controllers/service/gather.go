@@ -38,6 +38,9 @@ func (c *Controller) view(ctx context.Context) (*view, error) {
 	for i := range nodes.Items {
 		v.nodes = append(v.nodes, &nodes.Items[i])
 	}
+	// The cache lists in no fixed order; by name, a build sees the same
+	// input for the same nodes (and builtRules recognises it).
+	sort.Slice(v.nodes, func(i, j int) bool { return v.nodes[i].Name < v.nodes[j].Name })
 	var err error
 	if v.sgs, err = c.Instances.SecurityGroups(ctx, service.InstanceIDs(v.nodes)); err != nil {
 		return nil, err
@@ -69,6 +72,7 @@ func (c *Controller) endpointSlices(ctx context.Context, svc *corev1.Service) ([
 	for i := range list.Items {
 		out = append(out, &list.Items[i])
 	}
+	sortSlices(out)
 	return out, nil
 }
 
@@ -87,7 +91,16 @@ func (c *Controller) allEndpointSlices(ctx context.Context) (map[client.ObjectKe
 			out[key] = append(out[key], s)
 		}
 	}
+	for _, slices := range out {
+		sortSlices(slices)
+	}
 	return out, nil
+}
+
+// sortSlices orders a Service's slices by name, for the same reason as the
+// nodes.
+func sortSlices(slices []*discoveryv1.EndpointSlice) {
+	sort.Slice(slices, func(i, j int) bool { return slices[i].Name < slices[j].Name })
 }
 
 func (v *view) input(svc *corev1.Service, slices []*discoveryv1.EndpointSlice) service.Input {
