@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/pflag"
 	"go.uber.org/zap/zapcore"
@@ -18,6 +19,8 @@ import (
 func main() {
 	var opts manager.Options
 	opts.BindFlags(flag.CommandLine)
+	cpuProfile := flag.CommandLine.String("cpu-profile", "",
+		"write a CPU profile (pprof) to this file from start until kelb stops; for benchmarks")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	// flag.CommandLine also holds controller-runtime's --kubeconfig.
@@ -46,6 +49,14 @@ func main() {
 	}
 
 	ctx := ctrl.SetupSignalHandler()
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "kelb:", err)
+			os.Exit(2)
+		}
+		defer stop()
+	}
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kelb:", err)
@@ -55,4 +66,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "kelb:", err)
 		os.Exit(1)
 	}
+}
+
+// startCPUProfile profiles the process until the returned function is
+// called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }

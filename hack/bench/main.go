@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,7 +29,9 @@ import (
 )
 
 type config struct {
-	services     int
+	services     int   // Services of the size being measured
+	sizes        []int // -services: every size measured, in this order
+	profileFrom  int   // sizes from this one get CPU profiles
 	pods         int
 	idle         time.Duration
 	drift        time.Duration
@@ -42,7 +45,10 @@ type config struct {
 
 func main() {
 	var cfg config
-	flag.IntVar(&cfg.services, "services", 100, "Services per scenario")
+	sizes := flag.String("services", "100", "Services per scenario; several sizes (100,1000) are measured one after "+
+		"the other in one run, side by side (memory and endpoints run once, at the first size)")
+	flag.IntVar(&cfg.profileFrom, "profile-from", 1000, "write kelb's CPU profiles (bin/bench/cpu-*.pprof) "+
+		"for sizes from this many Services on")
 	flag.IntVar(&cfg.pods, "pods", 5000, "pods behind the ip-target Services of the memory scenario")
 	flag.DurationVar(&cfg.idle, "idle", 5*time.Minute, "length of the no-change scenario")
 	flag.DurationVar(&cfg.drift, "drift", time.Minute, "drift period of the drift scenario")
@@ -53,6 +59,15 @@ func main() {
 	only := flag.String("scenarios", "converge,idle,drift,restart,delete,memory,endpoints",
 		"scenarios to run, in this order; drift, restart and delete need converge")
 	flag.Parse()
+	for _, f := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "bench: -services: %q is not a positive number\n", f)
+			os.Exit(2)
+		}
+		cfg.sizes = append(cfg.sizes, n)
+	}
+	cfg.services = cfg.sizes[0]
 	cfg.scenarios = map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {
 		cfg.scenarios[strings.TrimSpace(s)] = true
@@ -73,6 +88,7 @@ type bench struct {
 	dir        string
 	kubeconfig string
 	mu         sync.Mutex
+	figures    []figures // one per size
 }
 
 func run(cfg config) error {
@@ -125,30 +141,55 @@ func run(cfg config) error {
 	if b.world, err = b.env.Seed(ctx, b.c, "bench", 3); err != nil {
 		return err
 	}
-	fmt.Printf("kelb benchmark: %d Services, instance targets, 3 nodes; moto behind the proxy; "+
-		"new load balancers provision for %s\n\n", cfg.services, cfg.provisioning)
+	fmt.Printf("kelb benchmark: %s Services, instance targets, 3 nodes; moto behind the proxy; "+
+		"new load balancers provision for %s\n\n", *sizesFlag(cfg.sizes), cfg.provisioning)
 
-	for _, s := range []struct {
+	type scenario struct {
 		name string
 		fn   func(context.Context) error
-	}{
+	}
+	perSize := []scenario{
 		{"converge", b.converge},
 		{"idle", b.idleScenario},
 		{"drift", b.driftScenario},
 		{"restart", b.restart},
 		{"delete", b.deleteAll},
+	}
+	once := []scenario{
 		{"memory", b.memory},
 		{"endpoints", b.endpointsScenario},
-	} {
-		if !cfg.scenarios[s.name] {
-			continue
+	}
+	runAll := func(list []scenario) error {
+		for _, s := range list {
+			if !cfg.scenarios[s.name] {
+				continue
+			}
+			if err := s.fn(ctx); err != nil {
+				return fmt.Errorf("%s (%d Services): %w", s.name, b.cfg.services, err)
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 		}
-		if err := s.fn(ctx); err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+		return nil
+	}
+	for _, n := range cfg.sizes {
+		b.cfg.services = n
+		b.figures = append(b.figures, figures{services: n})
+		if err := runAll(perSize); err != nil {
+			return err
 		}
 	}
-	return nil
+	b.printFigures()
+	b.cfg.services = cfg.sizes[0]
+	return runAll(once)
+}
+
+func sizesFlag(sizes []int) *string {
+	var parts []string
+	for _, n := range sizes {
+		parts = append(parts, strconv.Itoa(n))
+	}
+	s := strings.Join(parts, " and ")
+	return &s
 }

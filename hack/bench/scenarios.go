@@ -86,7 +86,7 @@ var kelbMain *kelbProcess
 func (b *bench) converge(ctx context.Context) error {
 	header(fmt.Sprintf("converge %d Services from zero", b.cfg.services))
 	var err error
-	if kelbMain, err = b.startKelb("main"); err != nil {
+	if kelbMain, err = b.startKelb("main", b.profileArgs("converge")...); err != nil {
 		return err
 	}
 	time.Sleep(2 * time.Second) // let kelb start and sync its caches
@@ -97,12 +97,12 @@ func (b *bench) converge(ctx context.Context) error {
 			return err
 		}
 	}
-	allHosts, err := b.waitHostnames(ctx, svcs, 5*time.Minute)
+	allHosts, err := b.waitHostnames(ctx, svcs, b.scale(5*time.Minute))
 	if err != nil {
 		return err
 	}
 	hostCalls := b.calls(t0)
-	allReady, err := b.waitReady(ctx, "default", b.cfg.services, 5*time.Minute)
+	allReady, err := b.waitReady(ctx, "default", b.cfg.services, b.scale(5*time.Minute))
 	if err != nil {
 		return err
 	}
@@ -111,6 +111,8 @@ func (b *bench) converge(ctx context.Context) error {
 		allHosts.Sub(t0).Round(time.Millisecond), allReady.Sub(t0).Round(time.Millisecond))
 	fmt.Printf("  until the last hostname:\n")
 	printCalls(hostCalls, b.cfg.services)
+	b.current().converge = allHosts.Sub(t0)
+	b.current().convergeCalls = float64(len(hostCalls)) / float64(b.cfg.services)
 	fmt.Printf("  until all Ready (includes the provisioning-state reads):\n")
 	printCalls(b.calls(t0), b.cfg.services)
 	return nil
@@ -144,7 +146,7 @@ func (b *bench) driftScenario(ctx context.Context) error {
 		return err
 	}
 	defer k.stop()
-	if _, err := b.waitReady(ctx, "default", b.cfg.services, time.Minute); err != nil {
+	if _, err := b.waitReady(ctx, "default", b.cfg.services, b.scale(time.Minute)); err != nil {
 		return err
 	}
 	time.Sleep(5 * time.Second) // the restart's own reads are done
@@ -192,20 +194,27 @@ func (b *bench) restart(ctx context.Context) error {
 	header(fmt.Sprintf("restart with %d converged Services, one new Service created at once", b.cfg.services))
 	kelbMain.stop() // unless the drift scenario did: never two kelbs at once
 	t0 := time.Now()
-	k, err := b.startKelb("restart")
+	k, err := b.startKelb("restart", b.profileArgs("restart-delete")...)
 	if err != nil {
 		return err
 	}
 	kelbMain = k
-	if err := b.newService(ctx, "newcomer", nil); err != nil {
+	// Its name sorts after every other, so kelb's first list of Services
+	// (in key order) hands it over last: it gets ahead only by priority.
+	const newcomer = "zz-newcomer"
+	if err := b.newService(ctx, newcomer, nil); err != nil {
 		return err
 	}
-	got, err := b.waitHostnames(ctx, []string{"newcomer"}, time.Minute)
+	got, err := b.waitHostnames(ctx, []string{newcomer}, b.scale(time.Minute))
 	if err != nil {
 		return err
 	}
 	fmt.Printf("  new Service's hostname %s after kelb started\n", got.Sub(t0).Round(time.Millisecond))
-	time.Sleep(10 * time.Second)
+	b.current().restartHostname = got.Sub(t0)
+	// The re-check of every existing Service ends when the calls stop.
+	quiet := b.waitQuiet(ctx, t0, 5*time.Second, b.scale(time.Minute))
+	b.current().restartQuiet = quiet.Sub(t0)
+	fmt.Printf("  the restart's reads ended %s after kelb started\n", quiet.Sub(t0).Round(time.Second))
 	calls := b.calls(t0)
 	newOnes := 0
 	for _, c := range calls {
@@ -221,7 +230,25 @@ func (b *bench) restart(ctx context.Context) error {
 		}
 	}
 	printCalls(reads, b.cfg.services)
+	b.current().restartReads = float64(len(reads)) / float64(b.cfg.services)
 	return nil
+}
+
+// waitQuiet waits until kelb made no AWS call for quiet (or until limit
+// after t0) and returns the time of its last call.
+func (b *bench) waitQuiet(ctx context.Context, t0 time.Time, quiet, limit time.Duration) time.Time {
+	for {
+		last := t0
+		for _, c := range b.calls(t0) {
+			if c.Time.After(last) {
+				last = c.Time
+			}
+		}
+		if time.Since(last) >= quiet || time.Since(t0) >= limit || ctx.Err() != nil {
+			return last
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 // deleteAll: delete every Service; nothing tagged for the cluster is left.
@@ -239,7 +266,7 @@ func (b *bench) deleteAll(ctx context.Context) error {
 			}
 		}
 	}
-	deadline := time.Now().Add(5 * time.Minute)
+	deadline := time.Now().Add(b.scale(5 * time.Minute))
 	for {
 		var list corev1.ServiceList
 		if err := b.c.List(ctx, &list, client.InNamespace("default")); err != nil {
@@ -259,9 +286,13 @@ func (b *bench) deleteAll(ctx context.Context) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	fmt.Printf("  all gone after %s\n", time.Since(t0).Round(time.Millisecond))
+	gone := time.Since(t0)
+	fmt.Printf("  all gone after %s\n", gone.Round(time.Millisecond))
 	time.Sleep(2 * time.Second)
-	printCalls(b.calls(t0), b.cfg.services+1)
+	calls := b.calls(t0)
+	printCalls(calls, b.cfg.services+1)
+	b.current().deleteAll = gone
+	b.current().deleteCalls = float64(len(calls)) / float64(b.cfg.services+1)
 	left, err := b.tagged(ctx)
 	if err != nil {
 		return err

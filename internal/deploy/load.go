@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -29,9 +30,26 @@ type snapshot struct {
 // Those of another cluster of the same name, or in another VPC, are left
 // out: kelb never adopts, changes or deletes them.
 func (d *Deployer) loadSnapshot(ctx context.Context) (*snapshot, error) {
-	tags, err := d.taggedELBResources(ctx)
-	if err != nil {
-		return nil, err
+	// The four listings are independent: read at once, a restart waits for
+	// the longest of them instead of their sum (at 1,000 Services, tens of
+	// pages), and every reconcile waits for the load.
+	var (
+		tags    map[string]map[string]string
+		lbList  []elbtypes.LoadBalancer
+		tgList  []elbtypes.TargetGroup
+		sgList  []ec2types.SecurityGroup
+		errs    [4]error
+		reading sync.WaitGroup
+	)
+	reading.Go(func() { tags, errs[0] = d.taggedELBResources(ctx) })
+	reading.Go(func() { lbList, errs[1] = d.allLoadBalancers(ctx) })
+	reading.Go(func() { tgList, errs[2] = d.allTargetGroups(ctx) })
+	reading.Go(func() { sgList, errs[3] = d.clusterSecurityGroups(ctx) })
+	reading.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	snap := &snapshot{stacks: map[string]*StackState{}}
 	ex := d.newExclusions(ctx)
@@ -43,56 +61,33 @@ func (d *Deployer) loadSnapshot(ctx context.Context) (*snapshot, error) {
 		}
 		return s
 	}
-	lbs := elbv2.NewDescribeLoadBalancersPaginator(d.elb, &elbv2.DescribeLoadBalancersInput{PageSize: aws.Int32(400)})
-	for lbs.HasMorePages() {
-		page, err := lbs.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("listing load balancers: %w", err)
-		}
-		for _, lb := range page.LoadBalancers {
-			arn := aws.ToString(lb.LoadBalancerArn)
-			t, ok := tags[arn]
-			if id := t[model.TagServiceStack]; ok && id != "" && !ex.excluded(arn, t, aws.ToString(lb.VpcId)) {
-				stack(id).LoadBalancer = loadBalancerState(lb, t)
-			}
+	for _, lb := range lbList {
+		arn := aws.ToString(lb.LoadBalancerArn)
+		t, ok := tags[arn]
+		if id := t[model.TagServiceStack]; ok && id != "" && !ex.excluded(arn, t, aws.ToString(lb.VpcId)) {
+			stack(id).LoadBalancer = loadBalancerState(lb, t)
 		}
 	}
-	tgs := elbv2.NewDescribeTargetGroupsPaginator(d.elb, &elbv2.DescribeTargetGroupsInput{PageSize: aws.Int32(400)})
-	for tgs.HasMorePages() {
-		page, err := tgs.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("listing target groups: %w", err)
-		}
-		for _, tg := range page.TargetGroups {
-			arn := aws.ToString(tg.TargetGroupArn)
-			t, ok := tags[arn]
-			if id := t[model.TagServiceStack]; ok && id != "" && !ex.excluded(arn, t, aws.ToString(tg.VpcId)) {
-				s := stack(id)
-				s.TargetGroups = append(s.TargetGroups, targetGroupState(tg, t))
-			}
+	for _, tg := range tgList {
+		arn := aws.ToString(tg.TargetGroupArn)
+		t, ok := tags[arn]
+		if id := t[model.TagServiceStack]; ok && id != "" && !ex.excluded(arn, t, aws.ToString(tg.VpcId)) {
+			s := stack(id)
+			s.TargetGroups = append(s.TargetGroups, targetGroupState(tg, t))
 		}
 	}
-	sgs := ec2.NewDescribeSecurityGroupsPaginator(d.ec2, &ec2.DescribeSecurityGroupsInput{
-		Filters: []ec2types.Filter{{Name: aws.String("tag:" + model.TagCluster), Values: []string{d.cfg.ClusterName}}},
-	})
-	for sgs.HasMorePages() {
-		page, err := sgs.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("listing security groups: %w", err)
+	for _, sg := range sgList {
+		st := securityGroupState(sg)
+		if ex.excluded(st.ID, st.Tags, aws.ToString(sg.VpcId)) {
+			continue
 		}
-		for _, sg := range page.SecurityGroups {
-			st := securityGroupState(sg)
-			if ex.excluded(st.ID, st.Tags, aws.ToString(sg.VpcId)) {
-				continue
+		switch {
+		case st.Tags[model.TagResource] == model.ResourceBackendSG:
+			if snap.backendSG == nil || snap.backendSG.Tags[model.TagClusterUID] == "" {
+				snap.backendSG = st // the one this cluster made wins over one LBC made
 			}
-			switch {
-			case st.Tags[model.TagResource] == model.ResourceBackendSG:
-				if snap.backendSG == nil || snap.backendSG.Tags[model.TagClusterUID] == "" {
-					snap.backendSG = st // the one this cluster made wins over one LBC made
-				}
-			case st.Tags[model.TagServiceResource] == model.ResourceManagedLBSG && st.Tags[model.TagServiceStack] != "":
-				stack(st.Tags[model.TagServiceStack]).FrontendSG = st
-			}
+		case st.Tags[model.TagServiceResource] == model.ResourceManagedLBSG && st.Tags[model.TagServiceStack] != "":
+			stack(st.Tags[model.TagServiceStack]).FrontendSG = st
 		}
 	}
 	for _, s := range snap.stacks {
@@ -101,6 +96,48 @@ func (d *Deployer) loadSnapshot(ctx context.Context) (*snapshot, error) {
 	ex.done()
 	d.own.observed.Store(observe(snap))
 	return snap, nil
+}
+
+func (d *Deployer) allLoadBalancers(ctx context.Context) ([]elbtypes.LoadBalancer, error) {
+	var out []elbtypes.LoadBalancer
+	p := elbv2.NewDescribeLoadBalancersPaginator(d.elb, &elbv2.DescribeLoadBalancersInput{PageSize: aws.Int32(400)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing load balancers: %w", err)
+		}
+		out = append(out, page.LoadBalancers...)
+	}
+	return out, nil
+}
+
+func (d *Deployer) allTargetGroups(ctx context.Context) ([]elbtypes.TargetGroup, error) {
+	var out []elbtypes.TargetGroup
+	p := elbv2.NewDescribeTargetGroupsPaginator(d.elb, &elbv2.DescribeTargetGroupsInput{PageSize: aws.Int32(400)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing target groups: %w", err)
+		}
+		out = append(out, page.TargetGroups...)
+	}
+	return out, nil
+}
+
+// clusterSecurityGroups returns the security groups tagged for the cluster.
+func (d *Deployer) clusterSecurityGroups(ctx context.Context) ([]ec2types.SecurityGroup, error) {
+	var out []ec2types.SecurityGroup
+	p := ec2.NewDescribeSecurityGroupsPaginator(d.ec2, &ec2.DescribeSecurityGroupsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("tag:" + model.TagCluster), Values: []string{d.cfg.ClusterName}}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing security groups: %w", err)
+		}
+		out = append(out, page.SecurityGroups...)
+	}
+	return out, nil
 }
 
 // taggedELBResources returns the tags of every ELBv2 load balancer and target

@@ -75,6 +75,9 @@ func (e *Env) StartKube() (*Kube, error) {
 		k.env.ControlPlaneStartTimeout = 90 * time.Second
 	}
 	k.env.CRDInstallOptions.MaxTime = time.Minute // envtest's 10 s, for the same reason
+	// Room for a few thousand Services (the default /24 holds 254): the
+	// benchmark creates 1,000.
+	k.env.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", "10.0.0.0/20")
 	if k.Config, err = k.env.Start(); err != nil {
 		_ = k.env.Stop() // a start that failed late leaves the processes running
 		return nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)

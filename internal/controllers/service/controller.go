@@ -14,6 +14,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -98,6 +99,7 @@ type SSLPolicyNames interface {
 type Controller struct {
 	Deps
 	retries *retryBackoff // Services waiting on the outside world
+	built   builtRules    // each Service's node-group needs, while nothing they come from changes
 }
 
 // NewController returns the controller.
@@ -112,11 +114,18 @@ func NewController(deps Deps) *Controller {
 func (c *Controller) Name() string { return Name }
 
 // Register adds the controller to the manager.
-func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
+func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &discoveryv1.EndpointSlice{}, sliceServiceIndex,
+		sliceServiceName); err != nil {
+		return fmt.Errorf("indexing endpoint slices by Service: %w", err)
+	}
+	// Services are watched with a handler of kelb's rather than For(), which
+	// would put every Service of the first list at the same low priority.
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(Name).
-		For(&corev1.Service{}, builder.WithPredicates(notStatusOnly())).
-		WithOptions(controller.Options{MaxConcurrentReconciles: c.MaxConcurrentReconciles})
+		Watches(&corev1.Service{}, newWorkFirst{class: c.LoadBalancerClass}, builder.WithPredicates(notStatusOnly())).
+		WithOptions(controller.Options{MaxConcurrentReconciles: c.MaxConcurrentReconciles,
+			LogConstructor: serviceLogger(mgr.GetLogger())})
 	return c.watch(b).Complete(reconcile.AsReconciler(mgr.GetClient(), c))
 }
 
@@ -139,7 +148,11 @@ func (c *Controller) Reconcile(ctx context.Context, svc *corev1.Service) (reconc
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	stack, err := c.build(ctx, svc, v)
+	slices, err := c.endpointSlices(ctx, svc)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	stack, err := c.build(ctx, svc, v, slices)
 	if err != nil {
 		return c.failed(ctx, svc, err)
 	}
