@@ -17,10 +17,10 @@ import (
 
 // Outcomes of one admission, the label of the webhook's metric.
 const (
-	OutcomeInjected     = "injected"      // gates added (or legacy gates replaced)
-	OutcomeUnchanged    = "unchanged"     // the namespace asks for gates, none to add
-	OutcomeNotEnabled   = "not-enabled"   // the namespace lacks the label, or --enable-pod-readiness-gate-inject=false
-	OutcomeError        = "error"         // a read failed: the pod is created unchanged
+	OutcomeInjected     = "injected"       // gates added (or legacy gates replaced)
+	OutcomeUnchanged    = "unchanged"      // the namespace asks for gates, none to add
+	OutcomeNotEnabled   = "not-enabled"    // the namespace lacks the label, or --enable-pod-readiness-gate-inject=false
+	OutcomeError        = "error"          // a read failed: the pod is created unchanged
 	OutcomeNotPodCreate = "not-pod-create" // the configuration sent something else
 )
 
