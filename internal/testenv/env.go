@@ -58,14 +58,33 @@ type Kube struct {
 	env    *envtest.Environment
 }
 
+// KubeOption changes how a kube-apiserver is started.
+type KubeOption func(*envtest.Environment)
+
+// WithWebhooks installs the webhook configurations of the given files (paths
+// from the repository root), pointed at a local webhook server: Kube.Webhook
+// says on which host and port it must listen, and holds its certificate.
+func WithWebhooks(paths ...string) KubeOption {
+	return func(e *envtest.Environment) {
+		root, _ := RepoRoot()
+		for _, p := range paths {
+			e.WebhookInstallOptions.Paths = append(e.WebhookInstallOptions.Paths, filepath.Join(root, p))
+		}
+		e.WebhookInstallOptions.LocalServingHost = "127.0.0.1"
+	}
+}
+
 // StartKube starts a new kube-apiserver and etcd (about 3 s).
-func (e *Env) StartKube() (*Kube, error) {
+func (e *Env) StartKube(opts ...KubeOption) (*Kube, error) {
 	root, err := RepoRoot()
 	if err != nil {
 		return nil, err
 	}
 	k := &Kube{env: &envtest.Environment{BinaryAssetsDirectory: e.tools,
 		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd")}, ErrorIfCRDPathMissing: true}}
+	for _, o := range opts {
+		o(k.env)
+	}
 	if k.Config, err = k.env.Start(); err != nil {
 		return nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
 	}
@@ -74,6 +93,11 @@ func (e *Env) StartKube() (*Kube, error) {
 
 // Stop stops the apiserver and etcd.
 func (k *Kube) Stop() { _ = k.env.Stop() }
+
+// Webhook is where the webhooks installed by WithWebhooks are served:
+// LocalServingHost, LocalServingPort and LocalServingCertDir (tls.crt,
+// tls.key, trusted by the installed configurations).
+func (k *Kube) Webhook() envtest.WebhookInstallOptions { return k.env.WebhookInstallOptions }
 
 // Kubeconfig returns a kubeconfig for an admin user.
 func (k *Kube) Kubeconfig() ([]byte, error) {

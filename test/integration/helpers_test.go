@@ -261,9 +261,9 @@ func (cl *cluster) refusals(t0 time.Time, action, code string) int {
 }
 
 // startKube starts an apiserver + etcd for the test and a client to it.
-func startKube(t *testing.T) (*testenv.Kube, client.Client) {
+func startKube(t *testing.T, opts ...testenv.KubeOption) (*testenv.Kube, client.Client) {
 	t.Helper()
-	kube, err := env.StartKube()
+	kube, err := env.StartKube(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
