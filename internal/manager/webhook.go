@@ -68,7 +68,9 @@ func buildWebhook(ctx context.Context, restCfg *rest.Config, scheme *runtime.Sch
 	}
 	generated := ov.WebhookGeneratedCertDir
 	if generated == "" {
-		generated = filepath.Join(os.TempDir(), "kelb-webhook-serving-certs")
+		// One folder per port: kelb processes sharing a machine (tests,
+		// benchmarks) never overwrite each other's files.
+		generated = filepath.Join(os.TempDir(), fmt.Sprintf("kelb-webhook-serving-certs-%d", o.LBC.WebhookBindPort))
 	}
 	cm := &certs.Manager{Config: certs.Config{CertDir: o.LBC.WebhookCertDir, CertName: o.LBC.WebhookCertFile,
 		KeyName: o.LBC.WebhookKeyFile, GeneratedDir: generated,
