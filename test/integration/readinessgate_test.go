@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,7 +26,10 @@ import (
 // namespace and selected by the Service of an ip TargetGroupBinding gets
 // LBC's target-health gate, others do not; the binding controller's status
 // patch sets the condition on that pod only. With kelb stopped, pods are
-// still created at once (failurePolicy Ignore).
+// still created at once (failurePolicy Ignore). Started again without a
+// provided certificate, kelb makes its own, stores it in its Secret and
+// writes its CA into its webhook configuration, which the API server then
+// trusts.
 func TestPodReadinessGateWebhook(t *testing.T) {
 	cl := newCluster(t, 1, testenv.WithWebhooks("config/webhook/manifests.yaml"))
 	wh := cl.kube.Webhook()
@@ -148,5 +152,42 @@ func TestPodReadinessGateWebhook(t *testing.T) {
 	t.Logf("pod created with kelb stopped in %s", took)
 	if took > 3*time.Second || len(p.Spec.ReadinessGates) != 0 {
 		t.Errorf("with kelb stopped: created in %s with gates %v; want well under the 5 s timeout, no gates", took, gates(p))
+	}
+
+	// No certificate provided: kelb's own CA, trusted once kelb writes it
+	// into its configuration (emptied here of envtest's CA).
+	cfg := &admissionregistrationv1.MutatingWebhookConfiguration{}
+	if err := cl.c.Get(ctx, types.NamespacedName{Name: "kelb-webhook"}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Webhooks[0].ClientConfig.CABundle = nil
+	if err := cl.c.Update(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	cl.opts.LBC.WebhookCertDir = t.TempDir()
+	cl.opts.WebhookServiceNamespace = "default"
+	cl.opts.WebhookSecretName = "kelb-webhook-tls"
+	cl.opts.WebhookConfigName = "kelb-webhook"
+	cl.opts.WebhookServiceName = "kelb-webhook-service"
+	cl.opts.WebhookExtraNames = []string{wh.LocalServingHost} // the configuration calls an address here
+	cl.startKelb()
+	eventually(t, 60*time.Second, "the webhook injecting with kelb's own certificate", func() (bool, string) {
+		p := newPod("shop", "probe", "web")
+		if err := cl.c.Create(ctx, p, client.DryRunAll); err != nil {
+			return false, err.Error()
+		}
+		return len(p.Spec.ReadinessGates) == 1, fmt.Sprintf("gates %v", gates(p))
+	})
+	secret := &corev1.Secret{}
+	if err := cl.c.Get(ctx, types.NamespacedName{Namespace: "default", Name: "kelb-webhook-tls"}, secret); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.c.Get(ctx, types.NamespacedName{Name: "kelb-webhook"}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if secret.Labels["app.kubernetes.io/managed-by"] != "kelb" ||
+		string(cfg.Webhooks[0].ClientConfig.CABundle) != string(secret.Data["ca.crt"]) {
+		t.Errorf("Secret labels %v; configuration trusts the Secret's CA: %v", secret.Labels,
+			string(cfg.Webhooks[0].ClientConfig.CABundle) == string(secret.Data["ca.crt"]))
 	}
 }
