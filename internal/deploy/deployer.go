@@ -33,6 +33,10 @@ type Config struct {
 	// UnrestrictedBackendRules (--disable-restricted-sg-rules) allows all
 	// traffic from the backend group to the nodes: one rule per node group.
 	UnrestrictedBackendRules bool
+	// TargetsByBindings says who registers the targets: false (the
+	// default), the deployer itself; true, the TargetGroupBinding
+	// controller, from the bindings the deployer writes.
+	TargetsByBindings bool
 }
 
 // Deps are the deployer's dependencies.
@@ -45,6 +49,8 @@ type Deps struct {
 	// Record proves what of the resources without identity tag is this
 	// cluster's; nil proves nothing.
 	Record Record
+	// Bindings writes the stacks' TargetGroupBindings; nil writes none.
+	Bindings BindingClient
 }
 
 // Deployer applies desired stacks to AWS.
@@ -57,6 +63,9 @@ type Deployer struct {
 	inv     *Inventory
 	own     ownership
 
+	bindings          BindingClient
+	bindingDeleteWait time.Duration
+
 	loadMu   sync.Mutex
 	nodeSGMu sync.Mutex // serialises rule changes on node security groups
 	sgMu     sync.Mutex // serialises creation and deletion of the shared backend group
@@ -68,7 +77,8 @@ func New(deps Deps) *Deployer {
 		deps.Clock = clock.RealClock{}
 	}
 	return &Deployer{cfg: deps.Config, elb: deps.ELBV2, ec2: deps.EC2, tagging: deps.Tagging, clock: deps.Clock,
-		inv: newInventory(), own: ownership{record: deps.Record}}
+		inv: newInventory(), own: ownership{record: deps.Record}, bindings: deps.Bindings,
+		bindingDeleteWait: defaultBindingDeleteWait}
 }
 
 // Inventory exposes what the deployer knows of AWS.
@@ -132,8 +142,9 @@ type Result struct {
 var ErrPending = errors.New("waiting for AWS to release a dependency")
 
 // Deploy makes AWS match the stack. Order: security groups and their rules,
-// load balancer, target groups and targets, listeners; then what is no longer
-// wanted is deleted or revoked. The rules on the node security groups are
+// load balancer, target groups and targets, their TargetGroupBindings,
+// listeners; then what is no longer wanted is deleted or revoked: bindings
+// first, then target groups. The rules on the node security groups are
 // not the stack's alone: the caller has the node-rules writer put the
 // stack's in place first (SyncBackendRules), and it revokes them after.
 func (d *Deployer) Deploy(ctx context.Context, stack *model.Stack) (Result, error) {
@@ -168,6 +179,10 @@ func (d *Deployer) Deploy(ctx context.Context, stack *model.Stack) (Result, erro
 	if err != nil {
 		return Result{}, err
 	}
+	bindings, err := d.ensureBindings(ctx, stack, tgARNs, backendSG)
+	if err != nil {
+		return Result{}, err
+	}
 	if err := d.ensureListeners(ctx, st, stack.Listeners, tgARNs); err != nil {
 		return Result{}, err
 	}
@@ -179,8 +194,12 @@ func (d *Deployer) Deploy(ctx context.Context, stack *model.Stack) (Result, erro
 	}
 	// Clean-ups AWS may hold back for a while (a target group still in use,
 	// a group still attached) leave the stack serving: they are retried.
-	var cleanup error
-	if err := d.deleteUnwantedTargetGroups(ctx, st, tgARNs); err != nil && !errors.Is(err, ErrPending) {
+	cleanup := bindings.pending
+	if err := d.deleteBindings(ctx, bindings.unmatched); err != nil && !errors.Is(err, ErrPending) {
+		return Result{}, err
+	} else if err != nil {
+		cleanup = err // a target group is deleted only once its binding is gone
+	} else if err := d.deleteUnwantedTargetGroups(ctx, st, tgARNs); err != nil && !errors.Is(err, ErrPending) {
 		return Result{}, err
 	} else if err != nil {
 		cleanup = err
@@ -221,6 +240,11 @@ func (d *Deployer) deleteHeld(ctx context.Context, st *StackState, opts DeleteOp
 		if err := d.deleteLoadBalancer(ctx, st, opts); err != nil {
 			return err
 		}
+	}
+	// The bindings go before their target groups, once they are gone: the
+	// binding controller deregisters the targets first.
+	if err := d.deleteStackBindings(ctx, st.ID); err != nil {
+		return err
 	}
 	if err := d.deleteUnwantedTargetGroups(ctx, st, nil); err != nil {
 		return err

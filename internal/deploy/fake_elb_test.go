@@ -122,3 +122,8 @@ func (f *fakeELB) ModifyLoadBalancerAttributes(_ context.Context, in *elbv2.Modi
 	}
 	return &elbv2.ModifyLoadBalancerAttributesOutput{}, nil
 }
+
+func (f *fakeELB) DeleteTargetGroup(_ context.Context, in *elbv2.DeleteTargetGroupInput, _ ...func(*elbv2.Options)) (*elbv2.DeleteTargetGroupOutput, error) {
+	f.calls = append(f.calls, "DeleteTargetGroup "+aws.ToString(in.TargetGroupArn))
+	return &elbv2.DeleteTargetGroupOutput{}, nil
+}

@@ -214,7 +214,7 @@ func (d *Deployer) refreshDetails(ctx context.Context, st *StackState) error {
 	if now.Sub(st.VerifiedAt) < d.cfg.DriftPeriod && (st.ListenersKnown || st.LoadBalancer == nil) {
 		known := true
 		for _, tg := range st.TargetGroups {
-			known = known && tg.TargetsKnown
+			known = known && (tg.TargetsKnown || d.cfg.TargetsByBindings)
 		}
 		if known {
 			return nil
@@ -235,7 +235,13 @@ func (d *Deployer) refreshDetails(ctx context.Context, st *StackState) error {
 	}
 	var kept []*TargetGroupState
 	for _, tg := range st.TargetGroups {
-		if stale || !tg.TargetsKnown {
+		if d.cfg.TargetsByBindings {
+			// The members are the TargetGroupBinding controller's to read
+			// and keep.
+			if stale {
+				tg.Attributes = nil
+			}
+		} else if stale || !tg.TargetsKnown {
 			targets, err := d.describeTargets(ctx, tg.ARN)
 			if awsclient.IsNotFound(err) {
 				continue

@@ -47,8 +47,10 @@ func (d *Deployer) ensureTargetGroups(ctx context.Context, st *StackState, want 
 		if err := d.ensureTargetGroupAttributes(ctx, tg, w.Attributes); err != nil {
 			return nil, err
 		}
-		if err := d.ensureTargets(ctx, tg, w.Targets); err != nil {
-			return nil, err
+		if !d.cfg.TargetsByBindings {
+			if err := d.ensureTargets(ctx, tg, w.Targets); err != nil {
+				return nil, err
+			}
 		}
 		arns[w.ResourceID] = tg.ARN
 	}

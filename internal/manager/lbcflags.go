@@ -54,9 +54,9 @@ func (l *LBCOnly) bind(fs *flag.FlagSet) {
 	stringToString(fs, &l.ServiceTargetENISGTags, "service-target-eni-security-group-tags",
 		"AWS tags, besides the cluster tag, of the security group of ip targets' ENIs that receives the rules (not yet used by kelb)")
 	fs.IntVar(&l.TargetGroupBindingMaxConcurrent, "targetgroupbinding-max-concurrent-reconciles", 3,
-		"TargetGroupBindings reconciled at once (not yet used by kelb)")
+		"TargetGroupBindings reconciled at once")
 	fs.DurationVar(&l.TargetGroupBindingMaxBackoff, "targetgroupbinding-max-exponential-backoff-delay", lbcBackoff,
-		"longest wait between retries of a failing TargetGroupBinding (not yet used by kelb)")
+		"longest wait between retries of a failing TargetGroupBinding")
 	fs.DurationVar(&l.TargetGroupBindingRequeue, "targetgroupbinding-requeue-duration", 15*time.Second,
 		"wait before a TargetGroupBinding waiting for AWS is looked at again (not yet used by kelb)")
 	fs.IntVar(&l.MaxTargetsPerTargetGroup, "max-targets-per-target-group", 0,
@@ -106,29 +106,27 @@ func (l *LBCOnly) bind(fs *flag.FlagSet) {
 // A flag with a value here is honoured when set to exactly that value (kelb
 // always does what it says).
 var notHonoured = map[string]string{
-	"service-target-eni-security-group-tags":           "",
-	"targetgroupbinding-max-concurrent-reconciles":     "",
-	"targetgroupbinding-max-exponential-backoff-delay": "",
-	"targetgroupbinding-requeue-duration":              "",
-	"max-targets-per-target-group":                     "",
-	"lb-stabilization-monitor-interval":                "",
-	"enable-endpoint-slices":                           "true",
-	"quic-environment-variable-name":                   "",
-	"disable-ingress-class-annotation":                 "",
-	"disable-ingress-group-name-annotation":            "",
-	"ingress-max-concurrent-reconciles":                "",
-	"tolerate-non-existent-backend-service":            "",
-	"tolerate-non-existent-backend-action":             "",
-	"allowed-certificate-authority-arns":               "",
-	"default-pca-arn":                                  "",
-	"enable-acm-certificates":                          "",
-	"enable-waf":                                       "",
-	"enable-wafv2":                                     "",
-	"enable-shield":                                    "",
-	"alb-gateway-max-concurrent-reconciles":            "",
-	"nlb-gateway-max-concurrent-reconciles":            "",
-	"globalaccelerator-max-concurrent-reconciles":      "",
-	"globalaccelerator-max-exponential-backoff-delay":  "",
+	"service-target-eni-security-group-tags":          "",
+	"targetgroupbinding-requeue-duration":             "",
+	"max-targets-per-target-group":                    "",
+	"lb-stabilization-monitor-interval":               "",
+	"enable-endpoint-slices":                          "true",
+	"quic-environment-variable-name":                  "",
+	"disable-ingress-class-annotation":                "",
+	"disable-ingress-group-name-annotation":           "",
+	"ingress-max-concurrent-reconciles":               "",
+	"tolerate-non-existent-backend-service":           "",
+	"tolerate-non-existent-backend-action":            "",
+	"allowed-certificate-authority-arns":              "",
+	"default-pca-arn":                                 "",
+	"enable-acm-certificates":                         "",
+	"enable-waf":                                      "",
+	"enable-wafv2":                                    "",
+	"enable-shield":                                   "",
+	"alb-gateway-max-concurrent-reconciles":           "",
+	"nlb-gateway-max-concurrent-reconciles":           "",
+	"globalaccelerator-max-concurrent-reconciles":     "",
+	"globalaccelerator-max-exponential-backoff-delay": "",
 }
 
 // NotHonoured returns, sorted, the flags among those the user set (name ->

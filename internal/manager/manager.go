@@ -30,6 +30,7 @@ import (
 	"github.com/kelb-dev/kelb/internal/controllers/refresh"
 	servicecontroller "github.com/kelb-dev/kelb/internal/controllers/service"
 	"github.com/kelb-dev/kelb/internal/controllers/sweeper"
+	"github.com/kelb-dev/kelb/internal/controllers/targetgroupbinding"
 	"github.com/kelb-dev/kelb/internal/controllers/vpcendpoint"
 	"github.com/kelb-dev/kelb/internal/deploy"
 	"github.com/kelb-dev/kelb/internal/ownership"
@@ -142,8 +143,15 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	record := &ownership.Record{}
 	deployer := deploy.New(deploy.Deps{
 		Config: deploy.Config{ClusterName: o.ClusterName, ClusterUID: uid, VPCID: vpcID, BackendSGID: o.BackendSG,
-			DriftPeriod: o.DriftPeriod, UnrestrictedBackendRules: o.DisableRestrictedRules},
+			DriftPeriod: o.DriftPeriod, UnrestrictedBackendRules: o.DisableRestrictedRules,
+			TargetsByBindings: targetsByBindings},
 		ELBV2: clients.ELBV2, EC2: clients.EC2, Tagging: clients.Tagging, Clock: clk, Record: record,
+		// Bindings are read from the API server: one just created is found
+		// by the next deploy.
+		Bindings: struct {
+			client.Reader
+			client.Writer
+		}{mgr.GetAPIReader(), mgr.GetClient()},
 	})
 	changed := make(chan event.GenericEvent, 1024)
 	subnets := cloud.NewSubnets(clients.EC2, vpcID, o.ClusterName, clk)
@@ -162,7 +170,8 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		Config: service.Config{ClusterName: o.ClusterName, DefaultTags: defaultTags,
 			DefaultTargetType: o.DefaultTargetType, DefaultSSLPolicy: o.DefaultSSLPolicy,
 			SecurityGroups: o.securityGroupFlags(), ExternalManagedTags: o.externalManagedTags(),
-			DefaultScheme: o.DefaultScheme, Gates: o.FeatureGates.Service()},
+			DefaultScheme: o.DefaultScheme, Gates: o.FeatureGates.Service(),
+			UnrestrictedBackendRules: o.DisableRestrictedRules, TargetsByBindings: targetsByBindings},
 		LoadBalancerClass:       o.LoadBalancerClass,
 		DriftPeriod:             o.DriftPeriod,
 		MaxConcurrentReconciles: o.ServiceMaxConcurrent,
@@ -195,6 +204,13 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 				OrphanInterval: o.OrphanSweepInterval},
 			Clock: clk,
 		}),
+		targetgroupbinding.NewController(targetgroupbinding.Deps{
+			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("kelb-targetgroupbinding"),
+			ELBV2: clients.ELBV2, Clock: clk,
+			Config: targetgroupbinding.Config{ClusterName: o.ClusterName, ClusterUID: uid, Resync: o.DriftPeriod,
+				MaxConcurrent: o.LBC.TargetGroupBindingMaxConcurrent, MaxBackoff: o.LBC.TargetGroupBindingMaxBackoff,
+				ServiceStackHandedOver: targetsByBindings},
+		}),
 	)
 	if err != nil {
 		return err
@@ -205,6 +221,12 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	}
 	return mgr.Start(ctx)
 }
+
+// targetsByBindings says who registers the targets of Services: false, the
+// deployer itself (it writes the TargetGroupBindings all the same); true,
+// the TargetGroupBinding controller from those bindings (the deployer then
+// leaves the members alone, and multi-cluster target groups are served).
+const targetsByBindings = true
 
 // discoverVPC finds the cluster's VPC from its nodes' instances.
 func discoverVPC(ctx context.Context, restCfg *rest.Config, instances *cloud.Instances) (string, error) {

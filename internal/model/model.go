@@ -45,6 +45,8 @@ type Stack struct {
 	// the shared backend security group or, for a load balancer without
 	// security groups, from CIDRs.
 	BackendRules []BackendRule
+	// Bindings are the TargetGroupBindings of the target groups, one each.
+	Bindings []TargetGroupBinding
 	// TagPolicy says which tags of the stack's resources kelb may remove:
 	// only those it put there from the object's annotation.
 	TagPolicy TagPolicy

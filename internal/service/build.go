@@ -28,6 +28,14 @@ type Config struct {
 	// manage: kelb never sets or removes them, and an object may not ask
 	// for them.
 	ExternalManagedTags map[string]bool
+	// UnrestrictedBackendRules is --disable-restricted-sg-rules: bindings
+	// let the backend group reach every port of their protocols.
+	UnrestrictedBackendRules bool
+	// TargetsByBindings: the TargetGroupBinding controller registers the
+	// targets (only those its cluster registered are ever deregistered), so
+	// multi-cluster target groups can be served. False while the deployer
+	// registers them itself.
+	TargetsByBindings bool
 	// RulesPerSecurityGroup is the account's quota of inbound rules per
 	// security group and IP family; 0 means AWS's default.
 	RulesPerSecurityGroup int
@@ -66,8 +74,10 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := refuseMultiCluster(a); err != nil {
-		return nil, err
+	if !cfg.TargetsByBindings {
+		if err := refuseMultiCluster(a); err != nil {
+			return nil, err
+		}
 	}
 	ipType, err := a.enum(AnnIPAddressType, "ipv4", "ipv4", "dualstack")
 	if err != nil {
@@ -138,11 +148,14 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 		}
 	}
 
+	bc := bindingContext{svc: svc, a: a, noSG: sgOpts.disabled, backendSG: sgOpts.manageBackend, scheme: q.Scheme,
+		subnets: subnets, facts: in.Facts, unrestricted: cfg.UnrestrictedBackendRules}
 	if sgOpts.disabled {
 		userRanges, err := userSourceRanges(svc)
 		if err != nil {
 			return nil, err
 		}
+		bc.userRanges = userRanges
 		stack.BackendRules = cidrRules(in, stack.TargetGroups, q.Scheme, ipType, userRanges, subnets)
 	} else {
 		if len(sgOpts.user) > 0 {
@@ -167,6 +180,9 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 			stack.LoadBalancer.UseBackendSG = true
 			stack.BackendRules = backendRules(in, stack.TargetGroups)
 		}
+	}
+	if stack.Bindings, err = targetGroupBindings(bc, stack.TargetGroups, ports.servicePorts); err != nil {
+		return nil, err
 	}
 	// Last: every other error is the user's to fix, this one AWS's.
 	if err := certificatesReady(stack.Listeners, in.Facts.Certificates); err != nil {

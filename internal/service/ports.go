@@ -28,6 +28,9 @@ type portsContext struct {
 type builtPorts struct {
 	listeners    []model.Listener
 	targetGroups []model.TargetGroup
+	// servicePorts are the Service ports of the target groups, in the same
+	// order (for their TargetGroupBindings).
+	servicePorts []corev1.ServicePort
 }
 
 // buildPorts makes one listener and one target group per Service port
@@ -112,6 +115,7 @@ func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPort
 		l.TargetGroupID = resourceID
 		out.listeners = append(out.listeners, l)
 		out.targetGroups = append(out.targetGroups, tg)
+		out.servicePorts = append(out.servicePorts, p)
 	}
 	for _, l := range out.listeners {
 		if l.Protocol == "TLS" {

@@ -2,19 +2,18 @@ package service
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kelb-dev/kelb/internal/model"
+	"github.com/kelb-dev/kelb/internal/targets"
 )
 
 // LabelExcludeFromLB marks nodes that must not receive load balancer traffic.
-const LabelExcludeFromLB = "node.kubernetes.io/exclude-from-external-load-balancers"
+const LabelExcludeFromLB = targets.LabelExcludeFromLB
 
 // instanceTargets are the ready nodes matching target-node-labels, each with
 // the Service's node port.
@@ -31,45 +30,25 @@ func instanceTargets(a annotations, nodes []*corev1.Node, port int32) ([]model.T
 	var out []model.Target
 	for _, n := range nodes {
 		if _, excluded := n.Labels[LabelExcludeFromLB]; excluded || !selector.Matches(labels.Set(n.Labels)) ||
-			!nodeReady(n) {
+			!targets.NodeReady(n) {
 			continue
 		}
-		if id := instanceID(n); id != "" {
+		if id := targets.InstanceID(n); id != "" {
 			out = append(out, model.Target{ID: id, Port: port})
 		}
 	}
-	sortTargets(out)
+	targets.Sort(out)
 	return out, nil
 }
 
-func nodeReady(n *corev1.Node) bool {
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
-
-// instanceID reads the EC2 instance id from spec.providerID
-// ("aws:///us-west-2a/i-0123456789abcdef0").
-func instanceID(n *corev1.Node) string {
-	id := n.Spec.ProviderID
-	if !strings.HasPrefix(id, "aws://") {
-		return ""
-	}
-	id = id[strings.LastIndex(id, "/")+1:]
-	if !strings.HasPrefix(id, "i-") {
-		return ""
-	}
-	return id
-}
+// instanceID reads the EC2 instance id from spec.providerID.
+func instanceID(n *corev1.Node) string { return targets.InstanceID(n) }
 
 // InstanceIDs returns the instance ids of nodes, for fact lookups.
 func InstanceIDs(nodes []*corev1.Node) []string {
 	var out []string
 	for _, n := range nodes {
-		if id := instanceID(n); id != "" {
+		if id := targets.InstanceID(n); id != "" {
 			out = append(out, id)
 		}
 	}
@@ -79,42 +58,11 @@ func InstanceIDs(nodes []*corev1.Node) []string {
 // ipTargets are the ready endpoints of the target group's IP family
 // serving the Service port.
 func ipTargets(slices []*discoveryv1.EndpointSlice, p corev1.ServicePort, tgIPType string) []model.Target {
-	seen := map[model.Target]bool{}
-	for _, s := range slices {
-		if s.AddressType != endpointAddressType(tgIPType) {
-			continue
-		}
-		var port int32
-		for _, sp := range s.Ports {
-			if sp.Port != nil && ptrString(sp.Name) == p.Name && protocolMatches(sp.Protocol, p.Protocol) {
-				port = *sp.Port
-			}
-		}
-		if port == 0 {
-			continue
-		}
-		for _, ep := range s.Endpoints {
-			if ep.Conditions.Ready != nil && !*ep.Conditions.Ready {
-				continue
-			}
-			for _, addr := range ep.Addresses {
-				seen[model.Target{ID: addr, Port: port}] = true
-			}
-		}
-	}
-	out := make([]model.Target, 0, len(seen))
-	for t := range seen {
-		out = append(out, t)
-	}
-	sortTargets(out)
-	return out
+	return targets.Endpoints(slices, targets.EndpointFilter{PortName: p.Name, AddressType: endpointAddressType(tgIPType),
+		Protocol: func(got corev1.Protocol) bool { return protocolMatches(got, p.Protocol) }})
 }
 
-func protocolMatches(sp *corev1.Protocol, p corev1.Protocol) bool {
-	got := corev1.ProtocolTCP
-	if sp != nil {
-		got = *sp
-	}
+func protocolMatches(got, p corev1.Protocol) bool {
 	// A TCP_UDP port is the first of its TCP and UDP ports (listenerPorts),
 	// whose name it keeps: the slice's port of that name has its protocol.
 	return got == p || (p == "TCP_UDP" && (got == corev1.ProtocolTCP || got == corev1.ProtocolUDP))
@@ -122,33 +70,7 @@ func protocolMatches(sp *corev1.Protocol, p corev1.Protocol) bool {
 
 // ipTargetNodes maps endpoint addresses to their node names.
 func ipTargetNodes(slices []*discoveryv1.EndpointSlice) map[string]string {
-	out := map[string]string{}
-	for _, s := range slices {
-		for _, ep := range s.Endpoints {
-			for _, addr := range ep.Addresses {
-				if ep.NodeName != nil {
-					out[addr] = *ep.NodeName
-				}
-			}
-		}
-	}
-	return out
-}
-
-func sortTargets(ts []model.Target) {
-	sort.Slice(ts, func(i, j int) bool {
-		if ts[i].ID != ts[j].ID {
-			return ts[i].ID < ts[j].ID
-		}
-		return ts[i].Port < ts[j].Port
-	})
-}
-
-func ptrString(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
+	return targets.EndpointNodes(slices)
 }
 
 func itoa(n int32) string { return strconv.Itoa(int(n)) }

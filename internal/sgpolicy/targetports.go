@@ -35,16 +35,12 @@ type PortRule struct {
 func TargetGroupRules(tg TargetGroupPorts) []PortRule {
 	seen := map[PortRule]bool{}
 	for _, p := range tg.TrafficPorts {
-		for _, proto := range model.RuleProtocols(tg.Protocol) {
+		for _, proto := range TrafficPortProtocols(tg.Protocol, tg.HealthCheckPort == 0 || tg.HealthCheckPort == p) {
 			seen[PortRule{proto, p}] = true
 		}
 	}
 	if tg.HealthCheckPort != 0 {
 		seen[PortRule{"tcp", tg.HealthCheckPort}] = true
-	} else {
-		for _, p := range tg.TrafficPorts {
-			seen[PortRule{"tcp", p}] = true
-		}
 	}
 	out := make([]PortRule, 0, len(seen))
 	for r := range seen {
@@ -62,5 +58,19 @@ func TargetGroupRules(tg TargetGroupPorts) []PortRule {
 		}
 		return 0
 	})
+	return out
+}
+
+// TrafficPortProtocols returns the protocols a target group's targets must
+// accept on their traffic port, in LBC's order: the target group's own (tcp
+// and udp for TCP_UDP), then tcp for the health checks when they go to the
+// traffic port and tcp is not already there (a UDP target group). Health
+// checks on a port of their own need tcp there too (TargetGroupRules; the
+// TargetGroupBindings' networking).
+func TrafficPortProtocols(protocol string, healthChecksOnTrafficPort bool) []string {
+	out := model.RuleProtocols(protocol)
+	if healthChecksOnTrafficPort && !slices.Contains(out, "tcp") {
+		out = append(out, "tcp")
+	}
 	return out
 }

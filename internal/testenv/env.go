@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -74,7 +75,8 @@ func WithWebhooks(paths ...string) KubeOption {
 	}
 }
 
-// StartKube starts a new kube-apiserver and etcd (about 3 s).
+// StartKube starts a new kube-apiserver and etcd (about 3 s on an idle
+// machine).
 func (e *Env) StartKube(opts ...KubeOption) (*Kube, error) {
 	root, err := RepoRoot()
 	if err != nil {
@@ -82,10 +84,18 @@ func (e *Env) StartKube(opts ...KubeOption) (*Kube, error) {
 	}
 	k := &Kube{env: &envtest.Environment{BinaryAssetsDirectory: e.tools,
 		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd")}, ErrorIfCRDPathMissing: true}}
+	if os.Getenv("KUBEBUILDER_CONTROLPLANE_START_TIMEOUT") == "" {
+		// envtest's 20 s is too short for a busy machine: each start it
+		// gives up on is killed and begun again (up to 5 times), which
+		// only adds load. A start that takes long is better than a retry.
+		k.env.ControlPlaneStartTimeout = 90 * time.Second
+	}
+	k.env.CRDInstallOptions.MaxTime = time.Minute // envtest's 10 s, for the same reason
 	for _, o := range opts {
 		o(k.env)
 	}
 	if k.Config, err = k.env.Start(); err != nil {
+		_ = k.env.Stop() // a start that failed late leaves the processes running
 		return nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
 	}
 	return k, nil

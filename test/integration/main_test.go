@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -19,7 +20,11 @@ import (
 	"github.com/kelb-dev/kelb/internal/testenv"
 )
 
-var env *testenv.Env
+var (
+	env *testenv.Env
+	// kubes starts the next test's apiserver while the current test runs.
+	kubes *testenv.KubePool
+)
 
 func TestMain(m *testing.M) {
 	if os.Getenv("KELB_TEST_LOG") != "" {
@@ -33,9 +38,28 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "integration tests:", err)
 		os.Exit(1)
 	}
+	kubes = env.NewKubePool(kubeSpares())
+	// While the first apiserver starts.
+	if err := env.WarmUp(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "integration tests:", err)
+		kubes.Close()
+		env.Stop()
+		os.Exit(1)
+	}
 	code := m.Run()
+	kubes.Close()
 	env.Stop()
 	os.Exit(code)
+}
+
+// kubeSpares is how many apiservers start ahead of need:
+// KELB_TEST_KUBE_SPARES, default 1.
+func kubeSpares() int {
+	n, err := strconv.Atoi(os.Getenv("KELB_TEST_KUBE_SPARES"))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
 }
 
 // cluster is one test's world: its own apiserver, AWS account and kelb.

@@ -1,0 +1,139 @@
+package targetgroupbinding
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	elbv2api "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+// ConditionReady is the binding's one condition: True when the target
+// group holds the binding's targets.
+const ConditionReady = "Ready"
+
+// Reasons, in the condition and in events.
+const (
+	ReasonRegistered = "Registered"
+	// ReasonManagedByServiceStack: the target group is a Service stack's of
+	// this cluster, whose targets the Service deployer still registers;
+	// the binding is left to it (one writer per target group).
+	ReasonManagedByServiceStack = "ManagedByServiceStack"
+	// ReasonForeignTargetGroup: the target group belongs to another
+	// cluster's stack and the binding is not multi-cluster: changing its
+	// targets would take the other cluster's away.
+	ReasonForeignTargetGroup   = "ForeignTargetGroup"
+	ReasonTargetGroupNotFound  = "TargetGroupNotFound"
+	ReasonInvalidConfiguration = "InvalidConfiguration"
+	// ReasonBackendNotFound: the Service or its port is missing; as LBC,
+	// the target group then has none of the binding's targets.
+	ReasonBackendNotFound = "BackendNotFound"
+	ReasonAWSError        = "AWSError"
+	ReasonError           = "Error"
+)
+
+// outcome is what one reconcile found: the condition and when to look
+// again.
+type outcome struct {
+	ready   bool
+	reason  string
+	message string
+	// err is returned to the workqueue (retried with backoff).
+	err error
+	// after, when set, is when to reconcile again.
+	after time.Duration
+}
+
+func registered(tg targetGroup, total int, resync time.Duration) outcome {
+	return outcome{ready: true, reason: ReasonRegistered, after: resync,
+		message: fmt.Sprintf("target group %s has the binding's %d targets", tg.Name, total)}
+}
+
+// outcomeOf turns an error into the condition that says what to do.
+func outcomeOf(err error) outcome {
+	var invalid *invalidError
+	var missing *backendMissingError
+	switch {
+	case errors.As(err, &invalid):
+		return outcome{reason: ReasonInvalidConfiguration, message: err.Error()}
+	case errors.As(err, &missing):
+		return outcome{reason: ReasonBackendNotFound, message: err.Error()}
+	case errors.Is(err, errTargetGroupNotFound):
+		// Retried with the controller's backoff (up to 1000 s, LBC's
+		// default): the target group may be created later, and a binding
+		// left behind by a deleted stack costs few calls.
+		return outcome{reason: ReasonTargetGroupNotFound, message: err.Error(), err: err}
+	case awsclient.ErrorCode(err) != "Unknown":
+		return outcome{reason: ReasonAWSError, message: err.Error(), err: err}
+	default:
+		return outcome{reason: ReasonError, message: err.Error(), err: err}
+	}
+}
+
+// report writes the status (observedGeneration and the Ready condition)
+// when it changed, with a Warning event when the binding turns not ready
+// for a new reason.
+func (c *Controller) report(ctx context.Context, tgb *elbv2api.TargetGroupBinding, o outcome) (reconcile.Result, error) {
+	if o.err != nil {
+		reconcileErrors.WithLabelValues(o.reason).Inc()
+	}
+	status := metav1.ConditionFalse
+	if o.ready {
+		status = metav1.ConditionTrue
+	}
+	before := tgb.DeepCopy()
+	old := meta.FindStatusCondition(tgb.Status.Conditions, ConditionReady)
+	changed := old == nil || old.Reason != o.reason || old.Message != o.message || old.Status != status
+	meta.SetStatusCondition(&tgb.Status.Conditions, metav1.Condition{Type: ConditionReady, Status: status,
+		Reason: o.reason, Message: o.message, ObservedGeneration: tgb.Generation})
+	gen := tgb.Generation
+	tgb.Status.ObservedGeneration = &gen
+	if !o.ready && changed && o.reason != ReasonManagedByServiceStack {
+		c.Recorder.Eventf(tgb, nil, corev1.EventTypeWarning, o.reason, "Reconcile", "%s", o.message)
+	}
+	if !equality.Semantic.DeepEqual(before.Status, tgb.Status) {
+		if err := c.Client.Status().Patch(ctx, tgb, client.MergeFrom(before)); err != nil {
+			return reconcile.Result{}, fmt.Errorf("writing status of TargetGroupBinding %s/%s: %w", tgb.Namespace, tgb.Name, err)
+		}
+	}
+	if o.err != nil {
+		return reconcile.Result{}, o.err
+	}
+	return reconcile.Result{RequeueAfter: o.after}, nil
+}
+
+// changeEvents tell what a pass changed in AWS.
+func (c *Controller) changeEvents(tgb *elbv2api.TargetGroupBinding, tg targetGroup, res syncResult) {
+	if n := len(res.change.Register); n > 0 {
+		c.Recorder.Eventf(tgb, nil, corev1.EventTypeNormal, "Registered", "Register",
+			"registered %d targets in target group %s: %s", n, tg.Name, listed(res.change.Register))
+	}
+	if n := len(res.change.Deregister); n > 0 {
+		c.Recorder.Eventf(tgb, nil, corev1.EventTypeNormal, "Deregistered", "Deregister",
+			"deregistered %d targets from target group %s: %s", n, tg.Name, listed(res.change.Deregister))
+	}
+}
+
+// listed names up to 10 targets, for an event.
+func listed(ts []model.Target) string {
+	var parts []string
+	for i, t := range ts {
+		if i == 10 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(ts)-10))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s:%d", t.ID, t.Port))
+	}
+	return strings.Join(parts, ", ")
+}
