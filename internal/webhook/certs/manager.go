@@ -127,7 +127,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	if interval == 0 {
 		interval = DefaultCheckInterval
 	}
-	next := interval
+	next, lastErr := interval, ""
 	for {
 		select {
 		case <-ctx.Done():
@@ -135,9 +135,15 @@ func (m *Manager) Start(ctx context.Context) error {
 		case <-m.Clock.After(next):
 		}
 		next = interval
-		if err := m.Pass(ctx); err != nil {
-			m.Log.Error(err, "webhook certificate check failed; retrying", "in", retryInterval)
+		err := m.Pass(ctx)
+		if err != nil {
 			next = retryInterval
+			if err.Error() != lastErr { // once per kind of failure, not every minute
+				m.Log.Error(err, "webhook certificate check failed; retrying every minute", "in", retryInterval)
+			}
+			lastErr = err.Error()
+		} else {
+			lastErr = ""
 		}
 	}
 }
