@@ -95,8 +95,9 @@ var kelbDefaults = map[string]string{
 var pending = map[string]bool{"default-load-balancer-scheme": true, "feature-gates": true}
 
 // kelbOwn are flags LBC does not have.
-var kelbOwn = []string{"deletion-policy", "drift-period", "orphan-grace-period", "orphan-sweep", "orphan-sweep-interval",
-	"vpc-endpoint-max-concurrent-reconciles", "vpc-endpoint-poll-interval"}
+var kelbOwn = []string{"deletion-policy", "drift-period", "enable-webhook", "orphan-grace-period", "orphan-sweep",
+	"orphan-sweep-interval", "vpc-endpoint-max-concurrent-reconciles", "vpc-endpoint-poll-interval", "webhook-config-name",
+	"webhook-extra-names", "webhook-secret-name", "webhook-service-name", "webhook-service-namespace"}
 
 func flagType(f *flag.Flag) string {
 	if t, ok := f.Value.(interface{ Type() string }); ok {
@@ -176,10 +177,17 @@ func TestParseLBCCommandLines(t *testing.T) {
 		{name: "Helm chart defaults", args: []string{"--cluster-name=prod", "--ingress-class=alb",
 			"--enable-waf=false", "--enable-wafv2=false", "--enable-shield=false", "--webhook-bind-port=9443",
 			"--log-level=debug", "--enable-endpoint-slices=true", "--enable-pod-readiness-gate-inject=true"},
-			check: func(o *Options) any { return []any{o.ClusterName, o.IngressClass, o.Debug(), o.LBC.EnableWAF} },
-			want:  []any{"prod", "alb", true, false},
-			notHonoured: []string{"enable-pod-readiness-gate-inject", "enable-shield", "enable-waf", "enable-wafv2",
-				"webhook-bind-port"}},
+			check:       func(o *Options) any { return []any{o.ClusterName, o.IngressClass, o.Debug(), o.LBC.EnableWAF} },
+			want:        []any{"prod", "alb", true, false},
+			notHonoured: []string{"enable-shield", "enable-waf", "enable-wafv2"}},
+		{name: "webhook flags are honoured",
+			args: []string{"--webhook-bind-port=9444", "--webhook-cert-dir=/certs", "--webhook-cert-file=c.pem",
+				"--webhook-key-file=k.pem", "--kube-ca-pem-filepath=/ca.pem", "--enable-pod-readiness-gate-inject=false"},
+			check: func(o *Options) any {
+				return []any{o.EnableWebhook, o.LBC.WebhookBindPort, o.LBC.WebhookCertDir, o.LBC.WebhookCertFile,
+					o.LBC.WebhookKeyFile, o.LBC.KubeCAPemFilepath, o.LBC.EnablePodReadinessGateInject, o.WebhookConfigName}
+			},
+			want: []any{true, 9444, "/certs", "c.pem", "k.pem", "/ca.pem", false, "kelb-webhook"}},
 		{name: "endpoint slices off is not what kelb does", args: []string{"--enable-endpoint-slices=false"},
 			check: func(o *Options) any { return o.LBC.EnableEndpointSlices }, want: false,
 			notHonoured: []string{"enable-endpoint-slices"}},

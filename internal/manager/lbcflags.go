@@ -9,10 +9,11 @@ import (
 )
 
 // LBCOnly holds the values of LBC's flags for features kelb does not have
-// yet (Ingress, TargetGroupBinding, webhooks, gateways, accelerators, ALB
-// add-ons). kelb accepts them with LBC's types and defaults, so that LBC's
-// Deployment or Helm values start kelb unchanged, stores them for the work
-// to come, and names those the user set at start-up (NotHonoured).
+// yet (Ingress, TargetGroupBinding, gateways, accelerators, ALB add-ons),
+// and of LBC's webhook flags, which kelb honours. kelb accepts them with
+// LBC's types and defaults, so that LBC's Deployment or Helm values start
+// kelb unchanged, stores them for the work to come, and names those the
+// user set at start-up that it does not act on yet (NotHonoured).
 type LBCOnly struct {
 	ServiceTargetENISGTags            map[string]string
 	TargetGroupBindingMaxConcurrent   int
@@ -64,14 +65,16 @@ func (l *LBCOnly) bind(fs *flag.FlagSet) {
 		"LBC's period of reading a new load balancer until active (kelb follows provisioning load balancers itself)")
 	fs.BoolVar(&l.EnableEndpointSlices, "enable-endpoint-slices", true,
 		"read EndpointSlices rather than Endpoints (kelb always reads EndpointSlices)")
-	fs.IntVar(&l.WebhookBindPort, "webhook-bind-port", 9443, "port of the webhook server (kelb has no webhooks yet)")
-	fs.StringVar(&l.WebhookCertDir, "webhook-cert-dir", "", "directory of the webhook server's key and certificate (kelb has no webhooks yet)")
-	fs.StringVar(&l.WebhookCertFile, "webhook-cert-file", "", "the webhook server's certificate file name (kelb has no webhooks yet)")
-	fs.StringVar(&l.WebhookKeyFile, "webhook-key-file", "", "the webhook server's key file name (kelb has no webhooks yet)")
+	fs.IntVar(&l.WebhookBindPort, "webhook-bind-port", 9443, "port of the webhook server")
+	fs.StringVar(&l.WebhookCertDir, "webhook-cert-dir", "",
+		"directory of the webhook server's certificate and key (default: /tmp/k8s-webhook-server/serving-certs); "+
+			"without them there kelb makes its own")
+	fs.StringVar(&l.WebhookCertFile, "webhook-cert-file", "", "the webhook server's certificate file name (default: tls.crt)")
+	fs.StringVar(&l.WebhookKeyFile, "webhook-key-file", "", "the webhook server's key file name (default: tls.key)")
 	fs.StringVar(&l.KubeCAPemFilepath, "kube-ca-pem-filepath", "",
-		"CA that webhook callers' certificates must be signed by (kelb has no webhooks yet)")
+		"CA that webhook callers' client certificates must be signed by (default: any caller)")
 	fs.BoolVar(&l.EnablePodReadinessGateInject, "enable-pod-readiness-gate-inject", true,
-		"inject target-health readiness gates into pods (not yet done by kelb)")
+		"inject target-health readiness gates into pods of labelled namespaces")
 	fs.StringVar(&l.QUICEnvironmentVariableName, "quic-environment-variable-name", "AWS_LBC_QUIC_SERVER_ID",
 		"environment variable carrying a pod's QUIC server id (not yet used by kelb)")
 	fs.BoolVar(&l.DisableIngressClassAnnotation, "disable-ingress-class-annotation", false,
@@ -108,12 +111,6 @@ var notHonoured = map[string]string{
 	"max-targets-per-target-group":                    "",
 	"lb-stabilization-monitor-interval":               "",
 	"enable-endpoint-slices":                          "true",
-	"webhook-bind-port":                               "",
-	"webhook-cert-dir":                                "",
-	"webhook-cert-file":                               "",
-	"webhook-key-file":                                "",
-	"kube-ca-pem-filepath":                            "",
-	"enable-pod-readiness-gate-inject":                "",
 	"quic-environment-variable-name":                  "",
 	"disable-ingress-class-annotation":                "",
 	"disable-ingress-group-name-annotation":           "",

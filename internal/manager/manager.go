@@ -44,6 +44,11 @@ type Overrides struct {
 	Clock       clock.Clock
 	// SeveralManagers allows more than one manager in a process (tests).
 	SeveralManagers bool
+	// WebhookHost is the address the webhook server listens on (default:
+	// every address); WebhookGeneratedCertDir is where a certificate kelb
+	// makes is written (default: a folder under the temporary directory).
+	WebhookHost             string
+	WebhookGeneratedCertDir string
 }
 
 // Leader election:
@@ -99,6 +104,10 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	if err := elbv2.AddToScheme(scheme); err != nil {
 		return err
 	}
+	var hooks *webhookParts
+	if o.EnableWebhook {
+		hooks = newWebhook(ctx, restCfg, scheme, o, ov, clk)
+	}
 	cacheOpts := cache.Options{SyncPeriod: &o.SyncPeriod, DefaultTransform: cache.TransformStripManagedFields()}
 	if o.WatchNamespace != "" {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{o.WatchNamespace: {}}
@@ -123,6 +132,12 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	}
 	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
 		return err
+	}
+
+	if hooks != nil {
+		if err := hooks.register(mgr, o); err != nil {
+			return err
+		}
 	}
 
 	record := &ownership.Record{}

@@ -63,6 +63,15 @@ type Options struct {
 	AWSVPCTags                  map[string]string
 	AWSVPCTagKey                string
 	LeaderElectionLeaseDuration time.Duration
+	// EnableWebhook serves the pod readiness gate webhook on
+	// --webhook-bind-port; the Webhook* names say where its certificate
+	// and configuration are when kelb makes its own certificate.
+	EnableWebhook           bool
+	WebhookServiceName      string
+	WebhookServiceNamespace string
+	WebhookSecretName       string
+	WebhookConfigName       string
+	WebhookExtraNames       []string
 	// LBC holds LBC's flags for features kelb does not have yet.
 	LBC LBCOnly
 }
@@ -130,6 +139,18 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.LogLevel, "log-level", "info", "info or debug")
 	fs.StringVar(&o.IngressClass, "ingress-class", "alb",
 		"legacy kubernetes.io/ingress.class value of LBC's Ingresses, whose node rules kelb keeps")
+	fs.BoolVar(&o.EnableWebhook, "enable-webhook", true,
+		"serve the pod readiness gate webhook (LBC's /mutate-v1-pod) on --webhook-bind-port")
+	fs.StringVar(&o.WebhookServiceName, "webhook-service-name", DefaultWebhookServiceName,
+		"the webhook's Service, named in the certificate kelb makes when --webhook-cert-dir holds none")
+	fs.StringVar(&o.WebhookServiceNamespace, "webhook-service-namespace", "",
+		"namespace of the webhook's Service and certificate Secret (default: --leader-election-namespace, POD_NAMESPACE, kube-system)")
+	fs.StringVar(&o.WebhookSecretName, "webhook-secret-name", DefaultWebhookSecretName,
+		"Secret where kelb keeps the certificate it makes, shared by replicas (only a Secret kelb made is ever changed)")
+	fs.StringVar(&o.WebhookConfigName, "webhook-config-name", DefaultWebhookConfigName,
+		"kelb's MutatingWebhookConfiguration, whose caBundle kelb keeps when it makes its own certificate")
+	stringSlice(fs, &o.WebhookExtraNames, "webhook-extra-names", []string{},
+		"more DNS names or IP addresses for the certificate kelb makes (a webhook reached by URL)")
 	o.LBC.bind(fs)
 }
 

@@ -59,9 +59,25 @@ type Kube struct {
 	env    *envtest.Environment
 }
 
+// KubeOption changes how a kube-apiserver is started.
+type KubeOption func(*envtest.Environment)
+
+// WithWebhooks installs the webhook configurations of the given files (paths
+// from the repository root), pointed at a local webhook server: Kube.Webhook
+// says on which host and port it must listen, and holds its certificate.
+func WithWebhooks(paths ...string) KubeOption {
+	return func(e *envtest.Environment) {
+		root, _ := RepoRoot()
+		for _, p := range paths {
+			e.WebhookInstallOptions.Paths = append(e.WebhookInstallOptions.Paths, filepath.Join(root, p))
+		}
+		e.WebhookInstallOptions.LocalServingHost = "127.0.0.1"
+	}
+}
+
 // StartKube starts a new kube-apiserver and etcd (about 3 s on an idle
 // machine).
-func (e *Env) StartKube() (*Kube, error) {
+func (e *Env) StartKube(opts ...KubeOption) (*Kube, error) {
 	root, err := RepoRoot()
 	if err != nil {
 		return nil, err
@@ -78,6 +94,9 @@ func (e *Env) StartKube() (*Kube, error) {
 	// Room for a few thousand Services (the default /24 holds 254): the
 	// benchmark creates 1,000.
 	k.env.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", "10.0.0.0/20")
+	for _, o := range opts {
+		o(k.env)
+	}
 	if k.Config, err = k.env.Start(); err != nil {
 		_ = k.env.Stop() // a start that failed late leaves the processes running
 		return nil, fmt.Errorf("starting kube-apiserver and etcd: %w", err)
@@ -87,6 +106,11 @@ func (e *Env) StartKube() (*Kube, error) {
 
 // Stop stops the apiserver and etcd.
 func (k *Kube) Stop() { _ = k.env.Stop() }
+
+// Webhook is where the webhooks installed by WithWebhooks are served:
+// LocalServingHost, LocalServingPort and LocalServingCertDir (tls.crt,
+// tls.key, trusted by the installed configurations).
+func (k *Kube) Webhook() envtest.WebhookInstallOptions { return k.env.WebhookInstallOptions }
 
 // Kubeconfig returns a kubeconfig for an admin user.
 func (k *Kube) Kubeconfig() ([]byte, error) {

@@ -48,7 +48,7 @@ type started struct {
 // NewKubePool begins starting size control planes in the background
 // (size >= 1). Close it when the last test is done.
 func (e *Env) NewKubePool(size int) *KubePool {
-	return newKubePool(size, e.StartKube, (*Kube).Stop, kubeReady)
+	return newKubePool(size, func() (*Kube, error) { return e.StartKube() }, (*Kube).Stop, kubeReady)
 }
 
 func newKubePool(size int, start func() (*Kube, error), stop func(*Kube),

@@ -261,14 +261,26 @@ func (cl *cluster) refusals(t0 time.Time, action, code string) int {
 }
 
 // startKube gives the test a new apiserver + etcd of its own and a client
-// to it; the apiserver is stopped when the test ends.
-func startKube(t *testing.T) (*testenv.Kube, client.Client) {
+// to it; the apiserver is stopped when the test ends. With options (webhook
+// configurations to install) it is started for the test, not taken from the
+// pool of spares.
+func startKube(t *testing.T, opts ...testenv.KubeOption) (*testenv.Kube, client.Client) {
 	t.Helper()
-	kube, err := kubes.Get(t.Context())
+	var kube *testenv.Kube
+	var err error
+	if len(opts) == 0 {
+		kube, err = kubes.Get(t.Context())
+	} else {
+		kube, err = env.StartKube(opts...)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { kubes.Release(kube) })
+	if len(opts) == 0 {
+		t.Cleanup(func() { kubes.Release(kube) })
+	} else {
+		t.Cleanup(kube.Stop)
+	}
 	c, err := client.New(kube.Config, client.Options{})
 	if err != nil {
 		t.Fatal(err)

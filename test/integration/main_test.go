@@ -73,9 +73,9 @@ type cluster struct {
 	done  chan error
 }
 
-func newCluster(t *testing.T, nodes int) *cluster {
+func newCluster(t *testing.T, nodes int, kubeOpts ...testenv.KubeOption) *cluster {
 	t.Helper()
-	kube, c := startKube(t)
+	kube, c := startKube(t, kubeOpts...)
 	world, err := env.Seed(t.Context(), c, "test-"+shortName(t.Name()), nodes)
 	if err != nil {
 		t.Fatal(err)
