@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	elbv2api "github.com/kelb-dev/kelb/api/elbv2"
 
 	"github.com/kelb-dev/kelb/internal/testenv"
 )
@@ -56,7 +57,7 @@ func main() {
 	flag.IntVar(&cfg.endpoints, "endpoints", 100, "VPC endpoints of the endpoints scenario")
 	flag.DurationVar(&cfg.endpointSpread, "endpoint-spread", time.Minute, "endpoints become available at random within this time")
 	flag.DurationVar(&cfg.endpointRest, "endpoint-rest", 2*time.Minute, "how long endpoints at rest are watched for calls")
-	only := flag.String("scenarios", "converge,idle,drift,restart,delete,memory,endpoints",
+	only := flag.String("scenarios", "converge,idle,drift,restart,delete,memory,endpoints,gates",
 		"scenarios to run, in this order; drift, restart and delete need converge")
 	flag.Parse()
 	for _, f := range strings.Split(*sizes, ",") {
@@ -132,6 +133,9 @@ func run(cfg config) error {
 	if err := v1alpha1.AddToScheme(scheme); err != nil {
 		return err
 	}
+	if err := elbv2api.AddToScheme(scheme); err != nil {
+		return err
+	}
 	if b.c, err = client.New(b.kube.Config, client.Options{Scheme: scheme}); err != nil {
 		return err
 	}
@@ -158,6 +162,7 @@ func run(cfg config) error {
 	once := []scenario{
 		{"memory", b.memory},
 		{"endpoints", b.endpointsScenario},
+		{"gates", b.gatesScenario},
 	}
 	runAll := func(list []scenario) error {
 		for _, s := range list {

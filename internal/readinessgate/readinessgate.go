@@ -112,21 +112,47 @@ func NeedsPatch(existing *corev1.PodCondition, desired corev1.PodCondition) bool
 
 // StatusPatch is the strategic merge patch, for the pod's status
 // subresource, that sets condition c and leaves every other condition as it
-// is (conditions merge by type). The pod's UID is in the patch as a
-// precondition: a pod deleted and created again under the same name (a
-// StatefulSet's) is refused the patch rather than given another pod's
-// health.
+// is (conditions merge by type). An empty reason or message is sent as
+// null, which removes it: left out, the merge would keep the old one (a
+// True condition still saying Elb.RegistrationInProgress). The pod's UID
+// is in the patch as a precondition: a pod deleted and created again under
+// the same name (a StatefulSet's) is refused the patch rather than given
+// another pod's health.
 func StatusPatch(uid types.UID, c corev1.PodCondition) ([]byte, error) {
 	if uid == "" {
 		return nil, fmt.Errorf("readiness gate status patch for %s: the pod's UID is required", c.Type)
 	}
 	patch := map[string]any{
 		"metadata": map[string]any{"uid": uid},
-		"status":   map[string]any{"conditions": []corev1.PodCondition{c}},
+		"status":   map[string]any{"conditions": []conditionPatch{patchOf(c)}},
 	}
 	b, err := json.Marshal(patch)
 	if err != nil {
 		return nil, fmt.Errorf("readiness gate status patch for %s: %w", c.Type, err)
 	}
 	return b, nil
+}
+
+// conditionPatch is a pod condition whose unset fields are sent as null.
+type conditionPatch struct {
+	Type               corev1.PodConditionType `json:"type"`
+	Status             corev1.ConditionStatus  `json:"status"`
+	LastProbeTime      *metav1.Time            `json:"lastProbeTime"`
+	LastTransitionTime metav1.Time             `json:"lastTransitionTime"`
+	Reason             *string                 `json:"reason"`
+	Message            *string                 `json:"message"`
+}
+
+func patchOf(c corev1.PodCondition) conditionPatch {
+	p := conditionPatch{Type: c.Type, Status: c.Status, LastTransitionTime: c.LastTransitionTime}
+	if !c.LastProbeTime.IsZero() {
+		p.LastProbeTime = &c.LastProbeTime
+	}
+	if c.Reason != "" {
+		p.Reason = &c.Reason
+	}
+	if c.Message != "" {
+		p.Message = &c.Message
+	}
+	return p
 }

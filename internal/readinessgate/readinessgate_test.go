@@ -79,7 +79,7 @@ func TestStatusPatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"metadata":{"uid":"uid-1"},"status":{"conditions":[{"type":"target-health.elbv2.k8s.aws/web",` +
-		`"status":"True","lastProbeTime":null,"lastTransitionTime":"2026-01-01T00:00:00Z"}]}}`
+		`"status":"True","lastProbeTime":null,"lastTransitionTime":"2026-01-01T00:00:00Z","reason":null,"message":null}]}}`
 	if diff := cmp.Diff(want, string(b)); diff != "" {
 		t.Errorf("patch (-want +got):\n%s", diff)
 	}

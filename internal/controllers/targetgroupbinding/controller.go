@@ -57,6 +57,9 @@ type Config struct {
 	// --targetgroupbinding-max-exponential-backoff-delay (1000 s).
 	MaxConcurrent int
 	MaxBackoff    time.Duration
+	// GatePoll is how often a binding is looked at while a pod carrying its
+	// readiness gate waits for its condition (DefaultGatePoll).
+	GatePoll time.Duration
 	// ServiceStackHandedOver: the Service deployer no longer registers
 	// targets itself. Until it is set, a binding whose target group is one
 	// of this cluster's Service stacks is left to the deployer, so that
@@ -80,6 +83,8 @@ type Deps struct {
 // +kubebuilder:rbac:groups=elbv2.k8s.aws,resources=targetgroupbindings,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=elbv2.k8s.aws,resources=targetgroupbindings/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=services;nodes,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get
+// +kubebuilder:rbac:groups="",resources=pods/status,verbs=patch
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;create;update;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -90,6 +95,7 @@ type Controller struct {
 	targetGroups *targetGroups
 	members      *members
 	tracked      *tracked
+	sweeps       *sweeps
 }
 
 // NewController returns the controller.
@@ -103,6 +109,9 @@ func NewController(deps Deps) *Controller {
 	if deps.Config.Resync <= 0 {
 		deps.Config.Resync = DefaultResync
 	}
+	if deps.Config.GatePoll <= 0 {
+		deps.Config.GatePoll = DefaultGatePoll
+	}
 	if deps.Config.MaxConcurrent <= 0 {
 		deps.Config.MaxConcurrent = 3
 	}
@@ -113,6 +122,7 @@ func NewController(deps Deps) *Controller {
 		targetGroups: newTargetGroups(deps.ELBV2, deps.Clock, deps.Config.Resync),
 		members:      newMembers(deps.Clock, deps.Config.Resync),
 		tracked:      newTracked(deps.Reader, deps.Client),
+		sweeps:       newSweeps(deps.Clock, deps.Config.Resync),
 	}
 }
 
@@ -156,7 +166,7 @@ func (c *Controller) sync(ctx context.Context, tgb *elbv2api.TargetGroupBinding)
 	if o, leave := c.notOurs(tgb, tg); leave {
 		return o
 	}
-	want, err := c.desired(ctx, tgb, targetType, ipType)
+	want, pods, err := c.desired(ctx, tgb, targetType, ipType)
 	var missing *backendMissingError
 	if err != nil && !asBackendMissing(err, &missing) {
 		return outcomeOf(err)
@@ -176,7 +186,16 @@ func (c *Controller) sync(ctx context.Context, tgb *elbv2api.TargetGroupBinding)
 		o.after = c.Config.Resync
 		return o
 	}
-	return registered(tg, res.total, c.Config.Resync)
+	o := registered(tg, res.total, c.Config.Resync)
+	allTrue, err := c.reportGates(ctx, tgb, tg, pods)
+	if err != nil {
+		c.sweeps.forget(client.ObjectKeyFromObject(tgb))
+		return outcomeOf(err)
+	}
+	if !allTrue || pods.waiting {
+		o.after = c.Config.GatePoll
+	}
+	return o
 }
 
 // notOurs says when the binding's target group must be left alone: a

@@ -46,7 +46,7 @@ func newHarness(t *testing.T, cfg Config, objs ...client.Object) *harness {
 		t.Fatal(err)
 	}
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
-		WithStatusSubresource(&elbv2api.TargetGroupBinding{}).
+		WithStatusSubresource(&elbv2api.TargetGroupBinding{}, &corev1.Pod{}).
 		WithIndex(&elbv2api.TargetGroupBinding{}, IndexServiceRefName, func(o client.Object) []string {
 			return []string{o.(*elbv2api.TargetGroupBinding).Spec.ServiceRef.Name}
 		}).Build()

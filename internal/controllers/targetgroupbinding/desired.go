@@ -47,28 +47,31 @@ func servicePort(svc *corev1.Service, ref intstr.IntOrString) (corev1.ServicePor
 }
 
 // desired computes the binding's targets from the cache: the ready
-// endpoints of the Service port (ip), or the suitable nodes on its node
-// port (instance).
-func (c *Controller) desired(ctx context.Context, tgb *elbv2api.TargetGroupBinding, targetType, ipAddressType string) ([]model.Target, error) {
+// endpoints of the Service port, with the not-ready ones whose pod waits
+// only on a readiness gate (ip), or the suitable nodes on its node port
+// (instance).
+func (c *Controller) desired(ctx context.Context, tgb *elbv2api.TargetGroupBinding, targetType,
+	ipAddressType string) ([]model.Target, podTargets, error) {
 	ref := tgb.Spec.ServiceRef
 	var svc corev1.Service
 	if err := c.Client.Get(ctx, client.ObjectKey{Namespace: tgb.Namespace, Name: ref.Name}, &svc); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, &backendMissingError{fmt.Sprintf("service %s/%s not found", tgb.Namespace, ref.Name)}
+			return nil, podTargets{}, &backendMissingError{fmt.Sprintf("service %s/%s not found", tgb.Namespace, ref.Name)}
 		}
-		return nil, fmt.Errorf("reading service %s/%s: %w", tgb.Namespace, ref.Name, err)
+		return nil, podTargets{}, fmt.Errorf("reading service %s/%s: %w", tgb.Namespace, ref.Name, err)
 	}
 	port, ok := servicePort(&svc, ref.Port)
 	if !ok {
-		return nil, &backendMissingError{fmt.Sprintf("service %s/%s has no port %s", tgb.Namespace, ref.Name, ref.Port.String())}
+		return nil, podTargets{}, &backendMissingError{fmt.Sprintf("service %s/%s has no port %s", tgb.Namespace, ref.Name, ref.Port.String())}
 	}
 	if targetType == string(elbv2api.TargetTypeInstance) {
-		return c.instanceTargets(ctx, tgb, &svc, port)
+		ts, err := c.instanceTargets(ctx, tgb, &svc, port)
+		return ts, podTargets{}, err
 	}
 	var slices discoveryv1.EndpointSliceList
 	if err := c.Client.List(ctx, &slices, client.InNamespace(tgb.Namespace),
 		client.MatchingLabels{discoveryv1.LabelServiceName: ref.Name}); err != nil {
-		return nil, fmt.Errorf("listing endpoint slices of service %s/%s: %w", tgb.Namespace, ref.Name, err)
+		return nil, podTargets{}, fmt.Errorf("listing endpoint slices of service %s/%s: %w", tgb.Namespace, ref.Name, err)
 	}
 	family := discoveryv1.AddressTypeIPv4
 	if ipAddressType == string(elbv2api.TargetGroupIPAddressTypeIPv6) {
@@ -78,8 +81,12 @@ func (c *Controller) desired(ctx context.Context, tgb *elbv2api.TargetGroupBindi
 	for i := range slices.Items {
 		ptrs[i] = &slices.Items[i]
 	}
-	return targets.Endpoints(ptrs, targets.EndpointFilter{PortName: port.Name, AddressType: family,
-		DropTerminating: true, PodsOnly: true}), nil
+	f := targets.EndpointFilter{PortName: port.Name, AddressType: family, DropTerminating: true, PodsOnly: true}
+	extra, err := c.podTargets(ctx, tgb, ptrs, f)
+	if err != nil {
+		return nil, extra, err
+	}
+	return append(targets.Endpoints(ptrs, f), extra.register...), extra, nil
 }
 
 func (c *Controller) instanceTargets(ctx context.Context, tgb *elbv2api.TargetGroupBinding, svc *corev1.Service,

@@ -27,6 +27,18 @@ type fakeELB struct {
 	mu    sync.Mutex
 	tgs   map[string]*fakeTG // ARN -> target group
 	calls map[string]int
+	// states overrides a target's health (healthy when not set).
+	states map[model.Target]elbtypes.TargetHealthStateEnum
+}
+
+// setState makes DescribeTargetHealth report state for target t.
+func (f *fakeELB) setState(t model.Target, state elbtypes.TargetHealthStateEnum) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.states == nil {
+		f.states = map[model.Target]elbtypes.TargetHealthStateEnum{}
+	}
+	f.states[t] = state
 }
 
 func newFakeELB() *fakeELB { return &fakeELB{tgs: map[string]*fakeTG{}, calls: map[string]int{}} }
@@ -107,9 +119,17 @@ func (f *fakeELB) DescribeTargetHealth(_ context.Context, in *elbv2.DescribeTarg
 	}
 	out := &elbv2.DescribeTargetHealthOutput{}
 	for t := range tg.members {
+		h := &elbtypes.TargetHealth{State: elbtypes.TargetHealthStateEnumHealthy}
+		if st, ok := f.states[t]; ok {
+			h.State = st
+			if st == elbtypes.TargetHealthStateEnumInitial {
+				h.Reason = elbtypes.TargetHealthReasonEnumRegistrationInProgress
+				h.Description = aws.String("Target registration is in progress")
+			}
+		}
 		out.TargetHealthDescriptions = append(out.TargetHealthDescriptions, elbtypes.TargetHealthDescription{
 			Target:       &elbtypes.TargetDescription{Id: aws.String(t.ID), Port: aws.Int32(t.Port)},
-			TargetHealth: &elbtypes.TargetHealth{State: elbtypes.TargetHealthStateEnumHealthy}})
+			TargetHealth: h})
 	}
 	return out, nil
 }

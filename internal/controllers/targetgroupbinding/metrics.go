@@ -13,6 +13,9 @@ var (
 	reconcileErrors     = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kelb_targetgroupbinding_reconcile_errors_total",
 		Help: "TargetGroupBinding reconciles that failed and are retried, by reason."}, []string{"reason"})
+	gateConditionWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kelb_targetgroupbinding_readiness_gate_writes_total",
+		Help: "Pod readiness gate conditions the TargetGroupBinding controller wrote, by status."}, []string{"status"})
 )
 
-func init() { metrics.Registry.MustRegister(targetChanges, reconcileErrors) }
+func init() { metrics.Registry.MustRegister(targetChanges, reconcileErrors, gateConditionWrites) }
