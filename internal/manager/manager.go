@@ -209,7 +209,10 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 			ELBV2: clients.ELBV2, Clock: clk,
 			Config: targetgroupbinding.Config{ClusterName: o.ClusterName, ClusterUID: uid, Resync: o.DriftPeriod,
 				MaxConcurrent: o.LBC.TargetGroupBindingMaxConcurrent, MaxBackoff: o.LBC.TargetGroupBindingMaxBackoff,
-				ServiceStackHandedOver: targetsByBindings},
+				ServiceStackHandedOver: targetsByBindings,
+				ClaimsService: func(s *corev1.Service) bool {
+					return service.OwnershipOf(s, o.LoadBalancerClass) == service.Claimed
+				}},
 		}),
 	)
 	if err != nil {

@@ -108,7 +108,11 @@ func TestSweeperGracePeriod(t *testing.T) {
 			}
 		}
 	}
-	if left := cl.tagged(); len(left) != 4 { // the live Service's LB, TG, frontend SG and the backend SG
-		t.Errorf("want the live stack and the backend group left, got %v", left)
-	}
+	// The orphan's target groups and group go after its load balancer and
+	// its TargetGroupBinding: the live Service's LB, TG, frontend SG and the
+	// backend SG are left.
+	eventually(t, 30*time.Second, "the live stack and the backend group left", func() (bool, string) {
+		left := cl.tagged()
+		return len(left) == 4, fmt.Sprint(left)
+	})
 }

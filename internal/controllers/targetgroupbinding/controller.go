@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/clock"
@@ -65,6 +66,9 @@ type Config struct {
 	// of this cluster's Service stacks is left to the deployer, so that
 	// each target group has one writer.
 	ServiceStackHandedOver bool
+	// ClaimsService says whether the Service controller serves a Service
+	// (nil: bindings are judged by their target group's tags only).
+	ClaimsService func(*corev1.Service) bool
 }
 
 // Deps are the controller's dependencies.
@@ -155,6 +159,11 @@ func (c *Controller) sync(ctx context.Context, tgb *elbv2api.TargetGroupBinding)
 	if err := validSpec(tgb); err != nil {
 		return outcomeOf(err)
 	}
+	if c.leftToDeployer(ctx, tgb) {
+		return outcome{ready: true, reason: ReasonManagedByServiceStack, after: c.Config.Resync,
+			message: fmt.Sprintf("the binding of Service stack %s/%s, whose deployer registers its targets",
+				tgb.Labels[model.LabelServiceStackNamespace], tgb.Labels[model.LabelServiceStackName])}
+	}
 	tg, err := c.targetGroups.get(ctx, tgb.Spec.TargetGroupARN, tgb.Spec.TargetGroupName)
 	if err != nil {
 		return outcomeOf(err)
@@ -196,6 +205,24 @@ func (c *Controller) sync(ctx context.Context, tgb *elbv2api.TargetGroupBinding)
 		o.after = c.Config.GatePoll
 	}
 	return o
+}
+
+// leftToDeployer says, without reading AWS, that a binding is the stack's
+// of a Service kelb serves (LBC's stack labels naming a Service this kelb
+// claims) while the deployer still registers those targets: it is left
+// alone, as notOurs would find from the target group's tags, but a restart
+// with many Services costs no AWS read per binding. Labels copied onto
+// another binding only make kelb leave it alone.
+func (c *Controller) leftToDeployer(ctx context.Context, tgb *elbv2api.TargetGroupBinding) bool {
+	ns, name := tgb.Labels[model.LabelServiceStackNamespace], tgb.Labels[model.LabelServiceStackName]
+	if c.Config.ServiceStackHandedOver || c.Config.ClaimsService == nil || ns == "" || name == "" {
+		return false
+	}
+	var svc corev1.Service
+	if err := c.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &svc); err != nil {
+		return false
+	}
+	return c.Config.ClaimsService(&svc)
 }
 
 // notOurs says when the binding's target group must be left alone: a
