@@ -249,9 +249,13 @@ func (b *builder) buildListeners() error {
 				l.Certificates = b.in.Facts.DiscoveredCertificates
 			}
 			if len(l.Certificates) == 0 {
+				hosts := "the Ingress names no host"
+				if h := hostsOf(b.ing); len(h) > 0 {
+					hosts = strings.Join(h, ", ")
+				}
 				return &AnnotationError{Annotation: AnnCertificateARN, Value: "", External: true,
 					Allowed: fmt.Sprintf("certificate ARNs for the HTTPS listener on port %d, or an ISSUED ACM "+
-						"certificate for the Ingress's hosts (%s)", port, strings.Join(hostsOf(b.ing), ", "))}
+						"certificate for the Ingress's hosts (%s)", port, hosts)}
 			}
 			l.SSLPolicy = b.listeners.sslPolicy
 		}
