@@ -299,6 +299,48 @@ func TestBuild(t *testing.T) {
 			},
 		},
 		{
+			name: "dualstack: the managed group also allows ::/0; a health-check port of its own gets its binding rule",
+			ing: func(ing *networkingv1.Ingress) {
+				ing.Annotations[AnnIPAddressType] = "dualstack"
+				ing.Annotations[AnnHCPort] = "8081"
+			},
+			expect: func(s *model.ApplicationStack) {
+				s.LoadBalancer.IPAddressType = "dualstack"
+				s.FrontendSG.Ingress = append(frontendRules(80),
+					model.Rule{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDR: "::/0"})
+				s.TargetGroups[0].HealthCheck.Port = "8081"
+				s.Bindings[0].Networking.Ingress = append(s.Bindings[0].Networking.Ingress, model.BindingIngressRule{
+					From: []model.BindingPeer{{BackendSG: true}}, Ports: []model.BindingPort{{Protocol: "TCP", Port: "8081"}}})
+			},
+		},
+		{
+			name: "IngressClassParams certificates, SSL policy, redirect port, name and attributes win over the annotations",
+			class: Class{Verdict: Ours, Params: &elbv2.IngressClassParams{ObjectMeta: metav1.ObjectMeta{Name: "public"},
+				Spec: elbv2.IngressClassParamsSpec{CertificateArn: []string{certDefault},
+					SSLPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06", SSLRedirectPort: "443", LoadBalancerName: "shop-public",
+					LoadBalancerAttributes: []elbv2.Attribute{{Key: "idle_timeout.timeout_seconds", Value: "120"}}}}},
+			ing: func(ing *networkingv1.Ingress) {
+				ing.Annotations[AnnListenPorts] = `[{"HTTP": 80}, {"HTTPS": 443}]`
+				ing.Annotations[AnnCertificateARN] = certSNI
+				ing.Annotations[AnnSSLPolicy] = "ELBSecurityPolicy-2016-08"
+				ing.Annotations[AnnLoadBalancerName] = "from-annotation"
+				ing.Annotations[AnnLoadBalancerAttributes] = "idle_timeout.timeout_seconds=60,routing.http2.enabled=false"
+			},
+			expect: func(s *model.ApplicationStack) {
+				s.LoadBalancer.Name = "shop-public"
+				s.LoadBalancer.Attributes = map[string]string{"idle_timeout.timeout_seconds": "120"}
+				s.Listeners = []model.Listener{{Port: 80, Protocol: "HTTP", Tags: tracking("80")},
+					{Port: 443, Protocol: "HTTPS", Tags: tracking("443"), Certificates: []string{certDefault},
+						SSLPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06"}}
+				s.Routing = []model.ListenerRouting{
+					{Port: 80, DefaultActions: []model.Action{sslRedirectAction(443)}},
+					{Port: 443, DefaultActions: []model.Action{notFound()},
+						Rules: []model.ListenerRule{pathRule(1, "443", tgWeb, paths("/*"))}},
+				}
+				s.FrontendSG.Ingress = frontendRules(80, 443)
+			},
+		},
+		{
 			name: "user security groups by name: no managed group; backend rules as the annotation says",
 			ing: func(ing *networkingv1.Ingress) {
 				ing.Annotations[AnnSecurityGroups] = "sg-0123, edge"

@@ -208,6 +208,18 @@ func TestQuery(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("query (-want +got):\n%s", diff)
 	}
+	// The class's subnets replace the annotation's.
+	params := &elbv2.IngressClassParams{ObjectMeta: metav1.ObjectMeta{Name: "public"},
+		Spec: elbv2.IngressClassParamsSpec{Subnets: &elbv2.SubnetSelector{
+			Tags: map[string]elbv2.SubnetTagValues{"tier": {"edge"}}}}}
+	got, err = Query(testConfig(), ing, Class{Verdict: Ours, Params: params})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Subnets, want.SubnetTags = nil, map[string][]string{"tier": {"edge"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("query with params subnets (-want +got):\n%s", diff)
+	}
 	// Named certificates: nothing to discover.
 	ing.Annotations[AnnCertificateARN] = certDefault
 	if got, _ := Query(testConfig(), ing, Class{}); got.CertificateHosts != nil {
