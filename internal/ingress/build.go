@@ -122,19 +122,34 @@ func hostsOf(ing *networkingv1.Ingress) []string {
 	return slices.Sorted(maps.Keys(seen))
 }
 
+// hosts are the members' hosts, for certificate discovery.
+func (b *builder) hosts() []string {
+	seen := map[string]bool{}
+	for _, m := range b.members {
+		for _, h := range hostsOf(m.ing) {
+			seen[h] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
 // builder holds one Build's state.
 type builder struct {
 	cfg       Config
 	in        Input
-	ing       *networkingv1.Ingress
 	lb        lbSettings
 	listeners listenerSettings
-	// ingTags are the Ingress's tags annotation; paramsTags the class's;
-	// userTags both merged (the class's winning), without --default-tags.
-	ingTags, paramsTags, userTags map[string]string
-	manageBackend                 bool
-	stack                         *model.ApplicationStack
-	tgIndex                       map[string]int
+	// members are the Ingresses of the group, in group order.
+	members []member
+	// stackNamespace and stackName name the stack's own resources (an
+	// implicit group's are its Ingress's).
+	stackNamespace, stackName string
+	// groupTags are the members' tags (without --default-tags), for the
+	// load balancer, its listeners and its managed group.
+	groupTags     map[string]string
+	manageBackend bool
+	stack         *model.ApplicationStack
+	tgIndex       map[string]int
 }
 
 func (b *builder) tracking(resource string) map[string]string {
@@ -149,25 +164,19 @@ func (b *builder) tracking(resource string) map[string]string {
 func Build(cfg Config, in Input) (*model.ApplicationStack, error) {
 	ing := in.Ingress
 	a := service.Annotations(ing.Annotations)
-	b := &builder{cfg: cfg, in: in, ing: ing, tgIndex: map[string]int{},
+	b := &builder{cfg: cfg, in: in, tgIndex: map[string]int{}, stackNamespace: ing.Namespace, stackName: ing.Name,
 		stack: &model.ApplicationStack{TargetGroupOptions: map[string]model.ApplicationTargetGroup{}}}
 	b.stack.ID = ing.Namespace + "/" + ing.Name
-	var err error
+	m, err := newMember(cfg, ing, in.Class, in.Services)
+	if err != nil {
+		return nil, err
+	}
+	b.members, b.groupTags = []member{m}, m.userTags
 	if b.lb, err = readLBSettings(cfg, a, in.Class.Params); err != nil {
 		return nil, err
 	}
 	if b.listeners, err = readListenerSettings(cfg, a, in.Class.Params); err != nil {
 		return nil, err
-	}
-	if b.ingTags, err = a.KeyValues(AnnTags); err != nil {
-		return nil, err
-	}
-	b.userTags = b.lb.userTags
-	b.paramsTags = map[string]string{}
-	if p := in.Class.Params; p != nil {
-		for _, t := range p.Spec.Tags {
-			b.paramsTags[t.Key] = t.Value
-		}
 	}
 	if err := b.buildLoadBalancer(); err != nil {
 		return nil, err
@@ -197,11 +206,11 @@ func (b *builder) buildLoadBalancer() error {
 	name := b.lb.name
 	if name == "" {
 		// LBC's hash input: cluster, group id, scheme.
-		name = service.StackName(b.ing.Namespace, b.ing.Name, b.cfg.ClusterName, b.stack.ID, b.lb.scheme)
+		name = service.StackName(b.stackNamespace, b.stackName, b.cfg.ClusterName, b.stack.ID, b.lb.scheme)
 	}
 	lb := model.LoadBalancer{Name: name, Type: "application", Scheme: b.lb.scheme, IPAddressType: b.lb.ipAddressType,
 		Subnets: slices.Sorted(slices.Values(b.in.Facts.Subnets)), Attributes: b.lb.attributes,
-		Tags: model.MergeTags(withDefaultTags(b.cfg, b.userTags), b.tracking(model.ResourceLoadBalancer))}
+		Tags: model.MergeTags(withDefaultTags(b.cfg, b.groupTags), b.tracking(model.ResourceLoadBalancer))}
 	b.manageBackend = sgpolicy.ManageBackendRules(b.cfg.SecurityGroups,
 		sgpolicy.Object{UserFrontendSGs: len(b.lb.securityGroups) > 0, Annotation: b.lb.manageBackend})
 	if len(b.lb.securityGroups) > 0 {
@@ -234,15 +243,18 @@ func (b *builder) buildListeners() error {
 		}
 	}
 	if needRules {
-		var err error
-		if rules, err = b.ingressRules(); err != nil {
-			return err
+		for _, m := range b.members {
+			mr, err := b.ingressRules(m)
+			if err != nil {
+				return err
+			}
+			rules = append(rules, mr...)
 		}
 	}
 	for _, port := range ports {
 		protocol := b.listeners.ports[port]
 		l := model.Listener{Port: port, Protocol: protocol,
-			Tags: model.MergeTags(withDefaultTags(b.cfg, b.userTags), b.tracking(strconv.Itoa(int(port))))}
+			Tags: model.MergeTags(withDefaultTags(b.cfg, b.groupTags), b.tracking(strconv.Itoa(int(port))))}
 		if protocol == ProtocolHTTPS {
 			l.Certificates = b.listeners.certificates
 			if len(l.Certificates) == 0 {
@@ -250,7 +262,7 @@ func (b *builder) buildListeners() error {
 			}
 			if len(l.Certificates) == 0 {
 				hosts := "the Ingress names no host"
-				if h := hostsOf(b.ing); len(h) > 0 {
+				if h := b.hosts(); len(h) > 0 {
 					hosts = strings.Join(h, ", ")
 				}
 				return &AnnotationError{Annotation: AnnCertificateARN, Value: "", External: true,
@@ -292,9 +304,9 @@ func (b *builder) frontendSG(ports []int32) *model.SecurityGroup {
 	}
 	dual := b.lb.ipAddressType != "ipv4"
 	sg := &model.SecurityGroup{
-		Name:        service.StackName(b.ing.Namespace, b.ing.Name, b.cfg.ClusterName, b.stack.ID),
+		Name:        service.StackName(b.stackNamespace, b.stackName, b.cfg.ClusterName, b.stack.ID),
 		Description: ManagedSGDescription,
-		Tags:        model.MergeTags(withDefaultTags(b.cfg, b.userTags), b.tracking(model.ResourceManagedLBSG)),
+		Tags:        model.MergeTags(withDefaultTags(b.cfg, b.groupTags), b.tracking(model.ResourceManagedLBSG)),
 	}
 	for _, port := range ports {
 		for _, c := range cidrs {

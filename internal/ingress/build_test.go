@@ -157,6 +157,7 @@ func minimalStack() *model.ApplicationStack {
 func TestBuild(t *testing.T) {
 	tests := []struct {
 		name   string
+		cfg    func(*Config)
 		ing    func(*networkingv1.Ingress)
 		class  Class
 		facts  func(*Facts)
@@ -299,6 +300,25 @@ func TestBuild(t *testing.T) {
 			},
 		},
 		{
+			name: "--default-tags win over the Ingress's and the Service's tags on every resource",
+			cfg:  func(c *Config) { c.DefaultTags = map[string]string{"env": "prod"} },
+			ing:  func(ing *networkingv1.Ingress) { ing.Annotations[AnnTags] = "env=dev,team=shop" },
+			svcs: func(s map[string]*corev1.Service) {
+				s["web"].Annotations = map[string]string{AnnTags: "team=web,owner=ann"}
+			},
+			expect: func(s *model.ApplicationStack) {
+				tags := func(resource string, user map[string]string) map[string]string {
+					return model.MergeTags(user, map[string]string{"env": "prod"}, tracking(resource))
+				}
+				ing := map[string]string{"team": "shop"}
+				s.LoadBalancer.Tags = tags(model.ResourceLoadBalancer, ing)
+				s.Listeners[0].Tags = tags("80", ing)
+				s.Routing[0].Rules[0].Tags = tags("80:1", ing)
+				s.FrontendSG.Tags = tags(model.ResourceManagedLBSG, ing)
+				s.TargetGroups[0].Tags = tags(tgWeb, map[string]string{"team": "web", "owner": "ann"})
+			},
+		},
+		{
 			name: "dualstack: the managed group also allows ::/0; a health-check port of its own gets its binding rule",
 			ing: func(ing *networkingv1.Ingress) {
 				ing.Annotations[AnnIPAddressType] = "dualstack"
@@ -373,7 +393,11 @@ func TestBuild(t *testing.T) {
 			if tt.expect != nil {
 				tt.expect(want)
 			}
-			got, err := Build(testConfig(), in)
+			cfg := testConfig()
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			got, err := Build(cfg, in)
 			if err != nil {
 				t.Fatalf("Build: %v", err)
 			}

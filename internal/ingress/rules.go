@@ -3,6 +3,7 @@ package ingress
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/kelb-dev/kelb/internal/model"
 )
@@ -21,6 +22,8 @@ type rule struct {
 	field      string // the Ingress path it comes from, for errors
 	conditions []model.RuleCondition
 	actions    []model.Action
+	// tags are the member's tags (without --default-tags).
+	tags map[string]string
 }
 
 // ingressRules turns the Ingress's rules into listener rules in LBC's
@@ -29,9 +32,9 @@ type rule struct {
 // path gets one rule: host-header when the rule has a host, path-pattern
 // from the path (see pathPatterns), path-pattern "/*" when it has neither,
 // and a forward to its backend's target group.
-func (b *builder) ingressRules() ([]rule, error) {
+func (b *builder) ingressRules(m member) ([]rule, error) {
 	var out []rule
-	for i, r := range b.ing.Spec.Rules {
+	for i, r := range m.ing.Spec.Rules {
 		if r.HTTP == nil {
 			continue
 		}
@@ -59,11 +62,12 @@ func (b *builder) ingressRules() ([]rule, error) {
 					Allowed: fmt.Sprintf("at most %d condition values per rule (host and path patterns make %d)",
 						MaxConditionValues, n)}
 			}
-			tg, err := b.targetGroupFor(p.field+".backend", p.path.Backend)
+			tg, err := b.targetGroupFor(m, p.field+".backend", p.path.Backend)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, rule{field: p.field, conditions: conditions, actions: []model.Action{model.ForwardTo(tg)}})
+			out = append(out, rule{field: p.field, conditions: conditions, actions: []model.Action{model.ForwardTo(tg)},
+				tags: m.userTags})
 		}
 	}
 	return out, nil
@@ -90,7 +94,7 @@ func (b *builder) listenerRules(port int32, rules []rule) ([]model.ListenerRule,
 		priority := int32(i + 1)
 		resource := fmt.Sprintf("%d:%d", port, priority)
 		out = append(out, model.ListenerRule{Priority: priority, Conditions: r.conditions, Actions: r.actions,
-			Tags: model.MergeTags(b.userTags, b.tracking(resource))})
+			Tags: model.MergeTags(withDefaultTags(b.cfg, r.tags), b.tracking(resource))})
 	}
 	return out, nil
 }
@@ -102,14 +106,28 @@ func (b *builder) defaultActions(protocol string) ([]model.Action, error) {
 	if b.listeners.sslRedirect != 0 && protocol == ProtocolHTTP {
 		return []model.Action{sslRedirectAction(b.listeners.sslRedirect)}, nil
 	}
-	if be := b.ing.Spec.DefaultBackend; be != nil {
-		tg, err := b.targetGroupFor("spec.defaultBackend", *be)
+	var with []member
+	for _, m := range b.members {
+		if m.ing.Spec.DefaultBackend != nil {
+			with = append(with, m)
+		}
+	}
+	switch len(with) {
+	case 0:
+		return []model.Action{notFoundAction()}, nil
+	case 1:
+		tg, err := b.targetGroupFor(with[0], "spec.defaultBackend", *with[0].ing.Spec.DefaultBackend)
 		if err != nil {
 			return nil, err
 		}
 		return []model.Action{model.ForwardTo(tg)}, nil
 	}
-	return []model.Action{notFoundAction()}, nil
+	var names []string
+	for _, m := range with {
+		names = append(names, m.ing.Namespace+"/"+m.ing.Name)
+	}
+	return nil, &FieldError{Field: "spec.defaultBackend", Value: strings.Join(names, ", "),
+		Allowed: "a defaultBackend on at most one Ingress of the group"}
 }
 
 // notFoundAction is LBC's default action without a defaultBackend.

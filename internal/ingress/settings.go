@@ -26,12 +26,9 @@ type lbSettings struct {
 	name string
 	// subnets are ids or Name tags (annotation or params ids); subnetTags
 	// are the params' tag filters. Both empty: discovery.
-	subnets    []string
-	subnetTags map[string][]string
-	attributes map[string]string
-	// userTags are params tags over the tags annotation (without
-	// --default-tags).
-	userTags       map[string]string
+	subnets        []string
+	subnetTags     map[string][]string
+	attributes     map[string]string
 	securityGroups []string
 	manageBackend  *bool
 	inboundCIDRs   []string
@@ -64,9 +61,6 @@ func readLBSettings(cfg Config, a service.Annotations, p *elbv2.IngressClassPara
 		s.subnets = a.List(AnnSubnets)
 	}
 	if s.attributes, err = loadBalancerAttributesOf(a, p); err != nil {
-		return s, err
-	}
-	if s.userTags, err = userTagsOf(cfg, a, p); err != nil {
 		return s, err
 	}
 	s.securityGroups = a.List(AnnSecurityGroups)

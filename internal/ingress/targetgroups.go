@@ -54,7 +54,7 @@ func portKey(p networkingv1.ServiceBackendPort) string {
 
 // targetGroupFor returns the ResourceID of the target group of a Service
 // backend, making it (with its binding) the first time the backend appears.
-func (b *builder) targetGroupFor(field string, be networkingv1.IngressBackend) (string, error) {
+func (b *builder) targetGroupFor(m member, field string, be networkingv1.IngressBackend) (string, error) {
 	if be.Service == nil {
 		return "", &FieldError{Field: field, Value: "resource backend",
 			Allowed: "a Service backend (service.name and service.port)"}
@@ -64,20 +64,20 @@ func (b *builder) targetGroupFor(field string, be networkingv1.IngressBackend) (
 		return "", &FieldError{Field: field + ".service.port.name", Value: useAnnotationPortName,
 			Allowed: "a port name or number of the Service (custom actions from actions.<name> are not served yet)"}
 	}
-	id := fmt.Sprintf("%s/%s-%s:%s", b.ing.Namespace, b.ing.Name, ref.Name, portKey(ref.Port))
+	id := fmt.Sprintf("%s/%s-%s:%s", m.ing.Namespace, m.ing.Name, ref.Name, portKey(ref.Port))
 	if _, ok := b.tgIndex[id]; ok {
 		return id, nil
 	}
-	svc := b.in.Services[ref.Name]
+	svc := m.services[ref.Name]
 	if svc == nil {
 		return "", &FieldError{Field: field + ".service.name", Value: ref.Name, External: true,
-			Allowed: "the name of a Service in namespace " + b.ing.Namespace}
+			Allowed: "the name of a Service in namespace " + m.ing.Namespace}
 	}
 	sp, err := lookupServicePort(field, svc, ref.Port)
 	if err != nil {
 		return "", err
 	}
-	tg, opts, binding, err := b.buildTargetGroup(id, svc, sp, portKey(ref.Port))
+	tg, opts, binding, err := b.buildTargetGroup(m, id, svc, sp, portKey(ref.Port))
 	if err != nil {
 		return "", err
 	}
@@ -107,11 +107,11 @@ func lookupServicePort(field string, svc *corev1.Service, p networkingv1.Service
 // buildTargetGroup makes a backend's target group as LBC does: settings
 // from the Service's annotations over the Ingress's (and the class's
 // targetType over both), LBC's name, and one binding.
-func (b *builder) buildTargetGroup(id string, svc *corev1.Service, sp corev1.ServicePort, port string) (
+func (b *builder) buildTargetGroup(m member, id string, svc *corev1.Service, sp corev1.ServicePort, port string) (
 	model.TargetGroup, model.ApplicationTargetGroup, model.TargetGroupBinding, error) {
 	var none model.TargetGroup
-	a := backendAnnotations(b.ing, svc)
-	targetType, err := b.targetTypeOf(a)
+	a := backendAnnotations(m.ing, svc)
+	targetType, err := b.targetTypeOf(m, a)
 	if err != nil {
 		return none, model.ApplicationTargetGroup{}, model.TargetGroupBinding{}, err
 	}
@@ -157,13 +157,13 @@ func (b *builder) buildTargetGroup(id string, svc *corev1.Service, sp corev1.Ser
 	}
 	// Service tags over the Ingress's, the class's over both, then the
 	// flags' and kelb's tracking tags.
-	userTags := model.MergeTags(b.ingTags, svcTags, b.paramsTags)
+	userTags := model.MergeTags(m.ingTags, svcTags, m.paramsTags)
 	tg := model.TargetGroup{
 		ResourceID: id,
 		// LBC's hash input: cluster, group id, Ingress namespace and name,
 		// Service UID, backend port, target group port, target type,
 		// protocol, protocol version.
-		Name: service.StackName(svc.Namespace, svc.Name, b.cfg.ClusterName, b.stack.ID, b.ing.Namespace, b.ing.Name,
+		Name: service.StackName(svc.Namespace, svc.Name, b.cfg.ClusterName, b.stack.ID, m.ing.Namespace, m.ing.Name,
 			string(svc.UID), port, strconv.Itoa(int(tgPort)), targetType, protocol, version),
 		Protocol: protocol, Port: tgPort, TargetType: targetType, IPAddressType: ipType,
 		HealthCheck: hc, Attributes: attrs,
@@ -172,7 +172,7 @@ func (b *builder) buildTargetGroup(id string, svc *corev1.Service, sp corev1.Ser
 	opts := model.ApplicationTargetGroup{ProtocolVersion: version, GRPCMatcher: version == ProtocolVersionGRPC}
 	binding := model.TargetGroupBinding{
 		Namespace: svc.Namespace, Name: tg.Name,
-		Labels:        map[string]string{LabelStackNamespace: b.ing.Namespace, LabelStackName: b.ing.Name},
+		Labels:        map[string]string{LabelStackNamespace: b.stackNamespace, LabelStackName: b.stackName},
 		TargetGroupID: id, TargetType: targetType, IPAddressType: ipType,
 		ServiceName: svc.Name, ServicePort: sp.Port, NodeSelector: nodeLabels,
 		Networking: b.bindingNetworking(targetType, sp, hc.Port),
@@ -182,9 +182,9 @@ func (b *builder) buildTargetGroup(id string, svc *corev1.Service, sp corev1.Ser
 
 // targetTypeOf: the class's targetType, else target-type (Service over
 // Ingress), else --default-target-type.
-func (b *builder) targetTypeOf(a service.Annotations) (string, error) {
+func (b *builder) targetTypeOf(m member, a service.Annotations) (string, error) {
 	field, t := AnnTargetType, ""
-	if p := b.in.Class.Params; p != nil && p.Spec.TargetType != "" {
+	if p := m.params; p != nil && p.Spec.TargetType != "" {
 		field, t = paramsField(p.Name, "targetType"), string(p.Spec.TargetType)
 	} else {
 		def := b.cfg.DefaultTargetType
