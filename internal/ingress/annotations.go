@@ -33,6 +33,7 @@ const (
 	AnnBackendProtocolVersion  = Prefix + "backend-protocol-version"
 	AnnTargetGroupAttributes   = Prefix + "target-group-attributes"
 	AnnTargetNodeLabels        = Prefix + "target-node-labels"
+	AnnMultiClusterTargetGroup = Prefix + "multi-cluster-target-group"
 	AnnHCPort                  = Prefix + "healthcheck-port"
 	AnnHCProtocol              = Prefix + "healthcheck-protocol"
 	AnnHCPath                  = Prefix + "healthcheck-path"

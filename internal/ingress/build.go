@@ -271,8 +271,14 @@ func (b *builder) buildListeners() error {
 			}
 			l.SSLPolicy = b.listeners.sslPolicy
 		}
-		routing := model.ListenerRouting{Port: port}
 		var err error
+		// An implicit group has one member; explicit groups merge their
+		// members' listener attributes.
+		if l.Attributes, err = listenerAttributesOf(service.Annotations(b.members[0].ing.Annotations),
+			b.members[0].params, protocol, port); err != nil {
+			return err
+		}
+		routing := model.ListenerRouting{Port: port}
 		if routing.DefaultActions, err = b.defaultActions(protocol); err != nil {
 			return err
 		}

@@ -319,6 +319,31 @@ func TestBuild(t *testing.T) {
 			},
 		},
 		{
+			name: "listener attributes from the annotation for the listener's protocol and port; multi-cluster target groups",
+			ing: func(ing *networkingv1.Ingress) {
+				ing.Annotations[AnnListenerAttributesPrefix+".HTTP-80"] = "routing.http.response.server.enabled=false"
+				ing.Annotations[AnnListenerAttributesPrefix+".HTTPS-443"] = "not read: no such listener"
+				ing.Annotations[AnnMultiClusterTargetGroup] = "true"
+			},
+			expect: func(s *model.ApplicationStack) {
+				s.Listeners[0].Attributes = map[string]string{"routing.http.response.server.enabled": "false"}
+				s.Bindings[0].MultiClusterTargetGroup = true
+			},
+		},
+		{
+			name: "listener attributes of the class's params listener replace the annotation's",
+			class: Class{Verdict: Ours, Params: &elbv2.IngressClassParams{ObjectMeta: metav1.ObjectMeta{Name: "public"},
+				Spec: elbv2.IngressClassParamsSpec{Listeners: []elbv2.Listener{{Protocol: "HTTP", Port: 80,
+					ListenerAttributes: []elbv2.Attribute{{Key: "routing.http.response.x_frame_options.header_value",
+						Value: "DENY"}}}}}}},
+			ing: func(ing *networkingv1.Ingress) {
+				ing.Annotations[AnnListenerAttributesPrefix+".HTTP-80"] = "routing.http.response.server.enabled=false"
+			},
+			expect: func(s *model.ApplicationStack) {
+				s.Listeners[0].Attributes = map[string]string{"routing.http.response.x_frame_options.header_value": "DENY"}
+			},
+		},
+		{
 			name: "dualstack: the managed group also allows ::/0; a health-check port of its own gets its binding rule",
 			ing: func(ing *networkingv1.Ingress) {
 				ing.Annotations[AnnIPAddressType] = "dualstack"

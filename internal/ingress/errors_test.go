@@ -75,6 +75,14 @@ func TestBuildRefusesBadInput(t *testing.T) {
 		{name: "load-balancer-attributes value", ing: ann(AnnLoadBalancerAttributes, "idle_timeout.timeout_seconds=0"),
 			want: &AnnotationError{Annotation: AnnLoadBalancerAttributes, Value: "idle_timeout.timeout_seconds=0",
 				Allowed: "idle_timeout.timeout_seconds: an integer from 1 to 4000"}},
+		{name: "listener-attributes value", ing: ann(AnnListenerAttributesPrefix+".HTTP-80",
+			"routing.http.response.x_content_type_options.header_value=sniff"), want: &AnnotationError{
+			Annotation: AnnListenerAttributesPrefix + ".HTTP-80",
+			Value:      "routing.http.response.x_content_type_options.header_value=sniff",
+			Allowed:    "routing.http.response.x_content_type_options.header_value: nosniff"}},
+		{name: "multi-cluster-target-group", ing: ann(AnnMultiClusterTargetGroup, "maybe"), want: &AnnotationError{
+			Annotation: AnnMultiClusterTargetGroup, Value: "maybe",
+			Allowed: "true, false (also 1, 0, t, f, T, F, TRUE, FALSE, True, False)"}},
 		{name: "target-group-attributes value", ing: ann(AnnTargetGroupAttributes, "stickiness.type=source_ip"),
 			want: &AnnotationError{Annotation: AnnTargetGroupAttributes, Value: "stickiness.type=source_ip",
 				Allowed: "stickiness.type: lb_cookie, app_cookie"}},

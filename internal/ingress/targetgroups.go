@@ -140,6 +140,10 @@ func (b *builder) buildTargetGroup(m member, id string, svc *corev1.Service, sp 
 	if err != nil {
 		return none, model.ApplicationTargetGroup{}, model.TargetGroupBinding{}, err
 	}
+	multiCluster, err := a.Bool(AnnMultiClusterTargetGroup, false)
+	if err != nil {
+		return none, model.ApplicationTargetGroup{}, model.TargetGroupBinding{}, err
+	}
 	ipType, err := b.targetGroupIPType(svc)
 	if err != nil {
 		return none, model.ApplicationTargetGroup{}, model.TargetGroupBinding{}, err
@@ -174,7 +178,7 @@ func (b *builder) buildTargetGroup(m member, id string, svc *corev1.Service, sp 
 		Namespace: svc.Namespace, Name: tg.Name,
 		Labels:        map[string]string{LabelStackNamespace: b.stackNamespace, LabelStackName: b.stackName},
 		TargetGroupID: id, TargetType: targetType, IPAddressType: ipType,
-		ServiceName: svc.Name, ServicePort: sp.Port, NodeSelector: nodeLabels,
+		ServiceName: svc.Name, ServicePort: sp.Port, NodeSelector: nodeLabels, MultiClusterTargetGroup: multiCluster,
 		Networking: b.bindingNetworking(targetType, sp, hc.Port),
 	}
 	return tg, opts, binding, nil
