@@ -270,6 +270,12 @@ func (b *builder) buildListeners() error {
 						"certificate for the Ingress's hosts (%s)", port, hosts)}
 			}
 			l.SSLPolicy = b.listeners.sslPolicy
+			if m, ok := b.listeners.mutualAuth[port]; ok {
+				if b.stack.MutualAuthentication == nil {
+					b.stack.MutualAuthentication = map[int32]model.MutualAuthentication{}
+				}
+				b.stack.MutualAuthentication[port] = m
+			}
 		}
 		var err error
 		// An implicit group has one member; explicit groups merge their

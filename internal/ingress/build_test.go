@@ -344,6 +344,26 @@ func TestBuild(t *testing.T) {
 			},
 		},
 		{
+			name: "mutual-authentication applies to HTTPS listeners only, verify defaults to expired certificates refused",
+			ing: func(ing *networkingv1.Ingress) {
+				ing.Annotations[AnnListenPorts] = `[{"HTTP": 80}, {"HTTPS": 443}]`
+				ing.Annotations[AnnCertificateARN] = certDefault
+				ing.Annotations[AnnMutualAuthentication] = `[{"port": 443, "mode": "verify", "trustStore": "partners"},` +
+					` {"port": 80, "mode": "passthrough"}]`
+			},
+			expect: func(s *model.ApplicationStack) {
+				s.Listeners = []model.Listener{{Port: 80, Protocol: "HTTP", Tags: tracking("80")},
+					{Port: 443, Protocol: "HTTPS", Tags: tracking("443"), Certificates: []string{certDefault},
+						SSLPolicy: defaultSSLPol}}
+				s.Routing = []model.ListenerRouting{s.Routing[0], {Port: 443, DefaultActions: []model.Action{notFound()},
+					Rules: []model.ListenerRule{pathRule(1, "443", tgWeb, paths("/*"))}}}
+				no := false
+				s.MutualAuthentication = map[int32]model.MutualAuthentication{443: {Mode: "verify", TrustStore: "partners",
+					IgnoreClientCertificateExpiry: &no}}
+				s.FrontendSG.Ingress = frontendRules(80, 443)
+			},
+		},
+		{
 			name: "dualstack: the managed group also allows ::/0; a health-check port of its own gets its binding rule",
 			ing: func(ing *networkingv1.Ingress) {
 				ing.Annotations[AnnIPAddressType] = "dualstack"

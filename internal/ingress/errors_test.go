@@ -83,6 +83,16 @@ func TestBuildRefusesBadInput(t *testing.T) {
 		{name: "multi-cluster-target-group", ing: ann(AnnMultiClusterTargetGroup, "maybe"), want: &AnnotationError{
 			Annotation: AnnMultiClusterTargetGroup, Value: "maybe",
 			Allowed: "true, false (also 1, 0, t, f, T, F, TRUE, FALSE, True, False)"}},
+		{name: "mutual-authentication verify without trust store", ing: ann(AnnMutualAuthentication,
+			`[{"port": 443, "mode": "verify"}]`), want: &AnnotationError{Annotation: AnnMutualAuthentication,
+			Value: `[{"port": 443, "mode": "verify"}]`, Allowed: "a trustStore for mode verify (port 443)"}},
+		{name: "mutual-authentication mode", ing: ann(AnnMutualAuthentication, `[{"port": 443, "mode": "strict"}]`),
+			want: &AnnotationError{Annotation: AnnMutualAuthentication, Value: `[{"port": 443, "mode": "strict"}]`,
+				Allowed: `mode off, passthrough or verify for port 443 (got "strict")`}},
+		{name: "mutual-authentication trust store with passthrough", ing: ann(AnnMutualAuthentication,
+			`[{"port": 443, "mode": "passthrough", "trustStore": "x"}]`), want: &AnnotationError{
+			Annotation: AnnMutualAuthentication, Value: `[{"port": 443, "mode": "passthrough", "trustStore": "x"}]`,
+			Allowed: "no trustStore or ignoreClientCertificateExpiry for mode passthrough (port 443)"}},
 		{name: "target-group-attributes value", ing: ann(AnnTargetGroupAttributes, "stickiness.type=source_ip"),
 			want: &AnnotationError{Annotation: AnnTargetGroupAttributes, Value: "stickiness.type=source_ip",
 				Allowed: "stickiness.type: lb_cookie, app_cookie"}},

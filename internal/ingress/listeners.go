@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	elbv2 "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
+	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/service"
 )
 
@@ -32,6 +33,8 @@ type listenerSettings struct {
 	sslPolicy    string
 	// sslRedirect is the HTTPS port HTTP listeners redirect to; 0 for none.
 	sslRedirect int32
+	// mutualAuth is the mutual TLS asked for, by port.
+	mutualAuth map[int32]model.MutualAuthentication
 }
 
 func readListenerSettings(cfg Config, a service.Annotations, p *elbv2.IngressClassParams) (listenerSettings, error) {
@@ -60,6 +63,9 @@ func readListenerSettings(cfg Config, a service.Annotations, p *elbv2.IngressCla
 		s.sslPolicy = a.Str(AnnSSLPolicy, s.sslPolicy)
 	}
 	if s.sslRedirect, err = sslRedirectOf(a, p, s.ports); err != nil {
+		return s, err
+	}
+	if s.mutualAuth, err = mutualAuthenticationOf(a); err != nil {
 		return s, err
 	}
 	return s, nil

@@ -37,6 +37,9 @@ type ApplicationStack struct {
 	// TargetGroupOptions holds the application-only settings of each
 	// target group, by ResourceID.
 	TargetGroupOptions map[string]ApplicationTargetGroup
+	// MutualAuthentication is the mutual TLS of HTTPS listeners, by port;
+	// listeners without an entry are left as AWS has them.
+	MutualAuthentication map[int32]MutualAuthentication
 }
 
 // ApplicationTargetGroup are the settings only an application load
@@ -157,4 +160,16 @@ type FixedResponseAction struct {
 func ForwardTo(targetGroupID string) Action {
 	return Action{Type: ActionForward, Forward: &ForwardAction{
 		TargetGroups: []WeightedTargetGroup{{TargetGroupID: targetGroupID}}}}
+}
+
+// MutualAuthentication is an HTTPS listener's mutual TLS.
+type MutualAuthentication struct {
+	Mode string // off | passthrough | verify
+	// TrustStore is the trust store's ARN, or its name until resolved
+	// (verify only).
+	TrustStore string
+	// IgnoreClientCertificateExpiry is set for verify only.
+	IgnoreClientCertificateExpiry *bool
+	// AdvertiseTrustStoreCANames is "on", "off", or "" to leave it to AWS.
+	AdvertiseTrustStoreCANames string
 }
