@@ -1,6 +1,7 @@
 package ingress
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -216,7 +217,9 @@ func (b *builder) buildLoadBalancer() error {
 	if len(b.lb.securityGroups) > 0 {
 		ids, err := service.ResolveSecurityGroups(b.lb.securityGroups, b.in.Facts.SecurityGroupsByName)
 		if err != nil {
-			if ae, ok := err.(*AnnotationError); ok {
+			// The shared helper names the Service annotation.
+			var ae *AnnotationError
+			if errors.As(err, &ae) {
 				ae.Annotation = AnnSecurityGroups
 			}
 			return err
