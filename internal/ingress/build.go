@@ -1,0 +1,338 @@
+package ingress
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/kelb-dev/kelb/internal/model"
+	"github.com/kelb-dev/kelb/internal/service"
+	"github.com/kelb-dev/kelb/internal/sgpolicy"
+)
+
+// Tracking tag keys of Ingress stacks (LBC v2's; the cluster key is
+// model.TagCluster).
+const (
+	TagStack    = "ingress.k8s.aws/stack"
+	TagResource = "ingress.k8s.aws/resource"
+)
+
+// Config is the controller-wide configuration the builder applies.
+type Config struct {
+	ClusterName string
+	DefaultTags map[string]string
+	// DefaultTagsLowPriority (EnableDefaultTagsLowPriority=true): the
+	// objects' tags win over --default-tags.
+	DefaultTagsLowPriority bool
+	ExternalManagedTags    map[string]bool
+	DefaultTargetType      string // --default-target-type
+	DefaultSSLPolicy       string // --default-ssl-policy
+	DefaultScheme          string // --default-load-balancer-scheme
+	// IPTargetsDisabled is EnableIPTargetType=false.
+	IPTargetsDisabled bool
+	SecurityGroups    sgpolicy.Flags
+	// UnrestrictedBackendRules is --disable-restricted-sg-rules.
+	UnrestrictedBackendRules bool
+}
+
+// Facts are what the builder needs to know about AWS, resolved beforehand
+// from Query's answer by cached providers; the builder never calls AWS.
+type Facts struct {
+	// Subnets are the load balancer's subnet ids: the named ones resolved,
+	// or those discovery chose (one per zone).
+	Subnets []string
+	// DiscoveredCertificates are the ISSUED ACM certificates matching the
+	// Ingress's hosts (Query.CertificateHosts), for HTTPS listeners when no
+	// certificate is named; the first is the listener's default.
+	DiscoveredCertificates []string
+	// SecurityGroupsByName maps the Name tags of security-groups to ids.
+	SecurityGroupsByName map[string][]string
+}
+
+// Input is everything the builder looks at.
+type Input struct {
+	Ingress *networkingv1.Ingress
+	// Class is the Ingress's class selection (Classify); its Params
+	// override the annotations.
+	Class Class
+	// Services are the backend Services, by name, in the Ingress's
+	// namespace.
+	Services map[string]*corev1.Service
+	Facts    Facts
+}
+
+// FactsQuery says which AWS facts an Ingress needs.
+type FactsQuery struct {
+	Scheme string
+	// Subnets are ids or Name tags; SubnetTags tag filters from the params;
+	// both empty: discovery by role tag for Scheme.
+	Subnets    []string
+	SubnetTags map[string][]string
+	// CertificateHosts are the hosts to discover certificates for (an
+	// HTTPS listener without named certificates); nil otherwise.
+	CertificateHosts []string
+	// SecurityGroupNames are Name tags to resolve to ids.
+	SecurityGroupNames []string
+}
+
+// Query returns the facts the Ingress needs; it fails only on input the
+// query itself depends on.
+func Query(cfg Config, ing *networkingv1.Ingress, class Class) (FactsQuery, error) {
+	a := service.Annotations(ing.Annotations)
+	lb, err := readLBSettings(cfg, a, class.Params)
+	if err != nil {
+		return FactsQuery{}, err
+	}
+	ls, err := readListenerSettings(cfg, a, class.Params)
+	if err != nil {
+		return FactsQuery{}, err
+	}
+	q := FactsQuery{Scheme: lb.scheme, Subnets: lb.subnets, SubnetTags: lb.subnetTags}
+	for _, g := range lb.securityGroups {
+		if !strings.HasPrefix(g, "sg-") {
+			q.SecurityGroupNames = append(q.SecurityGroupNames, g)
+		}
+	}
+	if len(ls.certificates) == 0 && slices.Contains(slices.Collect(maps.Values(ls.ports)), ProtocolHTTPS) {
+		q.CertificateHosts = hostsOf(ing)
+	}
+	return q, nil
+}
+
+// hostsOf are the hosts LBC discovers certificates for: the rules' hosts
+// and the TLS sections' hosts, sorted, without duplicates.
+func hostsOf(ing *networkingv1.Ingress) []string {
+	seen := map[string]bool{}
+	for _, r := range ing.Spec.Rules {
+		if r.Host != "" {
+			seen[r.Host] = true
+		}
+	}
+	for _, t := range ing.Spec.TLS {
+		for _, h := range t.Hosts {
+			seen[h] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// hosts are the members' hosts, for certificate discovery.
+func (b *builder) hosts() []string {
+	seen := map[string]bool{}
+	for _, m := range b.members {
+		for _, h := range hostsOf(m.ing) {
+			seen[h] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// builder holds one Build's state.
+type builder struct {
+	cfg       Config
+	in        Input
+	lb        lbSettings
+	listeners listenerSettings
+	// members are the Ingresses of the group, in group order.
+	members []member
+	// stackNamespace and stackName name the stack's own resources (an
+	// implicit group's are its Ingress's).
+	stackNamespace, stackName string
+	// groupTags are the members' tags (without --default-tags), for the
+	// load balancer, its listeners and its managed group.
+	groupTags     map[string]string
+	manageBackend bool
+	stack         *model.ApplicationStack
+	tgIndex       map[string]int
+}
+
+func (b *builder) tracking(resource string) map[string]string {
+	return map[string]string{model.TagCluster: b.cfg.ClusterName, TagStack: b.stack.ID, TagResource: resource}
+}
+
+// Build returns the desired application load balancer of one Ingress (an
+// implicit group of one: stack id "<namespace>/<name>"). An
+// *AnnotationError or *FieldError means the Ingress (or its class) is wrong
+// and nothing should change in AWS; with External set, AWS or the cluster
+// may come to satisfy it without an edit.
+func Build(cfg Config, in Input) (*model.ApplicationStack, error) {
+	ing := in.Ingress
+	a := service.Annotations(ing.Annotations)
+	b := &builder{cfg: cfg, in: in, tgIndex: map[string]int{}, stackNamespace: ing.Namespace, stackName: ing.Name,
+		stack: &model.ApplicationStack{TargetGroupOptions: map[string]model.ApplicationTargetGroup{}}}
+	b.stack.ID = ing.Namespace + "/" + ing.Name
+	m, err := newMember(cfg, ing, in.Class, in.Services)
+	if err != nil {
+		return nil, err
+	}
+	b.members, b.groupTags = []member{m}, m.userTags
+	if b.lb, err = readLBSettings(cfg, a, in.Class.Params); err != nil {
+		return nil, err
+	}
+	if b.listeners, err = readListenerSettings(cfg, a, in.Class.Params); err != nil {
+		return nil, err
+	}
+	if err := b.buildLoadBalancer(); err != nil {
+		return nil, err
+	}
+	if err := b.buildListeners(); err != nil {
+		return nil, err
+	}
+	sort.Slice(b.stack.TargetGroups, func(i, j int) bool {
+		return b.stack.TargetGroups[i].ResourceID < b.stack.TargetGroups[j].ResourceID
+	})
+	sort.Slice(b.stack.Bindings, func(i, j int) bool {
+		return b.stack.Bindings[i].TargetGroupID < b.stack.Bindings[j].TargetGroupID
+	})
+	return b.stack, nil
+}
+
+// buildLoadBalancer fills the load balancer and its security groups.
+func (b *builder) buildLoadBalancer() error {
+	if len(b.in.Facts.Subnets) == 0 {
+		role := "kubernetes.io/role/internal-elb"
+		if b.lb.scheme == SchemeInternetFacing {
+			role = "kubernetes.io/role/elb"
+		}
+		return &AnnotationError{Annotation: AnnSubnets, Value: strings.Join(b.lb.subnets, ","), External: true,
+			Allowed: "ids or Name tags of subnets in two or more zones of the cluster's VPC; or tag them " + role + "=1"}
+	}
+	name := b.lb.name
+	if name == "" {
+		// LBC's hash input: cluster, group id, scheme.
+		name = service.StackName(b.stackNamespace, b.stackName, b.cfg.ClusterName, b.stack.ID, b.lb.scheme)
+	}
+	lb := model.LoadBalancer{Name: name, Type: "application", Scheme: b.lb.scheme, IPAddressType: b.lb.ipAddressType,
+		Subnets: slices.Sorted(slices.Values(b.in.Facts.Subnets)), Attributes: b.lb.attributes,
+		Tags: model.MergeTags(withDefaultTags(b.cfg, b.groupTags), b.tracking(model.ResourceLoadBalancer))}
+	b.manageBackend = sgpolicy.ManageBackendRules(b.cfg.SecurityGroups,
+		sgpolicy.Object{UserFrontendSGs: len(b.lb.securityGroups) > 0, Annotation: b.lb.manageBackend})
+	if len(b.lb.securityGroups) > 0 {
+		ids, err := service.ResolveSecurityGroups(b.lb.securityGroups, b.in.Facts.SecurityGroupsByName)
+		if err != nil {
+			// The shared helper names the Service annotation.
+			var ae *AnnotationError
+			if errors.As(err, &ae) {
+				ae.Annotation = AnnSecurityGroups
+			}
+			return err
+		}
+		lb.SecurityGroups = ids
+	} else {
+		lb.UseFrontendSG = true
+	}
+	lb.UseBackendSG = b.manageBackend
+	b.stack.LoadBalancer = lb
+	return nil
+}
+
+// buildListeners makes one listener per listen port (sorted), with its
+// certificates and routing, and the managed frontend group's rules for the
+// ports.
+func (b *builder) buildListeners() error {
+	ports := slices.Sorted(maps.Keys(b.listeners.ports))
+	var rules []rule
+	needRules := false
+	for _, port := range ports {
+		if b.listeners.ports[port] == ProtocolHTTPS || b.listeners.sslRedirect == 0 {
+			needRules = true
+		}
+	}
+	if needRules {
+		for _, m := range b.members {
+			mr, err := b.ingressRules(m)
+			if err != nil {
+				return err
+			}
+			rules = append(rules, mr...)
+		}
+	}
+	for _, port := range ports {
+		protocol := b.listeners.ports[port]
+		l := model.Listener{Port: port, Protocol: protocol,
+			Tags: model.MergeTags(withDefaultTags(b.cfg, b.groupTags), b.tracking(strconv.Itoa(int(port))))}
+		if protocol == ProtocolHTTPS {
+			l.Certificates = b.listeners.certificates
+			if len(l.Certificates) == 0 {
+				l.Certificates = b.in.Facts.DiscoveredCertificates
+			}
+			if len(l.Certificates) == 0 {
+				hosts := "the Ingress names no host"
+				if h := b.hosts(); len(h) > 0 {
+					hosts = strings.Join(h, ", ")
+				}
+				return &AnnotationError{Annotation: AnnCertificateARN, Value: "", External: true,
+					Allowed: fmt.Sprintf("certificate ARNs for the HTTPS listener on port %d, or an ISSUED ACM "+
+						"certificate for the Ingress's hosts (%s)", port, hosts)}
+			}
+			l.SSLPolicy = b.listeners.sslPolicy
+			if m, ok := b.listeners.mutualAuth[port]; ok {
+				if b.stack.MutualAuthentication == nil {
+					b.stack.MutualAuthentication = map[int32]model.MutualAuthentication{}
+				}
+				b.stack.MutualAuthentication[port] = m
+			}
+		}
+		var err error
+		// An implicit group has one member; explicit groups merge their
+		// members' listener attributes.
+		if l.Attributes, err = listenerAttributesOf(service.Annotations(b.members[0].ing.Annotations),
+			b.members[0].params, protocol, port); err != nil {
+			return err
+		}
+		routing := model.ListenerRouting{Port: port}
+		if routing.DefaultActions, err = b.defaultActions(protocol); err != nil {
+			return err
+		}
+		if !(protocol == ProtocolHTTP && b.listeners.sslRedirect != 0) {
+			if routing.Rules, err = b.listenerRules(port, rules); err != nil {
+				return err
+			}
+		}
+		b.stack.Listeners = append(b.stack.Listeners, l)
+		b.stack.Routing = append(b.stack.Routing, routing)
+	}
+	if b.stack.LoadBalancer.UseFrontendSG {
+		b.stack.FrontendSG = b.frontendSG(ports)
+	}
+	return nil
+}
+
+// ManagedSGDescription is LBC's description of a managed frontend group.
+const ManagedSGDescription = service.ManagedSGDescription
+
+// frontendSG is the managed group as LBC makes it for an Ingress: named
+// from the cluster and the group id, one tcp rule per listener port and
+// source: the inbound CIDRs (default everyone; IPv6 ones only on dualstack
+// load balancers, as LBC) and the prefix lists.
+func (b *builder) frontendSG(ports []int32) *model.SecurityGroup {
+	cidrs := b.lb.inboundCIDRs
+	if len(cidrs) == 0 && len(b.lb.prefixLists) == 0 {
+		cidrs = []string{"0.0.0.0/0", "::/0"}
+	}
+	dual := b.lb.ipAddressType != "ipv4"
+	sg := &model.SecurityGroup{
+		Name:        service.StackName(b.stackNamespace, b.stackName, b.cfg.ClusterName, b.stack.ID),
+		Description: ManagedSGDescription,
+		Tags:        model.MergeTags(withDefaultTags(b.cfg, b.groupTags), b.tracking(model.ResourceManagedLBSG)),
+	}
+	for _, port := range ports {
+		for _, c := range cidrs {
+			if strings.Contains(c, ":") && !dual {
+				continue
+			}
+			sg.Ingress = append(sg.Ingress, model.Rule{Protocol: "tcp", FromPort: port, ToPort: port, CIDR: c})
+		}
+		for _, pl := range b.lb.prefixLists {
+			sg.Ingress = append(sg.Ingress, model.Rule{Protocol: "tcp", FromPort: port, ToPort: port, PrefixListID: pl})
+		}
+	}
+	return sg
+}

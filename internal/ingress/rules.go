@@ -1,0 +1,144 @@
+package ingress
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+// AWS's limits on listener rules, checked before any call.
+const (
+	// MaxRulesPerListener is AWS's default quota of rules per listener
+	// (the default rule not counted).
+	MaxRulesPerListener = 100
+	// MaxConditionValues is the most condition values one rule may hold.
+	MaxConditionValues = 5
+)
+
+// rule is a listener rule before its priority is known.
+type rule struct {
+	field      string // the Ingress path it comes from, for errors
+	conditions []model.RuleCondition
+	actions    []model.Action
+	// tags are the member's tags (without --default-tags).
+	tags map[string]string
+}
+
+// ingressRules turns the Ingress's rules into listener rules in LBC's
+// order: the Ingress rules in spec order, and within each the paths sorted
+// (Exact, then Prefix longest first, then ImplementationSpecific). Each
+// path gets one rule: host-header when the rule has a host, path-pattern
+// from the path (see pathPatterns), path-pattern "/*" when it has neither,
+// and a forward to its backend's target group.
+func (b *builder) ingressRules(m member) ([]rule, error) {
+	var out []rule
+	for i, r := range m.ing.Spec.Rules {
+		if r.HTTP == nil {
+			continue
+		}
+		ruleField := fmt.Sprintf("spec.rules[%d]", i)
+		for _, p := range sortPaths(ruleField, r.HTTP.Paths) {
+			patterns, err := pathPatterns(p.field, p.path)
+			if err != nil {
+				return nil, err
+			}
+			var conditions []model.RuleCondition
+			if r.Host != "" {
+				conditions = append(conditions, model.RuleCondition{Field: model.ConditionHostHeader,
+					HostHeader: []string{r.Host}})
+			}
+			if len(patterns) > 0 {
+				conditions = append(conditions, model.RuleCondition{Field: model.ConditionPathPattern,
+					PathPattern: patterns})
+			}
+			if len(conditions) == 0 {
+				conditions = append(conditions, model.RuleCondition{Field: model.ConditionPathPattern,
+					PathPattern: []string{"/*"}})
+			}
+			if n := conditionValues(conditions); n > MaxConditionValues {
+				return nil, &FieldError{Field: p.field, Value: p.path.Path,
+					Allowed: fmt.Sprintf("at most %d condition values per rule (host and path patterns make %d)",
+						MaxConditionValues, n)}
+			}
+			tg, err := b.targetGroupFor(m, p.field+".backend", p.path.Backend)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rule{field: p.field, conditions: conditions, actions: []model.Action{model.ForwardTo(tg)},
+				tags: m.userTags})
+		}
+	}
+	return out, nil
+}
+
+func conditionValues(cs []model.RuleCondition) int {
+	n := 0
+	for _, c := range cs {
+		n += c.ValueCount()
+	}
+	return n
+}
+
+// listenerRules numbers the rules of one listener from priority 1, as LBC
+// does, and tags each as LBC does: the Ingress's tags and the tracking
+// tags with resource "<port>:<priority>".
+func (b *builder) listenerRules(port int32, rules []rule) ([]model.ListenerRule, error) {
+	if len(rules) > MaxRulesPerListener {
+		return nil, &FieldError{Field: "spec.rules", Value: strconv.Itoa(len(rules)) + " paths",
+			Allowed: fmt.Sprintf("at most %d paths per listener (AWS's quota of rules per listener)", MaxRulesPerListener)}
+	}
+	out := make([]model.ListenerRule, 0, len(rules))
+	for i, r := range rules {
+		priority := int32(i + 1)
+		resource := fmt.Sprintf("%d:%d", port, priority)
+		out = append(out, model.ListenerRule{Priority: priority, Conditions: r.conditions, Actions: r.actions,
+			Tags: model.MergeTags(withDefaultTags(b.cfg, r.tags), b.tracking(resource))})
+	}
+	return out, nil
+}
+
+// defaultActions are a listener's default: the redirect to HTTPS on HTTP
+// listeners when ssl-redirect is set, else the defaultBackend's forward,
+// else LBC's 404 fixed response.
+func (b *builder) defaultActions(protocol string) ([]model.Action, error) {
+	if b.listeners.sslRedirect != 0 && protocol == ProtocolHTTP {
+		return []model.Action{sslRedirectAction(b.listeners.sslRedirect)}, nil
+	}
+	var with []member
+	for _, m := range b.members {
+		if m.ing.Spec.DefaultBackend != nil {
+			with = append(with, m)
+		}
+	}
+	switch len(with) {
+	case 0:
+		return []model.Action{notFoundAction()}, nil
+	case 1:
+		tg, err := b.targetGroupFor(with[0], "spec.defaultBackend", *with[0].ing.Spec.DefaultBackend)
+		if err != nil {
+			return nil, err
+		}
+		return []model.Action{model.ForwardTo(tg)}, nil
+	}
+	var names []string
+	for _, m := range with {
+		names = append(names, m.ing.Namespace+"/"+m.ing.Name)
+	}
+	return nil, &FieldError{Field: "spec.defaultBackend", Value: strings.Join(names, ", "),
+		Allowed: "a defaultBackend on at most one Ingress of the group"}
+}
+
+// notFoundAction is LBC's default action without a defaultBackend.
+func notFoundAction() model.Action {
+	return model.Action{Type: model.ActionFixedResponse,
+		FixedResponse: &model.FixedResponseAction{StatusCode: "404", ContentType: "text/plain"}}
+}
+
+// sslRedirectAction is LBC's redirect of HTTP listeners: to HTTPS on the
+// given port, host, path and query kept, permanent.
+func sslRedirectAction(port int32) model.Action {
+	return model.Action{Type: model.ActionRedirect, Redirect: &model.RedirectAction{
+		Protocol: ProtocolHTTPS, Port: strconv.Itoa(int(port)), StatusCode: "HTTP_301"}}
+}

@@ -1,0 +1,175 @@
+package model
+
+// What an application load balancer does with a request: each listener
+// has rules, tried in priority order, and default actions for requests no
+// rule matches. The types follow the ELBv2 API's (RuleCondition, Action)
+// closely, so a deployer maps them field by field, and they carry every
+// action and condition an Ingress can ask for (custom actions and
+// conditions come from annotations), not only what a plain Ingress path
+// needs.
+
+// Action types (ELBv2 ActionTypeEnum values kelb builds).
+const (
+	ActionForward       = "forward"
+	ActionRedirect      = "redirect"
+	ActionFixedResponse = "fixed-response"
+)
+
+// Condition fields (ELBv2 rule condition field names).
+const (
+	ConditionHostHeader        = "host-header"
+	ConditionPathPattern       = "path-pattern"
+	ConditionHTTPHeader        = "http-header"
+	ConditionHTTPRequestMethod = "http-request-method"
+	ConditionQueryString       = "query-string"
+	ConditionSourceIP          = "source-ip"
+)
+
+// ApplicationStack is the desired state of an application load balancer:
+// the generic stack (load balancer, listeners with protocol, certificates
+// and SSL policy, target groups, security groups, bindings) plus what only
+// application load balancers have. Listeners in Stack have no
+// TargetGroupID: Routing says where their requests go.
+type ApplicationStack struct {
+	Stack
+	// Routing is one entry per listener, in Stack.Listeners' order.
+	Routing []ListenerRouting
+	// TargetGroupOptions holds the application-only settings of each
+	// target group, by ResourceID.
+	TargetGroupOptions map[string]ApplicationTargetGroup
+	// MutualAuthentication is the mutual TLS of HTTPS listeners, by port;
+	// listeners without an entry are left as AWS has them.
+	MutualAuthentication map[int32]MutualAuthentication
+}
+
+// ApplicationTargetGroup are the settings only an application load
+// balancer's target groups have.
+type ApplicationTargetGroup struct {
+	// ProtocolVersion is HTTP1, HTTP2 or GRPC.
+	ProtocolVersion string
+	// GRPCMatcher: HealthCheck.Matcher holds gRPC codes (GrpcCode), not
+	// HTTP codes (HttpCode).
+	GRPCMatcher bool
+}
+
+// ListenerRouting is what one listener does with requests.
+type ListenerRouting struct {
+	Port int32
+	// DefaultActions apply when no rule matches.
+	DefaultActions []Action
+	// Rules are in priority order; Priority is set on each.
+	Rules []ListenerRule
+}
+
+// ListenerRule is one rule of a listener.
+type ListenerRule struct {
+	// Priority is 1 to 50000, lowest first.
+	Priority   int32
+	Conditions []RuleCondition
+	Actions    []Action
+	Tags       map[string]string
+}
+
+// RuleCondition is one condition of a rule; exactly the config of Field is
+// set. A rule matches when all its conditions do; a condition matches when
+// any of its values does.
+type RuleCondition struct {
+	Field             string
+	HostHeader        []string // host-header: host names, with * and ? wildcards
+	PathPattern       []string // path-pattern: paths, with * and ? wildcards
+	HTTPHeader        *HTTPHeaderCondition
+	HTTPRequestMethod []string // http-request-method: GET, POST, ...
+	QueryString       []QueryStringPair
+	SourceIP          []string // source-ip: CIDRs
+}
+
+// HTTPHeaderCondition matches a header's value.
+type HTTPHeaderCondition struct {
+	Name   string
+	Values []string
+}
+
+// QueryStringPair matches a query parameter; an empty Key matches any key
+// with that value.
+type QueryStringPair struct {
+	Key   string
+	Value string
+}
+
+// ValueCount is how many values the condition holds, which AWS limits per
+// rule.
+func (c RuleCondition) ValueCount() int {
+	n := len(c.HostHeader) + len(c.PathPattern) + len(c.HTTPRequestMethod) + len(c.QueryString) + len(c.SourceIP)
+	if c.HTTPHeader != nil {
+		n += len(c.HTTPHeader.Values)
+	}
+	return n
+}
+
+// Action is one action of a rule or of a listener's default; exactly the
+// config of Type is set.
+type Action struct {
+	Type          string
+	Forward       *ForwardAction
+	Redirect      *RedirectAction
+	FixedResponse *FixedResponseAction
+}
+
+// ForwardAction sends requests to one or more target groups, by weight.
+type ForwardAction struct {
+	TargetGroups []WeightedTargetGroup
+	// Stickiness keeps a client on one target group; nil leaves it off.
+	Stickiness *ForwardStickiness
+}
+
+// WeightedTargetGroup is a target group of a forward action: one of the
+// stack (TargetGroupID, a ResourceID) or an existing one by ARN.
+type WeightedTargetGroup struct {
+	TargetGroupID  string
+	TargetGroupARN string
+	// Weight is 0 to 999; nil when the user gave none (AWS takes 1).
+	Weight *int32
+}
+
+// ForwardStickiness is target group stickiness of a forward action.
+type ForwardStickiness struct {
+	Enabled         bool
+	DurationSeconds int32
+}
+
+// RedirectAction answers with a redirect; empty fields keep the request's
+// value (AWS's #{protocol}, #{host}, #{port}, /#{path}, #{query}).
+type RedirectAction struct {
+	Protocol   string
+	Host       string
+	Port       string
+	Path       string
+	Query      string
+	StatusCode string // HTTP_301 | HTTP_302
+}
+
+// FixedResponseAction answers with a fixed response.
+type FixedResponseAction struct {
+	StatusCode  string
+	ContentType string
+	MessageBody string
+}
+
+// ForwardTo is a forward action to one target group of the stack, in the
+// form LBC writes it (a ForwardConfig with one target group, no weight).
+func ForwardTo(targetGroupID string) Action {
+	return Action{Type: ActionForward, Forward: &ForwardAction{
+		TargetGroups: []WeightedTargetGroup{{TargetGroupID: targetGroupID}}}}
+}
+
+// MutualAuthentication is an HTTPS listener's mutual TLS.
+type MutualAuthentication struct {
+	Mode string // off | passthrough | verify
+	// TrustStore is the trust store's ARN, or its name until resolved
+	// (verify only).
+	TrustStore string
+	// IgnoreClientCertificateExpiry is set for verify only.
+	IgnoreClientCertificateExpiry *bool
+	// AdvertiseTrustStoreCANames is "on", "off", or "" to leave it to AWS.
+	AdvertiseTrustStoreCANames string
+}
