@@ -5,10 +5,17 @@ import (
 	"fmt"
 )
 
-// ReasonInvalidConfiguration is the reason of a TerminalError about a
-// value the object's author set, in every controller's conditions and
-// events.
-const ReasonInvalidConfiguration = "InvalidConfiguration"
+// Reasons every controller uses alike, in conditions and events.
+const (
+	// ReasonInvalidConfiguration: a value the object's author set is not
+	// allowed (a TerminalError).
+	ReasonInvalidConfiguration = "InvalidConfiguration"
+	// ReasonAWSRejected: AWS refuses the request as made; the author must
+	// act (RetryOnChange).
+	ReasonAWSRejected = "AWSRejected"
+	// ReasonAWSError: an AWS error that is retried.
+	ReasonAWSError = "AWSError"
+)
 
 // TerminalError is an error only the object's author can fix: a field (a
 // spec field or an annotation) whose value is not allowed, or a request AWS

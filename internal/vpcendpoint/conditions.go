@@ -32,9 +32,9 @@ const (
 	ReasonUpdating          = "Updating"
 	ReasonNotFound          = "NotFound"
 	ReasonInvalid           = conditions.ReasonInvalidConfiguration
-	ReasonNotOwned          = "NotOwned"    // the endpoint named is not provably the object's
-	ReasonAWSRejected       = "AWSRejected" // AWS refuses the request: the user must act
-	ReasonAWSError          = "AWSError"    // retried
+	ReasonNotOwned          = "NotOwned" // the endpoint named is not provably the object's
+	ReasonAWSRejected       = conditions.ReasonAWSRejected
+	ReasonAWSError          = conditions.ReasonAWSError
 	// ReasonReferences: a referenced ACK object is not there or not
 	// synced yet (waited for).
 	ReasonReferences = "ReferencesNotResolved"

@@ -24,8 +24,8 @@ const (
 // Reasons, in conditions and events.
 const (
 	ReasonInvalidConfiguration = conditions.ReasonInvalidConfiguration
-	ReasonAWSError             = "AWSError"    // retried
-	ReasonAWSRejected          = "AWSRejected" // AWS refuses the request; the user must act
+	ReasonAWSError             = conditions.ReasonAWSError
+	ReasonAWSRejected          = conditions.ReasonAWSRejected
 	// ReasonCertificateNotReady: a certificate of a TLS listener is not in
 	// ACM or IAM, or not issued; retried with backoff until it is.
 	ReasonCertificateNotReady = "CertificateNotReady"

@@ -38,7 +38,7 @@ const (
 	// ReasonBackendNotFound: the Service or its port is missing; as LBC,
 	// the target group then has none of the binding's targets.
 	ReasonBackendNotFound = "BackendNotFound"
-	ReasonAWSError        = "AWSError"
+	ReasonAWSError        = conditions.ReasonAWSError
 	ReasonError           = "Error"
 )
 
