@@ -4,12 +4,13 @@
 package service
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kelb-dev/kelb/internal/conditions"
 )
 
 // Annotation names (LBC's).
@@ -63,8 +64,10 @@ const (
 	AnnAccessLogEmitInterval = Prefix + "access-log-emit-interval"
 )
 
-// ErrInvalid marks a Service that kelb cannot serve as it is written.
-var ErrInvalid = errors.New("invalid Service")
+// ErrInvalid marks a Service that kelb cannot serve as it is written: a
+// terminal error, which waits for an edit of the Service.
+var ErrInvalid error = &conditions.TerminalError{Reason: conditions.ReasonInvalidConfiguration,
+	Message: "invalid Service"}
 
 // AnnotationError says which annotation is wrong and what it accepts.
 // Nothing changes in AWS for the Service until it is fixed.
@@ -80,6 +83,18 @@ type AnnotationError struct {
 
 func (e *AnnotationError) Error() string {
 	return fmt.Sprintf("annotation %s: invalid value %q; allowed: %s", e.Annotation, e.Value, e.Allowed)
+}
+
+// As shows the error as the controllers' one terminal-error type, unless
+// the outside world may yet fix it (External), which is retried instead.
+func (e *AnnotationError) As(target any) bool {
+	te, ok := target.(**conditions.TerminalError)
+	if !ok || e.External {
+		return false
+	}
+	*te = &conditions.TerminalError{Reason: conditions.ReasonInvalidConfiguration, Field: e.Annotation, Value: e.Value,
+		Allowed: e.Allowed, Message: e.Error()}
+	return true
 }
 
 // annotations reads typed values from a Service's annotations the way LBC's

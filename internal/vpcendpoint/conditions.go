@@ -5,9 +5,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	"github.com/kelb-dev/kelb/internal/conditions"
 )
 
 // Condition types (ACK's).
@@ -27,10 +31,10 @@ const (
 	ReasonDeleting          = "Deleting"
 	ReasonUpdating          = "Updating"
 	ReasonNotFound          = "NotFound"
-	ReasonInvalid           = "InvalidConfiguration"
-	ReasonNotOwned          = "NotOwned"    // the endpoint named is not provably the object's
-	ReasonAWSRejected       = "AWSRejected" // AWS refuses the request: the user must act
-	ReasonAWSError          = "AWSError"    // retried
+	ReasonInvalid           = conditions.ReasonInvalidConfiguration
+	ReasonNotOwned          = "NotOwned" // the endpoint named is not provably the object's
+	ReasonAWSRejected       = conditions.ReasonAWSRejected
+	ReasonAWSError          = conditions.ReasonAWSError
 	// ReasonReferences: a referenced ACK object is not there or not
 	// synced yet (waited for).
 	ReasonReferences = "ReferencesNotResolved"
@@ -57,77 +61,99 @@ type Outcome struct {
 	RetryAfter time.Duration
 }
 
+// readyRule: an endpoint is Ready when the spec is applied (Synced) and
+// AWS says it is available (a held Ready otherwise).
+var readyRule = conditions.ReadyRule{Type: ConditionReady, From: []string{ConditionSynced},
+	Reason: ReasonAvailable, Message: "the endpoint is available"}
+
+// ackOrder is the order in which ACK lists the conditions.
+var ackOrder = []string{ConditionReferencesResolved, ConditionSynced, ConditionTerminal, ConditionRecoverable, ConditionReady}
+
 // Conditions computes the endpoint's conditions. Ready is True only when
 // the spec is applied and AWS says available; ACK.Terminal and
 // ACK.Recoverable are present only while true (as ACK writes them).
-func Conditions(old []*v1alpha1.Condition, o Outcome, generation int64, now time.Time) []*v1alpha1.Condition {
-	type cond struct {
-		status        metav1.ConditionStatus
-		reason, msg   string
-		present       bool
-		conditionType string
+func Conditions(old []*v1alpha1.Condition, o Outcome, generation int64, clk clock.PassiveClock) []*v1alpha1.Condition {
+	conds := fromACK(old)
+	e := conditions.Edit(&conds, generation, clk)
+	present := map[string]bool{}
+	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
+		e.Set(typ, status, reason, msg)
+		present[typ] = true
 	}
-	synced := cond{conditionType: ConditionSynced, present: true}
-	ready := cond{conditionType: ConditionReady, present: true, status: metav1.ConditionFalse}
-	terminal := cond{conditionType: ConditionTerminal}
-	recoverable := cond{conditionType: ConditionRecoverable}
-	state := capitalized(o.State)
-	switch {
+	const isTrue, isFalse = metav1.ConditionTrue, metav1.ConditionFalse
+	var hold conditions.Hold
+	switch state := capitalized(o.State); {
 	case o.Err != nil && o.Terminal:
-		terminal = cond{metav1.ConditionTrue, o.ErrReason, o.Err.Error(), true, ConditionTerminal}
-		synced.status, synced.reason, synced.msg = metav1.ConditionFalse, o.ErrReason, o.Err.Error()
+		set(ConditionTerminal, isTrue, o.ErrReason, o.Err.Error())
+		set(ConditionSynced, isFalse, o.ErrReason, o.Err.Error())
 	case o.Err != nil:
-		recoverable = cond{metav1.ConditionTrue, o.ErrReason, o.Err.Error(), true, ConditionRecoverable}
-		synced.status, synced.reason, synced.msg = metav1.ConditionFalse, o.ErrReason, o.Err.Error()
+		set(ConditionRecoverable, isTrue, o.ErrReason, o.Err.Error())
+		set(ConditionSynced, isFalse, o.ErrReason, o.Err.Error())
 	case FailedState(o.State):
 		msg := fmt.Sprintf("AWS says the endpoint is %s", o.State)
 		if o.FailureReason != "" {
 			msg += ": " + o.FailureReason
 		}
-		terminal = cond{metav1.ConditionTrue, state, msg, true, ConditionTerminal}
-		synced.status, synced.reason, synced.msg = metav1.ConditionFalse, state, msg
+		set(ConditionTerminal, isTrue, state, msg)
+		set(ConditionSynced, isFalse, state, msg)
 	case o.State == "" || o.State == StateDeleted:
-		synced.status, synced.reason, synced.msg = metav1.ConditionFalse, ReasonNotFound, "the endpoint is not in AWS"
+		set(ConditionSynced, isFalse, ReasonNotFound, "the endpoint is not in AWS")
 	case o.State == StatePending:
-		synced.status, synced.reason, synced.msg = metav1.ConditionFalse, ReasonPending, "AWS is creating the endpoint"
+		set(ConditionSynced, isFalse, ReasonPending, "AWS is creating the endpoint")
 	case o.State == StateDeleting:
-		synced.status, synced.reason, synced.msg = metav1.ConditionFalse, ReasonDeleting, "AWS is deleting the endpoint"
+		set(ConditionSynced, isFalse, ReasonDeleting, "AWS is deleting the endpoint")
 	case len(o.Updating) > 0:
-		synced.status, synced.reason = metav1.ConditionFalse, ReasonUpdating
-		synced.msg = "AWS is applying " + strings.Join(o.Updating, ", ")
+		set(ConditionSynced, isFalse, ReasonUpdating, "AWS is applying "+strings.Join(o.Updating, ", "))
 	case o.State == StatePendingAcceptance:
-		synced.status, synced.reason = metav1.ConditionTrue, ReasonPendingAcceptance
-		synced.msg = fmt.Sprintf("waiting for the owner of %s to accept the connection", o.ServiceName)
+		// The spec is applied; the endpoint serves once the service's
+		// owner accepts it.
+		msg := fmt.Sprintf("waiting for the owner of %s to accept the connection", o.ServiceName)
+		set(ConditionSynced, isTrue, ReasonPendingAcceptance, msg)
+		hold = conditions.Hold{Reason: ReasonPendingAcceptance, Message: msg}
 	case o.State == StateAvailable:
-		synced.status, synced.reason, synced.msg = metav1.ConditionTrue, ReasonSynced, "AWS matches the spec"
+		set(ConditionSynced, isTrue, ReasonSynced, "AWS matches the spec")
 	default:
-		synced.status, synced.reason, synced.msg = metav1.ConditionFalse, state, "AWS says the endpoint is "+o.State
+		set(ConditionSynced, isFalse, state, "AWS says the endpoint is "+o.State)
 	}
-	switch {
-	case synced.status == metav1.ConditionTrue && o.State == StateAvailable:
-		ready.status, ready.reason, ready.msg = metav1.ConditionTrue, ReasonAvailable, "the endpoint is available"
-	default:
-		ready.reason, ready.msg = synced.reason, synced.msg
-	}
-	references := cond{conditionType: ConditionReferencesResolved, present: o.HasReferences}
 	if o.HasReferences {
 		status, reason, msg := ReferencesCondition(o.ReferencesErr)
-		references.status, references.reason, references.msg = metav1.ConditionStatus(status), reason, msg
+		set(ConditionReferencesResolved, metav1.ConditionStatus(status), reason, msg)
 	}
-	var out []*v1alpha1.Condition
-	for _, c := range []cond{references, synced, terminal, recoverable, ready} {
-		if !c.present {
+	e.SetReady(readyRule, hold)
+	present[ConditionReady] = true
+	return toACK(conds, present)
+}
+
+// fromACK returns ACK's conditions as apimachinery's, for the shared
+// helper. One without a transition time is left out, so that it gets one.
+func fromACK(cs []*v1alpha1.Condition) []metav1.Condition {
+	var out []metav1.Condition
+	for _, c := range cs {
+		if c == nil || c.LastTransitionTime == nil {
 			continue
 		}
-		nc := &v1alpha1.Condition{Type: c.conditionType, Status: c.status, ObservedGeneration: generation}
-		if c.reason != "" || c.msg != "" { // ACK writes a resolved reference without either
-			nc.Reason, nc.Message = &c.reason, &c.msg
+		out = append(out, metav1.Condition{Type: c.Type, Status: c.Status, Reason: aws.ToString(c.Reason),
+			Message: aws.ToString(c.Message), ObservedGeneration: c.ObservedGeneration, LastTransitionTime: *c.LastTransitionTime})
+	}
+	return out
+}
+
+// toACK returns the present conditions in ACK's order and form: a
+// condition without reason and message has neither field (ACK writes a
+// resolved reference so).
+func toACK(conds []metav1.Condition, present map[string]bool) []*v1alpha1.Condition {
+	var out []*v1alpha1.Condition
+	for _, typ := range ackOrder {
+		c := meta.FindStatusCondition(conds, typ)
+		if !present[typ] || c == nil {
+			continue
 		}
-		t := metav1.NewTime(now.UTC().Truncate(time.Second))
+		nc := &v1alpha1.Condition{Type: c.Type, Status: c.Status, ObservedGeneration: c.ObservedGeneration}
+		if c.Reason != "" || c.Message != "" {
+			nc.Reason, nc.Message = aws.String(c.Reason), aws.String(c.Message)
+		}
+		t := c.LastTransitionTime
 		nc.LastTransitionTime = &t
-		if prev := Find(old, c.conditionType); prev != nil && prev.Status == c.status && prev.LastTransitionTime != nil {
-			nc.LastTransitionTime = prev.LastTransitionTime
-		}
 		out = append(out, nc)
 	}
 	return out

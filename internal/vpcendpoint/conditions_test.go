@@ -37,7 +37,7 @@ func TestConditions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cs := Conditions(nil, tt.o, 7, now)
+			cs := conditionsAt(nil, tt.o, 7, now)
 			for _, ct := range []string{ConditionSynced, ConditionTerminal, ConditionRecoverable, ConditionReady} {
 				c := Find(cs, ct)
 				got := ""
@@ -57,16 +57,16 @@ func TestConditions(t *testing.T) {
 
 func TestConditionsKeepTransitionTime(t *testing.T) {
 	t1 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	first := Conditions(nil, Outcome{State: "available"}, 1, t1)
-	again := Conditions(first, Outcome{State: "available"}, 2, t1.Add(time.Hour))
+	first := conditionsAt(nil, Outcome{State: "available"}, 1, t1)
+	again := conditionsAt(first, Outcome{State: "available"}, 2, t1.Add(time.Hour))
 	if !Find(again, ConditionReady).LastTransitionTime.Time.Equal(t1) {
 		t.Error("unchanged status moved lastTransitionTime")
 	}
-	changed := Conditions(again, Outcome{State: "deleting"}, 2, t1.Add(2*time.Hour))
+	changed := conditionsAt(again, Outcome{State: "deleting"}, 2, t1.Add(2*time.Hour))
 	if !Find(changed, ConditionReady).LastTransitionTime.Time.Equal(t1.Add(2 * time.Hour)) {
 		t.Error("changed status kept the old lastTransitionTime")
 	}
-	if msg := aws.ToString(Find(Conditions(nil, Outcome{State: "pendingAcceptance", ServiceName: "com.x.svc"}, 1, t1), ConditionReady).Message); !strings.Contains(msg, "com.x.svc") {
+	if msg := aws.ToString(Find(conditionsAt(nil, Outcome{State: "pendingAcceptance", ServiceName: "com.x.svc"}, 1, t1), ConditionReady).Message); !strings.Contains(msg, "com.x.svc") {
 		t.Errorf("pendingAcceptance message does not name the service: %q", msg)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+
+	"github.com/kelb-dev/kelb/internal/conditions"
 )
 
 // TagRetainedFrom marks an endpoint that a deleted object left in AWS
@@ -163,6 +165,18 @@ func (e *NotOwnedError) Error() string {
 		e.ID, e.Why, AnnotationAdoptionPolicy, Adopt, AnnotationAdoptionFields)
 }
 
+// As shows the error as the controllers' one terminal-error type: only the
+// object's author can act, by adopting the endpoint explicitly or naming
+// another.
+func (e *NotOwnedError) As(target any) bool {
+	te, ok := target.(**conditions.TerminalError)
+	if ok {
+		*te = &conditions.TerminalError{Reason: ReasonNotOwned, Field: AnnotationAdoptionPolicy, Allowed: Adopt,
+			Message: e.Error()}
+	}
+	return ok
+}
+
 // MayManage says whether an object may change (and later delete) the
 // endpoint id. explicit: the object's adoption policy and fields name this
 // endpoint. Its own endpoints, and ACK's for its namespace (the one its
@@ -174,8 +188,7 @@ func MayManage(o Ownership, id string, explicit bool) error {
 		return nil
 	case OwnerOther:
 		if explicit {
-			return &InvalidError{Annotation: AnnotationAdoptionFields, Value: id,
-				Allowed: "an endpoint no other object owns; " + o.Why}
+			return conditions.InvalidAnnotation(AnnotationAdoptionFields, id, "an endpoint no other object owns; "+o.Why)
 		}
 	case OwnerRetainedByThis, OwnerRetained, OwnerUnknown:
 		if explicit {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/conditions"
 	"github.com/kelb-dev/kelb/internal/model"
 )
 
@@ -107,12 +108,11 @@ func TestOwnedBy(t *testing.T) {
 
 // refusal names the kind of a MayManage error.
 func refusal(err error) string {
-	var invalid *InvalidError
 	var notOwned *NotOwnedError
 	switch {
 	case err == nil:
 		return "managed"
-	case errors.As(err, &invalid):
+	case conditions.IsTerminal(err) && !errors.As(err, &notOwned):
 		return "invalid adoption"
 	case errors.As(err, &notOwned):
 		return "not owned"

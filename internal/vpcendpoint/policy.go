@@ -6,10 +6,10 @@ package vpcendpoint
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	"github.com/kelb-dev/kelb/internal/conditions"
 )
 
 // Annotations on a VPCEndpoint (ACK's names).
@@ -49,25 +49,6 @@ type Policy struct {
 	ReadOnly bool
 }
 
-// InvalidError is a bad annotation: terminal until the user edits it.
-type InvalidError struct {
-	Annotation, Value, Allowed string
-}
-
-func (e *InvalidError) Error() string {
-	return fmt.Sprintf("annotation %s: %q is not valid; allowed: %s", e.Annotation, e.Value, e.Allowed)
-}
-
-// SpecError is a spec field AWS would refuse: terminal until the user
-// edits it.
-type SpecError struct {
-	Field, Value, Allowed string
-}
-
-func (e *SpecError) Error() string {
-	return fmt.Sprintf("spec.%s: %q is not valid; allowed: %s", e.Field, e.Value, e.Allowed)
-}
-
 // PolicyOf reads the annotations of ep. namespaceDefault and flagDefault
 // are the deletion policies of the Namespace annotation and of the flag,
 // in that order of precedence after the object's own.
@@ -81,7 +62,7 @@ func PolicyOf(ep *v1alpha1.VPCEndpoint, namespaceDefault, flagDefault string) (P
 		case DeletionDelete, DeletionRetain:
 			p.Deletion = v
 		default:
-			return p, &InvalidError{d.name, d.v, "delete, retain"}
+			return p, conditions.InvalidAnnotation(d.name, d.v, "delete, retain")
 		}
 	}
 	switch v := strings.TrimSpace(a[AnnotationReadOnly]); v {
@@ -89,24 +70,24 @@ func PolicyOf(ep *v1alpha1.VPCEndpoint, namespaceDefault, flagDefault string) (P
 	case "true":
 		p.ReadOnly = true
 	default:
-		return p, &InvalidError{AnnotationReadOnly, v, "true, false"}
+		return p, conditions.InvalidAnnotation(AnnotationReadOnly, v, "true, false")
 	}
 	switch v := strings.TrimSpace(a[AnnotationAdoptionPolicy]); v {
 	case AdoptNone, Adopt, AdoptOrCreate:
 		p.Adoption = v
 	default:
-		return p, &InvalidError{AnnotationAdoptionPolicy, v, "adopt, adopt-or-create"}
+		return p, conditions.InvalidAnnotation(AnnotationAdoptionPolicy, v, "adopt, adopt-or-create")
 	}
 	if raw := a[AnnotationAdoptionFields]; raw != "" {
 		var fields map[string]string
 		if err := json.Unmarshal([]byte(raw), &fields); err != nil || !strings.HasPrefix(fields[adoptionFieldKey], "vpce-") {
-			return p, &InvalidError{AnnotationAdoptionFields, raw, `JSON {"vpcEndpointID": "vpce-..."}`}
+			return p, conditions.InvalidAnnotation(AnnotationAdoptionFields, raw, `JSON {"vpcEndpointID": "vpce-..."}`)
 		}
 		p.AdoptID = fields[adoptionFieldKey]
 	}
 	if (p.Adoption != AdoptNone || p.ReadOnly) && p.AdoptID == "" && ep.Status.VPCEndpointID == nil {
-		return p, &InvalidError{AnnotationAdoptionFields, a[AnnotationAdoptionFields],
-			`JSON {"vpcEndpointID": "vpce-..."} naming the endpoint to adopt or observe`}
+		return p, conditions.InvalidAnnotation(AnnotationAdoptionFields, a[AnnotationAdoptionFields],
+			`JSON {"vpcEndpointID": "vpce-..."} naming the endpoint to adopt or observe`)
 	}
 	if p.ReadOnly {
 		p.Deletion = DeletionRetain // read-only never deletes

@@ -140,15 +140,15 @@ func TestNotServedError(t *testing.T) {
 // object with references: True without reason or message once resolved.
 func TestConditionsReferences(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	if c := Find(Conditions(nil, Outcome{State: "available"}, 1, now), ConditionReferencesResolved); c != nil {
+	if c := Find(conditionsAt(nil, Outcome{State: "available"}, 1, now), ConditionReferencesResolved); c != nil {
 		t.Errorf("condition without references: %+v", c)
 	}
-	c := Find(Conditions(nil, Outcome{State: "available", HasReferences: true}, 1, now), ConditionReferencesResolved)
+	c := Find(conditionsAt(nil, Outcome{State: "available", HasReferences: true}, 1, now), ConditionReferencesResolved)
 	if c == nil || c.Status != "True" || c.Reason != nil || c.Message != nil {
 		t.Errorf("resolved: %+v", c)
 	}
 	waiting := CheckReferenced(Reference{RefVPC, "apps", "v"}, ReferencedObject{})
-	cs := Conditions(nil, Outcome{Err: waiting, ErrReason: ReasonReferences, HasReferences: true, ReferencesErr: waiting}, 1, now)
+	cs := conditionsAt(nil, Outcome{Err: waiting, ErrReason: ReasonReferences, HasReferences: true, ReferencesErr: waiting}, 1, now)
 	c = Find(cs, ConditionReferencesResolved)
 	if c == nil || c.Status != "Unknown" || aws.ToString(c.Message) != ReferenceFailedMessage ||
 		aws.ToString(c.Reason) != waiting.Error() {

@@ -29,6 +29,7 @@ import (
 
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/cloud"
+	"github.com/kelb-dev/kelb/internal/conditions"
 	"github.com/kelb-dev/kelb/internal/deploy"
 	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/service"
@@ -277,16 +278,14 @@ func (c *Controller) failed(ctx context.Context, svc *corev1.Service, err error)
 	var res reconcile.Result
 	var retErr error
 	switch f.retry {
-	case retryOnChange:
+	case conditions.RetryOnChange:
 		log.FromContext(ctx).Info("not retrying until the Service changes", "reason", f.reason, "error", err.Error())
 		res.RequeueAfter = c.driftDelay()
-	case retryWithBackoff:
+	case conditions.RetryWithBackoff:
 		wait, at := c.retries.Next(client.ObjectKeyFromObject(svc).String(), contentVersion(svc))
 		msg = fmt.Sprintf("%s; retrying in %s (at %s)", msg, wait.Round(time.Second), at.UTC().Format(time.RFC3339))
 		res.RequeueAfter = wait
-	case retryRuleLimit:
-		// Room can appear without the Service changing: a raised quota,
-		// another Service gone. Look again, slowly.
+	case conditions.RetryPeriodically: // a full security group
 		res.RequeueAfter = RuleLimitRetry
 	default:
 		retErr = err
@@ -298,18 +297,9 @@ func (c *Controller) failed(ctx context.Context, svc *corev1.Service, err error)
 	return res, retErr
 }
 
-type retryPolicy int
-
-const (
-	retrySoon        retryPolicy = iota // the work queue's rate limit
-	retryOnChange                       // only an edit of the Service can fix it
-	retryWithBackoff                    // the outside world may fix it
-	retryRuleLimit                      // a full security group
-)
-
 type failure struct {
 	reason string
-	retry  retryPolicy
+	retry  conditions.Retry
 }
 
 // classifyFailure says what a failed reconcile reports and when it is
@@ -323,28 +313,32 @@ func classifyFailure(err error) failure {
 	switch {
 	case errors.As(err, &protectedErr):
 		// Only an edit of the annotation lets it go.
-		return failure{ReasonDeletionProtected, retryOnChange}
+		return failure{ReasonDeletionProtected, conditions.RetryOnChange}
 	case errors.As(err, &protectedLB):
 		// AWS holds the protection: whoever turned it on may turn it off.
-		return failure{ReasonDeletionProtected, retryWithBackoff}
+		return failure{ReasonDeletionProtected, conditions.RetryWithBackoff}
 	case errors.As(err, &certErr):
-		return failure{ReasonCertificateNotReady, retryWithBackoff}
+		return failure{ReasonCertificateNotReady, conditions.RetryWithBackoff}
 	case errors.As(err, &annErr) && annErr.External:
-		return failure{ReasonInvalidConfiguration, retryWithBackoff}
-	case errors.As(err, &annErr) || errors.Is(err, service.ErrInvalid):
-		return failure{ReasonInvalidConfiguration, retryOnChange}
+		// A subnet may be created or tagged: retried.
+		return failure{ReasonInvalidConfiguration, conditions.RetryWithBackoff}
+	case conditions.IsTerminal(err):
+		// A bad annotation or spec (service.AnnotationError, ErrInvalid).
+		return failure{ReasonInvalidConfiguration, conditions.RetryOnChange}
 	case errors.As(err, &limitErr):
-		return failure{ReasonSecurityGroupRuleLimit, retryRuleLimit}
-	}
-	switch {
+		// Room can appear without the Service changing: a raised quota,
+		// another Service gone.
+		return failure{ReasonSecurityGroupRuleLimit, conditions.RetryPeriodically}
 	case awsclient.IsCertificateUnusable(err):
-		return failure{ReasonCertificateNotReady, retryWithBackoff}
-	case awsclient.IsTerminal(err):
-		return failure{ReasonAWSRejected, retryOnChange}
-	case awsclient.IsExternal(err):
-		return failure{ReasonWaitingForAWS, retryWithBackoff}
+		return failure{ReasonCertificateNotReady, conditions.RetryWithBackoff}
 	}
-	return failure{ReasonAWSError, retrySoon}
+	switch retry := conditions.RetryOf(err); retry {
+	case conditions.RetryOnChange:
+		return failure{ReasonAWSRejected, retry}
+	case conditions.RetryWithBackoff:
+		return failure{ReasonWaitingForAWS, retry}
+	}
+	return failure{ReasonAWSError, conditions.RetrySoon}
 }
 
 // contentVersion identifies what a user can change in a Service (its spec

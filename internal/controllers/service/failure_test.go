@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kelb-dev/kelb/internal/conditions"
 	"github.com/kelb-dev/kelb/internal/deploy"
 	"github.com/kelb-dev/kelb/internal/service"
 )
@@ -25,24 +26,24 @@ func TestClassifyFailure(t *testing.T) {
 		want failure
 	}{
 		{"bad annotation", &service.AnnotationError{Annotation: "a", Value: "v"},
-			failure{ReasonInvalidConfiguration, retryOnChange}},
-		{"invalid Service", fmt.Errorf("%w: no ports", service.ErrInvalid), failure{ReasonInvalidConfiguration, retryOnChange}},
+			failure{ReasonInvalidConfiguration, conditions.RetryOnChange}},
+		{"invalid Service", fmt.Errorf("%w: no ports", service.ErrInvalid), failure{ReasonInvalidConfiguration, conditions.RetryOnChange}},
 		{"subnet that may be created", &service.AnnotationError{Annotation: "a", Value: "v", External: true},
-			failure{ReasonInvalidConfiguration, retryWithBackoff}},
+			failure{ReasonInvalidConfiguration, conditions.RetryWithBackoff}},
 		{"certificate not issued yet", fmt.Errorf("building: %w", &service.CertificateError{ARN: "arn", Status: "PENDING_VALIDATION"}),
-			failure{ReasonCertificateNotReady, retryWithBackoff}},
-		{"AWS has no such certificate", awsErr("CertificateNotFound"), failure{ReasonCertificateNotReady, retryWithBackoff}},
-		{"AWS cannot use the certificate", awsErr("UnsupportedCertificate"), failure{ReasonCertificateNotReady, retryWithBackoff}},
-		{"full node security group", &deploy.RuleLimitError{Group: "sg-1"}, failure{ReasonSecurityGroupRuleLimit, retryRuleLimit}},
-		{"malformed request", awsErr("ValidationError"), failure{ReasonAWSRejected, retryOnChange}},
-		{"access denied", awsErr("AccessDenied"), failure{ReasonWaitingForAWS, retryWithBackoff}},
-		{"quota", awsErr("TooManyLoadBalancers"), failure{ReasonWaitingForAWS, retryWithBackoff}},
-		{"throttled", awsErr("Throttling"), failure{ReasonAWSError, retrySoon}},
+			failure{ReasonCertificateNotReady, conditions.RetryWithBackoff}},
+		{"AWS has no such certificate", awsErr("CertificateNotFound"), failure{ReasonCertificateNotReady, conditions.RetryWithBackoff}},
+		{"AWS cannot use the certificate", awsErr("UnsupportedCertificate"), failure{ReasonCertificateNotReady, conditions.RetryWithBackoff}},
+		{"full node security group", &deploy.RuleLimitError{Group: "sg-1"}, failure{ReasonSecurityGroupRuleLimit, conditions.RetryPeriodically}},
+		{"malformed request", awsErr("ValidationError"), failure{ReasonAWSRejected, conditions.RetryOnChange}},
+		{"access denied", awsErr("AccessDenied"), failure{ReasonWaitingForAWS, conditions.RetryWithBackoff}},
+		{"quota", awsErr("TooManyLoadBalancers"), failure{ReasonWaitingForAWS, conditions.RetryWithBackoff}},
+		{"throttled", awsErr("Throttling"), failure{ReasonAWSError, conditions.RetrySoon}},
 		{"deletion protection in the annotation", &service.DeletionProtectedError{Service: "web"},
-			failure{ReasonDeletionProtected, retryOnChange}},
+			failure{ReasonDeletionProtected, conditions.RetryOnChange}},
 		{"deletion protection in AWS", fmt.Errorf("deleting: %w", &deploy.LoadBalancerProtectedError{Name: "lb",
-			Err: awsErr("OperationNotPermitted")}), failure{ReasonDeletionProtected, retryWithBackoff}},
-		{"anything else", errors.New("connection reset"), failure{ReasonAWSError, retrySoon}},
+			Err: awsErr("OperationNotPermitted")}), failure{ReasonDeletionProtected, conditions.RetryWithBackoff}},
+		{"anything else", errors.New("connection reset"), failure{ReasonAWSError, conditions.RetrySoon}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

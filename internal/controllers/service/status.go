@@ -6,15 +6,15 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/kelb-dev/kelb/internal/conditions"
 	"github.com/kelb-dev/kelb/internal/deploy"
 	"github.com/kelb-dev/kelb/internal/service"
 )
 
 // Condition types on the Service's status.conditions. Ready is derived from
-// the other two.
+// the other two (readyRule).
 const (
 	ConditionConfigured = "elbv2.k8s.aws/Configured" // the Service's settings are valid
 	ConditionDeployed   = "elbv2.k8s.aws/Deployed"   // AWS matches the settings
@@ -23,9 +23,9 @@ const (
 
 // Reasons, in conditions and events.
 const (
-	ReasonInvalidConfiguration = "InvalidConfiguration"
-	ReasonAWSError             = "AWSError"    // retried
-	ReasonAWSRejected          = "AWSRejected" // AWS refuses the request; the user must act
+	ReasonInvalidConfiguration = conditions.ReasonInvalidConfiguration
+	ReasonAWSError             = conditions.ReasonAWSError
+	ReasonAWSRejected          = conditions.ReasonAWSRejected
 	// ReasonCertificateNotReady: a certificate of a TLS listener is not in
 	// ACM or IAM, or not issued; retried with backoff until it is.
 	ReasonCertificateNotReady = "CertificateNotReady"
@@ -82,13 +82,14 @@ func equalStatus(a, b *corev1.Service) bool {
 	return true
 }
 
-func (c *Controller) condition(svc *corev1.Service, typ string, ok bool, reason, msg string) {
-	status := metav1.ConditionFalse
-	if ok {
-		status = metav1.ConditionTrue
-	}
-	meta.SetStatusCondition(&svc.Status.Conditions, metav1.Condition{Type: typ, Status: status, Reason: reason,
-		Message: truncate(msg), ObservedGeneration: svc.Generation, LastTransitionTime: metav1.NewTime(c.Clock.Now())})
+// readyRule: a Service is Ready once its settings are valid and AWS
+// matches them.
+var readyRule = conditions.ReadyRule{Type: ConditionReady, From: []string{ConditionConfigured, ConditionDeployed},
+	Reason: ReasonDeployed, NotReconciled: ReasonNotReconciled}
+
+// conditionsOf edits the Service's conditions, at the controller's clock.
+func (c *Controller) conditionsOf(svc *corev1.Service) conditions.Editor {
+	return conditions.Edit(&svc.Status.Conditions, svc.Generation, c.Clock)
 }
 
 // setReady records a successful deploy, which ends any backoff. Ready
@@ -108,9 +109,10 @@ func (c *Controller) setReady(ctx context.Context, svc *corev1.Service, res depl
 	warnedBefore := readyReason(svc) == ReasonNoMatchingNodes
 	err := c.patchStatus(ctx, svc, func(s *corev1.Service) {
 		s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{Hostname: res.DNSName}}
-		c.condition(s, ConditionConfigured, true, ReasonValid, "")
-		c.condition(s, ConditionDeployed, true, ReasonDeployed, "load balancer "+res.DNSName)
-		c.deriveReady(s, res.Provisioning, warning)
+		e := c.conditionsOf(s)
+		e.Mark(ConditionConfigured, true, ReasonValid, "")
+		e.Mark(ConditionDeployed, true, ReasonDeployed, truncate("load balancer "+res.DNSName))
+		e.SetReady(readyRule, readyHolds(res.Provisioning, warning)...)
 	})
 	if err == nil && first {
 		c.Recorder.Eventf(svc, nil, corev1.EventTypeNormal, ReasonDeployed, "Reconcile",
@@ -133,50 +135,36 @@ func readyReason(svc *corev1.Service) string {
 // error leaves the hostname of a load balancer that still serves in place.
 func (c *Controller) setFailed(ctx context.Context, svc *corev1.Service, reason, msg string) error {
 	return c.patchStatus(ctx, svc, func(s *corev1.Service) {
+		e := c.conditionsOf(s)
 		if reason == ReasonInvalidConfiguration {
-			c.condition(s, ConditionConfigured, false, reason, msg)
+			e.Mark(ConditionConfigured, false, reason, truncate(msg))
 		} else {
-			c.condition(s, ConditionConfigured, true, ReasonValid, "")
-			c.condition(s, ConditionDeployed, false, reason, msg)
+			e.Mark(ConditionConfigured, true, ReasonValid, "")
+			e.Mark(ConditionDeployed, false, reason, truncate(msg))
 		}
-		c.deriveReady(s, false, "")
+		e.SetReady(readyRule)
 	})
 }
 
-// deriveReady sets Ready from Configured and Deployed, then from what may
-// still keep a deployed load balancer from serving: AWS provisioning it, or
-// no node to send traffic to (warning).
-func (c *Controller) deriveReady(s *corev1.Service, provisioning bool, warning string) {
-	for _, typ := range []string{ConditionConfigured, ConditionDeployed} {
-		cond := meta.FindStatusCondition(s.Status.Conditions, typ)
-		if cond == nil || cond.Status != metav1.ConditionTrue || cond.ObservedGeneration != s.Generation {
-			reason, msg := ReasonNotReconciled, typ+" is not yet known"
-			if cond != nil && cond.Status == metav1.ConditionFalse {
-				reason, msg = cond.Reason, cond.Message
-			}
-			c.condition(s, ConditionReady, false, reason, msg)
-			return
-		}
-	}
+// readyHolds is what may still keep a deployed load balancer from
+// serving: AWS provisioning it, or no node to send traffic to (warning).
+func readyHolds(provisioning bool, warning string) []conditions.Hold {
+	var holds []conditions.Hold
 	if provisioning {
-		c.condition(s, ConditionReady, false, ReasonProvisioning,
-			"AWS is provisioning the load balancer; it serves traffic once active")
-		return
+		holds = append(holds, conditions.Hold{Reason: ReasonProvisioning,
+			Message: "AWS is provisioning the load balancer; it serves traffic once active"})
 	}
 	if warning != "" {
-		c.condition(s, ConditionReady, false, ReasonNoMatchingNodes, warning)
-		return
+		holds = append(holds, conditions.Hold{Reason: ReasonNoMatchingNodes, Message: truncate(warning)})
 	}
-	c.condition(s, ConditionReady, true, ReasonDeployed, "")
+	return holds
 }
 
 // clearStatus removes what kelb wrote on a Service that is no longer its own.
 func (c *Controller) clearStatus(ctx context.Context, svc *corev1.Service) error {
 	return c.patchStatus(ctx, svc, func(s *corev1.Service) {
 		s.Status.LoadBalancer.Ingress = nil
-		for _, typ := range []string{ConditionConfigured, ConditionDeployed, ConditionReady} {
-			meta.RemoveStatusCondition(&s.Status.Conditions, typ)
-		}
+		c.conditionsOf(s).Remove(ConditionConfigured, ConditionDeployed, ConditionReady)
 	})
 }
 

@@ -9,13 +9,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	elbv2api "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/conditions"
 	"github.com/kelb-dev/kelb/internal/model"
 )
 
@@ -35,11 +34,11 @@ const (
 	// targets would take the other cluster's away.
 	ReasonForeignTargetGroup   = "ForeignTargetGroup"
 	ReasonTargetGroupNotFound  = "TargetGroupNotFound"
-	ReasonInvalidConfiguration = "InvalidConfiguration"
+	ReasonInvalidConfiguration = conditions.ReasonInvalidConfiguration
 	// ReasonBackendNotFound: the Service or its port is missing; as LBC,
 	// the target group then has none of the binding's targets.
 	ReasonBackendNotFound = "BackendNotFound"
-	ReasonAWSError        = "AWSError"
+	ReasonAWSError        = conditions.ReasonAWSError
 	ReasonError           = "Error"
 )
 
@@ -60,13 +59,25 @@ func registered(tg targetGroup, total int, resync time.Duration) outcome {
 		message: fmt.Sprintf("target group %s has the binding's %d targets", tg.Name, total)}
 }
 
+// As shows an invalidError as the controllers' one terminal-error type:
+// the binding's author must edit it.
+func (e *invalidError) As(target any) bool {
+	te, ok := target.(**conditions.TerminalError)
+	if ok {
+		*te = &conditions.TerminalError{Reason: ReasonInvalidConfiguration, Field: e.Field, Value: e.Value,
+			Allowed: e.Allowed, Message: e.Error()}
+	}
+	return ok
+}
+
 // outcomeOf turns an error into the condition that says what to do.
 func outcomeOf(err error) outcome {
-	var invalid *invalidError
 	var missing *backendMissingError
+	if te, ok := conditions.AsTerminal(err); ok {
+		// Waits for an edit of the binding (watched), without a retry.
+		return outcome{reason: te.Reason, message: err.Error()}
+	}
 	switch {
-	case errors.As(err, &invalid):
-		return outcome{reason: ReasonInvalidConfiguration, message: err.Error()}
 	case errors.As(err, &missing):
 		return outcome{reason: ReasonBackendNotFound, message: err.Error()}
 	case errors.Is(err, errTargetGroupNotFound):
@@ -88,15 +99,9 @@ func (c *Controller) report(ctx context.Context, tgb *elbv2api.TargetGroupBindin
 	if o.err != nil {
 		reconcileErrors.WithLabelValues(o.reason).Inc()
 	}
-	status := metav1.ConditionFalse
-	if o.ready {
-		status = metav1.ConditionTrue
-	}
 	before := tgb.DeepCopy()
-	old := meta.FindStatusCondition(tgb.Status.Conditions, ConditionReady)
-	changed := old == nil || old.Reason != o.reason || old.Message != o.message || old.Status != status
-	meta.SetStatusCondition(&tgb.Status.Conditions, metav1.Condition{Type: ConditionReady, Status: status,
-		Reason: o.reason, Message: o.message, ObservedGeneration: tgb.Generation})
+	changed := conditions.Edit(&tgb.Status.Conditions, tgb.Generation, c.Clock).
+		Mark(ConditionReady, o.ready, o.reason, o.message)
 	gen := tgb.Generation
 	tgb.Status.ObservedGeneration = &gen
 	if !o.ready && changed && o.reason != ReasonManagedByServiceStack {

@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
+	"github.com/kelb-dev/kelb/internal/conditions"
 	"github.com/kelb-dev/kelb/internal/controllers/periodic"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
@@ -183,7 +184,7 @@ func (c *Controller) Reconcile(ctx context.Context, ep *v1alpha1.VPCEndpoint) (r
 	}
 	pol, err := vpcendpoint.PolicyOf(ep, c.namespaceDeletionPolicy(ctx, ep.Namespace), c.Config.DeletionPolicy)
 	if err != nil {
-		return c.report(ctx, ep, nil, vpcendpoint.Outcome{Err: err, Terminal: true, ErrReason: vpcendpoint.ReasonInvalid})
+		return c.report(ctx, ep, nil, outcomeOf(err)) // a bad annotation
 	}
 	if !ep.DeletionTimestamp.IsZero() {
 		return c.finalize(ctx, ep, pol)
@@ -214,8 +215,9 @@ func (c *Controller) Reconcile(ctx context.Context, ep *v1alpha1.VPCEndpoint) (r
 		case pol.ReadOnly:
 			return c.report(ctx, ep, obs, vpcendpoint.Outcome{})
 		case pol.Adoption == vpcendpoint.Adopt:
-			return c.report(ctx, ep, nil, vpcendpoint.Outcome{Terminal: true, ErrReason: vpcendpoint.ReasonNotFound,
-				Err: fmt.Errorf("%s names %s, which is not in AWS", vpcendpoint.AnnotationAdoptionFields, pol.AdoptID)})
+			return c.report(ctx, ep, nil, outcomeOf(&conditions.TerminalError{Reason: vpcendpoint.ReasonNotFound,
+				Field: vpcendpoint.AnnotationAdoptionFields, Value: pol.AdoptID, Allowed: "an endpoint in AWS",
+				Message: fmt.Sprintf("%s names %s, which is not in AWS", vpcendpoint.AnnotationAdoptionFields, pol.AdoptID)}))
 		}
 		if obs, err = c.create(ctx, desired); err != nil {
 			return c.report(ctx, ep, nil, outcomeOf(err))
@@ -260,8 +262,8 @@ func (c *Controller) withReferences(ctx context.Context, ep *v1alpha1.VPCEndpoin
 // endpoint needs a service name, or a service network.
 func validSpec(spec *v1alpha1.VPCEndpointSpec) error {
 	if aws.ToString(spec.ServiceName) == "" && aws.ToString(spec.ServiceNetworkARN) == "" {
-		return &vpcendpoint.SpecError{Field: "serviceName", Value: "",
-			Allowed: "an endpoint service name (or spec.serviceNetworkARN for an endpoint of type ServiceNetwork)"}
+		return conditions.InvalidField("spec.serviceName", "",
+			"an endpoint service name (or spec.serviceNetworkARN for an endpoint of type ServiceNetwork)")
 	}
 	return nil
 }

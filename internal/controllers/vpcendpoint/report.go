@@ -17,21 +17,21 @@ import (
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/conditions"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
 
-// outcomeOf classifies an error: bad input and requests AWS refuses are
-// terminal (no retry until the object changes); the rest is retried.
+// outcomeOf classifies an error: what only the object's author can fix
+// (a terminal error: bad input, an endpoint not the object's) and requests
+// AWS refuses as made are terminal (no retry until the object changes);
+// the rest is retried.
 func outcomeOf(err error) vpcendpoint.Outcome {
-	var invalid *vpcendpoint.InvalidError
-	var badSpec *vpcendpoint.SpecError
-	var notOwned *vpcendpoint.NotOwnedError
-	switch {
-	case errors.As(err, &invalid), errors.As(err, &badSpec):
-		return vpcendpoint.Outcome{Err: err, Terminal: true, ErrReason: vpcendpoint.ReasonInvalid}
-	case errors.As(err, &notOwned):
-		return vpcendpoint.Outcome{Err: err, Terminal: true, ErrReason: vpcendpoint.ReasonNotOwned}
-	case awsclient.IsTerminal(err) || awsclient.IsInvalidReference(err):
+	if te, ok := conditions.AsTerminal(err); ok {
+		return vpcendpoint.Outcome{Err: err, Terminal: true, ErrReason: te.Reason}
+	}
+	// As ACK, a request naming a resource that does not exist is terminal
+	// too (the Service controller waits for such a subnet instead).
+	if conditions.RetryOf(err) == conditions.RetryOnChange || awsclient.IsInvalidReference(err) {
 		return vpcendpoint.Outcome{Err: err, Terminal: true, ErrReason: vpcendpoint.ReasonAWSRejected}
 	}
 	return vpcendpoint.Outcome{Err: err, ErrReason: vpcendpoint.ReasonAWSError}
@@ -84,7 +84,7 @@ func (c *Controller) report(ctx context.Context, ep *v1alpha1.VPCEndpoint, obs *
 	if out.Err != nil {
 		out.Err = errors.New(conditionMessage(out.Err))
 	}
-	ep.Status.Conditions = vpcendpoint.Conditions(before.Status.Conditions, out, ep.Generation, c.Clock.Now())
+	ep.Status.Conditions = vpcendpoint.Conditions(before.Status.Conditions, out, ep.Generation, c.Clock)
 	if !equality.Semantic.DeepEqual(before.Status, ep.Status) {
 		if err := c.Client.Status().Patch(ctx, ep, client.MergeFrom(before)); err != nil {
 			if apierrors.IsNotFound(err) {

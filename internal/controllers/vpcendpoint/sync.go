@@ -15,6 +15,7 @@ import (
 
 	"github.com/kelb-dev/kelb/api/ec2/v1alpha1"
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/conditions"
 	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/vpcendpoint"
 )
@@ -175,8 +176,8 @@ func (c *Controller) mayTake(ep *v1alpha1.VPCEndpoint, obs *ec2types.VpcEndpoint
 		return err
 	}
 	if want, have := aws.ToString(ep.Spec.ServiceName), aws.ToString(obs.ServiceName); want != "" && want != have {
-		return &vpcendpoint.InvalidError{Annotation: vpcendpoint.AnnotationAdoptionFields,
-			Value: aws.ToString(obs.VpcEndpointId), Allowed: "an endpoint to " + want + " (spec.serviceName); it is one to " + have}
+		return conditions.InvalidAnnotation(vpcendpoint.AnnotationAdoptionFields, aws.ToString(obs.VpcEndpointId),
+			"an endpoint to "+want+" (spec.serviceName); it is one to "+have)
 	}
 	return nil
 }

@@ -1,0 +1,43 @@
+package conditions
+
+import (
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
+)
+
+// Retry says when a failed reconcile is tried again, by who can make it
+// succeed.
+type Retry int
+
+// When to retry.
+const (
+	// RetrySoon: time may fix it (throttling, a 5xx, AWS's eventual
+	// consistency): the work queue's backoff.
+	RetrySoon Retry = iota
+	// RetryOnChange: only the object's author can fix it; nothing is tried
+	// until the object changes (a periodic re-check aside).
+	RetryOnChange
+	// RetryWithBackoff: the outside world may fix it without the object
+	// changing (a quota raised, a permission granted, a certificate
+	// issued): retried slowly, with a backoff of the controller's own.
+	RetryWithBackoff
+	// RetryPeriodically: something the controller cannot watch may change
+	// (room in a full security group, a referenced object syncing): looked
+	// at again at a fixed period.
+	RetryPeriodically
+)
+
+// RetryOf classifies err: a TerminalError waits for an edit; an AWS error
+// by its code, as internal/aws classifies AWS error codes (the one place
+// that does); anything else is retried soon.
+func RetryOf(err error) Retry {
+	if IsTerminal(err) {
+		return RetryOnChange
+	}
+	switch awsclient.Classify(err) {
+	case awsclient.Terminal:
+		return RetryOnChange
+	case awsclient.External:
+		return RetryWithBackoff
+	}
+	return RetrySoon
+}
