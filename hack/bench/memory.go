@@ -130,7 +130,7 @@ func (b *bench) memory(ctx context.Context) error {
 	fmt.Printf("  kelb's pod reads from start to rest: %.0f GET pods, %.0f LIST pods (it caches no pod)\n",
 		after.requests["GET pods"]-before.requests["GET pods"], after.requests["LIST pods"]-before.requests["LIST pods"])
 	fmt.Printf("  heap profile: %s (go tool pprof -sample_index=inuse_space)\n", profile)
-	return b.cleanMem(ctx)
+	return b.cleanMem(ctx, len(groups))
 }
 
 // createMemGroups creates each group's Service, pods, slices and (for a
@@ -271,7 +271,7 @@ func (b *bench) describeCaches(ctx context.Context, watches map[schema.GroupVers
 
 // cleanMem deletes what the scenario made, with a kelb to take the load
 // balancers down, so the scenarios after it start from the same state.
-func (b *bench) cleanMem(ctx context.Context) error {
+func (b *bench) cleanMem(ctx context.Context, groups int) error {
 	k, err := b.startKelb("memory-cleanup")
 	if err != nil {
 		return err
@@ -307,13 +307,35 @@ func (b *bench) cleanMem(ctx context.Context) error {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	grace := client.GracePeriodSeconds(0) // no kubelet to confirm
-	if err := b.c.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(memNamespace), grace); err != nil {
-		return err
+	// Pods a group at a time: one collection delete of thousands can
+	// outlast what a loaded API server gives a request.
+	for i := range groups {
+		app := client.MatchingLabels{"app": fmt.Sprintf("app%03d", i)}
+		err := retry(3, func() error {
+			return b.c.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(memNamespace), app,
+				client.GracePeriodSeconds(0)) // no kubelet to confirm
+		})
+		if err != nil {
+			return err
+		}
 	}
-	if err := b.c.DeleteAllOf(ctx, &discoveryv1.EndpointSlice{}, client.InNamespace(memNamespace)); err != nil {
+	if err := retry(3, func() error {
+		return b.c.DeleteAllOf(ctx, &discoveryv1.EndpointSlice{}, client.InNamespace(memNamespace))
+	}); err != nil {
 		return err
 	}
 	fmt.Printf("  clean-up (Services, bindings, pods deleted) in %s\n\n", time.Since(t0).Round(time.Second))
 	return nil
+}
+
+// retry calls f up to n times while it fails.
+func retry(n int, f func() error) error {
+	var err error
+	for range n {
+		if err = f(); err == nil {
+			return nil
+		}
+		time.Sleep(time.Second)
+	}
+	return err
 }
