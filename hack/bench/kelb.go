@@ -61,26 +61,30 @@ func (k *kelbProcess) stop() {
 
 // memory returns the process's resident set and its peak, in MB.
 func (k *kelbProcess) memory() (rss, peak float64) {
+	st := k.status()
+	return st["VmRSS"], st["VmHWM"]
+}
+
+// status reads the process's memory lines of /proc/<pid>/status, in MB:
+// VmRSS (resident now), VmHWM (its peak), RssAnon (the process's own
+// memory) and RssFile (pages of the binary and other files it maps).
+func (k *kelbProcess) status() map[string]float64 {
+	out := map[string]float64{}
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", k.cmd.Process.Pid))
 	if err != nil {
-		return 0, 0
+		return out
 	}
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
 		fields := strings.Fields(s.Text())
-		if len(fields) < 2 {
+		if len(fields) < 3 || fields[2] != "kB" {
 			continue
 		}
 		kb, _ := strconv.ParseFloat(fields[1], 64)
-		switch fields[0] {
-		case "VmRSS:":
-			rss = kb / 1024
-		case "VmHWM:":
-			peak = kb / 1024
-		}
+		out[strings.TrimSuffix(fields[0], ":")] = kb / 1024
 	}
-	return rss, peak
+	return out
 }
 
 // heapAtStop is what kelb's --mem-profile logged when it stopped: its Go

@@ -105,7 +105,7 @@ func (b *bench) memory(ctx context.Context) error {
 	quiet := b.waitQuiet(ctx, started, 5*time.Second, 2*time.Minute)
 	time.Sleep(5 * time.Second) // at rest
 	peakHeap, samples := sampler.peak()
-	rss, peakRSS := k.memory()
+	proc := k.status()
 	after, err := b.apiserverCounts(ctx)
 	if err != nil {
 		return err
@@ -121,11 +121,12 @@ func (b *bench) memory(ctx context.Context) error {
 	}
 	fmt.Printf("  converged %s after kelb started (%d Services Ready, %d bindings Registered); its AWS calls ended after %s\n",
 		converged.Sub(started).Round(100*time.Millisecond), lbs, count[memBinding], quiet.Sub(started).Round(100*time.Millisecond))
-	fmt.Printf("  once converged: Go heap %.1f MB in use after a collection (%.1f MB of live objects, %.0fk objects), "+
-		"%.1f MB resident, %.1f MB from the OS\n", heap.HeapInuseBytes/(1<<20), heap.HeapAllocBytes/(1<<20),
-		heap.HeapObjects/1000, rss, heap.SysBytes/(1<<20))
-	fmt.Printf("  peak while converging: %.1f MB resident, Go heap %.1f MB in use (largest of %d samples, 250 ms apart)\n",
-		peakRSS, peakHeap, samples)
+	fmt.Printf("  once converged: Go heap %.1f MB in use after a collection (%.1f MB of live objects, %.0fk objects); "+
+		"%.1f MB resident: %.1f MB its own (RssAnon), %.1f MB mapped from its binary and files (RssFile); "+
+		"%.1f MB taken from the OS by the Go runtime\n", heap.HeapInuseBytes/(1<<20), heap.HeapAllocBytes/(1<<20),
+		heap.HeapObjects/1000, proc["VmRSS"], proc["RssAnon"], proc["RssFile"], heap.SysBytes/(1<<20))
+	fmt.Printf("  peak while converging: %.1f MB resident (VmHWM), Go heap %.1f MB in use (largest of %d samples, 250 ms apart)\n",
+		proc["VmHWM"], peakHeap, samples)
 	fmt.Printf("  kelb's informers (watches it opened; objects of that kind in the cluster): %s\n", caches)
 	fmt.Printf("  kelb's pod reads from start to rest: %.0f GET pods, %.0f LIST pods (it caches no pod)\n",
 		after.requests["GET pods"]-before.requests["GET pods"], after.requests["LIST pods"]-before.requests["LIST pods"])
