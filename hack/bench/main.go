@@ -48,7 +48,7 @@ type config struct {
 func main() {
 	var cfg config
 	sizes := flag.String("services", "100", "Services per scenario; several sizes (100,1000) are measured one after "+
-		"the other in one run, side by side (memory and endpoints run once, at the first size)")
+		"the other in one run, side by side (memory, endpoints and gates run once, on their own layouts)")
 	flag.IntVar(&cfg.profileFrom, "profile-from", 1000, "write kelb's CPU profiles (bin/bench/cpu-*.pprof) "+
 		"for sizes from this many Services on")
 	flag.IntVar(&cfg.pods, "pods", 5000, "running pods of the memory scenario")
