@@ -2,10 +2,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 
 	"github.com/spf13/pflag"
@@ -21,6 +23,9 @@ func main() {
 	opts.BindFlags(flag.CommandLine)
 	cpuProfile := flag.CommandLine.String("cpu-profile", "",
 		"write a CPU profile (pprof) to this file from start until kelb stops; for benchmarks")
+	memProfile := flag.CommandLine.String("mem-profile", "",
+		"write a heap profile (pprof, after a garbage collection) to this file when kelb is asked to stop, "+
+			"before its controllers and caches stop; for benchmarks")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	// flag.CommandLine also holds controller-runtime's --kubeconfig.
@@ -57,6 +62,9 @@ func main() {
 		}
 		defer stop()
 	}
+	if *memProfile != "" {
+		ctx = heapProfileOnStop(ctx, *memProfile)
+	}
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kelb:", err)
@@ -80,4 +88,37 @@ func startCPUProfile(path string) (func(), error) {
 		return nil, fmt.Errorf("--cpu-profile: %w", err)
 	}
 	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
+}
+
+// heapProfileOnStop returns a context that ends once the heap profile has
+// been written after ctx ended: the profile shows kelb's memory as it ran,
+// with every cache still filled. kelb's Go heap after that collection is
+// logged too, for the benchmark to read.
+func heapProfileOnStop(ctx context.Context, path string) context.Context {
+	run, stop := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		defer stop()
+		<-ctx.Done()
+		log := ctrl.Log.WithName("mem-profile")
+		// Two collections: what sync.Pools hold (gzip writers of the
+		// metrics handler, buffers) survives the first as a pool's victim
+		// cache and goes with the second, as it would at rest.
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		f, err := os.Create(path)
+		if err != nil {
+			log.Error(err, "--mem-profile: cannot create the profile", "path", path)
+			return
+		}
+		defer f.Close()
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			log.Error(err, "--mem-profile: cannot write the profile", "path", path)
+			return
+		}
+		log.Info("wrote heap profile", "path", path, "heapInuseBytes", m.HeapInuse, "heapAllocBytes", m.HeapAlloc,
+			"heapObjects", m.HeapObjects, "sysBytes", m.Sys)
+	}()
+	return run
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,12 +18,14 @@ import (
 // kelbProcess is bin/kelb running against the bench's parts.
 type kelbProcess struct {
 	cmd     *exec.Cmd
+	log     string // its output
 	stopped bool
 }
 
 func (b *bench) startKelb(name string, extra ...string) (*kelbProcess, error) {
 	root, _ := testenv.RepoRoot()
-	logf, err := os.Create(filepath.Join(b.dir, "kelb-"+name+".log"))
+	logPath := filepath.Join(b.dir, "kelb-"+name+".log")
+	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +39,7 @@ func (b *bench) startKelb(name string, extra ...string) (*kelbProcess, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting bin/kelb (make bench builds it): %w", err)
 	}
-	return &kelbProcess{cmd: cmd}, nil
+	return &kelbProcess{cmd: cmd, log: logPath}, nil
 }
 
 // stop stops the process once; later calls do nothing.
@@ -58,24 +61,58 @@ func (k *kelbProcess) stop() {
 
 // memory returns the process's resident set and its peak, in MB.
 func (k *kelbProcess) memory() (rss, peak float64) {
+	st := k.status()
+	return st["VmRSS"], st["VmHWM"]
+}
+
+// status reads the process's memory lines of /proc/<pid>/status, in MB:
+// VmRSS (resident now), VmHWM (its peak), RssAnon (the process's own
+// memory) and RssFile (pages of the binary and other files it maps).
+func (k *kelbProcess) status() map[string]float64 {
+	out := map[string]float64{}
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", k.cmd.Process.Pid))
 	if err != nil {
-		return 0, 0
+		return out
 	}
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
 		fields := strings.Fields(s.Text())
-		if len(fields) < 2 {
+		if len(fields) < 3 || fields[2] != "kB" {
 			continue
 		}
 		kb, _ := strconv.ParseFloat(fields[1], 64)
-		switch fields[0] {
-		case "VmRSS:":
-			rss = kb / 1024
-		case "VmHWM:":
-			peak = kb / 1024
+		out[strings.TrimSuffix(fields[0], ":")] = kb / 1024
+	}
+	return out
+}
+
+// heapAtStop is what kelb's --mem-profile logged when it stopped: its Go
+// heap right after a collection, with every cache still filled.
+type heapAtStop struct {
+	HeapInuseBytes float64 `json:"heapInuseBytes"`
+	HeapAllocBytes float64 `json:"heapAllocBytes"`
+	HeapObjects    float64 `json:"heapObjects"`
+	SysBytes       float64 `json:"sysBytes"`
+}
+
+// heapAtStop reads kelb's log (after stop) for its --mem-profile line.
+func (k *kelbProcess) heapAtStop() (heapAtStop, error) {
+	f, err := os.Open(k.log)
+	if err != nil {
+		return heapAtStop{}, err
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	s.Buffer(make([]byte, 1<<20), 1<<20)
+	for s.Scan() {
+		var line struct {
+			Msg string `json:"msg"`
+			heapAtStop
+		}
+		if json.Unmarshal(s.Bytes(), &line) == nil && line.Msg == "wrote heap profile" {
+			return line.heapAtStop, nil
 		}
 	}
-	return rss, peak
+	return heapAtStop{}, fmt.Errorf("no heap profile line in %s", k.log)
 }

@@ -30,14 +30,15 @@ import (
 )
 
 type config struct {
-	services     int   // Services of the size being measured
-	sizes        []int // -services: every size measured, in this order
-	profileFrom  int   // sizes from this one get CPU profiles
-	pods         int
-	idle         time.Duration
-	drift        time.Duration
-	provisioning time.Duration
-	scenarios    map[string]bool
+	services       int   // Services of the size being measured
+	sizes          []int // -services: every size measured, in this order
+	profileFrom    int   // sizes from this one get CPU profiles
+	pods           int
+	podsPerService int
+	idle           time.Duration
+	drift          time.Duration
+	provisioning   time.Duration
+	scenarios      map[string]bool
 
 	endpoints      int
 	endpointSpread time.Duration
@@ -47,10 +48,11 @@ type config struct {
 func main() {
 	var cfg config
 	sizes := flag.String("services", "100", "Services per scenario; several sizes (100,1000) are measured one after "+
-		"the other in one run, side by side (memory and endpoints run once, at the first size)")
+		"the other in one run, side by side (memory, endpoints and gates run once, on their own layouts)")
 	flag.IntVar(&cfg.profileFrom, "profile-from", 1000, "write kelb's CPU profiles (bin/bench/cpu-*.pprof) "+
 		"for sizes from this many Services on")
-	flag.IntVar(&cfg.pods, "pods", 5000, "pods behind the ip-target Services of the memory scenario")
+	flag.IntVar(&cfg.pods, "pods", 5000, "running pods of the memory scenario")
+	flag.IntVar(&cfg.podsPerService, "pods-per-service", 100, "pods behind each Service or binding of the memory scenario")
 	flag.DurationVar(&cfg.idle, "idle", 5*time.Minute, "length of the no-change scenario")
 	flag.DurationVar(&cfg.drift, "drift", time.Minute, "drift period of the drift scenario")
 	flag.DurationVar(&cfg.provisioning, "provisioning", 5*time.Second, "how long new load balancers provision")

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/controllers/sweeper"
@@ -220,9 +221,17 @@ func (o *Options) Validate() error {
 	return errors.Join(errs...)
 }
 
-// tagValue is what AWS accepts in a tag value (ELBv2 and EC2 alike): letters,
-// separators, digits and _ . : / = + - @, at most 256 characters.
-var tagValue = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$`)
+// tagValueChars are the characters AWS accepts in a tag value (ELBv2 and
+// EC2 alike): letters, separators, digits and _ . : / = + - @. The length
+// is counted apart: a bounded repeat ({1,256}) of these Unicode classes
+// compiles into 5 MB that the process would hold for as long as it runs.
+var tagValueChars = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
+
+// isTagValue: 1 to 256 characters AWS accepts in a tag value.
+func isTagValue(s string) bool {
+	n := utf8.RuneCountInString(s)
+	return n >= 1 && n <= 256 && tagValueChars.MatchString(s)
+}
 
 // validClusterName checks the cluster name as the value of the cluster tag
 // on every resource, and of the tag filters that find them: EC2 filters
@@ -232,7 +241,7 @@ func validClusterName(name string) error {
 	case strings.ContainsAny(name, "*?"):
 		return fmt.Errorf("--cluster-name: %q contains * or ?, which AWS tag filters read as wildcards "+
 			"matching other clusters' names", name)
-	case !tagValue.MatchString(name):
+	case !isTagValue(name):
 		return fmt.Errorf("--cluster-name: %q is not a valid AWS tag value: at most 256 letters, digits, spaces "+
 			"and _ . : / = + - @", name)
 	case strings.TrimSpace(name) != name:
