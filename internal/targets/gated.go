@@ -3,16 +3,18 @@ package targets
 import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kelb-dev/kelb/internal/model"
 )
 
 // PodEndpoint is an endpoint backed by a pod: the target it is (or would
-// be), the pod (in the slice's namespace) and node it names, and whether
-// it is ready.
+// be), the pod (in the slice's namespace, with its UID when the slice
+// gives one) and node it names, and whether it is ready.
 type PodEndpoint struct {
 	Target model.Target
 	Pod    string
+	PodUID types.UID
 	Node   string
 	Ready  bool
 }
@@ -45,7 +47,7 @@ func PodEndpoints(slices []*discoveryv1.EndpointSlice, f EndpointFilter) []PodEn
 					continue
 				}
 				seen[t] = true
-				out = append(out, PodEndpoint{Target: t, Pod: ep.TargetRef.Name, Node: deref(ep.NodeName),
+				out = append(out, PodEndpoint{Target: t, Pod: ep.TargetRef.Name, PodUID: ep.TargetRef.UID, Node: deref(ep.NodeName),
 					Ready: ep.Conditions.Ready == nil || *ep.Conditions.Ready})
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -137,7 +138,7 @@ func epSlice(eps ...endpoint) *discoveryv1.EndpointSlice {
 	for _, e := range eps {
 		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Addresses: []string{e.ip},
 			Conditions: discoveryv1.EndpointConditions{Ready: ptr(e.ready), Terminating: ptr(e.term)},
-			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Name: "pod-" + e.ip}})
+			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Name: "pod-" + e.ip, UID: types.UID("uid-" + e.ip)}})
 	}
 	return s
 }

@@ -32,7 +32,7 @@ func (c *Controller) finalize(ctx context.Context, tgb *elbv2api.TargetGroupBind
 		reconcileErrors.WithLabelValues(o.reason).Inc()
 		return reconcile.Result{}, o.err
 	}
-	c.sweeps.forget(client.ObjectKeyFromObject(tgb))
+	c.sweeps.drop(client.ObjectKeyFromObject(tgb))
 	before := tgb.DeepCopy()
 	tgb.Finalizers = slices.DeleteFunc(tgb.Finalizers, func(f string) bool { return f == Finalizer })
 	if err := c.Client.Patch(ctx, tgb, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {

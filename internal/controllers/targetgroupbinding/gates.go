@@ -58,16 +58,38 @@ type podTargets struct {
 // their gate conditions: once per resync period (and on the first pass
 // after a start), so that a ready pod whose target turned unhealthy has
 // its condition set False then, as LBC's periodic reconcile does.
+//
+// It also remembers, per binding, the pods (by UID) read without the
+// binding's gate: a pod's readiness gates cannot change after it is
+// created, so such a pod is never read again for its gate (5,000 ungated
+// pods behind hand-made bindings cost 5,000 reads per resync otherwise).
 type sweeps struct {
 	clock  clock.PassiveClock
 	period time.Duration
 
-	mu   sync.Mutex
-	last map[types.NamespacedName]time.Time
+	mu      sync.Mutex
+	last    map[types.NamespacedName]time.Time
+	ungated map[types.NamespacedName]map[types.UID]bool
 }
 
 func newSweeps(clk clock.PassiveClock, period time.Duration) *sweeps {
-	return &sweeps{clock: clk, period: period, last: map[types.NamespacedName]time.Time{}}
+	return &sweeps{clock: clk, period: period, last: map[types.NamespacedName]time.Time{},
+		ungated: map[types.NamespacedName]map[types.UID]bool{}}
+}
+
+// knownUngated returns the pods of the binding known to lack its gate.
+func (s *sweeps) knownUngated(key types.NamespacedName) map[types.UID]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ungated[key]
+}
+
+// setUngated replaces the binding's ungated pods with those of its current
+// endpoints, so that pods gone are forgotten.
+func (s *sweeps) setUngated(key types.NamespacedName, uids map[types.UID]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ungated[key] = uids
 }
 
 // due reports whether the binding's sweep is due, and if so counts it done.
@@ -81,10 +103,20 @@ func (s *sweeps) due(key types.NamespacedName) bool {
 	return true
 }
 
+// forget makes the binding's next pass a sweep. What it knows of ungated
+// pods stays true while they exist; it goes when the binding does (drop).
 func (s *sweeps) forget(key types.NamespacedName) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.last, key)
+}
+
+// drop forgets the binding entirely.
+func (s *sweeps) drop(key types.NamespacedName) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.last, key)
+	delete(s.ungated, key)
 }
 
 // podTargets reads the pods of the not-ready endpoints (and, at a sweep,
@@ -95,9 +127,17 @@ func (c *Controller) podTargets(ctx context.Context, tgb *elbv2api.TargetGroupBi
 	slices []*discoveryv1.EndpointSlice, f targets.EndpointFilter) (podTargets, error) {
 	eps := targets.PodEndpoints(slices, f)
 	gate := readinessgate.ConditionType(tgb.Name)
-	out := podTargets{sweep: c.sweeps.due(types.NamespacedName{Namespace: tgb.Namespace, Name: tgb.Name})}
+	key := types.NamespacedName{Namespace: tgb.Namespace, Name: tgb.Name}
+	out := podTargets{sweep: c.sweeps.due(key)}
+	var known, ungated map[types.UID]bool
+	if out.sweep {
+		known, ungated = c.sweeps.knownUngated(key), map[types.UID]bool{}
+	}
 	for _, ep := range eps {
-		if ep.Ready && !out.sweep {
+		if ep.Ready && (!out.sweep || ep.PodUID != "" && known[ep.PodUID]) {
+			if out.sweep {
+				ungated[ep.PodUID] = true
+			}
 			continue
 		}
 		var pod corev1.Pod
@@ -105,13 +145,15 @@ func (c *Controller) podTargets(ctx context.Context, tgb *elbv2api.TargetGroupBi
 			if apierrors.IsNotFound(err) {
 				continue // gone: its slice changes next
 			}
-			c.sweeps.forget(types.NamespacedName{Namespace: tgb.Namespace, Name: tgb.Name})
+			c.sweeps.forget(key)
 			return out, fmt.Errorf("reading pod %s/%s of the binding's endpoints: %w", tgb.Namespace, ep.Pod, err)
 		}
 		hasGate := readinessgate.HasGate(&pod, gate)
 		if ep.Ready {
 			if hasGate {
 				out.gated = append(out.gated, gatedPod{pod: &pod, target: ep.Target})
+			} else if ep.PodUID != "" && ep.PodUID == pod.UID {
+				ungated[pod.UID] = true
 			}
 			continue
 		}
@@ -127,6 +169,9 @@ func (c *Controller) podTargets(ctx context.Context, tgb *elbv2api.TargetGroupBi
 		if hasGate {
 			out.gated = append(out.gated, gatedPod{pod: &pod, target: ep.Target})
 		}
+	}
+	if out.sweep {
+		c.sweeps.setUngated(key, ungated)
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -159,4 +160,63 @@ func TestReadinessGates(t *testing.T) {
 	if diff := cmp.Diff(map[string]string{"pod-10.0.0.2": "False/"}, h.gateStatus(gate, "pod-10.0.0.2")); diff != "" {
 		t.Errorf("condition after the resync (-want +got):\n%s", diff)
 	}
+}
+
+// podReads counts the pods read through the controller's Reader.
+type podReads struct {
+	client.Reader
+	names []string
+}
+
+func (r *podReads) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if _, ok := obj.(*corev1.Pod); ok {
+		r.names = append(r.names, key.Name)
+	}
+	return r.Reader.Get(ctx, key, obj, opts...)
+}
+
+// TestSweepReadsUngatedPodsOnce: a resync sweep reads a ready pod once to
+// learn it lacks the binding's gate (gates cannot change after creation);
+// later sweeps read only the pods that carry it, and a new pod under a
+// known name is read again.
+func TestSweepReadsUngatedPodsOnce(t *testing.T) {
+	gate := readinessgate.ConditionType("b")
+	h := newHarness(t, Config{}, binding("b", ipType), svc(), readyNodeObj("node-a"),
+		epSlice(endpoint{"10.0.0.1", true, false}, endpoint{"10.0.0.2", true, false}, endpoint{"10.0.0.3", true, false}),
+		gatedPodObj("10.0.0.1", true), gatedPodObj("10.0.0.2", true), gatedPodObj("10.0.0.3", true, gate))
+	h.elb.add(tgARN, tgName, "ip", nil)
+	reads := &podReads{Reader: h.c}
+	h.ctrl.Reader = reads
+
+	sweep := func() []string {
+		t.Helper()
+		reads.names = nil
+		h.clock.Step(DefaultResync + time.Second)
+		h.reconcile("b")
+		return reads.names
+	}
+	h.reconcile("b") // the first pass after a start is a sweep
+	if diff := cmp.Diff([]string{"pod-10.0.0.1", "pod-10.0.0.2", "pod-10.0.0.3"}, reads.names); diff != "" {
+		t.Errorf("first sweep's pod reads (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"pod-10.0.0.3"}, sweep()); diff != "" {
+		t.Errorf("second sweep's pod reads (-want +got):\n%s", diff)
+	}
+	// pod-10.0.0.2 replaced by a new pod (new UID) under the same name.
+	h.update(epSliceWithUID(map[string]types.UID{"10.0.0.2": "uid-new"},
+		endpoint{"10.0.0.1", true, false}, endpoint{"10.0.0.2", true, false}, endpoint{"10.0.0.3", true, false}))
+	if diff := cmp.Diff([]string{"pod-10.0.0.2", "pod-10.0.0.3"}, sweep()); diff != "" {
+		t.Errorf("sweep after a pod was replaced (-want +got):\n%s", diff)
+	}
+}
+
+// epSliceWithUID is epSlice with some endpoints naming other pod UIDs.
+func epSliceWithUID(uids map[string]types.UID, eps ...endpoint) *discoveryv1.EndpointSlice {
+	s := epSlice(eps...)
+	for i := range s.Endpoints {
+		if uid, ok := uids[s.Endpoints[i].Addresses[0]]; ok {
+			s.Endpoints[i].TargetRef.UID = uid
+		}
+	}
+	return s
 }
