@@ -79,7 +79,7 @@ func TestBuildDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	lb := stack.LoadBalancer
-	if stack.ID != "shop/web" || lb.Type != "network" || lb.Scheme != SchemeInternal || lb.IPAddressType != "ipv4" {
+	if stack.ID != model.ServiceStackID("shop", "web") || lb.Type != "network" || lb.Scheme != SchemeInternal || lb.IPAddressType != "ipv4" {
 		t.Errorf("load balancer %+v", lb)
 	}
 	if !strings.HasPrefix(lb.Name, "k8s-shop-web-") || len(lb.Name) > 32 {
