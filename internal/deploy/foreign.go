@@ -66,14 +66,20 @@ func (e *exclusions) excluded(id string, tags map[string]string, vpcID string) b
 	return true
 }
 
-// stackOf returns the stack a tagged resource of this cluster belongs to;
-// false when it has no tags (tagged: false), no stack tag, is left out as
-// another cluster's, or its stack tags name no single stack (left out and
-// reported once, at info level: someone has to look at it).
-func (e *exclusions) stackOf(id string, tags map[string]string, tagged bool, vpcID string) (model.StackID, bool) {
-	if !tagged {
+// stackOf returns the stack a resource of this cluster belongs to; false
+// when it has no stack tag, is left out as another cluster's, or its stack
+// tags name no single stack.
+func (e *exclusions) stackOf(id string, tags map[string]string, vpcID string) (model.StackID, bool) {
+	if !model.HasStackTags(tags) || e.excluded(id, tags, vpcID) {
 		return model.StackID{}, false
 	}
+	return e.parseStack(id, tags)
+}
+
+// parseStack reads the stack of a resource known to be this cluster's. One
+// whose stack tags name no single stack is left out and reported once, at
+// info level: someone has to look at it.
+func (e *exclusions) parseStack(id string, tags map[string]string) (model.StackID, bool) {
 	stack, ok, err := model.StackOf(tags)
 	if err != nil {
 		e.counts[excludedStackTags]++
@@ -85,10 +91,7 @@ func (e *exclusions) stackOf(id string, tags map[string]string, tagged bool, vpc
 		}
 		return model.StackID{}, false
 	}
-	if !ok || e.excluded(id, tags, vpcID) {
-		return model.StackID{}, false
-	}
-	return stack, true
+	return stack, ok
 }
 
 // done publishes the load's counts and forgets resources no longer seen.

@@ -65,32 +65,34 @@ func (d *Deployer) loadSnapshot(ctx context.Context) (*snapshot, error) {
 	}
 	for _, lb := range lbList {
 		arn := aws.ToString(lb.LoadBalancerArn)
-		t, ok := tags[arn]
-		if id, ok := ex.stackOf(arn, t, ok, aws.ToString(lb.VpcId)); ok {
-			stack(id).LoadBalancer = loadBalancerState(lb, t)
+		if id, ok := ex.stackOf(arn, tags[arn], aws.ToString(lb.VpcId)); ok {
+			stack(id).LoadBalancer = loadBalancerState(lb, tags[arn])
 		}
 	}
 	for _, tg := range tgList {
 		arn := aws.ToString(tg.TargetGroupArn)
-		t, ok := tags[arn]
-		if id, ok := ex.stackOf(arn, t, ok, aws.ToString(tg.VpcId)); ok {
+		if id, ok := ex.stackOf(arn, tags[arn], aws.ToString(tg.VpcId)); ok {
 			s := stack(id)
-			s.TargetGroups = append(s.TargetGroups, targetGroupState(tg, t))
+			s.TargetGroups = append(s.TargetGroups, targetGroupState(tg, tags[arn]))
 		}
 	}
 	for _, sg := range sgList {
 		st := securityGroupState(sg)
+		if ex.excluded(st.ID, st.Tags, aws.ToString(sg.VpcId)) {
+			continue
+		}
 		if st.Tags[model.TagResource] == model.ResourceBackendSG {
-			if !ex.excluded(st.ID, st.Tags, aws.ToString(sg.VpcId)) &&
-				(snap.backendSG == nil || snap.backendSG.Tags[model.TagClusterUID] == "") {
+			if snap.backendSG == nil || snap.backendSG.Tags[model.TagClusterUID] == "" {
 				snap.backendSG = st // the one this cluster made wins over one LBC made
 			}
 			continue
 		}
-		// A group tagged for a stack is the managed frontend group of its
-		// load balancer (LBC's ManagedLBSecurityGroup, for both kinds).
-		if id, ok := ex.stackOf(st.ID, st.Tags, true, aws.ToString(sg.VpcId)); ok &&
-			id.ResourceID(st.Tags) == model.ResourceManagedLBSG {
+		// A group tagged for a stack as ManagedLBSecurityGroup is the
+		// managed frontend group of its load balancer, for both kinds.
+		if !model.HasStackTags(st.Tags) {
+			continue
+		}
+		if id, ok := ex.parseStack(st.ID, st.Tags); ok && id.ResourceID(st.Tags) == model.ResourceManagedLBSG {
 			stack(id).FrontendSG = st
 		}
 	}

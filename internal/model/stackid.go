@@ -92,6 +92,21 @@ func (e *StackTagError) Error() string {
 	return fmt.Sprintf("stack tags %v name no single stack: %s", e.Tags, e.Reason)
 }
 
+// HasStackTags reports whether tags hold a stack or resource tag of any
+// kind.
+func HasStackTags(tags map[string]string) bool {
+	for _, k := range StackKinds {
+		keys := k.TagKeys()
+		if _, ok := tags[keys.Stack]; ok {
+			return true
+		}
+		if _, ok := tags[keys.Resource]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 // StackOf reads which stack a resource's tags put it in. It returns false
 // when the resource carries no stack tag of any kind, and a *StackTagError
 // when its tags are ambiguous or malformed.

@@ -52,6 +52,9 @@ func TestStackOf(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("stack (-want +got):\n%s", diff)
 			}
+			if HasStackTags(tc.tags) != (tc.wantOK || tc.wantErr != "") {
+				t.Errorf("HasStackTags = %v", HasStackTags(tc.tags))
+			}
 			if ok != tc.wantOK || reason != tc.wantErr {
 				t.Errorf("ok %v, error %q; want %v, %q", ok, reason, tc.wantOK, tc.wantErr)
 			}
