@@ -92,15 +92,24 @@ func (e *StackTagError) Error() string {
 	return fmt.Sprintf("stack tags %v name no single stack: %s", e.Tags, e.Reason)
 }
 
+// TrackingKeys are the tag keys that say whose a resource is: the cluster,
+// resource and identity keys and every kind's stack and resource keys. A
+// user's tags may set none of them: an Ingress key on a Service's resource
+// would make its stack ambiguous, and kelb would lose track of it.
+func TrackingKeys() []string {
+	out := []string{TagCluster, TagResource, TagClusterUID}
+	for _, k := range StackKinds {
+		keys := k.TagKeys()
+		out = append(out, keys.Stack, keys.Resource)
+	}
+	return out
+}
+
 // HasStackTags reports whether tags hold a stack or resource tag of any
 // kind.
 func HasStackTags(tags map[string]string) bool {
 	for _, k := range StackKinds {
-		keys := k.TagKeys()
-		if _, ok := tags[keys.Stack]; ok {
-			return true
-		}
-		if _, ok := tags[keys.Resource]; ok {
+		if kindTagged(tags, k) {
 			return true
 		}
 	}
@@ -112,15 +121,8 @@ func HasStackTags(tags map[string]string) bool {
 // when its tags are ambiguous or malformed.
 func StackOf(tags map[string]string) (StackID, bool, error) {
 	var found []StackKind
-	tracking := map[string]string{}
 	for _, k := range StackKinds {
-		keys, any := k.TagKeys(), false
-		for _, key := range []string{keys.Stack, keys.Resource} {
-			if v, ok := tags[key]; ok {
-				tracking[key], any = v, true
-			}
-		}
-		if any {
+		if kindTagged(tags, k) {
 			found = append(found, k)
 		}
 	}
@@ -129,25 +131,46 @@ func StackOf(tags map[string]string) (StackID, bool, error) {
 		return StackID{}, false, nil
 	case 1:
 	default:
-		return StackID{}, false, &StackTagError{Reason: fmt.Sprintf("tagged for kinds %v at once", found), Tags: tracking}
+		return StackID{}, false, stackTagError(tags, fmt.Sprintf("tagged for kinds %v at once", found))
 	}
 	kind := found[0]
 	name, ok := tags[kind.TagKeys().Stack]
 	switch {
 	case !ok:
-		return StackID{}, false, &StackTagError{Reason: "a resource tag without stack tag", Tags: tracking}
+		return StackID{}, false, stackTagError(tags, "a resource tag without stack tag")
 	case name == "":
-		return StackID{}, false, &StackTagError{Reason: "an empty stack tag", Tags: tracking}
+		return StackID{}, false, stackTagError(tags, "an empty stack tag")
 	}
 	id := StackID{Kind: kind, Name: name}
 	if kind == ServiceKind && !nsName(id) {
-		return StackID{}, false, &StackTagError{Reason: "a Service stack not named <namespace>/<name>", Tags: tracking}
+		return StackID{}, false, stackTagError(tags, "a Service stack not named <namespace>/<name>")
 	}
 	if kind == IngressKind && strings.Contains(name, "/") && !nsName(id) {
-		return StackID{}, false, &StackTagError{Reason: "an Ingress stack named neither <group> nor <namespace>/<name>",
-			Tags: tracking}
+		return StackID{}, false, stackTagError(tags, "an Ingress stack named neither <group> nor <namespace>/<name>")
 	}
 	return id, true, nil
+}
+
+// kindTagged reports whether tags hold the kind's stack or resource key.
+func kindTagged(tags map[string]string, k StackKind) bool {
+	keys := k.TagKeys()
+	_, stack := tags[keys.Stack]
+	_, resource := tags[keys.Resource]
+	return stack || resource
+}
+
+// stackTagError names the reason and the tracking tags found.
+func stackTagError(tags map[string]string, reason string) error {
+	tracking := map[string]string{}
+	for _, k := range StackKinds {
+		keys := k.TagKeys()
+		for _, key := range []string{keys.Stack, keys.Resource} {
+			if v, ok := tags[key]; ok {
+				tracking[key] = v
+			}
+		}
+	}
+	return &StackTagError{Reason: reason, Tags: tracking}
 }
 
 func nsName(id StackID) bool {

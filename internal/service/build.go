@@ -1,6 +1,7 @@
 package service
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -221,11 +222,9 @@ func userTags(cfg Config, a annotations) (map[string]string, error) {
 			return nil, &AnnotationError{Annotation: AnnAdditionalTags, Value: k,
 				Allowed: "tag keys not managed outside kelb (--external-managed-tags)"}
 		}
-		switch k {
-		case model.TagCluster, model.TagServiceStack, model.TagServiceResource, model.TagResource, model.TagClusterUID:
+		if tracking := model.TrackingKeys(); slices.Contains(tracking, k) {
 			return nil, &AnnotationError{Annotation: AnnAdditionalTags, Value: k,
-				Allowed: "tag keys other than kelb's tracking keys " + model.TagCluster + ", " +
-					model.TagServiceStack + ", " + model.TagServiceResource + ", " + model.TagClusterUID}
+				Allowed: "tag keys other than kelb's tracking keys " + strings.Join(tracking, ", ")}
 		}
 	}
 	if cfg.Gates.DefaultTagsLowPriority {
