@@ -46,14 +46,15 @@ type BackendNeeds struct {
 	Protected []model.BackendRule
 	// Deployed are the stacks whose Rules describe every port and source
 	// they use in AWS now. For the others (not reconciled since kelb
-	// started, or mid-change) whatever their target groups serve is kept,
-	// from every source kelb's rules there allow.
-	Deployed map[string]bool
+	// started, or mid-change, and every stack of a kind kelb does not serve,
+	// such as an Ingress group LBC made) whatever their target groups serve
+	// is kept, from every source kelb's rules there allow.
+	Deployed map[model.StackID]bool
 	// Leaving are the stacks whose Service is being deleted or is no longer
 	// kelb's: what they asked for is not kept (their load balancer is on
 	// its way out), so that deleting many Services at once revokes their
 	// rules in one change instead of reshaping the ranges once per Service.
-	Leaving map[string]bool
+	Leaving map[model.StackID]bool
 	// Late returns what Services have asked for up to this moment; it is
 	// consulted right before anything is revoked (with the node groups
 	// locked), so that a claim made while the needs were being computed is

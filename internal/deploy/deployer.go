@@ -86,7 +86,7 @@ func (d *Deployer) Inventory() *Inventory { return d.inv }
 
 // Load reads every resource of the cluster in bulk and returns the stacks
 // whose state differs from what the deployer knew.
-func (d *Deployer) Load(ctx context.Context) ([]string, error) {
+func (d *Deployer) Load(ctx context.Context) ([]model.StackID, error) {
 	d.loadMu.Lock()
 	defer d.loadMu.Unlock()
 	start := d.clock.Now()
@@ -148,6 +148,9 @@ var ErrPending = errors.New("waiting for AWS to release a dependency")
 // not the stack's alone: the caller has the node-rules writer put the
 // stack's in place first (SyncBackendRules), and it revokes them after.
 func (d *Deployer) Deploy(ctx context.Context, stack *model.Stack) (Result, error) {
+	if err := served(stack.ID); err != nil {
+		return Result{}, err
+	}
 	st, release := d.inv.acquire(stack.ID, d.clock.Now)
 	defer release()
 	if err := d.refreshDetails(ctx, st); err != nil {
@@ -228,7 +231,10 @@ func (d *Deployer) Deploy(ctx context.Context, stack *model.Stack) (Result, erro
 // groups are the node-rules writer's to revoke, once the stack is gone.
 // A load balancer whose deletion protection is on is not deleted, nor
 // anything else of the stack: *LoadBalancerProtectedError.
-func (d *Deployer) Delete(ctx context.Context, stackID string, opts DeleteOptions) error {
+func (d *Deployer) Delete(ctx context.Context, stackID model.StackID, opts DeleteOptions) error {
+	if err := served(stackID); err != nil {
+		return err
+	}
 	st, release := d.inv.acquire(stackID, d.clock.Now)
 	defer release()
 	return d.deleteHeld(ctx, st, opts)
@@ -260,8 +266,26 @@ func (d *Deployer) deleteHeld(ctx context.Context, st *StackState, opts DeleteOp
 	return nil
 }
 
+// NotServedError refuses a change to a stack of a kind the deployer does
+// not serve (an Ingress group's: LBC may still serve it).
+type NotServedError struct{ Stack model.StackID }
+
+func (e *NotServedError) Error() string {
+	return fmt.Sprintf("stack %s: kelb does not serve stacks of kind %s: nothing changed", e.Stack, e.Stack.Kind)
+}
+
+// served refuses every kind but Service: stacks of other kinds are loaded
+// (their target groups' ports are kept on the node groups, the sweeper sees
+// them) but never changed or deleted.
+func served(id model.StackID) error {
+	if id.Kind != model.ServiceKind {
+		return &NotServedError{Stack: id}
+	}
+	return nil
+}
+
 // DeleteBackendSGIfUnused deletes the managed backend security group once no
-// stack of kelb's is left and no load balancer in AWS (LBC's Ingress ALBs
+// stack (of any kind) is left and no load balancer in AWS (LBC's Ingress ALBs
 // share the group) uses it. The caller, the node-rules writer, knows that no
 // Service is about to use it and no other controller's object may. It
 // returns ErrPending (wrapped) while AWS still uses it. A group nothing

@@ -56,21 +56,21 @@ func TestSameRulesIgnoresDescriptionAndOrder(t *testing.T) {
 
 func TestInventoryReplaceKeepsNewerWrites(t *testing.T) {
 	inv := newInventory()
-	st, release := inv.acquire("ns/written", func() time.Time { return t0.Add(2) })
+	st, release := inv.acquire(svcStack("ns/written"), func() time.Time { return t0.Add(2) })
 	st.LoadBalancer = &LoadBalancerState{ARN: "arn:new"}
 	release()
-	snap := &snapshot{stacks: map[string]*StackState{
-		"ns/written": {ID: "ns/written"},
-		"ns/found":   {ID: "ns/found", LoadBalancer: &LoadBalancerState{ARN: "arn:found"}},
+	snap := &snapshot{stacks: map[model.StackID]*StackState{
+		svcStack("ns/written"): {ID: svcStack("ns/written")},
+		svcStack("ns/found"):   {ID: svcStack("ns/found"), LoadBalancer: &LoadBalancerState{ARN: "arn:found"}},
 	}}
 	changed := inv.replace(t0.Add(1), snap)
-	if lb := inv.stacks["ns/written"].LoadBalancer; lb == nil || lb.ARN != "arn:new" {
+	if lb := inv.stacks[svcStack("ns/written")].LoadBalancer; lb == nil || lb.ARN != "arn:new" {
 		t.Error("a bulk load that started before a write overwrote it")
 	}
-	if d := cmp.Diff([]string{"ns/found"}, changed); d != "" {
+	if d := cmp.Diff([]model.StackID{svcStack("ns/found")}, changed); d != "" {
 		t.Errorf("changed: %s", d)
 	}
-	if d := cmp.Diff([]string{"ns/found", "ns/written"}, inv.StackIDs()); d != "" {
+	if d := cmp.Diff([]model.StackID{svcStack("ns/found"), svcStack("ns/written")}, inv.StackIDs()); d != "" {
 		t.Errorf("stacks: %s", d)
 	}
 }
@@ -164,7 +164,7 @@ func TestSpareRulesKeepWhatTrafficNeeds(t *testing.T) {
 
 func TestInUsePortsAreNeverSpare(t *testing.T) {
 	d := New(Deps{})
-	st, release := d.inv.acquire("ns/svc", time.Now)
+	st, release := d.inv.acquire(svcStack("ns/svc"), time.Now)
 	st.TargetGroups = []*TargetGroupState{{Protocol: "TCP", Port: 30500, HealthCheck: model.HealthCheck{Port: "traffic-port"},
 		Targets: []model.Target{{ID: "i-1", Port: 30500}}}}
 	release()

@@ -15,6 +15,9 @@ import (
 const (
 	excludedCluster = "cluster"
 	excludedVPC     = "vpc"
+	// excludedStackTags: its stack tags name no single stack (keys of two
+	// kinds, an empty stack tag): not kelb's to decide on.
+	excludedStackTags = "stack-tags"
 )
 
 // exclusion returns why a resource carrying this cluster's name tag is not
@@ -43,7 +46,7 @@ func (d *Deployer) newExclusions(ctx context.Context) *exclusions {
 	if d.own.excludedLogged == nil {
 		d.own.excludedLogged = map[string]bool{}
 	}
-	return &exclusions{d: d, logger: log.FromContext(ctx).WithName("inventory").V(1), counts: map[string]int{}, seen: map[string]bool{}}
+	return &exclusions{d: d, logger: log.FromContext(ctx).WithName("inventory"), counts: map[string]int{}, seen: map[string]bool{}}
 }
 
 // excluded reports whether the resource is left out, logging it the first
@@ -57,15 +60,43 @@ func (e *exclusions) excluded(id string, tags map[string]string, vpcID string) b
 	e.seen[id] = true
 	if !e.d.own.excludedLogged[id] {
 		e.d.own.excludedLogged[id] = true
-		e.logger.Info("leaving out a resource of another cluster with the same cluster name", "resource", id,
+		e.logger.V(1).Info("leaving out a resource of another cluster with the same cluster name", "resource", id,
 			"reason", reason, "identityTag", tags[model.TagClusterUID], "vpc", vpcID)
 	}
 	return true
 }
 
+// stackOf returns the stack a resource of this cluster belongs to; false
+// when it has no stack tag, is left out as another cluster's, or its stack
+// tags name no single stack.
+func (e *exclusions) stackOf(id string, tags map[string]string, vpcID string) (model.StackID, bool) {
+	if !model.HasStackTags(tags) || e.excluded(id, tags, vpcID) {
+		return model.StackID{}, false
+	}
+	return e.parseStack(id, tags)
+}
+
+// parseStack reads the stack of a resource known to be this cluster's. One
+// whose stack tags name no single stack is left out and reported once, at
+// info level: someone has to look at it.
+func (e *exclusions) parseStack(id string, tags map[string]string) (model.StackID, bool) {
+	stack, ok, err := model.StackOf(tags)
+	if err != nil {
+		e.counts[excludedStackTags]++
+		e.seen[id] = true
+		if !e.d.own.excludedLogged[id] {
+			e.d.own.excludedLogged[id] = true
+			e.logger.Info("leaving out a resource whose tags name no single stack: kelb neither adopts, changes "+
+				"nor deletes it", "resource", id, "reason", err.Error())
+		}
+		return model.StackID{}, false
+	}
+	return stack, ok
+}
+
 // done publishes the load's counts and forgets resources no longer seen.
 func (e *exclusions) done() {
-	for _, reason := range []string{excludedCluster, excludedVPC} {
+	for _, reason := range []string{excludedCluster, excludedVPC, excludedStackTags} {
 		excludedResources.WithLabelValues(reason).Set(float64(e.counts[reason]))
 	}
 	for _, id := range slices.Collect(maps.Keys(e.d.own.excludedLogged)) {

@@ -90,7 +90,7 @@ func TestFrontendRulesAreTheGroups(t *testing.T) {
 			if seen == nil {
 				seen = rules
 			}
-			st := &StackState{ID: stack, FrontendSG: &SecurityGroupState{ID: "sg-front", Tags: managed, Ingress: seen}}
+			st := &StackState{ID: svcStack(stack), FrontendSG: &SecurityGroupState{ID: "sg-front", Tags: managed, Ingress: seen}}
 			if err := d.revokeFrontendRules(t.Context(), st, want); err != nil {
 				t.Fatal(err)
 			}

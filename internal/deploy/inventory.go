@@ -39,8 +39,12 @@ type TargetGroupState struct {
 	TargetsKnown                                   bool
 }
 
-// ResourceID is the target group's resource tag.
-func (t *TargetGroupState) ResourceID() string { return t.Tags[model.TagServiceResource] }
+// ResourceID is the target group's id in its stack (its kind's resource
+// tag).
+func (t *TargetGroupState) ResourceID() string {
+	id, _, _ := model.StackOf(t.Tags)
+	return id.ResourceID(t.Tags)
+}
 
 // ListenerState is a listener as AWS has it.
 type ListenerState struct {
@@ -71,7 +75,7 @@ type SecurityGroupState struct {
 
 // StackState is what AWS holds for one stack.
 type StackState struct {
-	ID             string
+	ID             model.StackID
 	LoadBalancer   *LoadBalancerState
 	TargetGroups   []*TargetGroupState
 	Listeners      []*ListenerState
@@ -97,17 +101,17 @@ func (s *StackState) Empty() bool {
 type Inventory struct {
 	mu        sync.Mutex
 	loadedAt  time.Time
-	stacks    map[string]*StackState
-	locks     map[string]*sync.Mutex
-	summaries map[string]stackSummary
-	writtenAt map[string]time.Time
+	stacks    map[model.StackID]*StackState
+	locks     map[model.StackID]*sync.Mutex
+	summaries map[model.StackID]stackSummary
+	writtenAt map[model.StackID]time.Time
 	backendSG *SecurityGroupState
 	nodeSGs   map[string]*SecurityGroupState
 	// provisioning maps stacks to their load balancer while AWS provisions it.
-	provisioning map[string]string
+	provisioning map[model.StackID]string
 	// listenerTags are the tags of each stack's listeners by ARN, as read
 	// once or written since (listenertags.go); changed by the stack's holder.
-	listenerTags map[string]map[string]map[string]string
+	listenerTags map[model.StackID]map[string]map[string]string
 }
 
 // stackSummary is what others may know of a stack: a copy, published by
@@ -141,15 +145,15 @@ func summarize(s *StackState) stackSummary {
 }
 
 func newInventory() *Inventory {
-	return &Inventory{stacks: map[string]*StackState{}, locks: map[string]*sync.Mutex{},
-		summaries: map[string]stackSummary{}, writtenAt: map[string]time.Time{},
-		nodeSGs: map[string]*SecurityGroupState{}, provisioning: map[string]string{}}
+	return &Inventory{stacks: map[model.StackID]*StackState{}, locks: map[model.StackID]*sync.Mutex{},
+		summaries: map[model.StackID]stackSummary{}, writtenAt: map[model.StackID]time.Time{},
+		nodeSGs: map[string]*SecurityGroupState{}, provisioning: map[model.StackID]string{}}
 }
 
 // acquire takes the stack's lock and returns its state, created empty if
 // unknown. release publishes the stack's summary, records the write (so that
 // a bulk load that started earlier does not overwrite it) and lets go.
-func (inv *Inventory) acquire(id string, now func() time.Time) (st *StackState, release func()) {
+func (inv *Inventory) acquire(id model.StackID, now func() time.Time) (st *StackState, release func()) {
 	inv.mu.Lock()
 	m, ok := inv.locks[id]
 	if !ok {
@@ -174,26 +178,37 @@ func (inv *Inventory) acquire(id string, now func() time.Time) (st *StackState, 
 	}
 }
 
-// StackIDs returns the ids of every stack with resources in AWS.
-func (inv *Inventory) StackIDs() []string {
+// StackIDs returns the ids of every stack with resources in AWS, of every
+// kind, sorted (SortStackIDs).
+func (inv *Inventory) StackIDs() []model.StackID {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	var out []string
+	var out []model.StackID
 	for id, s := range inv.summaries {
 		if !s.empty {
 			out = append(out, id)
 		}
 	}
-	sort.Strings(out)
+	SortStackIDs(out)
 	return out
+}
+
+// SortStackIDs sorts ids by kind, then name.
+func SortStackIDs(ids []model.StackID) {
+	sort.Slice(ids, func(i, j int) bool {
+		if ids[i].Kind != ids[j].Kind {
+			return ids[i].Kind < ids[j].Kind
+		}
+		return ids[i].Name < ids[j].Name
+	})
 }
 
 // replace installs the result of a bulk load that started at start. A stack
 // written since start, or being written now, is left as it is.
-func (inv *Inventory) replace(start time.Time, snap *snapshot) (changed []string) {
+func (inv *Inventory) replace(start time.Time, snap *snapshot) (changed []model.StackID) {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	ids := map[string]bool{}
+	ids := map[model.StackID]bool{}
 	for id := range snap.stacks {
 		ids[id] = true
 	}
@@ -216,7 +231,7 @@ func (inv *Inventory) replace(start time.Time, snap *snapshot) (changed []string
 		}
 		m.Unlock()
 	}
-	sort.Strings(changed)
+	SortStackIDs(changed)
 	inv.backendSG = snap.backendSG
 	inv.loadedAt = start
 	return changed
@@ -225,7 +240,7 @@ func (inv *Inventory) replace(start time.Time, snap *snapshot) (changed []string
 // replaceOne installs fresh (nil: the load found nothing) for one stack
 // whose lock the caller holds, with inv.mu. It reports whether the stack
 // changed.
-func (inv *Inventory) replaceOne(id string, start time.Time, fresh *StackState) bool {
+func (inv *Inventory) replaceOne(id model.StackID, start time.Time, fresh *StackState) bool {
 	if inv.writtenAt[id].After(start) {
 		return false
 	}
@@ -289,7 +304,7 @@ func sortedCopy(s []string) []string {
 // LoadBalancerWithoutSecurityGroups reports whether the stack's load
 // balancer exists and has no security groups (an older controller made it
 // so, and AWS cannot add them).
-func (inv *Inventory) LoadBalancerWithoutSecurityGroups(id string) bool {
+func (inv *Inventory) LoadBalancerWithoutSecurityGroups(id model.StackID) bool {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	return inv.summaries[id].lbWithoutSGs
@@ -297,7 +312,7 @@ func (inv *Inventory) LoadBalancerWithoutSecurityGroups(id string) bool {
 
 // LoadBalancerScheme returns the scheme of the stack's load balancer, ""
 // when it has none: a Service that names no scheme keeps it, as with LBC.
-func (inv *Inventory) LoadBalancerScheme(id string) string {
+func (inv *Inventory) LoadBalancerScheme(id model.StackID) string {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	return inv.summaries[id].scheme
@@ -306,7 +321,7 @@ func (inv *Inventory) LoadBalancerScheme(id string) string {
 // LoadBalancerSubnets returns the subnets of the stack's load balancer
 // (sorted; nil when it has none): a Service that names no subnets and keeps
 // its scheme keeps them, as with LBC, rather than discovering again.
-func (inv *Inventory) LoadBalancerSubnets(id string) []string {
+func (inv *Inventory) LoadBalancerSubnets(id model.StackID) []string {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	return append([]string(nil), inv.summaries[id].subnets...)

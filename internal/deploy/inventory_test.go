@@ -17,7 +17,7 @@ import (
 func TestInventoryRefreshDuringDeploy(t *testing.T) {
 	inv := newInventory()
 	clock := func() time.Time { return t0.Add(time.Hour) }
-	st, release := inv.acquire("ns/web", clock)
+	st, release := inv.acquire(svcStack("ns/web"), clock)
 	st.LoadBalancer = &LoadBalancerState{ARN: "arn:lb", SecurityGroups: []string{"sg-f"}}
 	release()
 
@@ -25,7 +25,7 @@ func TestInventoryRefreshDuringDeploy(t *testing.T) {
 	done := make(chan struct{})
 	go func() { // the deploy
 		defer close(done)
-		st, release := inv.acquire("ns/web", clock)
+		st, release := inv.acquire(svcStack("ns/web"), clock)
 		defer release()
 		close(deploying)
 		for i := int32(0); i < 200; i++ {
@@ -35,7 +35,7 @@ func TestInventoryRefreshDuringDeploy(t *testing.T) {
 	}()
 	<-deploying
 	// The refresh started before the deploy's group existed: AWS showed none.
-	stale := &snapshot{stacks: map[string]*StackState{"ns/web": {ID: "ns/web",
+	stale := &snapshot{stacks: map[model.StackID]*StackState{svcStack("ns/web"): {ID: svcStack("ns/web"),
 		LoadBalancer: &LoadBalancerState{ARN: "arn:lb", SecurityGroups: []string{"sg-f"}}}}}
 	var wg sync.WaitGroup
 	for range 3 {
@@ -54,11 +54,14 @@ func TestInventoryRefreshDuringDeploy(t *testing.T) {
 	wg.Wait()
 	<-done
 	inv.replace(t0, stale) // after the deploy: its write is newer than the refresh
-	got := inv.stacks["ns/web"]
+	got := inv.stacks[svcStack("ns/web")]
 	if got.FrontendSG == nil || len(got.TargetGroups) != 200 {
 		t.Errorf("the refresh forgot what the deploy made: frontend %v, %d target groups", got.FrontendSG, len(got.TargetGroups))
 	}
-	if d := cmp.Diff([]string{"ns/web"}, inv.StackIDs()); d != "" {
+	if d := cmp.Diff([]model.StackID{svcStack("ns/web")}, inv.StackIDs()); d != "" {
 		t.Error(d)
 	}
 }
+
+// svcStack is the id of a Service stack named name ("<namespace>/<name>").
+func svcStack(name string) model.StackID { return model.StackID{Kind: model.ServiceKind, Name: name} }

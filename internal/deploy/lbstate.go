@@ -10,6 +10,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/model"
 )
 
 // Load balancers are "provisioning" for a while after they are created. The
@@ -20,7 +21,7 @@ import (
 // poll, and at 1,000 load balancers that is most of what the API serves
 // during a converge.
 
-func (inv *Inventory) setProvisioning(stackID, arn string, provisioning bool) {
+func (inv *Inventory) setProvisioning(stackID model.StackID, arn string, provisioning bool) {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	if provisioning {
@@ -31,7 +32,7 @@ func (inv *Inventory) setProvisioning(stackID, arn string, provisioning bool) {
 }
 
 // IsProvisioning reports whether the stack's load balancer is provisioning.
-func (inv *Inventory) IsProvisioning(stackID string) bool {
+func (inv *Inventory) IsProvisioning(stackID model.StackID) bool {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	_, ok := inv.provisioning[stackID]
@@ -47,9 +48,9 @@ func (inv *Inventory) AnyProvisioning() bool {
 
 // RefreshStates reads the state of the provisioning load balancers and
 // returns the stacks whose load balancer is no longer provisioning.
-func (d *Deployer) RefreshStates(ctx context.Context) ([]string, error) {
+func (d *Deployer) RefreshStates(ctx context.Context) ([]model.StackID, error) {
 	d.inv.mu.Lock()
-	waiting := make(map[string]string, len(d.inv.provisioning)) // arn -> stack
+	waiting := make(map[string]model.StackID, len(d.inv.provisioning)) // arn -> stack
 	for id, arn := range d.inv.provisioning {
 		waiting[arn] = id
 	}
@@ -61,7 +62,7 @@ func (d *Deployer) RefreshStates(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var done []string
+	var done []model.StackID
 	for arn, id := range waiting {
 		if state, ok := states[arn]; !ok || state != elbtypes.LoadBalancerStateEnumProvisioning {
 			d.inv.setProvisioning(id, arn, false)
@@ -79,7 +80,7 @@ const (
 
 // readStates returns the states of the waiting load balancers AWS still
 // has; one it no longer has is left out.
-func (d *Deployer) readStates(ctx context.Context, waiting map[string]string) (map[string]elbtypes.LoadBalancerStateEnum, error) {
+func (d *Deployer) readStates(ctx context.Context, waiting map[string]model.StackID) (map[string]elbtypes.LoadBalancerStateEnum, error) {
 	states := map[string]elbtypes.LoadBalancerStateEnum{}
 	d.inv.mu.Lock()
 	all := len(d.inv.summaries)
@@ -114,7 +115,7 @@ func (d *Deployer) readStates(ctx context.Context, waiting map[string]string) (m
 }
 
 // readAllStates reads every load balancer, page by page.
-func (d *Deployer) readAllStates(ctx context.Context, waiting map[string]string) (map[string]elbtypes.LoadBalancerStateEnum, error) {
+func (d *Deployer) readAllStates(ctx context.Context, waiting map[string]model.StackID) (map[string]elbtypes.LoadBalancerStateEnum, error) {
 	states := map[string]elbtypes.LoadBalancerStateEnum{}
 	p := elbv2.NewDescribeLoadBalancersPaginator(d.elb, &elbv2.DescribeLoadBalancersInput{PageSize: aws.Int32(statesPerPage)})
 	for p.HasMorePages() {

@@ -85,17 +85,21 @@ func TestRefreshStates(t *testing.T) {
 			}
 			d := New(Deps{ELBV2: f})
 			for i := range tc.all {
-				d.inv.summaries[fmt.Sprintf("stack-%04d", i)] = stackSummary{}
+				d.inv.summaries[svcStack(fmt.Sprintf("stack-%04d", i))] = stackSummary{}
 			}
 			for _, i := range slices.Concat(tc.provisioning, tc.gone) {
-				d.inv.setProvisioning(fmt.Sprintf("stack-%04d", i), arn(i), true)
+				d.inv.setProvisioning(svcStack(fmt.Sprintf("stack-%04d", i)), arn(i), true)
 			}
 			done, err := d.RefreshStates(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
-			slices.Sort(done)
-			if diff := cmp.Diff(tc.wantDone, done); diff != "" {
+			var names []string
+			for _, id := range done {
+				names = append(names, id.Name)
+			}
+			slices.Sort(names)
+			if diff := cmp.Diff(tc.wantDone, names); diff != "" {
 				t.Errorf("stacks done (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(tc.wantCalls, f.calls); diff != "" {

@@ -153,7 +153,7 @@ func TestDeleteProtectedLoadBalancer(t *testing.T) {
 			elb := newFakeELB()
 			elb.protected["lb"] = true
 			d := &Deployer{elb: elb, inv: newInventory()}
-			st := &StackState{ID: "ns/svc", LoadBalancer: &LoadBalancerState{ARN: "lb", Name: "k8s-ns-svc"}}
+			st := &StackState{ID: svcStack("ns/svc"), LoadBalancer: &LoadBalancerState{ARN: "lb", Name: "k8s-ns-svc"}}
 			err := d.deleteLoadBalancer(t.Context(), st, tt.opts)
 			var protected *LoadBalancerProtectedError
 			if tt.deleted != (err == nil) || !tt.deleted && !errors.As(err, &protected) {

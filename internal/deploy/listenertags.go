@@ -24,7 +24,7 @@ import (
 const describeTagsBatch = 20
 
 // listenerTagsOf returns a copy of the stack's known listener tags by ARN.
-func (inv *Inventory) listenerTagsOf(stack string) map[string]map[string]string {
+func (inv *Inventory) listenerTagsOf(stack model.StackID) map[string]map[string]string {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	out := map[string]map[string]string{}
@@ -35,11 +35,11 @@ func (inv *Inventory) listenerTagsOf(stack string) map[string]map[string]string 
 }
 
 // setListenerTags records the tags a listener of the stack has now.
-func (inv *Inventory) setListenerTags(stack, arn string, tags map[string]string) {
+func (inv *Inventory) setListenerTags(stack model.StackID, arn string, tags map[string]string) {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	if inv.listenerTags == nil {
-		inv.listenerTags = map[string]map[string]map[string]string{}
+		inv.listenerTags = map[model.StackID]map[string]map[string]string{}
 	}
 	if inv.listenerTags[stack] == nil {
 		inv.listenerTags[stack] = map[string]map[string]string{}
@@ -48,7 +48,7 @@ func (inv *Inventory) setListenerTags(stack, arn string, tags map[string]string)
 }
 
 // keepListenerTags forgets the tags of the stack's listeners that are gone.
-func (inv *Inventory) keepListenerTags(stack string, listeners []*ListenerState) {
+func (inv *Inventory) keepListenerTags(stack model.StackID, listeners []*ListenerState) {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	known := inv.listenerTags[stack]

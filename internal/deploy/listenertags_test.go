@@ -88,9 +88,9 @@ func TestListenerTags(t *testing.T) {
 			}
 			d := New(Deps{Config: Config{ClusterName: "prod"}, ELBV2: f})
 			if tt.known {
-				d.inv.setListenerTags("shop/web", arn, tt.have)
+				d.inv.setListenerTags(svcStack("shop/web"), arn, tt.have)
 			}
-			st := &StackState{ID: "shop/web", Listeners: []*ListenerState{{ARN: arn, Port: 80, Protocol: "TCP"}}}
+			st := &StackState{ID: svcStack("shop/web"), Listeners: []*ListenerState{{ARN: arn, Port: 80, Protocol: "TCP"}}}
 			want := []model.Listener{{Port: 80, Protocol: "TCP", Tags: tt.want}}
 			if err := d.ensureListenerTags(t.Context(), st, want, tt.policy); err != nil {
 				t.Fatal(err)
@@ -116,13 +116,13 @@ func TestListenerTags(t *testing.T) {
 // kept.
 func TestListenerTagsForgotten(t *testing.T) {
 	d := New(Deps{Config: Config{ClusterName: "prod"}})
-	d.inv.setListenerTags("shop/web", "arn:80", map[string]string{"a": "b"})
-	d.inv.setListenerTags("shop/web", "arn:443", map[string]string{"a": "b"})
-	d.inv.keepListenerTags("shop/web", []*ListenerState{{ARN: "arn:443"}})
-	if diff := cmp.Diff(map[string]map[string]string{"arn:443": {"a": "b"}}, d.inv.listenerTagsOf("shop/web")); diff != "" {
+	d.inv.setListenerTags(svcStack("shop/web"), "arn:80", map[string]string{"a": "b"})
+	d.inv.setListenerTags(svcStack("shop/web"), "arn:443", map[string]string{"a": "b"})
+	d.inv.keepListenerTags(svcStack("shop/web"), []*ListenerState{{ARN: "arn:443"}})
+	if diff := cmp.Diff(map[string]map[string]string{"arn:443": {"a": "b"}}, d.inv.listenerTagsOf(svcStack("shop/web"))); diff != "" {
 		t.Errorf("kept (-want +got):\n%s", diff)
 	}
-	d.inv.keepListenerTags("shop/web", nil)
+	d.inv.keepListenerTags(svcStack("shop/web"), nil)
 	if len(d.inv.listenerTags) != 0 {
 		t.Errorf("left %v", d.inv.listenerTags)
 	}

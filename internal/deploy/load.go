@@ -21,14 +21,16 @@ import (
 
 // snapshot is the result of one bulk read of the cluster's resources.
 type snapshot struct {
-	stacks    map[string]*StackState
+	stacks    map[model.StackID]*StackState
 	backendSG *SecurityGroupState
 }
 
 // loadSnapshot reads every load balancer, target group and security group
 // tagged for the cluster, in a few paginated calls whatever their number.
 // Those of another cluster of the same name, or in another VPC, are left
-// out: kelb never adopts, changes or deletes them.
+// out: kelb never adopts, changes or deletes them; so are those whose stack
+// tags name no single stack (StackOf). Stacks of every kind are loaded, each
+// under its own id: what kelb does with one depends on its kind.
 func (d *Deployer) loadSnapshot(ctx context.Context) (*snapshot, error) {
 	// The four listings are independent: read at once, a restart waits for
 	// the longest of them instead of their sum (at 1,000 Services, tens of
@@ -51,9 +53,9 @@ func (d *Deployer) loadSnapshot(ctx context.Context) (*snapshot, error) {
 			return nil, err
 		}
 	}
-	snap := &snapshot{stacks: map[string]*StackState{}}
+	snap := &snapshot{stacks: map[model.StackID]*StackState{}}
 	ex := d.newExclusions(ctx)
-	stack := func(id string) *StackState {
+	stack := func(id model.StackID) *StackState {
 		s, ok := snap.stacks[id]
 		if !ok {
 			s = &StackState{ID: id}
@@ -63,17 +65,15 @@ func (d *Deployer) loadSnapshot(ctx context.Context) (*snapshot, error) {
 	}
 	for _, lb := range lbList {
 		arn := aws.ToString(lb.LoadBalancerArn)
-		t, ok := tags[arn]
-		if id := t[model.TagServiceStack]; ok && id != "" && !ex.excluded(arn, t, aws.ToString(lb.VpcId)) {
-			stack(id).LoadBalancer = loadBalancerState(lb, t)
+		if id, ok := ex.stackOf(arn, tags[arn], aws.ToString(lb.VpcId)); ok {
+			stack(id).LoadBalancer = loadBalancerState(lb, tags[arn])
 		}
 	}
 	for _, tg := range tgList {
 		arn := aws.ToString(tg.TargetGroupArn)
-		t, ok := tags[arn]
-		if id := t[model.TagServiceStack]; ok && id != "" && !ex.excluded(arn, t, aws.ToString(tg.VpcId)) {
+		if id, ok := ex.stackOf(arn, tags[arn], aws.ToString(tg.VpcId)); ok {
 			s := stack(id)
-			s.TargetGroups = append(s.TargetGroups, targetGroupState(tg, t))
+			s.TargetGroups = append(s.TargetGroups, targetGroupState(tg, tags[arn]))
 		}
 	}
 	for _, sg := range sgList {
@@ -81,13 +81,19 @@ func (d *Deployer) loadSnapshot(ctx context.Context) (*snapshot, error) {
 		if ex.excluded(st.ID, st.Tags, aws.ToString(sg.VpcId)) {
 			continue
 		}
-		switch {
-		case st.Tags[model.TagResource] == model.ResourceBackendSG:
+		if st.Tags[model.TagResource] == model.ResourceBackendSG {
 			if snap.backendSG == nil || snap.backendSG.Tags[model.TagClusterUID] == "" {
 				snap.backendSG = st // the one this cluster made wins over one LBC made
 			}
-		case st.Tags[model.TagServiceResource] == model.ResourceManagedLBSG && st.Tags[model.TagServiceStack] != "":
-			stack(st.Tags[model.TagServiceStack]).FrontendSG = st
+			continue
+		}
+		// A group tagged for a stack as ManagedLBSecurityGroup is the
+		// managed frontend group of its load balancer, for both kinds.
+		if !model.HasStackTags(st.Tags) {
+			continue
+		}
+		if id, ok := ex.parseStack(st.ID, st.Tags); ok && id.ResourceID(st.Tags) == model.ResourceManagedLBSG {
+			stack(id).FrontendSG = st
 		}
 	}
 	for _, s := range snap.stacks {

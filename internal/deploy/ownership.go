@@ -49,8 +49,8 @@ type Record interface {
 
 // Observed is what the last bulk load found, foreign resources left out.
 type Observed struct {
-	// Stacks maps stack ids to their resources.
-	Stacks map[string][]Resource
+	// Stacks maps stack ids (of every kind) to their resources.
+	Stacks map[model.StackID][]Resource
 	// BackendSG is the managed backend group; nil when there is none.
 	BackendSG *Resource
 }
@@ -59,7 +59,8 @@ var (
 	excludedResources = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "kelb_foreign_resources",
 		Help: "Resources carrying this cluster's name tag that the last inventory load left out, by reason: " +
-			"cluster (another cluster's identity tag) or vpc (another VPC).",
+			"cluster (another cluster's identity tag), vpc (another VPC) or stack-tags (its stack tags name no single " +
+			"stack: keys of two kinds, an empty stack tag).",
 	}, []string{"reason"})
 	unprovenResources = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kelb_unproven_resources_total",
@@ -95,7 +96,7 @@ func (d *Deployer) Observed() (Observed, bool) {
 	if o == nil {
 		return Observed{}, false
 	}
-	out := Observed{Stacks: make(map[string][]Resource, len(o.Stacks))}
+	out := Observed{Stacks: make(map[model.StackID][]Resource, len(o.Stacks))}
 	for id, rs := range o.Stacks {
 		out.Stacks[id] = copyResources(rs)
 	}
@@ -117,7 +118,7 @@ func copyResources(rs []Resource) []Resource {
 
 // observe builds the ownership view of a fresh snapshot.
 func observe(snap *snapshot) *Observed {
-	o := &Observed{Stacks: make(map[string][]Resource, len(snap.stacks))}
+	o := &Observed{Stacks: make(map[model.StackID][]Resource, len(snap.stacks))}
 	for id, st := range snap.stacks {
 		o.Stacks[id] = stackResources(st)
 	}
@@ -149,7 +150,10 @@ func stackResources(st *StackState) []Resource {
 // Otherwise it deletes nothing and returns the resources without proof:
 // deleting part of a load balancer's resources would break whatever still
 // uses the rest.
-func (d *Deployer) DeleteProven(ctx context.Context, stackID string) ([]Resource, error) {
+func (d *Deployer) DeleteProven(ctx context.Context, stackID model.StackID) ([]Resource, error) {
+	if err := served(stackID); err != nil {
+		return nil, err
+	}
 	st, release := d.inv.acquire(stackID, d.clock.Now)
 	defer release()
 	var unproven []Resource

@@ -76,13 +76,13 @@ func TestProven(t *testing.T) {
 
 func TestObservedIsACopy(t *testing.T) {
 	d := New(Deps{})
-	d.own.observed.Store(observe(&snapshot{stacks: map[string]*StackState{"ns/a": {ID: "ns/a",
+	d.own.observed.Store(observe(&snapshot{stacks: map[model.StackID]*StackState{svcStack("ns/a"): {ID: svcStack("ns/a"),
 		LoadBalancer: &LoadBalancerState{ARN: "arn:lb", SecurityGroups: []string{"sg-1"}}}}}))
 	got, _ := d.Observed()
-	got.Stacks["ns/a"][0].SecurityGroups[0] = "changed"
-	got.Stacks["ns/b"] = nil
+	got.Stacks[svcStack("ns/a")][0].SecurityGroups[0] = "changed"
+	got.Stacks[svcStack("ns/b")] = nil
 	again, _ := d.Observed()
-	want := Observed{Stacks: map[string][]Resource{"ns/a": {{Kind: KindLoadBalancer, ID: "arn:lb", SecurityGroups: []string{"sg-1"}}}}}
+	want := Observed{Stacks: map[model.StackID][]Resource{svcStack("ns/a"): {{Kind: KindLoadBalancer, ID: "arn:lb", SecurityGroups: []string{"sg-1"}}}}}
 	if diff := cmp.Diff(want, again); diff != "" {
 		t.Errorf("Observed changed through a copy (-want +got):\n%s", diff)
 	}

@@ -122,7 +122,7 @@ func containsRule(rules []model.Rule, r model.Rule) bool {
 // listener moves to a replacement target group, the old one still serves.
 // Stacks whose deployed needs are known (deployed) are left out: their
 // needs say exactly which sources they use.
-func (d *Deployer) inUse(sg *SecurityGroupState, backendSG string, deployed map[string]bool) []model.BackendRule {
+func (d *Deployer) inUse(sg *SecurityGroupState, backendSG string, deployed map[model.StackID]bool) []model.BackendRule {
 	sources := map[string]bool{}
 	for _, r := range sg.Ingress {
 		if isOurs(r) && r.PrefixListID == "" && (r.CIDR != "" || r.SourceSG == backendSG) {

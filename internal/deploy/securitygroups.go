@@ -247,9 +247,10 @@ func (d *Deployer) provenFrontendSG(ctx context.Context, st *StackState) (*Secur
 
 // isManagedFrontendSG reports whether tags (and VPC) make a group the
 // managed frontend group of stack in this cluster.
-func isManagedFrontendSG(cfg Config, stack string, tags map[string]string, vpcID string) bool {
-	return tags[model.TagCluster] == cfg.ClusterName && tags[model.TagServiceStack] == stack &&
-		tags[model.TagServiceResource] == model.ResourceManagedLBSG && exclusion(cfg, tags, vpcID) == ""
+func isManagedFrontendSG(cfg Config, stack model.StackID, tags map[string]string, vpcID string) bool {
+	id, ok, err := model.StackOf(tags)
+	return tags[model.TagCluster] == cfg.ClusterName && ok && err == nil && id == stack &&
+		id.ResourceID(tags) == model.ResourceManagedLBSG && exclusion(cfg, tags, vpcID) == ""
 }
 
 // authorize adds rules to a group and records them in its state. AWS

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -54,16 +53,16 @@ type bindingPlan struct {
 	pending error
 }
 
-// stackLabels are the labels of a stack's bindings, from its id
-// ("<namespace>/<name>").
-func stackLabels(stackID string) (namespace string, labels map[string]string) {
-	ns, name, _ := strings.Cut(stackID, "/")
+// stackLabels are the labels of a Service stack's bindings, from its id
+// ("<namespace>/<name>"; the deployer writes Service stacks only).
+func stackLabels(stackID model.StackID) (namespace string, labels map[string]string) {
+	ns, name, _ := stackID.NamespacedName()
 	return ns, map[string]string{model.LabelServiceStackNamespace: ns, model.LabelServiceStackName: name}
 }
 
 // listBindings returns the stack's bindings, found by LBC's stack labels.
 // ok is false when the API server does not serve TargetGroupBindings.
-func (d *Deployer) listBindings(ctx context.Context, stackID string) (items []elbv2api.TargetGroupBinding, ok bool, err error) {
+func (d *Deployer) listBindings(ctx context.Context, stackID model.StackID) (items []elbv2api.TargetGroupBinding, ok bool, err error) {
 	ns, labels := stackLabels(stackID)
 	var list elbv2api.TargetGroupBindingList
 	if err := d.bindings.List(ctx, &list, client.InNamespace(ns), client.MatchingLabels(labels)); err != nil {
@@ -208,7 +207,7 @@ func (d *Deployer) waitBindingGone(ctx context.Context, tgb *elbv2api.TargetGrou
 
 // deleteStackBindings deletes every binding of the stack and waits, within
 // a bound, until they are gone.
-func (d *Deployer) deleteStackBindings(ctx context.Context, stackID string) error {
+func (d *Deployer) deleteStackBindings(ctx context.Context, stackID model.StackID) error {
 	if d.bindings == nil {
 		return nil
 	}

@@ -97,7 +97,7 @@ func TestBindingsCreatePatchAndDeleteUnmatchedLast(t *testing.T) {
 			return o
 		}())
 	d := bindingDeployer(c, newFakeELB())
-	stack := &model.Stack{ID: "shop/web", Bindings: []model.TargetGroupBinding{
+	stack := &model.Stack{ID: svcStack("shop/web"), Bindings: []model.TargetGroupBinding{
 		desiredBinding("k8s-shop-web-aaaaaaaaaa", "shop/web:80", 80),
 		desiredBinding("k8s-shop-web-bbbbbbbbbb", "shop/web:443", 443),
 		desiredBinding("k8s-shop-web-cccccccccc", "shop/web:53", 53),
@@ -155,7 +155,7 @@ func TestLBCBindingsAreTakenOverWithoutAWrite(t *testing.T) {
 	var calls []string
 	c := fakeBindings(t, &calls, lbcBinding("k8s-shop-web-aaaaaaaaaa", "arn:tg/a", 80))
 	d := bindingDeployer(c, newFakeELB())
-	stack := &model.Stack{ID: "shop/web", Bindings: []model.TargetGroupBinding{
+	stack := &model.Stack{ID: svcStack("shop/web"), Bindings: []model.TargetGroupBinding{
 		desiredBinding("k8s-shop-web-aaaaaaaaaa", "shop/web:80", 80)}}
 	plan, err := d.ensureBindings(t.Context(), stack, map[string]string{"shop/web:80": "arn:tg/a"}, "sg-backend")
 	if err != nil {
@@ -175,7 +175,7 @@ func TestBindingsGoAfterTheLoadBalancerAndBeforeTheirTargetGroups(t *testing.T) 
 	own.Finalizers = nil // no binding controller here
 	c := fakeBindings(t, &elb.calls, own)
 	d := bindingDeployer(c, elb)
-	st := &StackState{ID: "shop/web", LoadBalancer: &LoadBalancerState{ARN: "arn:lb", Name: "lb"},
+	st := &StackState{ID: svcStack("shop/web"), LoadBalancer: &LoadBalancerState{ARN: "arn:lb", Name: "lb"},
 		TargetGroups: []*TargetGroupState{{ARN: "arn:tg/a", Name: "k8s-shop-web-aaaaaaaaaa"}}}
 	if err := d.deleteHeld(t.Context(), st, DeleteOptions{}); err != nil {
 		t.Fatal(err)
@@ -190,7 +190,7 @@ func TestTargetGroupsWaitForTheirBindingsToGo(t *testing.T) {
 	elb := newFakeELB()
 	c := fakeBindings(t, &elb.calls, lbcBinding("k8s-shop-web-aaaaaaaaaa", "arn:tg/a", 80)) // finalizer held
 	d := bindingDeployer(c, elb)
-	st := &StackState{ID: "shop/web", TargetGroups: []*TargetGroupState{{ARN: "arn:tg/a", Name: "k8s-shop-web-aaaaaaaaaa"}}}
+	st := &StackState{ID: svcStack("shop/web"), TargetGroups: []*TargetGroupState{{ARN: "arn:tg/a", Name: "k8s-shop-web-aaaaaaaaaa"}}}
 	if err := d.deleteHeld(t.Context(), st, DeleteOptions{}); !errors.Is(err, ErrPending) {
 		t.Fatalf("want ErrPending while the binding is held, got %v", err)
 	}
@@ -221,7 +221,7 @@ func TestBindingsWaitForTheirCRDWhileTheDeployerRegisters(t *testing.T) {
 		return &meta.NoKindMatchError{GroupKind: schema.GroupKind{Group: "elbv2.k8s.aws", Kind: "TargetGroupBinding"}}
 	}}
 	c := interceptor.NewClient(fakeBindings(t, &calls), notServed)
-	stack := &model.Stack{ID: "shop/web", Bindings: []model.TargetGroupBinding{desiredBinding("x", "shop/web:80", 80)}}
+	stack := &model.Stack{ID: svcStack("shop/web"), Bindings: []model.TargetGroupBinding{desiredBinding("x", "shop/web:80", 80)}}
 	arns := map[string]string{"shop/web:80": "arn:tg/a"}
 	d := bindingDeployer(c, newFakeELB())
 	if _, err := d.ensureBindings(t.Context(), stack, arns, "sg-backend"); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/controllers/sweeper"
+	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/service"
 	"github.com/kelb-dev/kelb/internal/sgpolicy"
 )
@@ -206,6 +207,12 @@ func (o *Options) Validate() error {
 		for k := range o.externalManagedTags() {
 			if _, ok := defaults[k]; ok {
 				errs = append(errs, fmt.Errorf("--default-tags: key %q is in --external-managed-tags", k))
+			}
+		}
+		// As LBC: no tracking key (of any kind of stack, or kelb's identity).
+		for _, k := range model.TrackingKeys() {
+			if _, ok := defaults[k]; ok {
+				errs = append(errs, fmt.Errorf("--default-tags: tag key %s cannot be specified in default-tags flag", k))
 			}
 		}
 	}

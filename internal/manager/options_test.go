@@ -55,6 +55,8 @@ func TestValidate(t *testing.T) {
 		{"VPC tags unused beside a VPC id", func(o *Options) {
 			o.AWSVPCTags, o.AWSVPCTagKey, o.AWSVPCID = map[string]string{"env": "prod"}, "Name", "vpc-1"
 		}, nil},
+		{"a tracking key in --default-tags, as LBC", func(o *Options) { o.DefaultTags = "team=a,ingress.k8s.aws/stack=x" },
+			[]string{"--default-tags: tag key ingress.k8s.aws/stack cannot be specified in default-tags flag"}},
 		{"every problem at once", func(o *Options) { o.ClusterName, o.OrphanSweepInterval, o.OrphanSweep = "x*", 0, "never" },
 			[]string{`--cluster-name: "x*" contains * or ?, which AWS tag filters read as wildcards matching other clusters' names`,
 				`--orphan-sweep: "never"; allowed: delete, report, off`, "--orphan-sweep-interval: 0s; must be more than 0"}},

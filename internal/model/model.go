@@ -15,9 +15,18 @@ const (
 	TagServiceStack    = "service.k8s.aws/stack"
 	TagServiceResource = "service.k8s.aws/resource"
 	TagResource        = "elbv2.k8s.aws/resource"
-	// Older LBC versions tagged with these; resources carrying them are ours too.
+	// LBC v2 tags the resources of Ingress groups with these today (see
+	// StackKind.TagKeys): current keys, not legacy ones.
+	TagIngressStack    = "ingress.k8s.aws/stack"
+	TagIngressResource = "ingress.k8s.aws/resource"
+	// TagLegacyCluster is the cluster key of the AWS ALB Ingress Controller
+	// (v1), which v2 replaced with TagCluster.
 	TagLegacyCluster = "ingress.k8s.aws/cluster"
-	TagLegacyStack   = "ingress.k8s.aws/stack"
+	// TagLegacyStack is TagIngressStack under its former name here.
+	//
+	// Deprecated: use TagIngressStack (or StackOf); kept so that code
+	// changed elsewhere at the same time still builds.
+	TagLegacyStack = TagIngressStack
 	// TagClusterUID is kelb's own: the UID of the kube-system Namespace of
 	// the cluster whose kelb created the resource. It tells two clusters
 	// that share a cluster name apart. Only create calls set it; tag updates
@@ -33,8 +42,8 @@ const (
 
 // Stack is everything one Service (or Ingress group) asks of AWS.
 type Stack struct {
-	// ID is "<namespace>/<name>", the value of the stack tag.
-	ID           string
+	// ID is the stack's kind and name (the value of its stack tag).
+	ID           StackID
 	LoadBalancer LoadBalancer
 	Listeners    []Listener
 	TargetGroups []TargetGroup

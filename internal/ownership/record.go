@@ -6,7 +6,10 @@
 //
 // The record lives in one ConfigMap, one line per stack:
 //
-//	<stack id> <resource> <resource> ...
+//	<stack key> <resource> <resource> ...
+//
+// where the key is StackKey's: a Service stack's "<namespace>/<name>", as
+// every version has written it, and "<kind>:<name>" for other kinds.
 //
 // where a resource is a group id, or the part of an ARN after the account
 // ("loadbalancer/net/<name>/<id>", "targetgroup/<name>/<id>"): the sweeper
@@ -19,13 +22,27 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/kelb-dev/kelb/internal/model"
 )
 
 // BackendSGKey is the record's key for the shared backend security group; no
 // stack id can be spelled so (Kubernetes names have no underscore).
 const BackendSGKey = "_backend-sg"
 
-// Entries maps record keys (stack ids, BackendSGKey) to resource refs (Ref).
+// StackKey is the record's key of a stack. A Service stack keeps the key
+// records have always had, its name "<namespace>/<name>", so a record
+// written before stacks had kinds reads the same. Other kinds are
+// "<kind>:<name>" (StackID.String): a Kubernetes name holds no ":", so
+// no Service key, and no BackendSGKey, can be spelled so.
+func StackKey(id model.StackID) string {
+	if id.Kind == model.ServiceKind {
+		return id.Name
+	}
+	return id.String()
+}
+
+// Entries maps record keys (StackKey, BackendSGKey) to resource refs (Ref).
 type Entries map[string][]string
 
 // Ref is how the record spells a resource: the part of an ARN after its

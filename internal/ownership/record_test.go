@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/kelb-dev/kelb/internal/model"
 )
 
 func TestRef(t *testing.T) {
@@ -89,5 +91,32 @@ func TestRecordSize(t *testing.T) {
 	t.Logf("1,000 stacks: %d bytes (%d a stack); %d stacks fit in %d bytes", size, size/1000, MaxBytes/(size/1000), MaxBytes)
 	if size > 200_000 {
 		t.Errorf("1,000 stacks take %d bytes, want at most 200,000", size)
+	}
+}
+
+// TestStackKeys: a Service stack keeps the key records have always had, so
+// a record written before stacks had kinds reads the same; an Ingress
+// group's key can equal no Service's, nor the backend group's.
+func TestStackKeys(t *testing.T) {
+	keys := map[string]string{}
+	for _, id := range []model.StackID{
+		model.ServiceStackID("ns", "web"),
+		{Kind: model.IngressKind, Name: "ns/web"},
+		{Kind: model.IngressKind, Name: "shared"},
+	} {
+		keys[id.String()] = StackKey(id)
+	}
+	want := map[string]string{"service:ns/web": "ns/web", "ingress:ns/web": "ingress:ns/web", "ingress:shared": "ingress:shared"}
+	if diff := cmp.Diff(want, keys); diff != "" {
+		t.Errorf("keys (-want +got):\n%s", diff)
+	}
+	old := "_backend-sg sg-9\nns/web loadbalancer/net/l/1 sg-1\n" // written by the previous version
+	r := Record{}
+	r.Set(Decode(old))
+	if got := r.Entries()[StackKey(model.ServiceStackID("ns", "web"))]; !cmp.Equal(got, []string{"loadbalancer/net/l/1", "sg-1"}) {
+		t.Errorf("the old record's Service stack reads %v", got)
+	}
+	if Encode(r.Entries()) != old {
+		t.Errorf("the old record is written back as %q", Encode(r.Entries()))
 	}
 }

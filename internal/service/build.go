@@ -1,6 +1,7 @@
 package service
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -60,7 +61,7 @@ const (
 func Build(cfg Config, in Input) (*model.Stack, error) {
 	svc := in.Service
 	a := annotations(svc.Annotations)
-	stackID := svc.Namespace + "/" + svc.Name
+	stackID := model.ServiceStackID(svc.Namespace, svc.Name)
 
 	q, err := QueryFor(cfg, svc, in.Facts)
 	if err != nil {
@@ -102,8 +103,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	sgOpts.disabled = sgOpts.disabled || in.Facts.LoadBalancerWithoutSGs || cfg.Gates.NoNLBSecurityGroups
 
 	tracking := func(resource string) map[string]string {
-		return map[string]string{model.TagCluster: cfg.ClusterName, model.TagServiceStack: stackID,
-			model.TagServiceResource: resource}
+		return model.MergeTags(map[string]string{model.TagCluster: cfg.ClusterName}, stackID.Tags(resource))
 	}
 	name := a.str(AnnName, loadBalancerName(cfg.ClusterName, svc, q.Scheme))
 	if !validLBName.MatchString(name) || strings.HasPrefix(name, "internal-") {
@@ -136,7 +136,7 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := buildPorts(cfg, in, a, portsContext{stackID: stackID, targetType: targetType,
+	ports, err := buildPorts(cfg, in, a, portsContext{stackID: stackID.Name, targetType: targetType,
 		ipType: ipType, tgIPType: tgIPType, tags: userTags, tracking: tracking})
 	if err != nil {
 		return nil, err
@@ -222,11 +222,9 @@ func userTags(cfg Config, a annotations) (map[string]string, error) {
 			return nil, &AnnotationError{Annotation: AnnAdditionalTags, Value: k,
 				Allowed: "tag keys not managed outside kelb (--external-managed-tags)"}
 		}
-		switch k {
-		case model.TagCluster, model.TagServiceStack, model.TagServiceResource, model.TagResource, model.TagClusterUID:
+		if tracking := model.TrackingKeys(); slices.Contains(tracking, k) {
 			return nil, &AnnotationError{Annotation: AnnAdditionalTags, Value: k,
-				Allowed: "tag keys other than kelb's tracking keys " + model.TagCluster + ", " +
-					model.TagServiceStack + ", " + model.TagServiceResource + ", " + model.TagClusterUID}
+				Allowed: "tag keys other than kelb's tracking keys " + strings.Join(tracking, ", ")}
 		}
 	}
 	if cfg.Gates.DefaultTagsLowPriority {

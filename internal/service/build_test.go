@@ -79,7 +79,7 @@ func TestBuildDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	lb := stack.LoadBalancer
-	if stack.ID != "shop/web" || lb.Type != "network" || lb.Scheme != SchemeInternal || lb.IPAddressType != "ipv4" {
+	if stack.ID != model.ServiceStackID("shop", "web") || lb.Type != "network" || lb.Scheme != SchemeInternal || lb.IPAddressType != "ipv4" {
 		t.Errorf("load balancer %+v", lb)
 	}
 	if !strings.HasPrefix(lb.Name, "k8s-shop-web-") || len(lb.Name) > 32 {
@@ -297,6 +297,7 @@ func TestBuildErrors(t *testing.T) {
 		{"malformed target group attributes", testInput(ann(AnnTargetGroupAttributes, "=x")), AnnTargetGroupAttributes, "key=value"},
 		{"tracking tag override", testInput(ann(AnnAdditionalTags, "elbv2.k8s.aws/cluster=other")), AnnAdditionalTags, "tracking"},
 		{"identity tag override", testInput(ann(AnnAdditionalTags, "kelb.dev/cluster-uid=forged")), AnnAdditionalTags, "tracking"},
+		{"another kind's stack tag", testInput(ann(AnnAdditionalTags, "ingress.k8s.aws/stack=shop/web")), AnnAdditionalTags, "tracking"},
 		{"bad source range", testInput(ann(AnnSourceRanges, "10.0.0.0/33")), AnnSourceRanges, "CIDR"},
 		{"bad health-check protocol", testInput(ann(AnnHCProtocol, "udp")), AnnHCProtocol, "TCP, HTTP, HTTPS"},
 		{"bad health-check port", testInput(ann(AnnHCPort, "99999")), AnnHCPort, "traffic-port"},

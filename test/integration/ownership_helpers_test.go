@@ -193,15 +193,25 @@ type stackSpec struct {
 	backendSG    string
 	withFrontend bool
 	withTG       bool
+	// ingress makes an Ingress group's stack as LBC does: ingress.k8s.aws
+	// tags, an application load balancer, an HTTP target group.
+	ingress bool
 }
 
 // makeStack creates a stack's resources directly in AWS with LBC's tags.
 func (cl *cluster) makeStack(spec stackSpec) handmadeStack {
 	cl.t.Helper()
 	ctx := cl.t.Context()
+	id, lbType, proto, tgID := model.StackID{Kind: model.ServiceKind, Name: spec.stack}, elbtypes.LoadBalancerTypeEnumNetwork,
+		elbtypes.ProtocolEnumTcp, spec.stack+":80"
+	timeout := int32(10)
+	if spec.ingress {
+		timeout = 5 // HTTP health checks time out within the interval
+		id, lbType, proto, tgID = model.StackID{Kind: model.IngressKind, Name: spec.stack}, elbtypes.LoadBalancerTypeEnumApplication,
+			elbtypes.ProtocolEnumHttp, spec.stack+"-web:80"
+	}
 	tags := func(resource string) map[string]string {
-		return model.MergeTags(spec.extra, map[string]string{model.TagCluster: cl.world.Cluster,
-			model.TagServiceStack: spec.stack, model.TagServiceResource: resource})
+		return model.MergeTags(spec.extra, map[string]string{model.TagCluster: cl.world.Cluster}, id.Tags(resource))
 	}
 	var out handmadeStack
 	var sgs []string
@@ -214,7 +224,7 @@ func (cl *cluster) makeStack(spec stackSpec) handmadeStack {
 	}
 	api := cl.world.Clients.ELBV2
 	lb, err := api.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(spec.name),
-		Type: elbtypes.LoadBalancerTypeEnumNetwork, Scheme: elbtypes.LoadBalancerSchemeEnumInternal, Subnets: spec.subnets,
+		Type: lbType, Scheme: elbtypes.LoadBalancerSchemeEnumInternal, Subnets: spec.subnets,
 		SecurityGroups: sgs, Tags: elbTagList(tags(model.ResourceLoadBalancer))})
 	if err != nil {
 		cl.t.Fatal(err)
@@ -224,16 +234,16 @@ func (cl *cluster) makeStack(spec stackSpec) handmadeStack {
 		return out
 	}
 	tg, err := api.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String(spec.name + "-tg"),
-		Protocol: elbtypes.ProtocolEnumTcp, Port: aws.Int32(spec.nodePort), TargetType: elbtypes.TargetTypeEnumInstance,
-		VpcId: aws.String(spec.vpc), HealthCheckProtocol: elbtypes.ProtocolEnumTcp, HealthCheckPort: aws.String("traffic-port"),
-		HealthCheckIntervalSeconds: aws.Int32(10), HealthCheckTimeoutSeconds: aws.Int32(10), HealthyThresholdCount: aws.Int32(3),
-		UnhealthyThresholdCount: aws.Int32(3), Tags: elbTagList(tags(spec.stack + ":80"))})
+		Protocol: proto, Port: aws.Int32(spec.nodePort), TargetType: elbtypes.TargetTypeEnumInstance,
+		VpcId: aws.String(spec.vpc), HealthCheckProtocol: proto, HealthCheckPort: aws.String("traffic-port"),
+		HealthCheckIntervalSeconds: aws.Int32(10), HealthCheckTimeoutSeconds: aws.Int32(timeout), HealthyThresholdCount: aws.Int32(3),
+		UnhealthyThresholdCount: aws.Int32(3), Tags: elbTagList(tags(tgID))})
 	if err != nil {
 		cl.t.Fatal(err)
 	}
 	out.TG = aws.ToString(tg.TargetGroups[0].TargetGroupArn)
 	if _, err := api.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: aws.String(out.LB),
-		Port: aws.Int32(80), Protocol: elbtypes.ProtocolEnumTcp, DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward,
+		Port: aws.Int32(80), Protocol: proto, DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward,
 			TargetGroupArn: aws.String(out.TG)}}}); err != nil {
 		cl.t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ type Writer struct {
 	Deps
 
 	mu      sync.Mutex
-	claims  map[string]*claim
+	claims  map[model.StackID]*claim
 	asked   uint64 // incremented by every request
 	done    uint64 // the requests the last completed run covered
 	results map[string]error
@@ -102,7 +102,7 @@ func New(deps Deps) *Writer {
 	if deps.SettleDelay == 0 {
 		deps.SettleDelay = DefaultSettleDelay
 	}
-	return &Writer{Deps: deps, claims: map[string]*claim{}, ran: make(chan struct{}), kick: make(chan struct{}, 1),
+	return &Writer{Deps: deps, claims: map[model.StackID]*claim{}, ran: make(chan struct{}), kick: make(chan struct{}, 1),
 		settle: make(chan struct{}, 1)}
 }
 
@@ -123,7 +123,7 @@ func (w *Writer) Register(_ context.Context, mgr ctrl.Manager) error {
 // stack needs). When that cannot be done alone (no backend group yet, a
 // group at its quota), it waits for a full run instead and returns the
 // errors of the groups its rules are in.
-func (w *Writer) Ensure(ctx context.Context, stackID string, rules []model.BackendRule) error {
+func (w *Writer) Ensure(ctx context.Context, stackID model.StackID, rules []model.BackendRule) error {
 	w.mu.Lock()
 	c, ok := w.claims[stackID]
 	if !ok {
@@ -186,7 +186,7 @@ func (w *Writer) wait(ctx context.Context, mine uint64, result func() error) err
 
 // Deployed says the stack's deploy succeeded: it uses what it last asked
 // for and nothing else, so the rules it used before may now be revoked.
-func (w *Writer) Deployed(stackID string) {
+func (w *Writer) Deployed(stackID model.StackID) {
 	w.mu.Lock()
 	c, ok := w.claims[stackID]
 	changed := ok && (!c.deployed || len(c.replaced) > 0)
@@ -205,7 +205,7 @@ func (w *Writer) Deployed(stackID string) {
 // Forget drops a stack's claim (its Service is gone or no longer kelb's)
 // and returns once a run has revoked what nothing needs any longer (and
 // deleted the backend group if nothing uses it).
-func (w *Writer) Forget(ctx context.Context, stackID string) error {
+func (w *Writer) Forget(ctx context.Context, stackID model.StackID) error {
 	w.mu.Lock()
 	delete(w.claims, stackID)
 	w.asked++
@@ -246,7 +246,7 @@ func (w *Writer) Run(ctx context.Context) error {
 		retry, settled = nil, nil
 		w.mu.Lock()
 		covers := w.asked
-		claims := make(map[string]claim, len(w.claims))
+		claims := make(map[model.StackID]claim, len(w.claims))
 		for id, c := range w.claims {
 			claims[id] = *c // the slices are replaced, never changed in place
 		}
@@ -273,7 +273,7 @@ func (w *Writer) Run(ctx context.Context) error {
 
 // sync is one run: needs from current state, plus the claims, then the
 // deployer's make-before-break change of every node group.
-func (w *Writer) sync(ctx context.Context, claims map[string]claim) (map[string]error, error) {
+func (w *Writer) sync(ctx context.Context, claims map[model.StackID]claim) (map[string]error, error) {
 	if err := w.Deployer.EnsureLoaded(ctx); err != nil {
 		return nil, fmt.Errorf("loading AWS inventory: %w", err)
 	}
@@ -282,7 +282,7 @@ func (w *Writer) sync(ctx context.Context, claims map[string]claim) (map[string]
 		return nil, err
 	}
 	needs.Late = w.claimedRules
-	needs.Deployed = map[string]bool{}
+	needs.Deployed = map[model.StackID]bool{}
 	for id, c := range claims {
 		if needs.Leaving[id] {
 			continue

@@ -89,27 +89,27 @@ func TestStackChangeIsMakeBeforeBreak(t *testing.T) {
 		name         string
 		do           func() error
 		wantRules    []model.BackendRule
-		wantDeployed map[string]bool
+		wantDeployed map[model.StackID]bool
 	}{
 		{"first claim", func() error {
-			if err := w.Ensure(ctx, "ns/a", []model.BackendRule{port(30000)}); err != nil {
+			if err := w.Ensure(ctx, svcStack("ns/a"), []model.BackendRule{port(30000)}); err != nil {
 				return err
 			}
-			return w.Forget(ctx, "ns/other") // a run
+			return w.Forget(ctx, svcStack("ns/other")) // a run
 		},
-			[]model.BackendRule{port(30000)}, map[string]bool{"ns/a": false}},
-		{"deployed", func() error { w.Deployed("ns/a"); return w.Forget(ctx, "ns/other") },
-			[]model.BackendRule{port(30000)}, map[string]bool{"ns/a": true}},
+			[]model.BackendRule{port(30000)}, map[model.StackID]bool{svcStack("ns/a"): false}},
+		{"deployed", func() error { w.Deployed(svcStack("ns/a")); return w.Forget(ctx, svcStack("ns/other")) },
+			[]model.BackendRule{port(30000)}, map[model.StackID]bool{svcStack("ns/a"): true}},
 		{"moves to another port: both desired", func() error {
-			if err := w.Ensure(ctx, "ns/a", []model.BackendRule{port(30100)}); err != nil {
+			if err := w.Ensure(ctx, svcStack("ns/a"), []model.BackendRule{port(30100)}); err != nil {
 				return err
 			}
-			return w.Forget(ctx, "ns/other")
+			return w.Forget(ctx, svcStack("ns/other"))
 		},
-			[]model.BackendRule{port(30000), port(30100)}, map[string]bool{"ns/a": false}},
-		{"moved", func() error { w.Deployed("ns/a"); return w.Forget(ctx, "ns/other") },
-			[]model.BackendRule{port(30100)}, map[string]bool{"ns/a": true}},
-		{"gone", func() error { return w.Forget(ctx, "ns/a") }, nil, map[string]bool{}},
+			[]model.BackendRule{port(30000), port(30100)}, map[model.StackID]bool{svcStack("ns/a"): false}},
+		{"moved", func() error { w.Deployed(svcStack("ns/a")); return w.Forget(ctx, svcStack("ns/other")) },
+			[]model.BackendRule{port(30100)}, map[model.StackID]bool{svcStack("ns/a"): true}},
+		{"gone", func() error { return w.Forget(ctx, svcStack("ns/a")) }, nil, map[model.StackID]bool{}},
 	}
 	for _, s := range steps {
 		if err := s.do(); err != nil {
@@ -134,10 +134,10 @@ func TestEnsureReportsItsGroupsErrors(t *testing.T) {
 	start(t, w)
 	ctx := context.Background()
 	var limit *deploy.RuleLimitError
-	if err := w.Ensure(ctx, "ns/a", []model.BackendRule{{NodeSG: "sg-full", Protocol: "tcp", Port: 1}}); !errors.As(err, &limit) {
+	if err := w.Ensure(ctx, svcStack("ns/a"), []model.BackendRule{{NodeSG: "sg-full", Protocol: "tcp", Port: 1}}); !errors.As(err, &limit) {
 		t.Errorf("a Service in the full group: %v", err)
 	}
-	if err := w.Ensure(ctx, "ns/b", []model.BackendRule{port(2)}); err != nil {
+	if err := w.Ensure(ctx, svcStack("ns/b"), []model.BackendRule{port(2)}); err != nil {
 		t.Errorf("a Service in another group: %v", err)
 	}
 }
@@ -163,9 +163,9 @@ func TestBackendGroupDeletedOnlyWhenNothingUsesIt(t *testing.T) {
 			w := New(Deps{Deployer: d, Needs: fakeNeeds{tt.needs}, Protected: fakeProtected{tt.others}, Period: time.Hour})
 			start(t, w)
 			if tt.claim {
-				_ = w.Ensure(context.Background(), "ns/a", nil)
+				_ = w.Ensure(context.Background(), svcStack("ns/a"), nil)
 			}
-			if err := w.Forget(context.Background(), "ns/gone"); err != nil {
+			if err := w.Forget(context.Background(), svcStack("ns/gone")); err != nil {
 				t.Fatal(err)
 			}
 			d.mu.Lock()

@@ -4,13 +4,14 @@ package periodic
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/kelb-dev/kelb/internal/model"
 )
 
 // Runnable calls tick every interval until the manager stops.
@@ -29,11 +30,14 @@ func Runnable(interval time.Duration, tick func(context.Context)) manager.Runnab
 	})
 }
 
-// EnqueueStacks sends the Service of each stack id ("<namespace>/<name>") to
-// the channel the Service controller watches.
-func EnqueueStacks(ctx context.Context, ch chan<- event.GenericEvent, ids []string) {
+// EnqueueStacks sends the Service of each Service stack to the channel the
+// Service controller watches; stacks of other kinds have no Service.
+func EnqueueStacks(ctx context.Context, ch chan<- event.GenericEvent, ids []model.StackID) {
 	for _, id := range ids {
-		ns, name, _ := strings.Cut(id, "/")
+		ns, name, ok := id.NamespacedName()
+		if id.Kind != model.ServiceKind || !ok {
+			continue
+		}
 		select {
 		case ch <- event.GenericEvent{Object: &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}}:
 		case <-ctx.Done():

@@ -71,12 +71,12 @@ type Deps struct {
 type NodeRules interface {
 	// Ensure returns once the node groups let in what the stack is about
 	// to use.
-	Ensure(ctx context.Context, stackID string, rules []model.BackendRule) error
+	Ensure(ctx context.Context, stackID model.StackID, rules []model.BackendRule) error
 	// Forget says the stack is gone and returns once its rules are revoked.
-	Forget(ctx context.Context, stackID string) error
+	Forget(ctx context.Context, stackID model.StackID) error
 	// Deployed says the stack's deploy is done: rules it no longer uses
 	// may be revoked.
-	Deployed(stackID string)
+	Deployed(stackID model.StackID)
 }
 
 // The permissions the controller needs:
@@ -192,7 +192,7 @@ func (c *Controller) finalize(ctx context.Context, svc *corev1.Service, claimed 
 	if !controllerutil.ContainsFinalizer(svc, service.Finalizer) {
 		return reconcile.Result{}, nil
 	}
-	stackID := svc.Namespace + "/" + svc.Name
+	stackID := model.ServiceStackID(svc.Namespace, svc.Name)
 	// As LBC: deletion protection in the annotation keeps everything, with
 	// no AWS call; =false lets kelb lift a protection AWS holds.
 	lift, err := service.Deletable(svc.Name, svc.Annotations)

@@ -122,7 +122,7 @@ func (c *Controller) build(ctx context.Context, svc *corev1.Service, v *view,
 // input gathers everything the Service's stack is built from.
 func (c *Controller) input(ctx context.Context, svc *corev1.Service, v *view,
 	slices []*discoveryv1.EndpointSlice) (service.Input, error) {
-	stackID := svc.Namespace + "/" + svc.Name
+	stackID := model.ServiceStackID(svc.Namespace, svc.Name)
 	in := v.input(svc, slices)
 	in.Facts.ExistingScheme = c.Deployer.Inventory().LoadBalancerScheme(stackID)
 	in.Facts.ExistingSubnets = c.Deployer.Inventory().LoadBalancerSubnets(stackID)
@@ -181,14 +181,14 @@ func (c *Controller) BackendNeeds(ctx context.Context) (deploy.BackendNeeds, err
 	if err := c.Client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return deploy.BackendNeeds{}, fmt.Errorf("listing services: %w", err)
 	}
-	needs := deploy.BackendNeeds{Complete: true, Leaving: map[string]bool{}}
+	needs := deploy.BackendNeeds{Complete: true, Leaving: map[model.StackID]bool{}}
 	seen := map[types.UID]bool{}
 	for i := range list.Items {
 		svc := &list.Items[i]
 		own := service.OwnershipOf(svc, c.LoadBalancerClass)
 		if own != service.Claimed || !svc.DeletionTimestamp.IsZero() {
 			if own != service.Foreign && controllerutil.ContainsFinalizer(svc, service.Finalizer) {
-				needs.Leaving[svc.Namespace+"/"+svc.Name] = true
+				needs.Leaving[model.ServiceStackID(svc.Namespace, svc.Name)] = true
 			}
 			continue
 		}

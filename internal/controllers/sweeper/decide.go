@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/kelb-dev/kelb/internal/deploy"
+	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/ownership"
 )
 
@@ -15,8 +16,8 @@ import (
 // Service is live (claimed by this kelb, with its finalizer), and the
 // shared backend group when such a stack's load balancer uses it. Resources
 // with this cluster's identity tag need no record; another cluster's are
-// not in observed at all.
-func nextRecord(prev ownership.Entries, observed deploy.Observed, live map[string]bool) ownership.Entries {
+// not in observed at all. Stacks are keyed by ownership.StackKey.
+func nextRecord(prev ownership.Entries, observed deploy.Observed, live map[model.StackID]bool) ownership.Entries {
 	exists := map[string]bool{}
 	for _, rs := range observed.Stacks {
 		for _, r := range rs {
@@ -51,7 +52,7 @@ func nextRecord(prev ownership.Entries, observed deploy.Observed, live map[strin
 				inUse[sg] = true
 			}
 			if r.ClusterUID == "" {
-				add(id, r.ID)
+				add(ownership.StackKey(id), r.ID)
 			}
 		}
 	}
@@ -64,9 +65,9 @@ func nextRecord(prev ownership.Entries, observed deploy.Observed, live map[strin
 // judge splits orphans (past their grace period) into the stacks whose
 // every resource is proven this cluster's, and the others with their
 // resources lacking proof.
-func judge(orphans []string, resources map[string][]deploy.Resource, proven func(deploy.Resource) bool) (
-	deletable []string, unproven map[string][]deploy.Resource) {
-	unproven = map[string][]deploy.Resource{}
+func judge(orphans []model.StackID, resources map[model.StackID][]deploy.Resource, proven func(deploy.Resource) bool) (
+	deletable []model.StackID, unproven map[model.StackID][]deploy.Resource) {
+	unproven = map[model.StackID][]deploy.Resource{}
 	for _, id := range orphans {
 		var missing []deploy.Resource
 		for _, r := range resources[id] {

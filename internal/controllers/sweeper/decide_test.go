@@ -6,6 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kelb-dev/kelb/internal/deploy"
+	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/ownership"
 )
 
@@ -29,30 +30,35 @@ func TestNextRecord(t *testing.T) {
 		name     string
 		prev     ownership.Entries
 		observed deploy.Observed
-		live     map[string]bool
+		live     map[model.StackID]bool
 		want     ownership.Entries
 	}{
 		{"a live stack made by LBC is recorded with the backend group it uses",
-			nil, deploy.Observed{Stacks: map[string][]deploy.Resource{"ns/lbc": lbcStack}, BackendSG: backendLBC},
-			map[string]bool{"ns/lbc": true},
+			nil, deploy.Observed{Stacks: map[model.StackID][]deploy.Resource{svcStack("ns/lbc"): lbcStack}, BackendSG: backendLBC},
+			map[model.StackID]bool{svcStack("ns/lbc"): true},
 			ownership.Entries{"ns/lbc": lbcRefs, ownership.BackendSGKey: {"sg-backend"}}},
 		{"what carries this cluster's identity needs no record",
-			nil, deploy.Observed{Stacks: map[string][]deploy.Resource{"ns/kelb": kelbStack},
+			nil, deploy.Observed{Stacks: map[model.StackID][]deploy.Resource{svcStack("ns/kelb"): kelbStack},
 				BackendSG: &deploy.Resource{Kind: deploy.KindSecurityGroup, ID: "sg-backend", ClusterUID: "uid-a"}},
-			map[string]bool{"ns/kelb": true}, ownership.Entries{}},
+			map[model.StackID]bool{svcStack("ns/kelb"): true}, ownership.Entries{}},
 		{"the backend group made by LBC is recorded when a live kelb stack uses it",
-			nil, deploy.Observed{Stacks: map[string][]deploy.Resource{"ns/kelb": kelbStack}, BackendSG: backendLBC},
-			map[string]bool{"ns/kelb": true}, ownership.Entries{ownership.BackendSGKey: {"sg-backend"}}},
+			nil, deploy.Observed{Stacks: map[model.StackID][]deploy.Resource{svcStack("ns/kelb"): kelbStack}, BackendSG: backendLBC},
+			map[model.StackID]bool{svcStack("ns/kelb"): true}, ownership.Entries{ownership.BackendSGKey: {"sg-backend"}}},
 		{"a stack whose Service is not live is not recorded",
-			nil, deploy.Observed{Stacks: map[string][]deploy.Resource{"ns/lbc": lbcStack}, BackendSG: backendLBC},
-			map[string]bool{}, ownership.Entries{}},
+			nil, deploy.Observed{Stacks: map[model.StackID][]deploy.Resource{svcStack("ns/lbc"): lbcStack}, BackendSG: backendLBC},
+			map[model.StackID]bool{}, ownership.Entries{}},
 		{"a recorded orphan stays recorded while AWS has it",
-			ownership.Entries{"ns/lbc": lbcRefs}, deploy.Observed{Stacks: map[string][]deploy.Resource{"ns/lbc": lbcStack}},
-			map[string]bool{}, ownership.Entries{"ns/lbc": lbcRefs}},
+			ownership.Entries{"ns/lbc": lbcRefs}, deploy.Observed{Stacks: map[model.StackID][]deploy.Resource{svcStack("ns/lbc"): lbcStack}},
+			map[model.StackID]bool{}, ownership.Entries{"ns/lbc": lbcRefs}},
+		{"an Ingress group of the Service's name is a stack apart, never live, never recorded",
+			nil, deploy.Observed{Stacks: map[model.StackID][]deploy.Resource{svcStack("ns/lbc"): lbcStack[1:],
+				{Kind: model.IngressKind, Name: "ns/lbc"}: {{Kind: deploy.KindLoadBalancer, ID: "arn:alb"}}}},
+			map[model.StackID]bool{svcStack("ns/lbc"): true},
+			ownership.Entries{"ns/lbc": {"sg-front", "targetgroup/lbc/2"}}},
 		{"what AWS no longer has is forgotten",
 			ownership.Entries{"ns/lbc": lbcRefs, "ns/gone": {"sg-gone"}, ownership.BackendSGKey: {"sg-backend"}},
-			deploy.Observed{Stacks: map[string][]deploy.Resource{"ns/lbc": lbcStack[1:]}},
-			map[string]bool{"ns/lbc": true}, ownership.Entries{"ns/lbc": {"sg-front", "targetgroup/lbc/2"}}},
+			deploy.Observed{Stacks: map[model.StackID][]deploy.Resource{svcStack("ns/lbc"): lbcStack[1:]}},
+			map[model.StackID]bool{svcStack("ns/lbc"): true}, ownership.Entries{"ns/lbc": {"sg-front", "targetgroup/lbc/2"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := nextRecord(tc.prev, tc.observed, tc.live)
@@ -68,13 +74,13 @@ func TestJudge(t *testing.T) {
 	ours := deploy.Resource{ID: "ours", ClusterUID: "uid-a"}
 	recorded := deploy.Resource{ID: "recorded"}
 	unknown := deploy.Resource{ID: "lbc-made"}
-	deletable, unproven := judge([]string{"ns/ours", "ns/recorded", "ns/mixed", "ns/unknown", "ns/empty"},
-		map[string][]deploy.Resource{"ns/ours": {ours}, "ns/recorded": {recorded, ours}, "ns/mixed": {ours, unknown},
-			"ns/unknown": {unknown}}, proven)
-	if diff := cmp.Diff([]string{"ns/ours", "ns/recorded", "ns/empty"}, deletable); diff != "" {
+	deletable, unproven := judge(svcStacks("ns/ours", "ns/recorded", "ns/mixed", "ns/unknown", "ns/empty"),
+		map[model.StackID][]deploy.Resource{svcStack("ns/ours"): {ours}, svcStack("ns/recorded"): {recorded, ours},
+			svcStack("ns/mixed"): {ours, unknown}, svcStack("ns/unknown"): {unknown}}, proven)
+	if diff := cmp.Diff(svcStacks("ns/ours", "ns/recorded", "ns/empty"), deletable); diff != "" {
 		t.Errorf("deletable (-want +got):\n%s", diff)
 	}
-	want := map[string][]deploy.Resource{"ns/mixed": {unknown}, "ns/unknown": {unknown}}
+	want := map[model.StackID][]deploy.Resource{svcStack("ns/mixed"): {unknown}, svcStack("ns/unknown"): {unknown}}
 	if diff := cmp.Diff(want, unproven); diff != "" {
 		t.Errorf("unproven (-want +got):\n%s", diff)
 	}
@@ -95,4 +101,14 @@ func TestTooMany(t *testing.T) {
 			t.Errorf("tooMany(%d, %d) = %v, want %v", tc.n, tc.total, got, tc.want)
 		}
 	}
+}
+
+func svcStack(name string) model.StackID { return model.StackID{Kind: model.ServiceKind, Name: name} }
+
+func svcStacks(names ...string) []model.StackID {
+	out := make([]model.StackID, len(names))
+	for i, n := range names {
+		out[i] = svcStack(n)
+	}
+	return out
 }

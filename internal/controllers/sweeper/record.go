@@ -3,7 +3,6 @@ package sweeper
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -11,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/ownership"
 	"github.com/kelb-dev/kelb/internal/service"
 )
@@ -34,7 +34,7 @@ func (c *Controller) updateRecord(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	live := make(map[string]bool, len(observed.Stacks))
+	live := make(map[model.StackID]bool, len(observed.Stacks))
 	for id := range observed.Stacks {
 		l, err := c.isLive(ctx, id)
 		if err != nil {
@@ -62,12 +62,13 @@ func (c *Controller) updateRecord(ctx context.Context) error {
 	return nil
 }
 
-// isLive reports whether the stack's Service exists, is claimed by this kelb
-// and carries its finalizer, by the cache: then what it holds in AWS is
-// this cluster's.
-func (c *Controller) isLive(ctx context.Context, id string) (bool, error) {
-	ns, name, ok := strings.Cut(id, "/")
-	if !ok {
+// isLive reports whether the stack is a Service stack whose Service exists,
+// is claimed by this kelb and carries its finalizer, by the cache: then what
+// it holds in AWS is this cluster's. Stacks of kinds kelb does not serve are
+// never live: kelb vouches for nothing it does not serve.
+func (c *Controller) isLive(ctx context.Context, id model.StackID) (bool, error) {
+	ns, name, ok := id.NamespacedName()
+	if id.Kind != model.ServiceKind || !ok {
 		return false, nil
 	}
 	var svc corev1.Service

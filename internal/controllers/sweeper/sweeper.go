@@ -1,6 +1,8 @@
 // Package sweeper finds AWS resources tagged for this cluster whose Service
 // is gone (deleted while kelb was down, or its finalizer removed by another
-// tool) and, after a grace period, deletes or reports them.
+// tool) and, after a grace period, deletes or reports them. It asks each
+// kind of stack's owner check (owners.go) whether an owner exists: stacks of
+// a kind kelb does not serve (Ingress groups) are left alone.
 package sweeper
 
 import (
@@ -9,24 +11,19 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/kelb-dev/kelb/internal/controllers/periodic"
 	"github.com/kelb-dev/kelb/internal/deploy"
+	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/ownership"
-	"github.com/kelb-dev/kelb/internal/service"
 )
 
 // Name of the controller.
@@ -43,7 +40,8 @@ var (
 	findings = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kelb_orphan_stacks_total",
 		Help: "Stacks whose Service is gone, by what the sweeper did: found, deleted, reported, refused, " +
-			"unproven (nothing proves the resources are this cluster's: left in place).",
+			"unproven (nothing proves the resources are this cluster's: left in place); not-served counts, once " +
+			"per stack, stacks of a kind kelb does not serve (Ingress groups), left alone whatever exists.",
 	}, []string{"action"})
 	passes = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "kelb_orphan_sweeps_total",
@@ -78,16 +76,19 @@ type Deps struct {
 	// NodeRules is told when stacks are gone, so that their node rules are
 	// revoked (and the backend group deleted when nothing uses it).
 	NodeRules interface {
-		Forget(ctx context.Context, stackID string) error
+		Forget(ctx context.Context, stackID model.StackID) error
 	}
 }
 
 // Controller sweeps orphans.
 type Controller struct {
 	Deps
-	firstSeen map[string]time.Time
+	firstSeen map[model.StackID]time.Time
 	// unproven holds the orphans already reported for lack of proof.
-	unproven map[string]bool
+	unproven map[model.StackID]bool
+	// notServed holds the stacks of kinds kelb does not serve already
+	// logged and counted.
+	notServed map[model.StackID]bool
 	// recordLoaded is true once the record was read from the cluster; until
 	// then it is never written, so that a failed read cannot erase it.
 	recordLoaded bool
@@ -98,7 +99,8 @@ func NewController(deps Deps) *Controller {
 	if deps.Clock == nil {
 		deps.Clock = clock.RealClock{}
 	}
-	return &Controller{Deps: deps, firstSeen: map[string]time.Time{}, unproven: map[string]bool{}}
+	return &Controller{Deps: deps, firstSeen: map[model.StackID]time.Time{}, unproven: map[model.StackID]bool{},
+		notServed: map[model.StackID]bool{}}
 }
 
 // Name implements the controllers list's interface.
@@ -129,15 +131,23 @@ func (c *Controller) Sweep(ctx context.Context) error {
 		// Deletions go on: without the record, fewer stacks are proven.
 		logger.Error(err, "updating the ownership record")
 	}
-	stacks := c.Deployer.Inventory().StackIDs()
-	var due []string
-	seen := map[string]bool{}
-	for _, id := range stacks {
-		orphan, err := c.isOrphan(ctx, id)
+	// Only the stacks of kinds kelb serves count toward the mass-deletion
+	// guard's total: the others can never be deleted.
+	var stacks []model.StackID
+	var due []model.StackID
+	seen, present := map[model.StackID]bool{}, map[model.StackID]bool{}
+	for _, id := range c.Deployer.Inventory().StackIDs() {
+		present[id] = true
+		v, err := c.verdict(ctx, id)
 		if err != nil {
 			return err
 		}
-		if !orphan {
+		if v == NotServed {
+			c.reportNotServed(ctx, id)
+			continue
+		}
+		stacks = append(stacks, id)
+		if v != Orphan {
 			continue
 		}
 		seen[id] = true
@@ -154,6 +164,11 @@ func (c *Controller) Sweep(ctx context.Context) error {
 		if !seen[id] {
 			delete(c.firstSeen, id)
 			delete(c.unproven, id)
+		}
+	}
+	for id := range c.notServed {
+		if !present[id] {
+			delete(c.notServed, id)
 		}
 	}
 	if len(due) == 0 {
@@ -180,7 +195,9 @@ func (c *Controller) Sweep(ctx context.Context) error {
 	}
 	// The guard counts every proven orphan known, due or not: orphans found
 	// a pass apart must not slip under it in small batches.
-	all, _ := judge(slices.Sorted(maps.Keys(seen)), observed.Stacks, c.Deployer.Proven)
+	orphans := slices.Collect(maps.Keys(seen))
+	deploy.SortStackIDs(orphans)
+	all, _ := judge(orphans, observed.Stacks, c.Deployer.Proven)
 	if tooMany(len(all), len(stacks)) {
 		findings.WithLabelValues("refused").Add(float64(len(deletable)))
 		return fmt.Errorf("refusing to delete %d of %d stacks at once: is another cluster using cluster name tag %q? "+
@@ -218,7 +235,7 @@ func (c *Controller) Sweep(ctx context.Context) error {
 
 // reportUnproven logs and counts an orphan left for lack of proof: once at
 // info level, then at V(1) on every pass.
-func (c *Controller) reportUnproven(ctx context.Context, id string, missing []deploy.Resource) {
+func (c *Controller) reportUnproven(ctx context.Context, id model.StackID, missing []deploy.Resource) {
 	logger := log.FromContext(ctx).WithName(Name)
 	msg := "orphaned AWS resources left in place: nothing proves they are this cluster's " +
 		"(no identity tag of this cluster, never recorded in use by one of its Services); delete them by hand if they are"
@@ -231,25 +248,14 @@ func (c *Controller) reportUnproven(ctx context.Context, id string, missing []de
 	logger.Info(msg, "stack", id, "resources", resourceIDs(missing))
 }
 
-// isOrphan reports whether nothing in the cluster will clean the stack up:
-// its Service is gone, or it is no longer ours and holds no finalizer.
-func (c *Controller) isOrphan(ctx context.Context, id string) (bool, error) {
-	ns, name, ok := strings.Cut(id, "/")
-	if !ok {
-		return false, nil
+// reportNotServed logs and counts a stack of a kind kelb does not serve,
+// once per stack while AWS has it.
+func (c *Controller) reportNotServed(ctx context.Context, id model.StackID) {
+	if c.notServed[id] {
+		return
 	}
-	key := types.NamespacedName{Namespace: ns, Name: name}
-	for _, r := range []client.Reader{c.Cache, c.Reader} {
-		var svc corev1.Service
-		err := r.Get(ctx, key, &svc)
-		switch {
-		case apierrors.IsNotFound(err):
-		case err != nil:
-			return false, fmt.Errorf("reading Service %s: %w", id, err)
-		case service.OwnershipOf(&svc, c.LoadBalancerClass) != service.Released ||
-			controllerutil.ContainsFinalizer(&svc, service.Finalizer):
-			return false, nil // served, someone else's, or to be cleaned up by its finalizer
-		}
-	}
-	return true, nil // both the cache and the API server say so
+	c.notServed[id] = true
+	findings.WithLabelValues(string(NotServed)).Inc()
+	log.FromContext(ctx).WithName(Name).Info("leaving a stack of a kind kelb does not serve yet alone: never changed, "+
+		"deleted or swept", "stack", id, "kind", id.Kind)
 }

@@ -1,0 +1,68 @@
+package sweeper
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/kelb-dev/kelb/internal/model"
+	"github.com/kelb-dev/kelb/internal/service"
+)
+
+// Verdict is what a kind's owner check says of a stack.
+type Verdict string
+
+const (
+	// Owned: its object exists and will clean it up (or is another
+	// controller's): not an orphan.
+	Owned Verdict = "owned"
+	// Orphan: nothing in the cluster will clean it up; swept after the
+	// grace period, given proof of ownership.
+	Orphan Verdict = "orphan"
+	// NotServed: a kind kelb does not serve yet (an Ingress group, which
+	// LBC may serve): left alone whatever exists, never an orphan.
+	NotServed Verdict = "not-served"
+)
+
+// ownerCheck judges the stacks of one kind.
+type ownerCheck func(ctx context.Context, id model.StackID) (Verdict, error)
+
+// verdict asks the owner check of the stack's kind; a kind without one is
+// not served.
+func (c *Controller) verdict(ctx context.Context, id model.StackID) (Verdict, error) {
+	checks := map[model.StackKind]ownerCheck{model.ServiceKind: c.serviceVerdict}
+	check, ok := checks[id.Kind]
+	if !ok {
+		return NotServed, nil
+	}
+	return check(ctx, id)
+}
+
+// serviceVerdict: a Service stack is an orphan when its Service is gone, or
+// is no longer kelb's and holds no finalizer, by the cache and then by the
+// API server, so that a Service the cache has not seen yet is never taken
+// for gone.
+func (c *Controller) serviceVerdict(ctx context.Context, id model.StackID) (Verdict, error) {
+	ns, name, ok := id.NamespacedName()
+	if !ok {
+		return Owned, nil // not a Service's name: nothing to ask, nothing to sweep
+	}
+	for _, r := range []client.Reader{c.Cache, c.Reader} {
+		var svc corev1.Service
+		err := r.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &svc)
+		switch {
+		case apierrors.IsNotFound(err):
+		case err != nil:
+			return "", fmt.Errorf("reading Service %s: %w", id.Name, err)
+		case service.OwnershipOf(&svc, c.LoadBalancerClass) != service.Released ||
+			controllerutil.ContainsFinalizer(&svc, service.Finalizer):
+			return Owned, nil // served, someone else's, or to be cleaned up by its finalizer
+		}
+	}
+	return Orphan, nil // both the cache and the API server say so
+}
