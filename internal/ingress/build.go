@@ -18,10 +18,10 @@ import (
 )
 
 // Tracking tag keys of Ingress stacks (LBC v2's; the cluster key is
-// model.TagCluster).
+// model.TagCluster), kept with the other kinds' in internal/model.
 const (
-	TagStack    = "ingress.k8s.aws/stack"
-	TagResource = "ingress.k8s.aws/resource"
+	TagStack    = model.TagIngressStack
+	TagResource = model.TagIngressResource
 )
 
 // Config is the controller-wide configuration the builder applies.
@@ -154,7 +154,7 @@ type builder struct {
 }
 
 func (b *builder) tracking(resource string) map[string]string {
-	return map[string]string{model.TagCluster: b.cfg.ClusterName, TagStack: b.stack.ID, TagResource: resource}
+	return map[string]string{model.TagCluster: b.cfg.ClusterName, TagStack: b.stack.ID.Name, TagResource: resource}
 }
 
 // Build returns the desired application load balancer of one Ingress (an
@@ -167,7 +167,7 @@ func Build(cfg Config, in Input) (*model.ApplicationStack, error) {
 	a := service.Annotations(ing.Annotations)
 	b := &builder{cfg: cfg, in: in, tgIndex: map[string]int{}, stackNamespace: ing.Namespace, stackName: ing.Name,
 		stack: &model.ApplicationStack{TargetGroupOptions: map[string]model.ApplicationTargetGroup{}}}
-	b.stack.ID = ing.Namespace + "/" + ing.Name
+	b.stack.ID = model.StackID{Kind: model.IngressKind, Name: ing.Namespace + "/" + ing.Name}
 	m, err := newMember(cfg, ing, in.Class, in.Services)
 	if err != nil {
 		return nil, err
@@ -207,7 +207,7 @@ func (b *builder) buildLoadBalancer() error {
 	name := b.lb.name
 	if name == "" {
 		// LBC's hash input: cluster, group id, scheme.
-		name = service.StackName(b.stackNamespace, b.stackName, b.cfg.ClusterName, b.stack.ID, b.lb.scheme)
+		name = service.StackName(b.stackNamespace, b.stackName, b.cfg.ClusterName, b.stack.ID.Name, b.lb.scheme)
 	}
 	lb := model.LoadBalancer{Name: name, Type: "application", Scheme: b.lb.scheme, IPAddressType: b.lb.ipAddressType,
 		Subnets: slices.Sorted(slices.Values(b.in.Facts.Subnets)), Attributes: b.lb.attributes,
@@ -319,7 +319,7 @@ func (b *builder) frontendSG(ports []int32) *model.SecurityGroup {
 	}
 	dual := b.lb.ipAddressType != "ipv4"
 	sg := &model.SecurityGroup{
-		Name:        service.StackName(b.stackNamespace, b.stackName, b.cfg.ClusterName, b.stack.ID),
+		Name:        service.StackName(b.stackNamespace, b.stackName, b.cfg.ClusterName, b.stack.ID.Name),
 		Description: ManagedSGDescription,
 		Tags:        model.MergeTags(withDefaultTags(b.cfg, b.groupTags), b.tracking(model.ResourceManagedLBSG)),
 	}

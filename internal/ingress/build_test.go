@@ -138,7 +138,7 @@ func minimalStack() *model.ApplicationStack {
 	web := webTargetGroup()
 	return &model.ApplicationStack{
 		Stack: model.Stack{
-			ID: stackID,
+			ID: model.StackID{Kind: model.IngressKind, Name: stackID},
 			LoadBalancer: model.LoadBalancer{Name: lbName, Type: "application", Scheme: "internal", IPAddressType: "ipv4",
 				Subnets: []string{"subnet-a", "subnet-b"}, UseFrontendSG: true, UseBackendSG: true,
 				Tags: tracking(model.ResourceLoadBalancer)},

@@ -167,7 +167,7 @@ func (b *builder) buildTargetGroup(m member, id string, svc *corev1.Service, sp 
 		// LBC's hash input: cluster, group id, Ingress namespace and name,
 		// Service UID, backend port, target group port, target type,
 		// protocol, protocol version.
-		Name: service.StackName(svc.Namespace, svc.Name, b.cfg.ClusterName, b.stack.ID, m.ing.Namespace, m.ing.Name,
+		Name: service.StackName(svc.Namespace, svc.Name, b.cfg.ClusterName, b.stack.ID.Name, m.ing.Namespace, m.ing.Name,
 			string(svc.UID), port, strconv.Itoa(int(tgPort)), targetType, protocol, version),
 		Protocol: protocol, Port: tgPort, TargetType: targetType, IPAddressType: ipType,
 		HealthCheck: hc, Attributes: attrs,
