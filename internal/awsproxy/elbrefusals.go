@@ -10,9 +10,11 @@ import (
 )
 
 // ELBRefusals refuses, with AWS's codes, ELBv2 requests moto takes but AWS
-// does not: a listener with an SSL policy that does not exist, a listener
-// over the quota of listeners per load balancer, and target-group
-// attribute keys that are unknown or not for the target group's protocol.
+// does not: a listener with an SSL policy that does not exist, an HTTPS or
+// TLS listener without a certificate, a listener on a port the load
+// balancer already listens on, a listener over the quota of listeners per
+// load balancer, and target-group attribute keys that are unknown or not
+// for the target group's protocol.
 type ELBRefusals struct{}
 
 // ListenersPerLoadBalancer is AWS's quota of listeners per load balancer.
@@ -66,6 +68,12 @@ func (ELBRefusals) Wrap(next Handler) Handler {
 		switch r.Action {
 		case "CreateListener", "ModifyListener":
 			refusal = refuseSSLPolicy(next, r)
+			if refusal == nil {
+				refusal = refuseMissingCertificate(next, r)
+			}
+			if refusal == nil {
+				refusal = refuseDuplicateListener(next, r)
+			}
 			if refusal == nil && r.Action == "CreateListener" {
 				refusal = refuseListenerQuota(next, r)
 			}
