@@ -14,7 +14,8 @@ import (
 // TLS listener without a certificate, a listener on a port the load
 // balancer already listens on, a listener over the quota of listeners per
 // load balancer, and target-group attribute keys that are unknown or not
-// for the target group's protocol.
+// for the target group's protocol. It also words moto's CertificateNotFound
+// as AWS does.
 type ELBRefusals struct{}
 
 // ListenersPerLoadBalancer is AWS's quota of listeners per load balancer.
@@ -83,8 +84,21 @@ func (ELBRefusals) Wrap(next Handler) Handler {
 		if refusal != nil {
 			return refusal
 		}
-		return next(r)
+		return certificateNotFoundAsAWS(r, next(r))
 	}
+}
+
+// certificateNotFoundAsAWS gives moto's CertificateNotFound ("Supplied
+// certificate was not found") AWS's message, which names the certificate.
+func certificateNotFoundAsAWS(r *Request, resp *Response) *Response {
+	if resp.Status == http.StatusOK || errorCode(resp.Body) != "CertificateNotFound" {
+		return resp
+	}
+	certs := requestCertificates(r.Params)
+	if len(certs) != 1 {
+		return resp
+	}
+	return errorResponse(r, resp.Status, "CertificateNotFound", fmt.Sprintf("Certificate '%s' not found", certs[0]))
 }
 
 // refuseSSLPolicy refuses a policy the emulator does not list.

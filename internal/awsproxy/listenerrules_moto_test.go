@@ -225,7 +225,7 @@ func TestTooManyRulesPerLoadBalancer(t *testing.T) {
 }
 
 // TestListenerRefusalsAsAWS: a second listener on a port, HTTPS without a
-// certificate, an unknown SSL policy.
+// certificate, an unknown SSL policy, a certificate ACM does not have.
 func TestListenerRefusalsAsAWS(t *testing.T) {
 	e := newALBEnv(t)
 	ctx := context.Background()
@@ -248,6 +248,7 @@ func TestListenerRefusalsAsAWS(t *testing.T) {
 		outcome(modifyHTTPS),
 		create(elbv2.CreateListenerInput{Protocol: elbtypes.ProtocolEnumHttps, Port: aws.Int32(443), Certificates: cert,
 			SslPolicy: aws.String("ELBSecurityPolicy-Nope")}),
+		create(elbv2.CreateListenerInput{Protocol: elbtypes.ProtocolEnumHttps, Port: aws.Int32(443), Certificates: cert}),
 	}
 	want := []string{
 		"DuplicateListener: A listener with the specified port already exists.",
@@ -256,6 +257,7 @@ func TestListenerRefusalsAsAWS(t *testing.T) {
 		"ValidationError: A certificate must be specified for HTTPS listeners",
 		"ValidationError: A certificate must be specified for HTTPS listeners",
 		"SSLPolicyNotFound: The specified SSL policy does not exist.",
+		"CertificateNotFound: Certificate 'arn:aws:acm:us-west-2:123456789012:certificate/x' not found",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -339,7 +341,8 @@ func TestRulePrioritiesAsAWS(t *testing.T) {
 
 // TestRuleActionsEchoedAsAWS: a redirect with AWS's defaults filled in and
 // a forward to one target group with its ForwardConfig, in CreateRule's and
-// DescribeRules's answers.
+// DescribeRules's answers, and a listener's redirect (ssl-redirect) filled
+// in too.
 func TestRuleActionsEchoedAsAWS(t *testing.T) {
 	e := newALBEnv(t)
 	ctx := context.Background()
@@ -370,6 +373,24 @@ func TestRuleActionsEchoedAsAWS(t *testing.T) {
 		ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{
 			{TargetGroupArn: aws.String(e.tg), Weight: aws.Int32(1)}},
 			TargetGroupStickinessConfig: &elbtypes.TargetGroupStickinessConfig{Enabled: aws.Bool(false)}}}
+	redirect, err := e.elb.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: aws.String(e.lb),
+		Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(8081), DefaultActions: []elbtypes.Action{{
+			Type: elbtypes.ActionTypeEnumRedirect, RedirectConfig: &elbtypes.RedirectActionConfig{Protocol: aws.String("HTTPS"),
+				Port: aws.String("443"), StatusCode: elbtypes.RedirectActionStatusCodeEnumHttp301}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listeners, err := e.elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{
+		ListenerArns: []string{aws.ToString(redirect.Listeners[0].ListenerArn)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sslRedirect := &elbtypes.RedirectActionConfig{Protocol: aws.String("HTTPS"), Port: aws.String("443"),
+		Host: aws.String("#{host}"), Path: aws.String("/#{path}"), Query: aws.String("#{query}"),
+		StatusCode: elbtypes.RedirectActionStatusCodeEnumHttp301}
+	if diff := cmp.Diff(sslRedirect, listeners.Listeners[0].DefaultActions[0].RedirectConfig, cmpIgnoreSDK); diff != "" {
+		t.Errorf("a listener's redirect (-want +got):\n%s", diff)
+	}
 	for _, r := range out.Rules[1:] { // rule 2 and the default rule
 		if diff := cmp.Diff(wantForward, r.Actions[0], cmpIgnoreSDK); diff != "" {
 			t.Errorf("forward of rule %s (-want +got):\n%s", aws.ToString(r.Priority), diff)
