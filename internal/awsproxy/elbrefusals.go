@@ -10,9 +10,12 @@ import (
 )
 
 // ELBRefusals refuses, with AWS's codes, ELBv2 requests moto takes but AWS
-// does not: a listener with an SSL policy that does not exist, a listener
-// over the quota of listeners per load balancer, and target-group
-// attribute keys that are unknown or not for the target group's protocol.
+// does not: a listener with an SSL policy that does not exist, an HTTPS or
+// TLS listener without a certificate, a listener on a port the load
+// balancer already listens on, a listener over the quota of listeners per
+// load balancer, and target-group attribute keys that are unknown or not
+// for the target group's protocol. It also words moto's CertificateNotFound
+// as AWS does.
 type ELBRefusals struct{}
 
 // ListenersPerLoadBalancer is AWS's quota of listeners per load balancer.
@@ -66,6 +69,12 @@ func (ELBRefusals) Wrap(next Handler) Handler {
 		switch r.Action {
 		case "CreateListener", "ModifyListener":
 			refusal = refuseSSLPolicy(next, r)
+			if refusal == nil {
+				refusal = refuseMissingCertificate(next, r)
+			}
+			if refusal == nil {
+				refusal = refuseDuplicateListener(next, r)
+			}
 			if refusal == nil && r.Action == "CreateListener" {
 				refusal = refuseListenerQuota(next, r)
 			}
@@ -75,8 +84,21 @@ func (ELBRefusals) Wrap(next Handler) Handler {
 		if refusal != nil {
 			return refusal
 		}
-		return next(r)
+		return certificateNotFoundAsAWS(r, next(r))
 	}
+}
+
+// certificateNotFoundAsAWS gives moto's CertificateNotFound ("Supplied
+// certificate was not found") AWS's message, which names the certificate.
+func certificateNotFoundAsAWS(r *Request, resp *Response) *Response {
+	if resp.Status == http.StatusOK || errorCode(resp.Body) != "CertificateNotFound" {
+		return resp
+	}
+	certs := requestCertificates(r.Params)
+	if len(certs) != 1 {
+		return resp
+	}
+	return errorResponse(r, resp.Status, "CertificateNotFound", fmt.Sprintf("Certificate '%s' not found", certs[0]))
 }
 
 // refuseSSLPolicy refuses a policy the emulator does not list.

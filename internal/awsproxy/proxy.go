@@ -60,6 +60,9 @@ type Proxy struct {
 	Capacity             *CapacityReservations
 	// TargetHealth gives targets AWS's initial and draining states.
 	TargetHealth *TargetHealth
+	// ListenerRules holds ALB listener rules to AWS's quotas, checks and
+	// order.
+	ListenerRules *ListenerRules
 
 	upstream *url.URL
 	client   *http.Client
@@ -80,19 +83,20 @@ func New(upstream string) (*Proxy, error) {
 		return nil, err
 	}
 	p := &Proxy{
-		Log:          NewCallLog(),
-		Faults:       NewFaults(),
-		Provisioning: NewProvisioning(0),
-		Dependencies: NewDependencies(0),
-		RuleLimit:    NewRuleLimit(DefaultRuleLimit),
-		VPCEndpoints: NewVPCEndpoints(),
-		Crash:        NewCrash(),
-		Certificates: NewCertificates(),
-		LBExtras:     NewLoadBalancerExtras(),
-		Capacity:     NewCapacityReservations(),
-		TargetHealth: NewTargetHealth(),
-		upstream:     u,
-		client:       &http.Client{Timeout: 60 * time.Second},
+		Log:           NewCallLog(),
+		Faults:        NewFaults(),
+		Provisioning:  NewProvisioning(0),
+		Dependencies:  NewDependencies(0),
+		RuleLimit:     NewRuleLimit(DefaultRuleLimit),
+		VPCEndpoints:  NewVPCEndpoints(),
+		Crash:         NewCrash(),
+		Certificates:  NewCertificates(),
+		LBExtras:      NewLoadBalancerExtras(),
+		Capacity:      NewCapacityReservations(),
+		TargetHealth:  NewTargetHealth(),
+		ListenerRules: NewListenerRules(DefaultRulesPerLoadBalancer),
+		upstream:      u,
+		client:        &http.Client{Timeout: 60 * time.Second},
 	}
 	p.ListenerCertificates = NewListenerCertificates()
 	p.rebuild()
@@ -114,7 +118,7 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.Capacity, p.TargetHealth, p.LBExtras, p.VPCEndpoints, forwardEcho{}, p.ListenerCertificates, ELBRefusals{}, DeletionProtection{}, p.Certificates, prefixListRefusals{}, p.RuleLimit, filterLimit{},
+	for _, m := range []Middleware{p.Capacity, p.TargetHealth, p.LBExtras, p.VPCEndpoints, forwardEcho{}, p.ListenerCertificates, ELBRefusals{}, p.ListenerRules, DeletionProtection{}, p.Certificates, prefixListRefusals{}, p.RuleLimit, filterLimit{},
 		p.Dependencies, p.Provisioning, p.Faults, p.Crash, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}

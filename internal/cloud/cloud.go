@@ -39,6 +39,15 @@ const (
 	// not issued is believed so: no longer than the first retry's wait, so
 	// that every retry of a waiting Service reads it again.
 	CertificateUnusableTTL = 10 * time.Second
+	// ACMListTTL bounds how long a certificate newly issued in ACM goes
+	// unseen by certificate discovery (LBC: 1 minute).
+	ACMListTTL = time.Minute
+	// ACMImportedTTL bounds how long a re-imported certificate's new names
+	// go unseen (LBC: 5 minutes).
+	ACMImportedTTL = 5 * time.Minute
+	// ACMIssuedTTL is how long the names of a certificate ACM issued are
+	// kept: they never change (LBC: 10 hours).
+	ACMIssuedTTL = 10 * time.Hour
 )
 
 // EC2 is the part of the EC2 API the providers call.
