@@ -206,7 +206,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		}),
 		targetgroupbinding.NewController(targetgroupbinding.Deps{
 			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("kelb-targetgroupbinding"),
-			ELBV2: clients.ELBV2, Clock: clk,
+			ELBV2: clients.ELBV2, Clock: clk, NodeRules: nodeRules, Instances: instances,
 			Config: targetgroupbinding.Config{ClusterName: o.ClusterName, ClusterUID: uid, Resync: o.DriftPeriod,
 				MaxConcurrent: o.LBC.TargetGroupBindingMaxConcurrent, MaxBackoff: o.LBC.TargetGroupBindingMaxBackoff,
 				ServiceStackHandedOver: targetsByBindings,

@@ -49,6 +49,7 @@ type Protected interface {
 // Deployer is what the writer asks of the deployer.
 type Deployer interface {
 	EnsureLoaded(ctx context.Context) error
+	BackendSGID() string
 	AuthorizeFor(ctx context.Context, rules []model.BackendRule) error
 	SyncBackendRules(ctx context.Context, needs deploy.BackendNeeds) (map[string]error, error)
 	DeleteBackendSGIfUnused(ctx context.Context) error
@@ -160,6 +161,16 @@ func (w *Writer) Ensure(ctx context.Context, stackID string, rules []model.Backe
 		}
 		return errors.Join(errs...)
 	})
+}
+
+// BackendSG returns the id of the backend group rules are written from
+// ("" while there is none), once AWS's inventory is loaded: a binding
+// naming that group as its source gets rules from it.
+func (w *Writer) BackendSG(ctx context.Context) (string, error) {
+	if err := w.Deployer.EnsureLoaded(ctx); err != nil {
+		return "", fmt.Errorf("loading AWS inventory: %w", err)
+	}
+	return w.Deployer.BackendSGID(), nil
 }
 
 // wait waits for a run that covers request mine and returns its failure,

@@ -24,6 +24,7 @@ type fakeDeployer struct {
 }
 
 func (f *fakeDeployer) EnsureLoaded(context.Context) error { return nil }
+func (f *fakeDeployer) BackendSGID() string                { return "sg-backend" }
 
 // AuthorizeFor fails as AWS would for a group at its quota.
 func (f *fakeDeployer) AuthorizeFor(_ context.Context, rules []model.BackendRule) error {

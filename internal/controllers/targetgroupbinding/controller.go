@@ -81,6 +81,11 @@ type Deps struct {
 	ELBV2    ELBV2
 	Config   Config
 	Clock    clock.PassiveClock
+	// NodeRules is the node-rules writer: a binding's networking rules are
+	// in before its targets are registered (nil: no rules are written).
+	NodeRules NodeRules
+	// Instances finds the targets' node security groups.
+	Instances InstanceGroups
 }
 
 // The permissions the controller needs:
@@ -100,6 +105,7 @@ type Controller struct {
 	members      *members
 	tracked      *tracked
 	sweeps       *sweeps
+	claims       *claims
 }
 
 // NewController returns the controller.
@@ -127,6 +133,7 @@ func NewController(deps Deps) *Controller {
 		members:      newMembers(deps.Clock, deps.Config.Resync),
 		tracked:      newTracked(deps.Reader, deps.Client),
 		sweeps:       newSweeps(deps.Clock, deps.Config.Resync),
+		claims:       &claims{},
 	}
 }
 
@@ -175,13 +182,22 @@ func (c *Controller) sync(ctx context.Context, tgb *elbv2api.TargetGroupBinding)
 	if o, leave := c.notOurs(tgb, tg); leave {
 		return o
 	}
-	want, pods, err := c.desired(ctx, tgb, targetType, ipType)
+	want, pods, where, err := c.desired(ctx, tgb, targetType, ipType)
 	var missing *backendMissingError
 	if err != nil && !asBackendMissing(err, &missing) {
 		return outcomeOf(err)
 	}
+	// The node groups let in what the targets are about to receive before
+	// any of them is registered.
+	claim, stop := c.ensureNodeRules(ctx, tgb, want, where)
+	if stop != nil {
+		return *stop
+	}
 	res, syncErr := c.syncMembers(ctx, tgb, tg, want)
 	c.changeEvents(tgb, tg, res)
+	if syncErr == nil {
+		c.nodeRulesDone(tgb, claim)
+	}
 	if syncErr != nil {
 		if isTargetGroupNotFound(syncErr) {
 			c.targetGroups.forget(tg.ARN)

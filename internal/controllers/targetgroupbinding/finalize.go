@@ -33,6 +33,10 @@ func (c *Controller) finalize(ctx context.Context, tgb *elbv2api.TargetGroupBind
 		return reconcile.Result{}, o.err
 	}
 	c.sweeps.forget(client.ObjectKeyFromObject(tgb))
+	// Its targets are gone: the rules only it needed may go.
+	if err := c.forgetNodeRules(ctx, tgb); err != nil {
+		return reconcile.Result{}, err
+	}
 	before := tgb.DeepCopy()
 	tgb.Finalizers = slices.DeleteFunc(tgb.Finalizers, func(f string) bool { return f == Finalizer })
 	if err := c.Client.Patch(ctx, tgb, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
