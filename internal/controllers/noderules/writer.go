@@ -1,10 +1,23 @@
 // Package noderules is the one writer of kelb's rules on node security
 // groups. The rules are shared: one node port range may serve many
-// Services, and LBC's Ingresses and TargetGroupBindings use rules of the
-// same description. So no Service reconcile revokes anything there: each
-// one asks the writer to cover what it is about to use (Ensure), and the
-// writer alone decides, from the needs of every Service computed from the
-// cache at the moment it writes, what to authorize and what to revoke.
+// Services and bindings, and LBC's Ingresses use rules of the same
+// description. So no reconcile revokes anything there: each one asks the
+// writer to cover what it is about to use (Ensure, a claim), and the writer
+// alone decides what to authorize and what to revoke, from every need at
+// the moment it writes:
+//   - the claims: each Service stack's (keyed "<namespace>/<name>") and
+//     each TargetGroupBinding's (keyed "targetgroupbinding:<namespace>/<name>",
+//     made by the binding controller before it registers targets), exact
+//     rules on the groups of their targets, the old ones kept until the
+//     claimant says its change is done (make before break);
+//   - every Service kelb serves, computed from the cache (covers a
+//     Service not reconciled since kelb started, and the moment before its
+//     binding exists);
+//   - every TargetGroupBinding's networking (kelb's, users', LBC's) and
+//     every Ingress of LBC's class: their ports are never revoked, in any
+//     node group and from any source (Protected), so a binding not
+//     reconciled since kelb started, or one whose rules kelb does not
+//     write itself, keeps what it may use.
 package noderules
 
 import (
@@ -41,7 +54,8 @@ type Needs interface {
 	BackendNeeds(ctx context.Context) (deploy.BackendNeeds, error)
 }
 
-// Protected computes the ports other controllers' objects may need.
+// Protected computes the ports that every TargetGroupBinding's networking
+// and every Ingress of LBC's may use: never revoked.
 type Protected interface {
 	ProtectedPorts(ctx context.Context) (ports []model.BackendRule, any bool, err error)
 }
