@@ -50,9 +50,6 @@ func (c *Controller) cleanup(ctx context.Context, tgb *elbv2api.TargetGroupBindi
 	if validSpec(tgb) != nil {
 		return nil // it never named a target group kelb could have changed
 	}
-	if c.leftToDeployer(ctx, tgb) {
-		return c.forgetBinding(ctx, tgb, tgb.Spec.TargetGroupARN)
-	}
 	tg, err := c.targetGroups.get(ctx, tgb.Spec.TargetGroupARN, tgb.Spec.TargetGroupName)
 	if isTargetGroupNotFound(err) {
 		return c.forgetBinding(ctx, tgb, "")

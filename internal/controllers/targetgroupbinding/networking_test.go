@@ -262,7 +262,7 @@ func TestServiceBindingWaitsForItsNetworking(t *testing.T) {
 		b.Labels = map[string]string{model.LabelServiceStackNamespace: "default", model.LabelServiceStackName: "web"}
 	}
 	moved := svc(func(s *corev1.Service) { s.Spec.Ports[0].NodePort = 30100 })
-	h := newHarness(t, Config{ServiceStackHandedOver: true, ClaimsService: func(*corev1.Service) bool { return true }},
+	h := newHarness(t, Config{ClaimsService: func(*corev1.Service) bool { return true }},
 		binding("b", stack, backendNetworking(30080)), moved, readyNode("n1", "i-1"))
 	h.elb.add(tgARN, tgName, "instance", nil, tg("i-1", 30080))
 	rules := &fakeNodeRules{elb: h.elb}
