@@ -293,3 +293,27 @@ func TestServiceBindingWaitsForItsNetworking(t *testing.T) {
 		t.Errorf("members when the new rule was claimed (-want +got):\n%s", diff)
 	}
 }
+
+// TestIPTargetsRulesGoToTheirPodsNodeGroups: an ip binding's rules go to
+// the groups of its endpoints' nodes, on the targets' port.
+func TestIPTargetsRulesGoToTheirPodsNodeGroups(t *testing.T) {
+	slice := epSlice(endpoint{"10.0.0.1", true, false}, endpoint{"10.0.0.2", true, false})
+	slice.Endpoints[0].NodeName, slice.Endpoints[1].NodeName = ptr("n1"), ptr("n2")
+	cidrs := func(b *elbv2api.TargetGroupBinding) {
+		ipType(b)
+		b.Spec.Networking = &elbv2api.TargetGroupBindingNetworking{Ingress: []elbv2api.NetworkingIngressRule{{
+			From: []elbv2api.NetworkingPeer{fromCIDR("10.1.0.0/16")}, Ports: []elbv2api.NetworkingPort{netPort("TCP", nil)}}}}
+	}
+	h := newHarness(t, Config{}, binding("b", cidrs), svc(), slice, readyNode("n1", "i-1"), readyNode("n2", "i-2"))
+	h.elb.add(tgARN, tgName, "ip", nil)
+	rules := &fakeNodeRules{elb: h.elb}
+	h.ctrl.NodeRules, h.ctrl.Instances = rules, fakeInstances{"i-1": "sg-a", "i-2": "sg-b"}
+	h.reconcile("b")
+	want := []model.BackendRule{rule("sg-a", "tcp", 8080, "10.1.0.0/16"), rule("sg-b", "tcp", 8080, "10.1.0.0/16")}
+	if diff := cmp.Diff(want, rules.claims[claimKey("default", "b")]); diff != "" {
+		t.Errorf("claim (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([][]model.Target{nil}, rules.atEnsure); diff != "" {
+		t.Errorf("members when the rules were claimed (-want +got):\n%s", diff)
+	}
+}
