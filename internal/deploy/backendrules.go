@@ -180,6 +180,11 @@ func allows(have model.Rule, backendSG string, n model.BackendRule) bool {
 	return have.Protocol == allTraffic || have.Protocol == n.Protocol && have.FromPort <= n.Port && n.Port <= have.ToPort
 }
 
+// BackendSGID is the id of the backend group node rules are written from:
+// the user's (--backend-security-group) or the shared one kelb manages ("" while
+// there is none). The inventory must be loaded.
+func (d *Deployer) BackendSGID() string { return d.backendSGID() }
+
 func (d *Deployer) backendSGID() string {
 	if d.cfg.BackendSGID != "" {
 		return d.cfg.BackendSGID

@@ -33,10 +33,6 @@ type Config struct {
 	// UnrestrictedBackendRules (--disable-restricted-sg-rules) allows all
 	// traffic from the backend group to the nodes: one rule per node group.
 	UnrestrictedBackendRules bool
-	// TargetsByBindings says who registers the targets: false (the
-	// default), the deployer itself; true, the TargetGroupBinding
-	// controller, from the bindings the deployer writes.
-	TargetsByBindings bool
 }
 
 // Deps are the deployer's dependencies.

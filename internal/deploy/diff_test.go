@@ -165,8 +165,7 @@ func TestSpareRulesKeepWhatTrafficNeeds(t *testing.T) {
 func TestInUsePortsAreNeverSpare(t *testing.T) {
 	d := New(Deps{})
 	st, release := d.inv.acquire(svcStack("ns/svc"), time.Now)
-	st.TargetGroups = []*TargetGroupState{{Protocol: "TCP", Port: 30500, HealthCheck: model.HealthCheck{Port: "traffic-port"},
-		Targets: []model.Target{{ID: "i-1", Port: 30500}}}}
+	st.TargetGroups = []*TargetGroupState{{Protocol: "TCP", Port: 30500, HealthCheck: model.HealthCheck{Port: "traffic-port"}}}
 	release()
 	sg := &SecurityGroupState{ID: "sg-n", Ingress: []model.Rule{{Protocol: "tcp", FromPort: 30500, ToPort: 30500,
 		SourceSG: "sg-b", Description: model.BackendRuleDescription}}}

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"maps"
 	"sort"
 	"strconv"
 	"sync"
@@ -35,8 +36,8 @@ type TargetGroupState struct {
 	HealthCheck                                    model.HealthCheck
 	Tags                                           map[string]string
 	Attributes                                     map[string]string // nil: not read yet
-	Targets                                        []model.Target
-	TargetsKnown                                   bool
+	// The members are not kept here: the TargetGroupBinding controller
+	// reads and keeps them, from the binding the deployer writes.
 }
 
 // ResourceID is the target group's id in its stack (its kind's resource
@@ -124,6 +125,16 @@ type stackSummary struct {
 	// serving are the protocols and ports the target groups send traffic
 	// and health checks to.
 	serving []sgpolicy.PortRule
+	// targetGroups are the stack's target groups, for the binding
+	// controller (never changed once published).
+	targetGroups []TargetGroupFacts
+}
+
+// TargetGroupFacts is what the binding controller needs to know of a
+// target group: what it is and whose.
+type TargetGroupFacts struct {
+	ARN, Name, TargetType, IPAddressType string
+	Tags                                 map[string]string
 }
 
 func summarize(s *StackState) stackSummary {
@@ -133,13 +144,12 @@ func summarize(s *StackState) stackSummary {
 	}
 	for _, tg := range s.TargetGroups {
 		ports := sgpolicy.TargetGroupPorts{Protocol: tg.Protocol, TrafficPorts: []int32{tg.Port}}
-		for _, t := range tg.Targets {
-			ports.TrafficPorts = append(ports.TrafficPorts, t.Port)
-		}
 		if hc, err := strconv.Atoi(tg.HealthCheck.Port); err == nil {
 			ports.HealthCheckPort = int32(hc)
 		}
 		sum.serving = append(sum.serving, sgpolicy.TargetGroupRules(ports)...)
+		sum.targetGroups = append(sum.targetGroups, TargetGroupFacts{ARN: tg.ARN, Name: tg.Name,
+			TargetType: tg.TargetType, IPAddressType: tg.IPAddressType, Tags: maps.Clone(tg.Tags)})
 	}
 	return sum
 }
@@ -299,6 +309,24 @@ func sortedCopy(s []string) []string {
 	out := append([]string(nil), s...)
 	sort.Strings(out)
 	return out
+}
+
+// TargetGroup returns what the inventory knows of one of kelb's target
+// groups, by ARN: a binding of a Service stack then needs no AWS read to
+// know its target group (a restart with many Services costs no read per
+// binding).
+func (inv *Inventory) TargetGroup(arn string) (TargetGroupFacts, bool) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	for _, sum := range inv.summaries {
+		for _, tg := range sum.targetGroups {
+			if tg.ARN == arn {
+				tg.Tags = maps.Clone(tg.Tags)
+				return tg, true
+			}
+		}
+	}
+	return TargetGroupFacts{}, false
 }
 
 // LoadBalancerWithoutSecurityGroups reports whether the stack's load

@@ -207,18 +207,13 @@ func (d *Deployer) deleteLoadBalancer(ctx context.Context, st *StackState, opts 
 	return nil
 }
 
-// refreshDetails reads what a bulk load does not: listeners and targets.
-// It does so when they are unknown, or older than the drift period.
+// refreshDetails reads what a bulk load does not: listeners. It does so
+// when they are unknown, or older than the drift period. Target group
+// members are the TargetGroupBinding controller's to read and keep.
 func (d *Deployer) refreshDetails(ctx context.Context, st *StackState) error {
 	now := d.clock.Now()
 	if now.Sub(st.VerifiedAt) < d.cfg.DriftPeriod && (st.ListenersKnown || st.LoadBalancer == nil) {
-		known := true
-		for _, tg := range st.TargetGroups {
-			known = known && (tg.TargetsKnown || d.cfg.TargetsByBindings)
-		}
-		if known {
-			return nil
-		}
+		return nil
 	}
 	stale := now.Sub(st.VerifiedAt) >= d.cfg.DriftPeriod
 	if lb := st.LoadBalancer; lb != nil && (stale || !st.ListenersKnown) {
@@ -233,29 +228,11 @@ func (d *Deployer) refreshDetails(ctx context.Context, st *StackState) error {
 			lb.Attributes, lb.CapacityKnown = nil, false
 		}
 	}
-	var kept []*TargetGroupState
-	for _, tg := range st.TargetGroups {
-		if d.cfg.TargetsByBindings {
-			// The members are the TargetGroupBinding controller's to read
-			// and keep.
-			if stale {
-				tg.Attributes = nil
-			}
-		} else if stale || !tg.TargetsKnown {
-			targets, err := d.describeTargets(ctx, tg.ARN)
-			if awsclient.IsNotFound(err) {
-				continue
-			} else if err != nil {
-				return err
-			}
-			tg.Targets, tg.TargetsKnown = targets, true
-			if stale {
-				tg.Attributes = nil
-			}
+	if stale {
+		for _, tg := range st.TargetGroups {
+			tg.Attributes = nil
 		}
-		kept = append(kept, tg)
 	}
-	st.TargetGroups = kept
 	st.VerifiedAt = now
 	return nil
 }

@@ -47,11 +47,6 @@ func (d *Deployer) ensureTargetGroups(ctx context.Context, st *StackState, want 
 		if err := d.ensureTargetGroupAttributes(ctx, tg, w.Attributes); err != nil {
 			return nil, err
 		}
-		if !d.cfg.TargetsByBindings {
-			if err := d.ensureTargets(ctx, tg, w.Targets); err != nil {
-				return nil, err
-			}
-		}
 		arns[w.ResourceID] = tg.ARN
 	}
 	return arns, nil
@@ -87,7 +82,6 @@ func (d *Deployer) createTargetGroup(ctx context.Context, w model.TargetGroup) (
 	}
 	tg := targetGroupState(out.TargetGroups[0], tags)
 	tg.HealthCheck = w.HealthCheck
-	tg.TargetsKnown = true
 	return tg, nil
 }
 
@@ -137,56 +131,6 @@ func (d *Deployer) ensureTargetGroupAttributes(ctx context.Context, tg *TargetGr
 		}
 		return nil
 	})
-}
-
-// ensureTargets registers the new targets before deregistering the old.
-func (d *Deployer) ensureTargets(ctx context.Context, tg *TargetGroupState, want []model.Target) error {
-	have := map[model.Target]bool{}
-	for _, t := range tg.Targets {
-		have[t] = true
-	}
-	wanted := map[model.Target]bool{}
-	var add, remove []elbtypes.TargetDescription
-	for _, t := range want {
-		wanted[t] = true
-		if !have[t] {
-			add = append(add, elbtypes.TargetDescription{Id: aws.String(t.ID), Port: aws.Int32(t.Port)})
-		}
-	}
-	for _, t := range tg.Targets {
-		if !wanted[t] {
-			remove = append(remove, elbtypes.TargetDescription{Id: aws.String(t.ID), Port: aws.Int32(t.Port)})
-		}
-	}
-	if len(add) > 0 {
-		if _, err := d.elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(tg.ARN),
-			Targets: add}); err != nil {
-			return fmt.Errorf("registering %d targets in target group %s: %w", len(add), tg.Name, err)
-		}
-	}
-	if len(remove) > 0 {
-		if _, err := d.elb.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(tg.ARN),
-			Targets: remove}); err != nil && !awsclient.IsNotFound(err) {
-			return fmt.Errorf("deregistering %d targets from target group %s: %w", len(remove), tg.Name, err)
-		}
-	}
-	tg.Targets = append([]model.Target(nil), want...)
-	return nil
-}
-
-func (d *Deployer) describeTargets(ctx context.Context, arn string) ([]model.Target, error) {
-	out, err := d.elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
-	if err != nil {
-		return nil, fmt.Errorf("describing targets of %s: %w", arn, err)
-	}
-	var ts []model.Target
-	for _, h := range out.TargetHealthDescriptions {
-		if h.Target == nil || (h.TargetHealth != nil && h.TargetHealth.State == elbtypes.TargetHealthStateEnumDraining) {
-			continue
-		}
-		ts = append(ts, model.Target{ID: aws.ToString(h.Target.Id), Port: aws.ToInt32(h.Target.Port)})
-	}
-	return ts, nil
 }
 
 // deleteUnwantedTargetGroups deletes the stack's target groups whose ARN is

@@ -61,20 +61,15 @@ func stackLabels(stackID model.StackID) (namespace string, labels map[string]str
 }
 
 // listBindings returns the stack's bindings, found by LBC's stack labels.
-// ok is false when the API server does not serve TargetGroupBindings.
-func (d *Deployer) listBindings(ctx context.Context, stackID model.StackID) (items []elbv2api.TargetGroupBinding, ok bool, err error) {
+func (d *Deployer) listBindings(ctx context.Context, stackID model.StackID) ([]elbv2api.TargetGroupBinding, error) {
 	ns, labels := stackLabels(stackID)
 	var list elbv2api.TargetGroupBindingList
 	if err := d.bindings.List(ctx, &list, client.InNamespace(ns), client.MatchingLabels(labels)); err != nil {
-		if meta.IsNoMatchError(err) && !d.cfg.TargetsByBindings {
-			// The deployer registers the targets itself: the bindings can
-			// wait for their CRD.
-			log.FromContext(ctx).V(1).Info("TargetGroupBindings are not served: none written", "stack", stackID)
-			return nil, false, nil
-		}
-		return nil, false, fmt.Errorf("listing TargetGroupBindings of %s: %w", stackID, err)
+		// Without bindings nothing registers the targets: the stack waits
+		// for the CRD.
+		return nil, fmt.Errorf("listing TargetGroupBindings of %s: %w", stackID, err)
 	}
-	return list.Items, true, nil
+	return list.Items, nil
 }
 
 // ensureBindings creates the desired bindings that are missing and patches
@@ -85,8 +80,8 @@ func (d *Deployer) ensureBindings(ctx context.Context, stack *model.Stack, tgARN
 	if d.bindings == nil {
 		return bindingPlan{}, nil
 	}
-	have, ok, err := d.listBindings(ctx, stack.ID)
-	if err != nil || !ok {
+	have, err := d.listBindings(ctx, stack.ID)
+	if err != nil {
 		return bindingPlan{}, err
 	}
 	byARN := map[string]*elbv2api.TargetGroupBinding{}
@@ -211,8 +206,11 @@ func (d *Deployer) deleteStackBindings(ctx context.Context, stackID model.StackI
 	if d.bindings == nil {
 		return nil
 	}
-	have, ok, err := d.listBindings(ctx, stackID)
-	if err != nil || !ok {
+	have, err := d.listBindings(ctx, stackID)
+	if meta.IsNoMatchError(err) {
+		return nil // the kind is not served: there is no binding to delete
+	}
+	if err != nil {
 		return err
 	}
 	tgbs := make([]*elbv2api.TargetGroupBinding, len(have))

@@ -215,7 +215,7 @@ func TestTargetGroupsWaitForTheirBindingsToGo(t *testing.T) {
 	}
 }
 
-func TestBindingsWaitForTheirCRDWhileTheDeployerRegisters(t *testing.T) {
+func TestBindingsNeedTheirCRD(t *testing.T) {
 	var calls []string
 	notServed := interceptor.Funcs{List: func(context.Context, client.WithWatch, client.ObjectList, ...client.ListOption) error {
 		return &meta.NoKindMatchError{GroupKind: schema.GroupKind{Group: "elbv2.k8s.aws", Kind: "TargetGroupBinding"}}
@@ -224,11 +224,12 @@ func TestBindingsWaitForTheirCRDWhileTheDeployerRegisters(t *testing.T) {
 	stack := &model.Stack{ID: svcStack("shop/web"), Bindings: []model.TargetGroupBinding{desiredBinding("x", "shop/web:80", 80)}}
 	arns := map[string]string{"shop/web:80": "arn:tg/a"}
 	d := bindingDeployer(c, newFakeELB())
-	if _, err := d.ensureBindings(t.Context(), stack, arns, "sg-backend"); err != nil {
-		t.Errorf("deployer registers targets: want no error without the CRD, got %v", err)
-	}
-	d.cfg.TargetsByBindings = true
+	// The bindings register the targets: a stack without them waits.
 	if _, err := d.ensureBindings(t.Context(), stack, arns, "sg-backend"); err == nil {
-		t.Error("bindings register targets: want an error without the CRD")
+		t.Error("want an error without the CRD")
+	}
+	// With the kind not served there is no binding to delete.
+	if err := d.deleteStackBindings(t.Context(), svcStack("shop/web")); err != nil {
+		t.Errorf("deleting the bindings of a stack without the CRD: %v", err)
 	}
 }

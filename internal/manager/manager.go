@@ -143,8 +143,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	record := &ownership.Record{}
 	deployer := deploy.New(deploy.Deps{
 		Config: deploy.Config{ClusterName: o.ClusterName, ClusterUID: uid, VPCID: vpcID, BackendSGID: o.BackendSG,
-			DriftPeriod: o.DriftPeriod, UnrestrictedBackendRules: o.DisableRestrictedRules,
-			TargetsByBindings: targetsByBindings},
+			DriftPeriod: o.DriftPeriod, UnrestrictedBackendRules: o.DisableRestrictedRules},
 		ELBV2: clients.ELBV2, EC2: clients.EC2, Tagging: clients.Tagging, Clock: clk, Record: record,
 		// Bindings are read from the API server: one just created is found
 		// by the next deploy.
@@ -171,7 +170,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 			DefaultTargetType: o.DefaultTargetType, DefaultSSLPolicy: o.DefaultSSLPolicy,
 			SecurityGroups: o.securityGroupFlags(), ExternalManagedTags: o.externalManagedTags(),
 			DefaultScheme: o.DefaultScheme, Gates: o.FeatureGates.Service(),
-			UnrestrictedBackendRules: o.DisableRestrictedRules, TargetsByBindings: targetsByBindings},
+			UnrestrictedBackendRules: o.DisableRestrictedRules},
 		LoadBalancerClass:       o.LoadBalancerClass,
 		DriftPeriod:             o.DriftPeriod,
 		MaxConcurrentReconciles: o.ServiceMaxConcurrent,
@@ -206,10 +205,10 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		}),
 		targetgroupbinding.NewController(targetgroupbinding.Deps{
 			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("kelb-targetgroupbinding"),
-			ELBV2: clients.ELBV2, Clock: clk,
+			ELBV2: clients.ELBV2, Clock: clk, NodeRules: nodeRules, Instances: instances,
+			KnownTargetGroups: knownTargetGroups(deployer, vpcID),
 			Config: targetgroupbinding.Config{ClusterName: o.ClusterName, ClusterUID: uid, Resync: o.DriftPeriod,
 				MaxConcurrent: o.LBC.TargetGroupBindingMaxConcurrent, MaxBackoff: o.LBC.TargetGroupBindingMaxBackoff,
-				ServiceStackHandedOver: targetsByBindings,
 				ClaimsService: func(s *corev1.Service) bool {
 					return service.OwnershipOf(s, o.LoadBalancerClass) == service.Claimed
 				}},
@@ -225,17 +224,19 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	return mgr.Start(ctx)
 }
 
-// targetsByBindings says who registers the targets of Services: false, the
-// deployer itself (it writes the TargetGroupBindings all the same); true,
-// the TargetGroupBinding controller from those bindings (the deployer then
-// leaves the members alone, and multi-cluster target groups are served).
-//
-// Still false: the binding controller registers targets on its own
-// schedule, so a Service's new node port could take traffic before the
-// node-rules writer has let it in (seen as rule exposure in the crash and
-// restart tests with true). It turns true once the binding controller asks
-// the writer for its networking rules before it registers.
-const targetsByBindings = false
+// knownTargetGroups lets the binding controller find kelb's own target
+// groups in the deployer's inventory (loaded in bulk) instead of reading
+// each from AWS.
+func knownTargetGroups(d *deploy.Deployer, vpcID string) targetgroupbinding.KnownTargetGroups {
+	return func(ctx context.Context, arn string) (targetgroupbinding.KnownTargetGroup, bool) {
+		if d.EnsureLoaded(ctx) != nil {
+			return targetgroupbinding.KnownTargetGroup{}, false
+		}
+		tg, ok := d.Inventory().TargetGroup(arn)
+		return targetgroupbinding.KnownTargetGroup{ARN: tg.ARN, Name: tg.Name, TargetType: tg.TargetType,
+			IPAddressType: tg.IPAddressType, VPCID: vpcID, Tags: tg.Tags}, ok
+	}
+}
 
 // discoverVPC finds the cluster's VPC from its nodes' instances.
 func discoverVPC(ctx context.Context, restCfg *rest.Config, instances *cloud.Instances) (string, error) {

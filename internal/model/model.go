@@ -22,11 +22,6 @@ const (
 	// TagLegacyCluster is the cluster key of the AWS ALB Ingress Controller
 	// (v1), which v2 replaced with TagCluster.
 	TagLegacyCluster = "ingress.k8s.aws/cluster"
-	// TagLegacyStack is TagIngressStack under its former name here.
-	//
-	// Deprecated: use TagIngressStack (or StackOf); kept so that code
-	// changed elsewhere at the same time still builds.
-	TagLegacyStack = TagIngressStack
 	// TagClusterUID is kelb's own: the UID of the kube-system Namespace of
 	// the cluster whose kelb created the resource. It tells two clusters
 	// that share a cluster name apart. Only create calls set it; tag updates

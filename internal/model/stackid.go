@@ -50,6 +50,16 @@ type StackID struct {
 	Name string
 }
 
+// BindingKind is not a kind of stack (it has no tags and is not in
+// StackKinds): it keys a TargetGroupBinding's claim in the node-rules
+// writer, which holds the claims of stacks and of bindings side by side.
+const BindingKind StackKind = "targetgroupbinding"
+
+// BindingClaimID is the node-rules claim key of a TargetGroupBinding.
+func BindingClaimID(namespace, name string) StackID {
+	return StackID{Kind: BindingKind, Name: namespace + "/" + name}
+}
+
 // ServiceStackID is the id of a Service's stack.
 func ServiceStackID(namespace, name string) StackID {
 	return StackID{Kind: ServiceKind, Name: namespace + "/" + name}

@@ -37,8 +37,6 @@ func TestTargetGroupBindings(t *testing.T) {
 	}
 	unrestricted := testConfig
 	unrestricted.UnrestrictedBackendRules = true
-	multi := testConfig
-	multi.TargetsByBindings = true
 	tests := []struct {
 		name string
 		cfg  Config
@@ -122,7 +120,7 @@ func TestTargetGroupBindings(t *testing.T) {
 			})},
 		{"no security groups, manage-backend-security-group-rules false: no networking", testConfig,
 			noSGInput(ann(AnnManageBackendSGRules, "false")), instance},
-		{"multi-cluster target group, once bindings register targets", multi,
+		{"multi-cluster target group: the binding controller deregisters only this cluster's targets", testConfig,
 			testInput(ann(AnnMultiClusterTargetGroup, "true")),
 			with(instance, func(b *model.TargetGroupBinding) {
 				b.MultiClusterTargetGroup = true
@@ -163,12 +161,5 @@ func TestTargetGroupBindingsPerPort(t *testing.T) {
 	want := [][3]any{{true, "shop/web:53", int32(53)}, {true, "shop/web:80", int32(80)}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("bindings (-want +got):\n%s", diff)
-	}
-}
-
-func TestMultiClusterRefusedWhileTheDeployerRegisters(t *testing.T) {
-	_, err := Build(testConfig, testInput(ann(AnnMultiClusterTargetGroup, "true")))
-	if _, ok := err.(*AnnotationError); !ok {
-		t.Fatalf("want an AnnotationError, got %v", err)
 	}
 }

@@ -32,11 +32,6 @@ type Config struct {
 	// UnrestrictedBackendRules is --disable-restricted-sg-rules: bindings
 	// let the backend group reach every port of their protocols.
 	UnrestrictedBackendRules bool
-	// TargetsByBindings: the TargetGroupBinding controller registers the
-	// targets (only those its cluster registered are ever deregistered), so
-	// multi-cluster target groups can be served. False while the deployer
-	// registers them itself.
-	TargetsByBindings bool
 	// RulesPerSecurityGroup is the account's quota of inbound rules per
 	// security group and IP family; 0 means AWS's default.
 	RulesPerSecurityGroup int
@@ -74,11 +69,6 @@ func Build(cfg Config, in Input) (*model.Stack, error) {
 	targetType, err := targetTypeOf(cfg, a)
 	if err != nil {
 		return nil, err
-	}
-	if !cfg.TargetsByBindings {
-		if err := refuseMultiCluster(a); err != nil {
-			return nil, err
-		}
 	}
 	ipType, err := a.enum(AnnIPAddressType, "ipv4", "ipv4", "dualstack")
 	if err != nil {

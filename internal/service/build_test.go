@@ -312,7 +312,6 @@ func TestBuildErrors(t *testing.T) {
 		{"bad boolean", testInput(ann(AnnNLBDisableSG, "yes please")), AnnNLBDisableSG, "true, false"},
 		{"name too long", testInput(ann(AnnName, strings.Repeat("x", 33))), AnnName, "1-32"},
 		{"name AWS reserves", testInput(ann(AnnName, "internal-web")), AnnName, "not starting with internal-"},
-		{"multi-cluster target group", testInput(ann(AnnMultiClusterTargetGroup, "true")), AnnMultiClusterTargetGroup, "other clusters' targets"},
 		{"multi-cluster not a boolean", testInput(ann(AnnMultiClusterTargetGroup, "yes")), AnnMultiClusterTargetGroup, "true, false"},
 		{"bad node label selector", testInput(ann(AnnTargetNodeLabels, "pool")), AnnTargetNodeLabels, "key=value"},
 		{"SCTP port", testInput(func(in *Input) { in.Service.Spec.Ports[0].Protocol = corev1.ProtocolSCTP }), "", "SCTP"},

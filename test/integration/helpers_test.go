@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,8 +79,17 @@ func (cl *cluster) createEndpoints(svc *corev1.Service, ips ...string) {
 	}
 	for i, ip := range ips {
 		node := cl.world.Nodes[i%len(cl.world.Nodes)]
+		// The endpoints are pods, as an endpoints controller publishes
+		// them: the binding controller registers only pod-backed ones.
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: svc.Namespace,
+			Name: svc.Name + "-" + strings.ReplaceAll(ip, ".", "-")},
+			Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "app", Image: "app"}}}}
+		if err := cl.c.Create(cl.t.Context(), pod); err != nil {
+			cl.t.Fatal(err)
+		}
 		slice.Endpoints = append(slice.Endpoints, discoveryv1.Endpoint{Addresses: []string{ip},
-			Conditions: discoveryv1.EndpointConditions{Ready: aws.Bool(true)}, NodeName: &node})
+			Conditions: discoveryv1.EndpointConditions{Ready: aws.Bool(true)}, NodeName: &node,
+			TargetRef: &corev1.ObjectReference{Kind: "Pod", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID}})
 	}
 	if err := cl.c.Create(cl.t.Context(), slice); err != nil {
 		cl.t.Fatal(err)

@@ -1,10 +1,23 @@
 // Package noderules is the one writer of kelb's rules on node security
 // groups. The rules are shared: one node port range may serve many
-// Services, and LBC's Ingresses and TargetGroupBindings use rules of the
-// same description. So no Service reconcile revokes anything there: each
-// one asks the writer to cover what it is about to use (Ensure), and the
-// writer alone decides, from the needs of every Service computed from the
-// cache at the moment it writes, what to authorize and what to revoke.
+// Services and bindings, and LBC's Ingresses use rules of the same
+// description. So no reconcile revokes anything there: each one asks the
+// writer to cover what it is about to use (Ensure, a claim), and the writer
+// alone decides what to authorize and what to revoke, from every need at
+// the moment it writes:
+//   - the claims: each Service stack's (keyed "<namespace>/<name>") and
+//     each TargetGroupBinding's (keyed model.BindingClaimID(namespace, name),
+//     made by the binding controller before it registers targets), exact
+//     rules on the groups of their targets, the old ones kept until the
+//     claimant says its change is done (make before break);
+//   - every Service kelb serves, computed from the cache (covers a
+//     Service not reconciled since kelb started, and the moment before its
+//     binding exists);
+//   - every TargetGroupBinding's networking (kelb's, users', LBC's) and
+//     every Ingress of LBC's class: their ports are never revoked, in any
+//     node group and from any source (Protected), so a binding not
+//     reconciled since kelb started, or one whose rules kelb does not
+//     write itself, keeps what it may use.
 package noderules
 
 import (
@@ -41,7 +54,8 @@ type Needs interface {
 	BackendNeeds(ctx context.Context) (deploy.BackendNeeds, error)
 }
 
-// Protected computes the ports other controllers' objects may need.
+// Protected computes the ports that every TargetGroupBinding's networking
+// and every Ingress of LBC's may use: never revoked.
 type Protected interface {
 	ProtectedPorts(ctx context.Context) (ports []model.BackendRule, any bool, err error)
 }
@@ -49,6 +63,7 @@ type Protected interface {
 // Deployer is what the writer asks of the deployer.
 type Deployer interface {
 	EnsureLoaded(ctx context.Context) error
+	BackendSGID() string
 	AuthorizeFor(ctx context.Context, rules []model.BackendRule) error
 	SyncBackendRules(ctx context.Context, needs deploy.BackendNeeds) (map[string]error, error)
 	DeleteBackendSGIfUnused(ctx context.Context) error
@@ -160,6 +175,16 @@ func (w *Writer) Ensure(ctx context.Context, stackID model.StackID, rules []mode
 		}
 		return errors.Join(errs...)
 	})
+}
+
+// BackendSG returns the id of the backend group rules are written from
+// ("" while there is none), once AWS's inventory is loaded: a binding
+// naming that group as its source gets rules from it.
+func (w *Writer) BackendSG(ctx context.Context) (string, error) {
+	if err := w.Deployer.EnsureLoaded(ctx); err != nil {
+		return "", fmt.Errorf("loading AWS inventory: %w", err)
+	}
+	return w.Deployer.BackendSGID(), nil
 }
 
 // wait waits for a run that covers request mine and returns its failure,

@@ -24,6 +24,7 @@ type fakeDeployer struct {
 }
 
 func (f *fakeDeployer) EnsureLoaded(context.Context) error { return nil }
+func (f *fakeDeployer) BackendSGID() string                { return "sg-backend" }
 
 // AuthorizeFor fails as AWS would for a group at its quota.
 func (f *fakeDeployer) AuthorizeFor(_ context.Context, rules []model.BackendRule) error {
@@ -175,4 +176,51 @@ func TestBackendGroupDeletedOnlyWhenNothingUsesIt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBindingClaimsAreNeeds: a binding's claim (keyed apart from every
+// Service stack) is kept while a Service of the same name leaves, moves
+// make before break, and goes only when the binding is forgotten; what any
+// binding's networking may use stays protected throughout.
+func TestBindingClaimsAreNeeds(t *testing.T) {
+	d := &fakeDeployer{}
+	protected := []model.BackendRule{{Protocol: "tcp", Port: 31600, CIDR: deploy.AnySource}}
+	w := New(Deps{Deployer: d, Protected: fakeBindings{protected},
+		Needs: fakeNeeds{deploy.BackendNeeds{Complete: true, Leaving: map[model.StackID]bool{svcStack("ns/web"): true}}}, Period: time.Hour})
+	start(t, w)
+	ctx := context.Background()
+	key := model.BindingClaimID("ns", "web")
+	sortRules := cmpopts.SortSlices(func(a, b model.BackendRule) bool { return a.Port < b.Port })
+	steps := []struct {
+		name string
+		do   func() error
+		want []model.BackendRule
+	}{
+		{"claimed", func() error { return w.Ensure(ctx, key, []model.BackendRule{port(30080)}) }, []model.BackendRule{port(30080)}},
+		{"moved, not yet deregistered", func() error { return w.Ensure(ctx, key, []model.BackendRule{port(30100)}) },
+			[]model.BackendRule{port(30080), port(30100)}},
+		{"members changed", func() error { w.Deployed(key); return nil }, []model.BackendRule{port(30100)}},
+		{"finalized", func() error { return w.Forget(ctx, key) }, nil},
+	}
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if err := w.Forget(ctx, svcStack("ns/other")); err != nil { // a run
+			t.Fatal(err)
+		}
+		got := d.last()
+		if diff := cmp.Diff(s.want, got.Rules, sortRules, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("%s: rules (-want +got):\n%s", s.name, diff)
+		}
+		if diff := cmp.Diff(protected, got.Protected); diff != "" {
+			t.Errorf("%s: protected (-want +got):\n%s", s.name, diff)
+		}
+	}
+}
+
+type fakeBindings struct{ ports []model.BackendRule }
+
+func (f fakeBindings) ProtectedPorts(context.Context) ([]model.BackendRule, bool, error) {
+	return f.ports, len(f.ports) > 0, nil
 }

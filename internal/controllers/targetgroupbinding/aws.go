@@ -37,12 +37,25 @@ type targetGroup struct {
 	readAt                                      time.Time
 }
 
+// KnownTargetGroups looks a target group up where kelb already holds it
+// (the Service deployer's inventory, loaded in bulk), so that a binding of
+// a Service stack costs no AWS read to know its target group. ok is false
+// when it is not known there: it is then read from AWS.
+type KnownTargetGroups func(ctx context.Context, arn string) (tg KnownTargetGroup, ok bool)
+
+// KnownTargetGroup is what is known of a target group elsewhere in kelb.
+type KnownTargetGroup struct {
+	ARN, Name, TargetType, IPAddressType, VPCID string
+	Tags                                        map[string]string
+}
+
 // targetGroups reads target groups by ARN or name, with their tags, and
 // keeps them for a while: a binding at rest costs no call.
 type targetGroups struct {
 	api   ELBV2
 	clock clock.PassiveClock
 	ttl   time.Duration
+	known KnownTargetGroups
 
 	mu     sync.Mutex
 	byARN  map[string]targetGroup
@@ -63,6 +76,17 @@ func (t *targetGroups) get(ctx context.Context, arn, name string) (targetGroup, 
 	t.mu.Unlock()
 	if ok && t.clock.Since(tg.readAt) < t.ttl {
 		return tg, nil
+	}
+	if arn != "" && t.known != nil {
+		if k, ok := t.known(ctx, arn); ok {
+			tg = targetGroup{ARN: k.ARN, Name: k.Name, TargetType: k.TargetType, IPAddressType: k.IPAddressType,
+				VPCID: k.VPCID, Tags: k.Tags, readAt: t.clock.Now()}
+			t.mu.Lock()
+			t.byARN[tg.ARN] = tg
+			t.byName[tg.Name] = tg.ARN
+			t.mu.Unlock()
+			return tg, nil
+		}
 	}
 	in := &elbv2.DescribeTargetGroupsInput{}
 	what := arn

@@ -19,7 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	elbv2api "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
-	"github.com/kelb-dev/kelb/internal/model"
 )
 
 // Name is the controller's name in logs, metrics and events.
@@ -61,13 +60,9 @@ type Config struct {
 	// GatePoll is how often a binding is looked at while a pod carrying its
 	// readiness gate waits for its condition (DefaultGatePoll).
 	GatePoll time.Duration
-	// ServiceStackHandedOver: the Service deployer no longer registers
-	// targets itself. Until it is set, a binding whose target group is one
-	// of this cluster's Service stacks is left to the deployer, so that
-	// each target group has one writer.
-	ServiceStackHandedOver bool
 	// ClaimsService says whether the Service controller serves a Service
-	// (nil: bindings are judged by their target group's tags only).
+	// (nil: none is taken for one): a binding of a Service kelb serves
+	// registers nothing while its networking lags its Service's ports.
 	ClaimsService func(*corev1.Service) bool
 }
 
@@ -81,6 +76,14 @@ type Deps struct {
 	ELBV2    ELBV2
 	Config   Config
 	Clock    clock.PassiveClock
+	// NodeRules is the node-rules writer: a binding's networking rules are
+	// in before its targets are registered (nil: no rules are written).
+	NodeRules NodeRules
+	// Instances finds the targets' node security groups.
+	Instances InstanceGroups
+	// KnownTargetGroups, when set, spares the AWS read of a target group
+	// kelb already holds.
+	KnownTargetGroups KnownTargetGroups
 }
 
 // The permissions the controller needs:
@@ -100,6 +103,7 @@ type Controller struct {
 	members      *members
 	tracked      *tracked
 	sweeps       *sweeps
+	claims       *claims
 }
 
 // NewController returns the controller.
@@ -122,11 +126,14 @@ func NewController(deps Deps) *Controller {
 	if deps.Config.MaxBackoff <= 0 {
 		deps.Config.MaxBackoff = 1000 * time.Second
 	}
+	tgs := newTargetGroups(deps.ELBV2, deps.Clock, deps.Config.Resync)
+	tgs.known = deps.KnownTargetGroups
 	return &Controller{Deps: deps,
-		targetGroups: newTargetGroups(deps.ELBV2, deps.Clock, deps.Config.Resync),
+		targetGroups: tgs,
 		members:      newMembers(deps.Clock, deps.Config.Resync),
 		tracked:      newTracked(deps.Reader, deps.Client),
 		sweeps:       newSweeps(deps.Clock, deps.Config.Resync),
+		claims:       &claims{},
 	}
 }
 
@@ -159,11 +166,6 @@ func (c *Controller) sync(ctx context.Context, tgb *elbv2api.TargetGroupBinding)
 	if err := validSpec(tgb); err != nil {
 		return outcomeOf(err)
 	}
-	if c.leftToDeployer(ctx, tgb) {
-		return outcome{ready: true, reason: ReasonManagedByServiceStack, after: c.Config.Resync,
-			message: fmt.Sprintf("the binding of Service stack %s/%s, whose deployer registers its targets",
-				tgb.Labels[model.LabelServiceStackNamespace], tgb.Labels[model.LabelServiceStackName])}
-	}
 	tg, err := c.targetGroups.get(ctx, tgb.Spec.TargetGroupARN, tgb.Spec.TargetGroupName)
 	if err != nil {
 		return outcomeOf(err)
@@ -175,13 +177,22 @@ func (c *Controller) sync(ctx context.Context, tgb *elbv2api.TargetGroupBinding)
 	if o, leave := c.notOurs(tgb, tg); leave {
 		return o
 	}
-	want, pods, err := c.desired(ctx, tgb, targetType, ipType)
+	want, pods, where, err := c.desired(ctx, tgb, targetType, ipType)
 	var missing *backendMissingError
 	if err != nil && !asBackendMissing(err, &missing) {
 		return outcomeOf(err)
 	}
+	// The node groups let in what the targets are about to receive before
+	// any of them is registered.
+	claim, stop := c.ensureNodeRules(ctx, tgb, want, where)
+	if stop != nil {
+		return *stop
+	}
 	res, syncErr := c.syncMembers(ctx, tgb, tg, want)
 	c.changeEvents(tgb, tg, res)
+	if syncErr == nil {
+		c.nodeRulesDone(tgb, claim)
+	}
 	if syncErr != nil {
 		if isTargetGroupNotFound(syncErr) {
 			c.targetGroups.forget(tg.ARN)
@@ -207,40 +218,12 @@ func (c *Controller) sync(ctx context.Context, tgb *elbv2api.TargetGroupBinding)
 	return o
 }
 
-// leftToDeployer says, without reading AWS, that a binding is the stack's
-// of a Service kelb serves (LBC's stack labels naming a Service this kelb
-// claims) while the deployer still registers those targets: it is left
-// alone, as notOurs would find from the target group's tags, but a restart
-// with many Services costs no AWS read per binding. Labels copied onto
-// another binding only make kelb leave it alone.
-func (c *Controller) leftToDeployer(ctx context.Context, tgb *elbv2api.TargetGroupBinding) bool {
-	ns, name := tgb.Labels[model.LabelServiceStackNamespace], tgb.Labels[model.LabelServiceStackName]
-	if c.Config.ServiceStackHandedOver || c.Config.ClaimsService == nil || ns == "" || name == "" {
-		return false
-	}
-	var svc corev1.Service
-	if err := c.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &svc); err != nil {
-		return false
-	}
-	return c.Config.ClaimsService(&svc)
-}
-
-// notOurs says when the binding's target group must be left alone: a
-// Service stack of this cluster whose deployer still registers its
-// targets, or another cluster's stack without multiClusterTargetGroup.
+// notOurs says when the binding's target group must be left alone:
+// another cluster's stack without multiClusterTargetGroup.
 func (c *Controller) notOurs(tgb *elbv2api.TargetGroupBinding, tg targetGroup) (outcome, bool) {
-	switch ownerOf(tg.Tags, c.Config.ClusterName, c.Config.ClusterUID) {
-	case ownerServiceStack:
-		if !c.Config.ServiceStackHandedOver {
-			return outcome{ready: true, reason: ReasonManagedByServiceStack, after: c.Config.Resync,
-				message: fmt.Sprintf("target group %s belongs to Service stack %s, whose deployer registers its targets",
-					tg.Name, tg.Tags[model.TagServiceStack])}, true
-		}
-	case ownerOtherCluster:
-		if !tgb.Spec.MultiClusterTargetGroup {
-			return outcome{reason: ReasonForeignTargetGroup, message: fmt.Sprintf("target group %s belongs to "+
-				"another cluster's stack; set spec.multiClusterTargetGroup to true to share it", tg.Name)}, true
-		}
+	if ownerOf(tg.Tags, c.Config.ClusterName, c.Config.ClusterUID) == ownerOtherCluster && !tgb.Spec.MultiClusterTargetGroup {
+		return outcome{reason: ReasonForeignTargetGroup, message: fmt.Sprintf("target group %s belongs to "+
+			"another cluster's stack; set spec.multiClusterTargetGroup to true to share it", tg.Name)}, true
 	}
 	return outcome{}, false
 }

@@ -287,9 +287,7 @@ func TestOwnership(t *testing.T) {
 		reason  string
 		members []model.Target
 	}{
-		{name: "this cluster's Service stack, not handed over", tags: ours, mod: ipType,
-			reason: ReasonManagedByServiceStack, members: []model.Target{tg("10.9.9.9", 8080)}},
-		{name: "this cluster's Service stack, handed over", tags: ours, mod: ipType, cfg: Config{ServiceStackHandedOver: true},
+		{name: "this cluster's Service stack", tags: ours, mod: ipType,
 			reason: ReasonRegistered, members: []model.Target{tg("10.0.0.1", 8080)}},
 		{name: "the same cluster name, another cluster", mod: ipType, reason: ReasonForeignTargetGroup,
 			tags:    map[string]string{model.TagCluster: "test", model.TagServiceStack: "default/web", model.TagClusterUID: "other-uid"},
@@ -369,9 +367,8 @@ func TestDeletion(t *testing.T) {
 		{name: "deregisters every member", tgExists: true, writes: 1},
 		{name: "by target group name", tgExists: true, byName: true, writes: 1},
 		{name: "target group gone: released without a write", writes: 0},
-		{name: "a Service stack's: left to the deployer", tgExists: true, writes: 0,
-			tags:    map[string]string{model.TagCluster: "test", model.TagServiceStack: "default/web"},
-			members: []model.Target{tg("10.0.0.1", 8080), tg("10.9.9.9", 8080)}},
+		{name: "a Service stack's: deregistered as any", tgExists: true, writes: 1,
+			tags: map[string]string{model.TagCluster: "test", model.TagServiceStack: "default/web"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -425,5 +422,25 @@ func TestMissingServiceEmptiesTheTargetGroup(t *testing.T) {
 	}
 	if got := h.elb.memberList(tgARN); len(got) != 0 {
 		t.Errorf("members %v, want none (as LBC)", got)
+	}
+}
+
+// TestKnownTargetGroupCostsNoRead: a target group kelb already holds (a
+// Service stack's, from the deployer's inventory) is not read from AWS.
+func TestKnownTargetGroupCostsNoRead(t *testing.T) {
+	h := newHarness(t, Config{}, binding("b", ipType), svc(), epSlice(endpoint{"10.0.0.1", true, false}))
+	h.elb.add(tgARN, tgName, "ip", nil)
+	h.ctrl.targetGroups.known = func(_ context.Context, arn string) (KnownTargetGroup, bool) {
+		return KnownTargetGroup{ARN: arn, Name: tgName, TargetType: "ip", IPAddressType: "ipv4", VPCID: "vpc-1",
+			Tags: map[string]string{model.TagCluster: "test", model.TagServiceStack: "default/web"}}, arn == tgARN
+	}
+	if st, reason := ready(h.reconcile("b")); st != metav1.ConditionTrue {
+		t.Fatalf("Ready %s %s", st, reason)
+	}
+	if n := h.elb.count("DescribeTargetGroups") + h.elb.count("DescribeTags"); n != 0 {
+		t.Errorf("%d target group reads for a known target group", n)
+	}
+	if diff := cmp.Diff([]model.Target{tg("10.0.0.1", 8080)}, h.elb.memberList(tgARN)); diff != "" {
+		t.Errorf("members (-want +got):\n%s", diff)
 	}
 }

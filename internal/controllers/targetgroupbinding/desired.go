@@ -46,32 +46,41 @@ func servicePort(svc *corev1.Service, ref intstr.IntOrString) (corev1.ServicePor
 	return corev1.ServicePort{}, false
 }
 
+// whereTargets says where the binding's targets are, for their node rules:
+// the node of each ip target's endpoint, and the name the Service port's
+// targets are reached by.
+type whereTargets struct {
+	nodeOf         map[string]string // ip target address -> node name; nil for instance targets
+	targetPortName string
+}
+
 // desired computes the binding's targets from the cache: the ready
 // endpoints of the Service port, with the not-ready ones whose pod waits
 // only on a readiness gate (ip), or the suitable nodes on its node port
 // (instance).
 func (c *Controller) desired(ctx context.Context, tgb *elbv2api.TargetGroupBinding, targetType,
-	ipAddressType string) ([]model.Target, podTargets, error) {
+	ipAddressType string) ([]model.Target, podTargets, whereTargets, error) {
+	var where whereTargets
 	ref := tgb.Spec.ServiceRef
 	var svc corev1.Service
 	if err := c.Client.Get(ctx, client.ObjectKey{Namespace: tgb.Namespace, Name: ref.Name}, &svc); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, podTargets{}, &backendMissingError{fmt.Sprintf("service %s/%s not found", tgb.Namespace, ref.Name)}
+			return nil, podTargets{}, where, &backendMissingError{fmt.Sprintf("service %s/%s not found", tgb.Namespace, ref.Name)}
 		}
-		return nil, podTargets{}, fmt.Errorf("reading service %s/%s: %w", tgb.Namespace, ref.Name, err)
+		return nil, podTargets{}, where, fmt.Errorf("reading service %s/%s: %w", tgb.Namespace, ref.Name, err)
 	}
 	port, ok := servicePort(&svc, ref.Port)
 	if !ok {
-		return nil, podTargets{}, &backendMissingError{fmt.Sprintf("service %s/%s has no port %s", tgb.Namespace, ref.Name, ref.Port.String())}
+		return nil, podTargets{}, where, &backendMissingError{fmt.Sprintf("service %s/%s has no port %s", tgb.Namespace, ref.Name, ref.Port.String())}
 	}
 	if targetType == string(elbv2api.TargetTypeInstance) {
 		ts, err := c.instanceTargets(ctx, tgb, &svc, port)
-		return ts, podTargets{}, err
+		return ts, podTargets{}, where, err
 	}
 	var slices discoveryv1.EndpointSliceList
 	if err := c.Client.List(ctx, &slices, client.InNamespace(tgb.Namespace),
 		client.MatchingLabels{discoveryv1.LabelServiceName: ref.Name}); err != nil {
-		return nil, podTargets{}, fmt.Errorf("listing endpoint slices of service %s/%s: %w", tgb.Namespace, ref.Name, err)
+		return nil, podTargets{}, where, fmt.Errorf("listing endpoint slices of service %s/%s: %w", tgb.Namespace, ref.Name, err)
 	}
 	family := discoveryv1.AddressTypeIPv4
 	if ipAddressType == string(elbv2api.TargetGroupIPAddressTypeIPv6) {
@@ -82,11 +91,12 @@ func (c *Controller) desired(ctx context.Context, tgb *elbv2api.TargetGroupBindi
 		ptrs[i] = &slices.Items[i]
 	}
 	f := targets.EndpointFilter{PortName: port.Name, AddressType: family, DropTerminating: true, PodsOnly: true}
+	where.nodeOf, where.targetPortName = targets.EndpointNodes(ptrs), port.TargetPort.StrVal
 	extra, err := c.podTargets(ctx, tgb, ptrs, f)
 	if err != nil {
-		return nil, extra, err
+		return nil, extra, where, err
 	}
-	return append(targets.Endpoints(ptrs, f), extra.register...), extra, nil
+	return append(targets.Endpoints(ptrs, f), extra.register...), extra, where, nil
 }
 
 func (c *Controller) instanceTargets(ctx context.Context, tgb *elbv2api.TargetGroupBinding, svc *corev1.Service,

@@ -33,6 +33,10 @@ func (c *Controller) finalize(ctx context.Context, tgb *elbv2api.TargetGroupBind
 		return reconcile.Result{}, o.err
 	}
 	c.sweeps.drop(client.ObjectKeyFromObject(tgb))
+	// Its targets are gone: the rules only it needed may go.
+	if err := c.forgetNodeRules(ctx, tgb); err != nil {
+		return reconcile.Result{}, err
+	}
 	before := tgb.DeepCopy()
 	tgb.Finalizers = slices.DeleteFunc(tgb.Finalizers, func(f string) bool { return f == Finalizer })
 	if err := c.Client.Patch(ctx, tgb, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
@@ -45,9 +49,6 @@ func (c *Controller) finalize(ctx context.Context, tgb *elbv2api.TargetGroupBind
 func (c *Controller) cleanup(ctx context.Context, tgb *elbv2api.TargetGroupBinding) error {
 	if validSpec(tgb) != nil {
 		return nil // it never named a target group kelb could have changed
-	}
-	if c.leftToDeployer(ctx, tgb) {
-		return c.forgetBinding(ctx, tgb, tgb.Spec.TargetGroupARN)
 	}
 	tg, err := c.targetGroups.get(ctx, tgb.Spec.TargetGroupARN, tgb.Spec.TargetGroupName)
 	if isTargetGroupNotFound(err) {

@@ -8,8 +8,8 @@ type owner int
 const (
 	// ownerNone: no load balancer stack's (a user's target group).
 	ownerNone owner = iota
-	// ownerServiceStack: a Service stack of this cluster, whose targets the
-	// Service deployer registers until it hands over.
+	// ownerServiceStack: a Service stack of this cluster (its bindings are
+	// the deployer's, its targets the binding controller's).
 	ownerServiceStack
 	// ownerThisCluster: another stack of this cluster (an Ingress group).
 	ownerThisCluster
@@ -23,7 +23,7 @@ const (
 func ownerOf(tags map[string]string, clusterName, clusterUID string) owner {
 	stack, service := tags[model.TagServiceStack], true
 	if stack == "" {
-		stack, service = tags[model.TagLegacyStack], false
+		stack, service = tags[model.TagIngressStack], false
 	}
 	if stack == "" {
 		return ownerNone

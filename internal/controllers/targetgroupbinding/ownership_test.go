@@ -24,7 +24,7 @@ func TestOwnerOf(t *testing.T) {
 			tags: map[string]string{model.TagCluster: "c1", model.TagServiceStack: "ns/web", model.TagClusterUID: "uid1"},
 			want: ownerServiceStack},
 		{name: "an Ingress group of this cluster",
-			tags: map[string]string{model.TagCluster: "c1", model.TagLegacyStack: "grp"}, want: ownerThisCluster},
+			tags: map[string]string{model.TagCluster: "c1", model.TagIngressStack: "grp"}, want: ownerThisCluster},
 		{name: "another cluster's", tags: map[string]string{model.TagCluster: "c2", model.TagServiceStack: "ns/web"},
 			want: ownerOtherCluster},
 		{name: "another cluster of the same name",

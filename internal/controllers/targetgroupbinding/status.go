@@ -25,10 +25,6 @@ const ConditionReady = "Ready"
 // Reasons, in the condition and in events.
 const (
 	ReasonRegistered = "Registered"
-	// ReasonManagedByServiceStack: the target group is a Service stack's of
-	// this cluster, whose targets the Service deployer still registers;
-	// the binding is left to it (one writer per target group).
-	ReasonManagedByServiceStack = "ManagedByServiceStack"
 	// ReasonForeignTargetGroup: the target group belongs to another
 	// cluster's stack and the binding is not multi-cluster: changing its
 	// targets would take the other cluster's away.
@@ -104,7 +100,7 @@ func (c *Controller) report(ctx context.Context, tgb *elbv2api.TargetGroupBindin
 		Mark(ConditionReady, o.ready, o.reason, o.message)
 	gen := tgb.Generation
 	tgb.Status.ObservedGeneration = &gen
-	if !o.ready && changed && o.reason != ReasonManagedByServiceStack {
+	if !o.ready && changed && o.reason != ReasonNetworkingPending {
 		c.Recorder.Eventf(tgb, nil, corev1.EventTypeWarning, o.reason, "Reconcile", "%s", o.message)
 	}
 	if !equality.Semantic.DeepEqual(before.Status, tgb.Status) {
