@@ -47,7 +47,7 @@ func healthCheckOf(a service.Annotations, svc *corev1.Service, targetType, proto
 	if version == ProtocolVersionGRPC {
 		lo, hi, allowed = 0, 99, "gRPC codes from 0 to 99: one (12), a list (0,12) or a range (0-99)"
 	}
-	if !validCodes(hc.Matcher, lo, hi) {
+	if !service.ValidCodes(hc.Matcher, lo, hi) {
 		return hc, &AnnotationError{Annotation: AnnHCSuccessCodes, Value: hc.Matcher, Allowed: allowed}
 	}
 	if hc.IntervalSeconds, err = a.Int32In(AnnHCIntervalSeconds, defaultHCInterval, 5, 300); err != nil {
@@ -103,21 +103,4 @@ func healthCheckPortOf(a service.Annotations, svc *corev1.Service, targetType st
 		return strconv.Itoa(int(p.Port)), nil
 	}
 	return "", &AnnotationError{Annotation: AnnHCPort, Value: raw, Allowed: allowed, External: true}
-}
-
-// validCodes reports whether s is comma-separated codes or ranges of
-// codes, each within [lo, hi].
-func validCodes(s string, lo, hi int) bool {
-	for _, item := range strings.Split(s, ",") {
-		from, to, isRange := strings.Cut(item, "-")
-		if !isRange {
-			to = from
-		}
-		l, errL := strconv.Atoi(from)
-		h, errH := strconv.Atoi(to)
-		if errL != nil || errH != nil || strconv.Itoa(l) != from || strconv.Itoa(h) != to || l < lo || h > hi || l > h {
-			return false
-		}
-	}
-	return true
 }

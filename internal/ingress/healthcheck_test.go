@@ -72,8 +72,8 @@ func TestValidCodes(t *testing.T) {
 		{"100", 0, 99, false},
 	}
 	for _, tt := range tests {
-		if got := validCodes(tt.codes, tt.lo, tt.hi); got != tt.want {
-			t.Errorf("validCodes(%q, %d, %d) = %v, want %v", tt.codes, tt.lo, tt.hi, got, tt.want)
+		if got := service.ValidCodes(tt.codes, tt.lo, tt.hi); got != tt.want {
+			t.Errorf("ValidCodes(%q, %d, %d) = %v, want %v", tt.codes, tt.lo, tt.hi, got, tt.want)
 		}
 	}
 }

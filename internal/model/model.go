@@ -6,6 +6,7 @@ package model
 import (
 	"maps"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -175,6 +176,29 @@ type BackendRule struct {
 	Protocol string // tcp | udp
 	Port     int32
 	CIDR     string
+}
+
+// SortedBackendRules returns the rules of a set in a fixed order: node
+// group, port, protocol, source.
+func SortedBackendRules(set map[BackendRule]bool) []BackendRule {
+	out := make([]BackendRule, 0, len(set))
+	for r := range set {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.NodeSG != b.NodeSG {
+			return a.NodeSG < b.NodeSG
+		}
+		if a.Port != b.Port {
+			return a.Port < b.Port
+		}
+		if a.Protocol != b.Protocol {
+			return a.Protocol < b.Protocol
+		}
+		return a.CIDR < b.CIDR
+	})
+	return out
 }
 
 // MergeTags returns a new map with the keys of every map, later ones winning.

@@ -356,7 +356,7 @@ func backendRules(in Input, tgs []model.TargetGroup) []model.BackendRule {
 			}
 		}
 	}
-	return sortedRules(seen)
+	return model.SortedBackendRules(seen)
 }
 
 // targetGroupPorts is what a target group's targets receive, for the rules
@@ -369,27 +369,6 @@ func targetGroupPorts(tg model.TargetGroup, trafficPorts map[int32]bool) sgpolic
 	if hc, err := parsePort(tg.HealthCheck.Port); err == nil {
 		out.HealthCheckPort = hc
 	}
-	return out
-}
-
-func sortedRules(seen map[model.BackendRule]bool) []model.BackendRule {
-	out := make([]model.BackendRule, 0, len(seen))
-	for r := range seen {
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		x, y := out[i], out[j]
-		if x.NodeSG != y.NodeSG {
-			return x.NodeSG < y.NodeSG
-		}
-		if x.Port != y.Port {
-			return x.Port < y.Port
-		}
-		if x.Protocol != y.Protocol {
-			return x.Protocol < y.Protocol
-		}
-		return x.CIDR < y.CIDR
-	})
 	return out
 }
 

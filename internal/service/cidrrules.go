@@ -61,7 +61,7 @@ func cidrRules(in Input, tgs []model.TargetGroup, scheme, ipType string, userRan
 			}
 		}
 	}
-	return sortedRules(seen)
+	return model.SortedBackendRules(seen)
 }
 
 // clientRanges are where a target group's clients are: the user's source

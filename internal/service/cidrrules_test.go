@@ -76,5 +76,5 @@ func sortedRulesOf(rs []model.BackendRule) []model.BackendRule {
 	for _, r := range rs {
 		m[r] = true
 	}
-	return sortedRules(m)
+	return model.SortedBackendRules(m)
 }

@@ -86,7 +86,7 @@ func healthCheck(cfg Config, a annotations, svc *corev1.Service, targetType stri
 		return hc, nil
 	}
 	hc.Matcher = a.str(AnnHCSuccessCodes, defaultSuccessCodes)
-	if !validMatcher(hc.Matcher) {
+	if !ValidCodes(hc.Matcher, 200, 599) {
 		return hc, &AnnotationError{Annotation: AnnHCSuccessCodes, Value: hc.Matcher,
 			Allowed: "HTTP codes from 200 to 599: one (200), a list (200,202) or a range (200-299)"}
 	}
@@ -141,19 +141,19 @@ func healthCheckPort(a annotations, svc *corev1.Service, targetType, def string)
 	return itoa(named.Port), nil
 }
 
-// validMatcher reports whether s is a success-code matcher a network load
-// balancer takes for HTTP and HTTPS health checks: comma-separated codes or
-// ranges of codes, each from 200 to 599.
-func validMatcher(s string) bool {
+// ValidCodes reports whether s is comma-separated codes or ranges of
+// codes ("200", "200-299", "200,302"), each within [lo, hi], written in
+// canonical form as AWS takes them. A network load balancer's HTTP and
+// HTTPS matcher is ValidCodes(s, 200, 599).
+func ValidCodes(s string, lo, hi int) bool {
 	for _, item := range strings.Split(s, ",") {
-		lo, hi, isRange := strings.Cut(item, "-")
+		from, to, isRange := strings.Cut(item, "-")
 		if !isRange {
-			hi = lo
+			to = from
 		}
-		l, errLo := strconv.Atoi(lo)
-		h, errHi := strconv.Atoi(hi)
-		if errLo != nil || errHi != nil || strconv.Itoa(l) != lo || strconv.Itoa(h) != hi ||
-			l < 200 || h > 599 || l > h {
+		l, errL := strconv.Atoi(from)
+		h, errH := strconv.Atoi(to)
+		if errL != nil || errH != nil || strconv.Itoa(l) != from || strconv.Itoa(h) != to || l < lo || h > hi || l > h {
 			return false
 		}
 	}

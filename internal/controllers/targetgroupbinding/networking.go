@@ -90,7 +90,7 @@ func networkingRules(n *elbv2api.TargetGroupBindingNetworking, backendSG, target
 			}
 		}
 	}
-	return sortedRules(seen), sortedKeys(skip), nil
+	return model.SortedBackendRules(seen), sortedKeys(skip), nil
 }
 
 // peerSource turns a peer into a rule source: a CIDR, or "" for the
@@ -151,27 +151,6 @@ func uncoveredPorts(rules []model.BackendRule, placed []placedTarget) []string {
 		}
 	}
 	return sortedKeys(missing)
-}
-
-func sortedRules(seen map[model.BackendRule]bool) []model.BackendRule {
-	out := make([]model.BackendRule, 0, len(seen))
-	for r := range seen {
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.NodeSG != b.NodeSG {
-			return a.NodeSG < b.NodeSG
-		}
-		if a.Port != b.Port {
-			return a.Port < b.Port
-		}
-		if a.Protocol != b.Protocol {
-			return a.Protocol < b.Protocol
-		}
-		return a.CIDR < b.CIDR
-	})
-	return out
 }
 
 func sortedKeys(m map[string]bool) []string {
