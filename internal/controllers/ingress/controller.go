@@ -15,6 +15,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -22,7 +23,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/kelb-dev/kelb/internal/conditions"
 	"github.com/kelb-dev/kelb/internal/ingress"
@@ -43,7 +43,7 @@ const Name = "ingress"
 // Deps are the controller's dependencies.
 type Deps struct {
 	Client   client.Client
-	Recorder recorder.EventRecorder
+	Recorder EventRecorder
 	Deployer Deployer
 
 	Subnets            Subnets
@@ -64,6 +64,11 @@ type Deps struct {
 	// Changed receives Ingresses whose AWS resources changed outside kelb
 	// (optional).
 	Changed <-chan event.GenericEvent
+}
+
+// EventRecorder is the part of the events API the controller uses.
+type EventRecorder interface {
+	Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any)
 }
 
 // Controller reconciles Ingresses.
