@@ -114,7 +114,10 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 	deleting := !ing.DeletionTimestamp.IsZero()
 	switch {
 	case own == Foreign:
-		return reconcile.Result{}, nil // another controller's: never changed, never finalized
+		// Another controller's: never changed, never finalized; only what
+		// kelb knew of it, if it once was kelb's to build, is forgotten.
+		c.health.forget(client.ObjectKeyFromObject(ing))
+		return reconcile.Result{}, nil
 	case own == Released || deleting:
 		return c.finalize(ctx, ing)
 	case own == Broken:

@@ -15,7 +15,7 @@ import (
 )
 
 // fakeDeployer records calls, in order, as "deploy <stack>" and
-// "delete <stack>"; a deploy also notes whether the Ingress carried the
+// "delete <kind>:<stack>", each noting whether the Ingress carried the
 // finalizer in the API at that moment.
 type fakeDeployer struct {
 	client client.Client
@@ -38,8 +38,12 @@ func (d *fakeDeployer) DeployApplication(ctx context.Context, stack *model.Appli
 	return Deployed{DNSName: "k8s-" + name + ".elb.amazonaws.com"}, nil
 }
 
-func (d *fakeDeployer) Delete(_ context.Context, id model.StackID) error {
-	d.record("delete " + string(id.Kind) + ":" + id.Name)
+func (d *fakeDeployer) Delete(ctx context.Context, id model.StackID) error {
+	var ing networkingv1.Ingress
+	ns, name, _ := cutStack(id.Name)
+	finalized := d.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &ing) == nil &&
+		controllerutil.ContainsFinalizer(&ing, Finalizer)
+	d.record(fmt.Sprintf("delete %s:%s finalized=%t", id.Kind, id.Name, finalized))
 	return d.deleteErr
 }
 
