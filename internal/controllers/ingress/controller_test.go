@@ -378,3 +378,45 @@ func TestBackendNames(t *testing.T) {
 		t.Errorf("backend names (-want +got):\n%s", diff)
 	}
 }
+
+// TestCertificateDiscovery: an HTTPS listener without certificate-arn gets
+// the ISSUED ACM certificates covering the Ingress's hosts; without one,
+// nothing is deployed and the Ingress is retried with backoff.
+func TestCertificateDiscovery(t *testing.T) {
+	const arn = "arn:aws:acm:eu-west-1:123456789012:certificate/wild"
+	https := func(ing *networkingv1.Ingress) {
+		ing.Annotations[ingress.AnnListenPorts] = `[{"HTTPS": 443}]`
+		ing.Spec.Rules[0].Host = "shop.example.com"
+	}
+	for _, tt := range []struct {
+		name      string
+		certs     []ingress.ACMCertificate
+		wantCerts []string
+		wantWait  time.Duration
+	}{
+		{name: "wildcard covers the host", wantCerts: []string{arn},
+			certs: []ingress.ACMCertificate{{ARN: arn, Status: "ISSUED", Domains: []string{"*.example.com"}},
+				{ARN: arn + "-pending", Status: "PENDING_VALIDATION", Domains: []string{"shop.example.com"}}}},
+		{name: "none issued", wantWait: RetryFirstWait,
+			certs: []ingress.ACMCertificate{{ARN: arn, Status: "PENDING_VALIDATION", Domains: []string{"*.example.com"}}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, "alb", ingressClass("alb", ingress.ControllerALB), webService(),
+				testIngress(className("alb"), https))
+			h.facts.certs = tt.certs
+			res, err := h.reconcile(t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			if h.dep.last != nil {
+				got = h.dep.last.Listeners[0].Certificates
+			} else if res.RequeueAfter != tt.wantWait {
+				t.Errorf("requeue after %s, want %s", res.RequeueAfter, tt.wantWait)
+			}
+			if diff := cmp.Diff(tt.wantCerts, got); diff != "" {
+				t.Errorf("certificates (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -22,6 +22,7 @@ type fakeDeployer struct {
 
 	mu        sync.Mutex
 	calls     []string
+	last      *model.ApplicationStack
 	deployErr error
 	deleteErr error
 }
@@ -32,6 +33,9 @@ func (d *fakeDeployer) DeployApplication(ctx context.Context, stack *model.Appli
 	finalized := d.client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &ing) == nil &&
 		controllerutil.ContainsFinalizer(&ing, Finalizer)
 	d.record(fmt.Sprintf("deploy %s finalized=%t", stack.ID.Name, finalized))
+	d.mu.Lock()
+	d.last = stack
+	d.mu.Unlock()
 	if d.deployErr != nil {
 		return Deployed{}, d.deployErr
 	}
