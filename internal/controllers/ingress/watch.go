@@ -90,16 +90,22 @@ func serviceChanged() predicate.Predicate {
 	}
 }
 
-// ingressPredicates drop Ingress updates that change only status (kelb's
-// own hostname writes among them).
+// ingressPredicates drop Ingress updates that cannot change what AWS
+// should hold: status alone (kelb's own hostname writes among them), or
+// finalizers alone while kelb's stays (kelb's own addition: the reconcile
+// that added it goes on to deploy, so a second one would only re-check).
 func ingressPredicates() builder.Predicates {
-	return builder.WithPredicates(predicate.Funcs{
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			o, n := e.ObjectOld.(*networkingv1.Ingress), e.ObjectNew.(*networkingv1.Ingress)
-			return !equality.Semantic.DeepEqual(o.Spec, n.Spec) || !maps.Equal(o.Annotations, n.Annotations) ||
-				!slices.Equal(o.Finalizers, n.Finalizers) || !o.DeletionTimestamp.Equal(n.DeletionTimestamp)
-		},
-	})
+	return builder.WithPredicates(predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		return relevantUpdate(e.ObjectOld.(*networkingv1.Ingress), e.ObjectNew.(*networkingv1.Ingress))
+	}})
+}
+
+func relevantUpdate(o, n *networkingv1.Ingress) bool {
+	if !equality.Semantic.DeepEqual(o.Spec, n.Spec) || !maps.Equal(o.Annotations, n.Annotations) ||
+		!o.DeletionTimestamp.Equal(n.DeletionTimestamp) {
+		return true
+	}
+	return !slices.Equal(o.Finalizers, n.Finalizers) && !controllerutil.ContainsFinalizer(n, Finalizer)
 }
 
 // recheckLast enqueues Ingresses so that new work goes ahead of

@@ -45,3 +45,32 @@ func TestServiceReachesItsIngresses(t *testing.T) {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 }
+
+func TestRelevantUpdate(t *testing.T) {
+	base := testIngress(className("alb"))
+	tests := []struct {
+		name   string
+		change func(*networkingv1.Ingress)
+		want   bool
+	}{
+		{"nothing", func(*networkingv1.Ingress) {}, false},
+		{"status only", func(ing *networkingv1.Ingress) {
+			ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{Hostname: "h"}}
+		}, false},
+		{"kelb's finalizer added", finalized, false},
+		{"spec", func(ing *networkingv1.Ingress) { ing.Spec.Rules[0].Host = "x" }, true},
+		{"annotation", annotate(AnnGroupName, "g"), true},
+		{"deletion", deleting, true},
+	}
+	for _, tt := range tests {
+		n := base.DeepCopy()
+		tt.change(n)
+		if got := relevantUpdate(base, n); got != tt.want {
+			t.Errorf("%s: got %t, want %t", tt.name, got, tt.want)
+		}
+	}
+	// kelb's finalizer removed by someone else: looked at again.
+	if !relevantUpdate(testIngress(finalized), testIngress()) {
+		t.Error("removal of kelb's finalizer: got false, want true")
+	}
+}
