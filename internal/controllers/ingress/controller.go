@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -99,9 +100,15 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(Name).
-		Watches(&networkingv1.Ingress{}, recheckLast{}, ingressPredicates()).
+		Watches(&networkingv1.Ingress{}, recheckLast{gone: c.forget}, ingressPredicates()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: c.MaxConcurrentReconciles})
 	return c.watch(b).Complete(reconcile.AsReconciler(mgr.GetClient(), c))
+}
+
+// forget drops what the controller keeps in memory about an Ingress.
+func (c *Controller) forget(key types.NamespacedName) {
+	c.health.forget(key)
+	c.retries.Reset(key.String())
 }
 
 // Reconcile makes AWS match one Ingress.

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -113,7 +114,9 @@ func relevantUpdate(o, n *networkingv1.Ingress) bool {
 // list; one that already carries kelb's finalizer and a hostname, and is not
 // being deleted, can only be confirmed, so it waits behind Ingresses
 // created or edited while kelb was down. Every later change is new work.
-type recheckLast struct{}
+// gone hears of every Ingress removed from the API (what kelb kept about it
+// in memory is dropped: one never finalized is not reconciled again).
+type recheckLast struct{ gone func(types.NamespacedName) }
 
 var _ handler.TypedEventHandler[client.Object, reconcile.Request] = recheckLast{}
 
@@ -125,7 +128,10 @@ func (recheckLast) Update(_ context.Context, e event.UpdateEvent, q workqueue.Ty
 	add(q, e.ObjectNew, e.ObjectOld.GetResourceVersion() == e.ObjectNew.GetResourceVersion()) // resyncs stay low
 }
 
-func (recheckLast) Delete(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+func (h recheckLast) Delete(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	if h.gone != nil && e.Object != nil {
+		h.gone(client.ObjectKeyFromObject(e.Object))
+	}
 	add(q, e.Object, false)
 }
 
