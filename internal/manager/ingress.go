@@ -29,7 +29,8 @@ var errNoApplicationDeployer = errors.New("kelb cannot deploy application load b
 // refusing --enable-ingress.
 type applicationDeployer struct{ d *deploy.Deployer }
 
-func (a applicationDeployer) DeployApplication(context.Context, *model.ApplicationStack) (ingresscontroller.Deployed, error) {
+func (a applicationDeployer) DeployApplication(context.Context,
+	*model.ApplicationStack) (ingresscontroller.Deployed, error) {
 	return ingresscontroller.Deployed{}, errNoApplicationDeployer
 }
 

@@ -152,7 +152,8 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 	// Ingress whose build succeeded: bad input changes nothing, not even
 	// the Ingress.
 	if err := c.ensureFinalizer(ctx, ing); err != nil {
-		c.Recorder.Eventf(ing, nil, corev1.EventTypeWarning, EventFailedAddFinalizer, "Reconcile", "Failed add finalizer due to %v", err)
+		c.Recorder.Eventf(ing, nil, corev1.EventTypeWarning, EventFailedAddFinalizer, "Reconcile",
+			"Failed add finalizer due to %v", err)
 		return reconcile.Result{}, err
 	}
 	res, err := c.Deployer.DeployApplication(ctx, stack)
@@ -164,11 +165,13 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 
 // succeeded writes the hostname, records the conditions and says when to
 // look again.
-func (c *Controller) succeeded(ctx context.Context, ing *networkingv1.Ingress, res Deployed) (reconcile.Result, error) {
+func (c *Controller) succeeded(ctx context.Context, ing *networkingv1.Ingress,
+	res Deployed) (reconcile.Result, error) {
 	key := client.ObjectKeyFromObject(ing)
 	c.retries.Reset(key.String())
 	if err := c.writeHostname(ctx, ing, res.DNSName); err != nil {
-		c.Recorder.Eventf(ing, nil, corev1.EventTypeWarning, EventFailedUpdateStatus, "Reconcile", "Failed update status due to %v", err)
+		c.Recorder.Eventf(ing, nil, corev1.EventTypeWarning, EventFailedUpdateStatus, "Reconcile",
+			"Failed update status due to %v", err)
 		return reconcile.Result{}, err
 	}
 	changed := c.health.update(key, ing.Generation, markDeployed(res.DNSName), provisioningHold(res.Provisioning))

@@ -58,7 +58,8 @@ func (c *Controller) finalize(ctx context.Context, ing *networkingv1.Ingress) (r
 			log.FromContext(ctx).V(1).Info("deletion waits for AWS", "reason", err.Error())
 			return reconcile.Result{RequeueAfter: 5 * time.Second}, nil
 		}
-		c.Recorder.Eventf(ing, nil, corev1.EventTypeWarning, EventFailedCleanup, "Delete", "Failed to delete the load balancer due to %v", err)
+		c.Recorder.Eventf(ing, nil, corev1.EventTypeWarning, EventFailedCleanup, "Delete",
+			"Failed to delete the load balancer due to %v", err)
 		if f := classifyFailure(err); f.reason == ReasonDeletionProtected {
 			wait := c.retries.Next(key.String(), contentVersion(ing))
 			return reconcile.Result{RequeueAfter: wait}, nil
@@ -68,7 +69,8 @@ func (c *Controller) finalize(ctx context.Context, ing *networkingv1.Ingress) (r
 	controllerutil.RemoveFinalizer(ing, Finalizer)
 	delete(ing.Annotations, AnnClaimedClass)
 	if err := c.Client.Update(ctx, ing); err != nil && !apierrors.IsNotFound(err) {
-		c.Recorder.Eventf(ing, nil, corev1.EventTypeWarning, EventFailedRemoveFinalizer, "Delete", "Failed remove finalizer due to %v", err)
+		c.Recorder.Eventf(ing, nil, corev1.EventTypeWarning, EventFailedRemoveFinalizer, "Delete",
+			"Failed remove finalizer due to %v", err)
 		return reconcile.Result{}, fmt.Errorf("removing finalizer %s: %w", Finalizer, err)
 	}
 	c.health.forget(key)

@@ -32,7 +32,8 @@ type (
 // build gathers the facts the Ingress needs (its backend Services; from
 // AWS only what its annotations call for) and builds its desired stack
 // purely. Every error here comes before any change in AWS.
-func (c *Controller) build(ctx context.Context, ing *networkingv1.Ingress, class ingress.Class) (*model.ApplicationStack, error) {
+func (c *Controller) build(ctx context.Context, ing *networkingv1.Ingress,
+	class ingress.Class) (*model.ApplicationStack, error) {
 	q, err := ingress.Query(c.Config, ing, class)
 	if err != nil {
 		return nil, err
@@ -86,7 +87,8 @@ func backendNames(ing *networkingv1.Ingress) []string {
 
 // backendServices reads the backend Services from the cache; a missing one
 // is left out, and the builder names it.
-func (c *Controller) backendServices(ctx context.Context, ing *networkingv1.Ingress) (map[string]*corev1.Service, error) {
+func (c *Controller) backendServices(ctx context.Context,
+	ing *networkingv1.Ingress) (map[string]*corev1.Service, error) {
 	out := map[string]*corev1.Service{}
 	for _, name := range backendNames(ing) {
 		var svc corev1.Service
