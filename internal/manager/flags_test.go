@@ -95,7 +95,7 @@ var kelbDefaults = map[string]string{
 var pending = map[string]bool{"default-load-balancer-scheme": true, "feature-gates": true}
 
 // kelbOwn are flags LBC does not have.
-var kelbOwn = []string{"deletion-policy", "drift-period", "enable-webhook", "orphan-grace-period", "orphan-sweep",
+var kelbOwn = []string{"deletion-policy", "drift-period", "enable-ingress", "enable-webhook", "orphan-grace-period", "orphan-sweep",
 	"orphan-sweep-interval", "vpc-endpoint-max-concurrent-reconciles", "vpc-endpoint-poll-interval", "webhook-config-name",
 	"webhook-extra-names", "webhook-secret-name", "webhook-service-name", "webhook-service-namespace"}
 

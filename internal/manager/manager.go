@@ -217,6 +217,14 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	if err != nil {
 		return err
 	}
+	if o.EnableIngress {
+		// Temporary: off by default until the deployer makes application
+		// load balancers (see applicationDeployer); then it joins the list.
+		if err := controllers.Register(ctx, mgr,
+			ingressController(mgr, o, clients, deployer, subnets, vpcID, defaultTags, clk)); err != nil {
+			return err
+		}
+	}
 	log.FromContext(ctx).Info("starting kelb", "cluster", o.ClusterName, "clusterUID", uid, "vpc", vpcID, "region", o.AWSRegion)
 	if gates := o.FeatureGates.Unhonoured(); len(gates) > 0 {
 		log.FromContext(ctx).Info("feature gates accepted but without effect in kelb", "gates", gates)

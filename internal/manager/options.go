@@ -76,6 +76,10 @@ type Options struct {
 	WebhookExtraNames       []string
 	// LBC holds LBC's flags for features kelb does not have yet.
 	LBC LBCOnly
+	// EnableIngress runs the Ingress controller. Temporary, kelb's own (LBC
+	// has no such flag): off until the deployer makes application load
+	// balancers; then the controller runs always and the flag goes.
+	EnableIngress bool
 }
 
 // DefaultDriftPeriod: a converged Service is compared with AWS every 10
@@ -153,6 +157,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"kelb's MutatingWebhookConfiguration, whose caBundle kelb keeps when it makes its own certificate")
 	stringSlice(fs, &o.WebhookExtraNames, "webhook-extra-names", []string{},
 		"more DNS names or IP addresses for the certificate kelb makes (a webhook reached by URL)")
+	fs.BoolVar(&o.EnableIngress, "enable-ingress", false,
+		"temporary: serve Ingresses (refused until kelb can deploy application load balancers)")
 	o.LBC.bind(fs)
 }
 
@@ -181,6 +187,9 @@ func (o *Options) Validate() error {
 	}
 	if err := o.FeatureGates.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if o.EnableIngress {
+		errs = append(errs, fmt.Errorf("--enable-ingress: %w", errNoApplicationDeployer))
 	}
 	switch o.OrphanSweep {
 	case sweeper.ModeDelete, sweeper.ModeReport, sweeper.ModeOff:

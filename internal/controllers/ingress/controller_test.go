@@ -1,0 +1,422 @@
+package ingress
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	clocktesting "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/kelb-dev/kelb/api/elbv2"
+	"github.com/kelb-dev/kelb/internal/deploy"
+	"github.com/kelb-dev/kelb/internal/ingress"
+	"github.com/kelb-dev/kelb/internal/sgpolicy"
+)
+
+const (
+	ns       = "shop"
+	ingName  = "web"
+	stackRef = "ingress:shop/web"
+)
+
+// testIngress is an Ingress routing / to Service web:80, changed by opts.
+func testIngress(opts ...func(*networkingv1.Ingress)) *networkingv1.Ingress {
+	prefix := networkingv1.PathTypePrefix
+	ing := &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ingName, UID: "uid-ing", Annotations: map[string]string{}},
+		Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{IngressRuleValue: networkingv1.IngressRuleValue{
+			HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &prefix,
+				Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "web",
+					Port: networkingv1.ServiceBackendPort{Number: 80}}}}}}}}}},
+	}
+	for _, o := range opts {
+		o(ing)
+	}
+	return ing
+}
+
+func className(n string) func(*networkingv1.Ingress) {
+	return func(ing *networkingv1.Ingress) { ing.Spec.IngressClassName = &n }
+}
+
+func annotate(k, v string) func(*networkingv1.Ingress) {
+	return func(ing *networkingv1.Ingress) { ing.Annotations[k] = v }
+}
+
+func finalized(ing *networkingv1.Ingress) { ing.Finalizers = append(ing.Finalizers, Finalizer) }
+
+func deleting(ing *networkingv1.Ingress) {
+	now := metav1.NewTime(time.Unix(2000, 0))
+	ing.DeletionTimestamp = &now
+}
+
+func ingressClass(name, controller string) *networkingv1.IngressClass {
+	return &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: networkingv1.IngressClassSpec{Controller: controller}}
+}
+
+func webService() *corev1.Service {
+	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web", UID: types.UID("uid-web")},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Ports: []corev1.ServicePort{
+			{Name: "http", Port: 80, NodePort: 30080, TargetPort: intstr.FromInt32(8080)}}}}
+}
+
+type harness struct {
+	c     client.Client
+	ctrl  *Controller
+	dep   *fakeDeployer
+	rec   *fakeRecorder
+	facts *fakeFacts
+}
+
+func newHarness(t *testing.T, flag string, objs ...client.Object) *harness {
+	t.Helper()
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := elbv2.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
+		WithStatusSubresource(&networkingv1.Ingress{}).Build()
+	h := &harness{c: c, dep: &fakeDeployer{client: c}, rec: &fakeRecorder{}, facts: &fakeFacts{}}
+	h.ctrl = NewController(Deps{Client: c, Recorder: h.rec, Deployer: h.dep, Subnets: h.facts, Certificates: h.facts,
+		SecurityGroupNames: h.facts, IngressClass: flag, DriftPeriod: time.Hour,
+		Config: ingress.Config{ClusterName: "prod", SecurityGroups: sgpolicy.Flags{EnableBackendSG: true}},
+		Clock:  clocktesting.NewFakeClock(time.Unix(1000, 0))})
+	return h
+}
+
+func (h *harness) reconcile(t *testing.T) (reconcile.Result, error) {
+	t.Helper()
+	var ing networkingv1.Ingress
+	if err := h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: ingName}, &ing); err != nil {
+		t.Fatal(err)
+	}
+	return h.ctrl.Reconcile(context.Background(), &ing)
+}
+
+// state is what a reconcile left behind.
+type state struct {
+	Calls       []string
+	Events      []string
+	Finalizers  []string
+	Annotations map[string]string
+	Hostnames   []string
+	Gone        bool
+	Requeue     time.Duration
+	Err         bool
+}
+
+func (h *harness) state(t *testing.T, res reconcile.Result, err error) state {
+	t.Helper()
+	s := state{Calls: h.dep.list(), Events: h.rec.list(), Requeue: res.RequeueAfter, Err: err != nil}
+	var ing networkingv1.Ingress
+	switch err := h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: ingName}, &ing); {
+	case apierrors.IsNotFound(err):
+		s.Gone = true
+	case err != nil:
+		t.Fatal(err)
+	default:
+		s.Finalizers, s.Annotations = ing.Finalizers, ing.Annotations
+		for _, lb := range ing.Status.LoadBalancer.Ingress {
+			s.Hostnames = append(s.Hostnames, lb.Hostname)
+		}
+	}
+	return s
+}
+
+func TestReconcile(t *testing.T) {
+	albClass := ingressClass("alb", ingress.ControllerALB)
+	nginxClass := ingressClass("nginx", "k8s.io/ingress-nginx")
+	const host = "k8s-web.elb.amazonaws.com"
+	tests := []struct {
+		name string
+		flag string // --ingress-class
+		ing  *networkingv1.Ingress
+		objs []client.Object
+		// deployErr, deleteErr are the deployer's answers.
+		deployErr, deleteErr error
+		// driftOK: the converged result asks for a re-check after the
+		// drift period (jittered), checked apart.
+		driftOK bool
+		want    state
+	}{
+		{name: "ours by IngressClass: finalizer before the deploy, hostname, event",
+			flag: "alb", ing: testIngress(className("alb")), objs: []client.Object{albClass, webService()}, driftOK: true,
+			want: state{Calls: []string{"deploy shop/web finalized=true"},
+				Events:     []string{"Normal SuccessfullyReconciled: Successfully reconciled"},
+				Finalizers: []string{Finalizer}, Annotations: map[string]string{}, Hostnames: []string{host}}},
+		{name: "ours by the legacy annotation",
+			flag: "alb", ing: testIngress(annotate(ingress.AnnIngressClass, "alb")), objs: []client.Object{webService()},
+			driftOK: true,
+			want: state{Calls: []string{"deploy shop/web finalized=true"},
+				Events:     []string{"Normal SuccessfullyReconciled: Successfully reconciled"},
+				Finalizers: []string{Finalizer}, Annotations: map[string]string{ingress.AnnIngressClass: "alb"},
+				Hostnames: []string{host}}},
+		{name: "a kelb with a class of its own records it with the finalizer",
+			flag: "kelb", ing: testIngress(annotate(ingress.AnnIngressClass, "kelb")), objs: []client.Object{webService()},
+			driftOK: true,
+			want: state{Calls: []string{"deploy shop/web finalized=true"},
+				Events:      []string{"Normal SuccessfullyReconciled: Successfully reconciled"},
+				Finalizers:  []string{Finalizer},
+				Annotations: map[string]string{ingress.AnnIngressClass: "kelb", AnnClaimedClass: "kelb"},
+				Hostnames:   []string{host}}},
+		{name: "another controller's class: untouched",
+			flag: "alb", ing: testIngress(className("nginx")), objs: []client.Object{albClass, nginxClass, webService()},
+			want: state{Annotations: map[string]string{}}},
+		{name: "another class's Ingress with the shared finalizer, beside a kelb of its own class: untouched",
+			flag: "kelb", ing: testIngress(annotate(ingress.AnnIngressClass, "alb"), finalized),
+			objs: []client.Object{webService()},
+			want: state{Finalizers: []string{Finalizer}, Annotations: map[string]string{ingress.AnnIngressClass: "alb"}}},
+		{name: "another kelb's Ingress (its class recorded): untouched, even being deleted",
+			flag: "alb", ing: testIngress(className("alb"), annotate(AnnClaimedClass, "other"), finalized, deleting),
+			objs: []client.Object{albClass, webService()},
+			want: state{Finalizers: []string{Finalizer}, Annotations: map[string]string{AnnClaimedClass: "other"}}},
+		{name: "bad annotation: no finalizer, no deploy, event naming it and the allowed values, waits for an edit",
+			flag: "alb", ing: testIngress(className("alb"), annotate(ingress.AnnScheme, "public")),
+			objs: []client.Object{albClass, webService()},
+			want: state{Events: []string{`Warning FailedBuildModel: Failed build model due to annotation ` +
+				`alb.ingress.kubernetes.io/scheme: invalid value "public"; allowed: internal, internet-facing`},
+				Annotations: map[string]string{ingress.AnnScheme: "public"}}},
+		{name: "missing backend Service: nothing made, retried with backoff",
+			flag: "alb", ing: testIngress(className("alb")), objs: []client.Object{albClass},
+			want: state{Events: []string{`Warning FailedBuildModel: Failed build model due to ` +
+				`spec.rules[0].http.paths[0].backend.service.name: invalid value "web"; allowed: the name of a ` +
+				`Service in namespace shop; retrying in 10s`},
+				Annotations: map[string]string{}, Requeue: RetryFirstWait}},
+		{name: "explicit group: nothing made, event",
+			flag: "alb", ing: testIngress(className("alb"), annotate(AnnGroupName, "shared")),
+			objs: []client.Object{albClass, webService()},
+			want: state{Events: []string{`Warning FailedBuildModel: Failed build model due to annotation ` +
+				`alb.ingress.kubernetes.io/group.name: "shared": explicit IngressGroups are not served by kelb yet; ` +
+				`allowed: no group.name (an implicit group of this Ingress alone)`},
+				Annotations: map[string]string{AnnGroupName: "shared"}}},
+		{name: "deploy fails: finalizer stays, event, retried by the queue",
+			flag: "alb", ing: testIngress(className("alb")), objs: []client.Object{albClass, webService()},
+			deployErr: errors.New("connection reset"),
+			want: state{Calls: []string{"deploy shop/web finalized=true"},
+				Events:     []string{"Warning FailedDeployModel: Failed deploy model due to connection reset"},
+				Finalizers: []string{Finalizer}, Annotations: map[string]string{}, Err: true}},
+		{name: "deleted: stack deleted, then the finalizer released",
+			flag: "alb", ing: testIngress(className("alb"), finalized, deleting),
+			objs: []client.Object{albClass, webService()},
+			want: state{Calls: []string{"delete " + stackRef + " finalized=true"}, Gone: true}},
+		{name: "deleted while AWS holds a dependency: finalizer kept, looked at again soon",
+			flag: "alb", ing: testIngress(className("alb"), finalized, deleting),
+			objs: []client.Object{albClass, webService()}, deleteErr: deploy.ErrPending,
+			want: state{Calls: []string{"delete " + stackRef + " finalized=true"}, Finalizers: []string{Finalizer},
+				Annotations: map[string]string{}, Requeue: 5 * time.Second}},
+		{name: "left the class (now nginx's) with the finalizer: cleaned up",
+			flag: "alb", ing: testIngress(className("nginx"), finalized),
+			objs: []client.Object{albClass, nginxClass, webService()},
+			want: state{Calls: []string{"delete " + stackRef + " finalized=true"}, Annotations: map[string]string{}}},
+		{name: "left a kelb of its own class: cleaned up, record removed",
+			flag: "kelb", ing: testIngress(annotate(ingress.AnnIngressClass, "nginx"), annotate(AnnClaimedClass, "kelb"),
+				finalized), objs: []client.Object{webService()},
+			want: state{Calls: []string{"delete " + stackRef + " finalized=true"},
+				Annotations: map[string]string{ingress.AnnIngressClass: "nginx"}}},
+		{name: "class configuration broken: kept as it is and reported",
+			flag: "alb", ing: testIngress(className("gone"), finalized), objs: []client.Object{webService()},
+			want: state{Events: []string{`Warning FailedLoadGroupID: spec.ingressClassName: IngressClass "gone" not ` +
+				`found; the load balancer is kept as it is until the class is fixed`},
+				Finalizers: []string{Finalizer}, Annotations: map[string]string{}}},
+		{name: "class configuration broken, Ingress deleted: cleaned up",
+			flag: "alb", ing: testIngress(className("gone"), finalized, deleting), objs: []client.Object{webService()},
+			want: state{Calls: []string{"delete " + stackRef + " finalized=true"}, Gone: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tt.flag, append(tt.objs, tt.ing)...)
+			h.dep.deployErr, h.dep.deleteErr = tt.deployErr, tt.deleteErr
+			res, err := h.reconcile(t)
+			got := h.state(t, res, err)
+			if tt.driftOK {
+				if got.Requeue < time.Hour || got.Requeue > time.Hour+6*time.Minute {
+					t.Errorf("requeue after %s, want the drift period with jitter", got.Requeue)
+				}
+				got.Requeue = 0
+			}
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("state (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestNoFactReadWithoutUse: an Ingress of another class is not built, and
+// one whose annotations are refused before the facts they call for are
+// known asks AWS nothing.
+func TestNoFactReadWithoutUse(t *testing.T) {
+	for name, ing := range map[string]*networkingv1.Ingress{
+		"another class": testIngress(className("nginx")),
+		"bad scheme":    testIngress(className("alb"), annotate(ingress.AnnScheme, "public")),
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, "alb", ingressClass("nginx", "k8s.io/ingress-nginx"),
+				ingressClass("alb", ingress.ControllerALB), webService(), ing)
+			if _, err := h.reconcile(t); err != nil {
+				t.Fatal(err)
+			}
+			if h.facts.calls != 0 {
+				t.Errorf("fact calls = %d, want 0", h.facts.calls)
+			}
+		})
+	}
+}
+
+// TestConvergedReconcileIsQuiet: a second reconcile of a converged Ingress
+// deploys again (the deployer diffs) but repeats no event and writes
+// nothing to the Ingress.
+func TestConvergedReconcileIsQuiet(t *testing.T) {
+	h := newHarness(t, "alb", ingressClass("alb", ingress.ControllerALB), webService(), testIngress(className("alb")))
+	if _, err := h.reconcile(t); err != nil {
+		t.Fatal(err)
+	}
+	var before networkingv1.Ingress
+	if err := h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: ingName}, &before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.reconcile(t); err != nil {
+		t.Fatal(err)
+	}
+	var after networkingv1.Ingress
+	if err := h.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: ingName}, &after); err != nil {
+		t.Fatal(err)
+	}
+	if before.ResourceVersion != after.ResourceVersion {
+		t.Errorf("resourceVersion %s -> %s, want no write", before.ResourceVersion, after.ResourceVersion)
+	}
+	if got := len(h.rec.list()); got != 1 {
+		t.Errorf("events = %q, want one", h.rec.list())
+	}
+	if got := h.dep.list(); len(got) != 2 {
+		t.Errorf("deployer calls = %q, want two deploys", got)
+	}
+}
+
+// TestBackoffIsCapped: an Ingress waiting on the outside world is retried
+// at doubling waits up to RetryMaxWait, and an edit starts over.
+func TestBackoffIsCapped(t *testing.T) {
+	clk := clocktesting.NewFakeClock(time.Unix(1000, 0))
+	b := newRetryBackoff(clk)
+	var got []time.Duration
+	for range 7 {
+		w := b.Next("shop/web", "v1")
+		got = append(got, w)
+		clk.Step(w)
+	}
+	got = append(got, b.Next("shop/web", "v2"))
+	want := []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, 80 * time.Second,
+		160 * time.Second, RetryMaxWait, RetryMaxWait, RetryFirstWait}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("waits (-want +got):\n%s", diff)
+	}
+}
+
+// TestConditionsKeptKelbSide: the conditions follow the reconciles, Ready
+// derived from Configured and Deployed.
+func TestConditionsKeptKelbSide(t *testing.T) {
+	h := newHarness(t, "alb", ingressClass("alb", ingress.ControllerALB), webService(),
+		testIngress(className("alb"), annotate(ingress.AnnScheme, "public")))
+	if _, err := h.reconcile(t); err != nil {
+		t.Fatal(err)
+	}
+	key := client.ObjectKey{Namespace: ns, Name: ingName}
+	ready := func() string {
+		for _, c := range h.ctrl.health.get(key) {
+			if c.Type == ConditionReady {
+				return string(c.Status) + " " + c.Reason
+			}
+		}
+		return "missing"
+	}
+	if got := ready(); got != "False InvalidConfiguration" {
+		t.Errorf("Ready = %s, want False InvalidConfiguration", got)
+	}
+	var ing networkingv1.Ingress
+	if err := h.c.Get(context.Background(), key, &ing); err != nil {
+		t.Fatal(err)
+	}
+	delete(ing.Annotations, ingress.AnnScheme)
+	if err := h.c.Update(context.Background(), &ing); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.reconcile(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := ready(); got != "True Deployed" {
+		t.Errorf("Ready = %s, want True Deployed", got)
+	}
+	if ev := h.rec.list(); !strings.HasPrefix(ev[len(ev)-1], "Normal SuccessfullyReconciled") {
+		t.Errorf("last event = %q", ev[len(ev)-1])
+	}
+}
+
+func TestBackendNames(t *testing.T) {
+	ing := testIngress(func(ing *networkingv1.Ingress) {
+		ing.Spec.DefaultBackend = &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "zeta"}}
+		ing.Spec.Rules = append(ing.Spec.Rules, ing.Spec.Rules[0], networkingv1.IngressRule{Host: "no-http"})
+	})
+	if diff := cmp.Diff([]string{"web", "zeta"}, backendNames(ing)); diff != "" {
+		t.Errorf("backend names (-want +got):\n%s", diff)
+	}
+}
+
+// TestCertificateDiscovery: an HTTPS listener without certificate-arn gets
+// the ISSUED ACM certificates covering the Ingress's hosts; without one,
+// nothing is deployed and the Ingress is retried with backoff.
+func TestCertificateDiscovery(t *testing.T) {
+	const arn = "arn:aws:acm:eu-west-1:123456789012:certificate/wild"
+	https := func(ing *networkingv1.Ingress) {
+		ing.Annotations[ingress.AnnListenPorts] = `[{"HTTPS": 443}]`
+		ing.Spec.Rules[0].Host = "shop.example.com"
+	}
+	for _, tt := range []struct {
+		name      string
+		certs     []ingress.ACMCertificate
+		wantCerts []string
+		wantWait  time.Duration
+	}{
+		{name: "wildcard covers the host", wantCerts: []string{arn},
+			certs: []ingress.ACMCertificate{{ARN: arn, Status: "ISSUED", Domains: []string{"*.example.com"}},
+				{ARN: arn + "-pending", Status: "PENDING_VALIDATION", Domains: []string{"shop.example.com"}}}},
+		{name: "none issued", wantWait: RetryFirstWait,
+			certs: []ingress.ACMCertificate{{ARN: arn, Status: "PENDING_VALIDATION", Domains: []string{"*.example.com"}}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, "alb", ingressClass("alb", ingress.ControllerALB), webService(),
+				testIngress(className("alb"), https))
+			h.facts.certs = tt.certs
+			res, err := h.reconcile(t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			if h.dep.last != nil {
+				got = h.dep.last.Listeners[0].Certificates
+			} else if res.RequeueAfter != tt.wantWait {
+				t.Errorf("requeue after %s, want %s", res.RequeueAfter, tt.wantWait)
+			}
+			if diff := cmp.Diff(tt.wantCerts, got); diff != "" {
+				t.Errorf("certificates (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

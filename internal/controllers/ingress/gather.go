@@ -1,0 +1,104 @@
+package ingress
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kelb-dev/kelb/internal/ingress"
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+// The fact providers the controller reads (internal/cloud's, cached).
+type (
+	// Subnets resolves the load balancer's subnets.
+	Subnets interface {
+		ResolveALB(ctx context.Context, q ingress.FactsQuery) ([]string, error)
+	}
+	// Certificates lists the ISSUED ACM certificates, for discovery.
+	Certificates interface {
+		List(ctx context.Context) ([]ingress.ACMCertificate, error)
+	}
+	// SecurityGroupNames resolves security groups named by Name tag.
+	SecurityGroupNames interface {
+		Resolve(ctx context.Context, names []string) (map[string][]string, error)
+	}
+)
+
+// build gathers the facts the Ingress needs (its backend Services; from
+// AWS only what its annotations call for) and builds its desired stack
+// purely. Every error here comes before any change in AWS.
+func (c *Controller) build(ctx context.Context, ing *networkingv1.Ingress,
+	class ingress.Class) (*model.ApplicationStack, error) {
+	q, err := ingress.Query(c.Config, ing, class)
+	if err != nil {
+		return nil, err
+	}
+	in := ingress.Input{Ingress: ing, Class: class}
+	if in.Services, err = c.backendServices(ctx, ing); err != nil {
+		return nil, err
+	}
+	if in.Facts.Subnets, err = c.Subnets.ResolveALB(ctx, q); err != nil {
+		return nil, err
+	}
+	if len(q.SecurityGroupNames) > 0 {
+		if in.Facts.SecurityGroupsByName, err = c.SecurityGroupNames.Resolve(ctx, q.SecurityGroupNames); err != nil {
+			return nil, err
+		}
+	}
+	if q.CertificateHosts != nil {
+		certs, err := c.Certificates.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if in.Facts.DiscoveredCertificates, err = ingress.DiscoverCertificates(q.CertificateHosts, certs,
+			c.AllowedCertificateAuthorities); err != nil {
+			return nil, err
+		}
+	}
+	return ingress.Build(c.Config, in)
+}
+
+// backendNames are the Services the Ingress routes to: its default
+// backend's and its rules', sorted, without duplicates.
+func backendNames(ing *networkingv1.Ingress) []string {
+	var names []string
+	add := func(b *networkingv1.IngressBackend) {
+		if b != nil && b.Service != nil && b.Service.Name != "" {
+			names = append(names, b.Service.Name)
+		}
+	}
+	add(ing.Spec.DefaultBackend)
+	for _, r := range ing.Spec.Rules {
+		if r.HTTP == nil {
+			continue
+		}
+		for i := range r.HTTP.Paths {
+			add(&r.HTTP.Paths[i].Backend)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// backendServices reads the backend Services from the cache; a missing one
+// is left out, and the builder names it.
+func (c *Controller) backendServices(ctx context.Context,
+	ing *networkingv1.Ingress) (map[string]*corev1.Service, error) {
+	out := map[string]*corev1.Service{}
+	for _, name := range backendNames(ing) {
+		var svc corev1.Service
+		err := c.Client.Get(ctx, client.ObjectKey{Namespace: ing.Namespace, Name: name}, &svc)
+		if client.IgnoreNotFound(err) != nil {
+			return nil, fmt.Errorf("reading Service %s/%s: %w", ing.Namespace, name, err)
+		}
+		if err == nil {
+			out[name] = &svc
+		}
+	}
+	return out, nil
+}

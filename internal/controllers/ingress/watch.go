@@ -1,0 +1,163 @@
+package ingress
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	elbv2 "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
+)
+
+// backendIndex indexes Ingresses by the names of their backend Services, so
+// that a Service's change reaches the Ingresses routing to it alone.
+const backendIndex = "kelb.dev/ingress-backend-service"
+
+func indexBackends(ctx context.Context, idx client.FieldIndexer) error {
+	if err := idx.IndexField(ctx, &networkingv1.Ingress{}, backendIndex, func(o client.Object) []string {
+		return backendNames(o.(*networkingv1.Ingress))
+	}); err != nil {
+		return fmt.Errorf("indexing Ingresses by backend Service: %w", err)
+	}
+	return nil
+}
+
+// watch adds the secondary watches: backend Services (by the index),
+// IngressClasses and IngressClassParams (every Ingress: which are ours may
+// change), and the inventory's changes. Targets are not watched: they are
+// the TargetGroupBinding controller's.
+func (c *Controller) watch(b *builder.Builder) *builder.Builder {
+	b = b.Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(c.routingTo),
+		builder.WithPredicates(serviceChanged())).
+		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(c.allIngresses)).
+		Watches(&elbv2.IngressClassParams{}, handler.EnqueueRequestsFromMapFunc(c.allIngresses))
+	if c.Changed != nil {
+		b = b.WatchesRawSource(source.Channel(c.Changed, &handler.EnqueueRequestForObject{}))
+	}
+	return b
+}
+
+// routingTo maps a Service to the Ingresses of its namespace that route to
+// it.
+func (c *Controller) routingTo(ctx context.Context, o client.Object) []reconcile.Request {
+	var list networkingv1.IngressList
+	if err := c.Client.List(ctx, &list, client.InNamespace(o.GetNamespace()),
+		client.MatchingFields{backendIndex: o.GetName()}); err != nil {
+		return nil
+	}
+	return requests(list.Items)
+}
+
+// allIngresses maps a class change to every Ingress.
+func (c *Controller) allIngresses(ctx context.Context, _ client.Object) []reconcile.Request {
+	var list networkingv1.IngressList
+	if err := c.Client.List(ctx, &list); err != nil {
+		return nil
+	}
+	return requests(list.Items)
+}
+
+func requests(items []networkingv1.Ingress) []reconcile.Request {
+	out := make([]reconcile.Request, 0, len(items))
+	for i := range items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&items[i])})
+	}
+	return out
+}
+
+// serviceChanged passes Service events that can change a target group:
+// creation, deletion, spec and annotations (the per-backend settings).
+func serviceChanged() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, n := e.ObjectOld.(*corev1.Service), e.ObjectNew.(*corev1.Service)
+			return !equality.Semantic.DeepEqual(o.Spec, n.Spec) || !maps.Equal(o.Annotations, n.Annotations)
+		},
+	}
+}
+
+// ingressPredicates drop Ingress updates that cannot change what AWS
+// should hold: status alone (kelb's own hostname writes among them), or
+// finalizers alone while kelb's stays (kelb's own addition: the reconcile
+// that added it goes on to deploy, so a second one would only re-check).
+func ingressPredicates() builder.Predicates {
+	return builder.WithPredicates(predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		return relevantUpdate(e.ObjectOld.(*networkingv1.Ingress), e.ObjectNew.(*networkingv1.Ingress))
+	}})
+}
+
+func relevantUpdate(o, n *networkingv1.Ingress) bool {
+	if !equality.Semantic.DeepEqual(o.Spec, n.Spec) || !maps.Equal(o.Annotations, n.Annotations) ||
+		!o.DeletionTimestamp.Equal(n.DeletionTimestamp) {
+		return true
+	}
+	return !slices.Equal(o.Finalizers, n.Finalizers) && !controllerutil.ContainsFinalizer(n, Finalizer)
+}
+
+// recheckLast enqueues Ingresses so that new work goes ahead of
+// re-checks. After a restart every Ingress comes from the informer's first
+// list; one that already carries kelb's finalizer and a hostname, and is not
+// being deleted, can only be confirmed, so it waits behind Ingresses
+// created or edited while kelb was down. Every later change is new work.
+// gone hears of every Ingress removed from the API (what kelb kept about it
+// in memory is dropped: one never finalized is not reconciled again).
+type recheckLast struct{ gone func(types.NamespacedName) }
+
+var _ handler.TypedEventHandler[client.Object, reconcile.Request] = recheckLast{}
+
+func (recheckLast) Create(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	add(q, e.Object, e.IsInInitialList && converged(e.Object))
+}
+
+func (recheckLast) Update(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	add(q, e.ObjectNew, e.ObjectOld.GetResourceVersion() == e.ObjectNew.GetResourceVersion()) // resyncs stay low
+}
+
+func (h recheckLast) Delete(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	if h.gone != nil && e.Object != nil {
+		h.gone(client.ObjectKeyFromObject(e.Object))
+	}
+	add(q, e.Object, false)
+}
+
+func (recheckLast) Generic(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	add(q, e.Object, false)
+}
+
+func converged(o client.Object) bool {
+	ing, ok := o.(*networkingv1.Ingress)
+	return ok && controllerutil.ContainsFinalizer(ing, Finalizer) && ing.DeletionTimestamp.IsZero() &&
+		len(ing.Status.LoadBalancer.Ingress) > 0
+}
+
+func add(q workqueue.TypedRateLimitingInterface[reconcile.Request], o client.Object, low bool) {
+	if o == nil {
+		return
+	}
+	req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)}
+	pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request])
+	if !ok {
+		q.Add(req)
+		return
+	}
+	var opts priorityqueue.AddOpts
+	if low {
+		opts.Priority = new(handler.LowPriority)
+	}
+	pq.AddWithOpts(opts, req)
+}
