@@ -51,10 +51,10 @@ func TestRuleMeaning(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]bool{
-		"echo":       echo == base,
-		"plain ARN":  plainARN == base,
-		"other host": sent([]model.RuleCondition{{Field: model.ConditionHostHeader, HostHeader: []string{"b.example.com"}}, hostAndPath[1]}, forwardA) == base,
-		"other path": sent([]model.RuleCondition{hostAndPath[0], {Field: model.ConditionPathPattern, PathPattern: []string{"/foo"}}}, forwardA) == base,
+		"echo":               echo == base,
+		"plain ARN":          plainARN == base,
+		"other host":         sent([]model.RuleCondition{{Field: model.ConditionHostHeader, HostHeader: []string{"b.example.com"}}, hostAndPath[1]}, forwardA) == base,
+		"other path":         sent([]model.RuleCondition{hostAndPath[0], {Field: model.ConditionPathPattern, PathPattern: []string{"/foo"}}}, forwardA) == base,
 		"other target group": sent(hostAndPath, []model.Action{model.ForwardTo("ns/b:80")}) == base,
 		"redirect echoed with AWS's placeholders": canonicalActions(sentRedirect) == redirect(&elbtypes.RedirectActionConfig{
 			Protocol: aws.String("HTTPS"), Port: aws.String("443"), Host: aws.String("#{host}"), Path: aws.String("/#{path}"),
