@@ -42,20 +42,43 @@ type ruleMove struct {
 }
 
 // listenerRulePlan is the change of one listener's rules, applied in field
-// order: Modify, Move (one call), Create, Delete. Retag are the kept rules
-// whose priority (and so their resource tag) changes, by index into the
-// wanted rules.
+// order: Modify, Move (one call), DeleteFirst, Create, Delete. Retag are
+// the kept rules whose priority (and so their resource tag) changes, by
+// index into the wanted rules.
 type listenerRulePlan struct {
 	Modify []ruleModify
 	Move   []ruleMove
-	Create []int
-	Delete []string
-	Retag  map[string]int
+	// DeleteFirst are unwanted rules that must go before the creates, as
+	// the listener would otherwise hold more rules than AWS allows.
+	DeleteFirst []string
+	Create      []int
+	Delete      []string
+	Retag       map[string]int
+}
+
+// maxRulesPerListener is AWS's default quota of rules per listener, the
+// default rule not counted.
+const maxRulesPerListener = 100
+
+// makeRoom moves deletes before the creates when creating first would take
+// the listener (holding have rules) beyond quota: only then, and only as
+// many as needed, may a request meet the default action for a moment,
+// which AWS leaves no way around.
+func (p *listenerRulePlan) makeRoom(have, quota int) {
+	over := have + len(p.Create) - quota
+	if over <= 0 || len(p.Create) == 0 {
+		return
+	}
+	n := min(over, len(p.Delete))
+	p.DeleteFirst, p.Delete = p.Delete[:n:n], p.Delete[n:]
+	if len(p.Delete) == 0 {
+		p.Delete = nil
+	}
 }
 
 // Empty reports whether the plan changes nothing.
 func (p listenerRulePlan) Empty() bool {
-	return len(p.Modify) == 0 && len(p.Move) == 0 && len(p.Create) == 0 && len(p.Delete) == 0
+	return len(p.Modify) == 0 && len(p.Move) == 0 && len(p.DeleteFirst) == 0 && len(p.Create) == 0 && len(p.Delete) == 0
 }
 
 // planListenerRules matches what AWS has with what is wanted, by meaning

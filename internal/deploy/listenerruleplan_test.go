@@ -60,10 +60,18 @@ func applyRulePlan(t *testing.T, have []ruleHave, want []ruleWant, p listenerRul
 		}
 		check("set rule priorities")
 	}
+	if len(p.DeleteFirst) > 0 {
+		// Only at the quota: what these rules served may meet the
+		// default action until the creates; the test checks the plan.
+		kept = nil
+	}
 	for i, wi := range p.Create {
 		arn := fmt.Sprintf("new-%d", i)
 		rules[arn] = ruleHave{ARN: arn, Priority: want[wi].Priority, Key: want[wi].Key}
 		check("create " + arn)
+	}
+	for _, arn := range p.DeleteFirst {
+		delete(rules, arn)
 	}
 	for _, arn := range p.Delete {
 		delete(rules, arn)
@@ -188,5 +196,30 @@ func TestPlanListenerRulesRandom(t *testing.T) {
 		if !maps.Equal(wantFinal, final) {
 			t.Fatalf("seed %d: have %v want %v: plan %+v ends at %v", seed, have, want, plan, final)
 		}
+	}
+}
+
+// TestListenerRulePlanAtTheQuota: creates go first while the listener has
+// room; at AWS's quota only as many deletes as needed go before them.
+func TestListenerRulePlanAtTheQuota(t *testing.T) {
+	plan := func() listenerRulePlan {
+		return listenerRulePlan{Create: []int{0, 1}, Delete: []string{"r1", "r2", "r3"}}
+	}
+	for _, tt := range []struct {
+		name  string
+		have  int
+		wantP listenerRulePlan
+	}{
+		{"room for both", 98, plan()},
+		{"room for one", 99, listenerRulePlan{Create: []int{0, 1}, DeleteFirst: []string{"r1"}, Delete: []string{"r2", "r3"}}},
+		{"no room", 100, listenerRulePlan{Create: []int{0, 1}, DeleteFirst: []string{"r1", "r2"}, Delete: []string{"r3"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := plan()
+			got.makeRoom(tt.have, maxRulesPerListener)
+			if diff := cmp.Diff(tt.wantP, got); diff != "" {
+				t.Errorf("plan (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -65,6 +66,7 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 		wants[i] = ruleWant{Priority: r.Priority, Key: r.Key}
 	}
 	plan := planListenerRules(l.Rules, wants)
+	plan.makeRoom(len(l.Rules), maxRulesPerListener)
 	if plan.Empty() {
 		return nil
 	}
@@ -103,6 +105,9 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 			}
 		}
 	}
+	if err := d.deleteRules(ctx, lb, l, plan.DeleteFirst); err != nil {
+		return err
+	}
 	for _, wi := range plan.Create {
 		w := rules[wi]
 		out, err := d.elb.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(l.ARN),
@@ -117,19 +122,22 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 		}
 		l.Rules = append(l.Rules, ruleHave{ARN: aws.ToString(out.Rules[0].RuleArn), Priority: w.Priority, Key: w.Key})
 	}
-	for _, arn := range plan.Delete {
+	if err := d.deleteRules(ctx, lb, l, plan.Delete); err != nil {
+		return err
+	}
+	sort.Slice(l.Rules, func(i, j int) bool { return l.Rules[i].Priority < l.Rules[j].Priority })
+	return nil
+}
+
+// deleteRules deletes rules of the listener (one gone already is fine).
+func (d *Deployer) deleteRules(ctx context.Context, lb *LoadBalancerState, l *ListenerState, arns []string) error {
+	for _, arn := range arns {
 		if _, err := d.elb.DeleteRule(ctx, &elbv2.DeleteRuleInput{RuleArn: aws.String(arn)}); err != nil &&
 			!awsclient.IsNotFound(err) {
 			return fmt.Errorf("deleting rule %s on listener %d of load balancer %s: %w", arn, l.Port, lb.Name, err)
 		}
-		for i := range l.Rules {
-			if l.Rules[i].ARN == arn {
-				l.Rules = append(l.Rules[:i], l.Rules[i+1:]...)
-				break
-			}
-		}
+		l.Rules = slices.DeleteFunc(l.Rules, func(r ruleHave) bool { return r.ARN == arn })
 	}
-	sort.Slice(l.Rules, func(i, j int) bool { return l.Rules[i].Priority < l.Rules[j].Priority })
 	return nil
 }
 
