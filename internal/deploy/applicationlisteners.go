@@ -3,7 +3,9 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/kelb-dev/kelb/internal/model"
@@ -24,7 +26,13 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 		}
 		defaults[r.Port] = actions
 	}
-	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, defaults); err != nil {
+	for port, ma := range app.MutualAuthentication {
+		if ma.Mode == "verify" && !strings.HasPrefix(ma.TrustStore, "arn:") {
+			return fmt.Errorf("listener %d: mutual authentication names trust store %q: its ARN must be resolved "+
+				"before the deploy", port, ma.TrustStore)
+		}
+	}
+	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, defaults, app.MutualAuthentication); err != nil {
 		return err
 	}
 	byPort := map[int32]*ListenerState{}
@@ -41,4 +49,42 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 		}
 	}
 	return nil
+}
+
+// sdkMutualAuthentication is the listener's mutual TLS in the API's form;
+// what the stack leaves unset AWS keeps.
+func sdkMutualAuthentication(ma model.MutualAuthentication) *elbtypes.MutualAuthenticationAttributes {
+	out := &elbtypes.MutualAuthenticationAttributes{Mode: aws.String(ma.Mode)}
+	if ma.Mode == "verify" {
+		out.TrustStoreArn = aws.String(ma.TrustStore)
+		out.IgnoreClientCertificateExpiry = ma.IgnoreClientCertificateExpiry
+		out.AdvertiseTrustStoreCaNames = elbtypes.AdvertiseTrustStoreCaNamesEnum(ma.AdvertiseTrustStoreCANames)
+	}
+	return out
+}
+
+// readMutualAuthentication is what AWS reports (mode "off" when it
+// reports none).
+func readMutualAuthentication(a *elbtypes.MutualAuthenticationAttributes) model.MutualAuthentication {
+	if a == nil || aws.ToString(a.Mode) == "" {
+		return model.MutualAuthentication{Mode: "off"}
+	}
+	return model.MutualAuthentication{Mode: aws.ToString(a.Mode), TrustStore: aws.ToString(a.TrustStoreArn),
+		IgnoreClientCertificateExpiry: a.IgnoreClientCertificateExpiry,
+		AdvertiseTrustStoreCANames:    string(a.AdvertiseTrustStoreCaNames)}
+}
+
+// mutualAuthMatches compares what the stack sets; what it leaves unset
+// matches whatever AWS has.
+func mutualAuthMatches(have, want model.MutualAuthentication) bool {
+	if have.Mode != want.Mode {
+		return false
+	}
+	if want.Mode != "verify" {
+		return true
+	}
+	return have.TrustStore == want.TrustStore &&
+		(want.IgnoreClientCertificateExpiry == nil || have.IgnoreClientCertificateExpiry != nil &&
+			*have.IgnoreClientCertificateExpiry == *want.IgnoreClientCertificateExpiry) &&
+		(want.AdvertiseTrustStoreCANames == "" || have.AdvertiseTrustStoreCANames == want.AdvertiseTrustStoreCANames)
 }

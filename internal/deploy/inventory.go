@@ -75,6 +75,8 @@ type ListenerState struct {
 	// out), read with DescribeRules; known only when RulesKnown.
 	Rules      []ruleHave
 	RulesKnown bool
+	// MutualAuth is an HTTPS listener's mutual TLS as AWS reports it.
+	MutualAuth model.MutualAuthentication
 }
 
 // SecurityGroupState is a security group with its ingress rules.

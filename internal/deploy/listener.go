@@ -16,7 +16,7 @@ import (
 func listenerState(l elbtypes.Listener) *ListenerState {
 	s := &ListenerState{ARN: aws.ToString(l.ListenerArn), Port: aws.ToInt32(l.Port), Protocol: string(l.Protocol),
 		SSLPolicy: aws.ToString(l.SslPolicy), TargetGroupARN: forwardTarget(l.DefaultActions),
-		DefaultActions: canonicalActions(l.DefaultActions)}
+		DefaultActions: canonicalActions(l.DefaultActions), MutualAuth: readMutualAuthentication(l.MutualAuthentication)}
 	// AWS lists the default certificate here, the others only in
 	// DescribeListenerCertificates.
 	for _, c := range l.Certificates {
@@ -136,14 +136,14 @@ func listenerTLS(want model.Listener) ([]elbtypes.Certificate, *string, []string
 // ensureListeners creates, modifies and deletes listeners so that each
 // desired port forwards to its target group with its certificates.
 func (d *Deployer) ensureListeners(ctx context.Context, st *StackState, want []model.Listener, tgARNs map[string]string) error {
-	return d.ensureListenersWith(ctx, st, want, tgARNs, nil)
+	return d.ensureListenersWith(ctx, st, want, tgARNs, nil, nil)
 }
 
 // ensureListenersWith is ensureListeners with the default actions of an
 // application load balancer's listeners by port (nil: each listener
 // forwards to its target group).
 func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want []model.Listener,
-	tgARNs map[string]string, defaults map[int32][]elbtypes.Action) error {
+	tgARNs map[string]string, defaults map[int32][]elbtypes.Action, mutual map[int32]model.MutualAuthentication) error {
 	lb := st.LoadBalancer
 	byPort := map[int32]*ListenerState{}
 	for _, l := range st.Listeners {
@@ -154,9 +154,16 @@ func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want
 		wanted[w.Port] = true
 		tgARN := tgARNs[w.TargetGroupID]
 		actions, matches := forwardActions(tgARN), func(have *ListenerState) bool { return listenerMatches(have, w, tgARN) }
+		var mutualAuth *elbtypes.MutualAuthenticationAttributes
 		if defaults != nil {
 			actions = defaults[w.Port]
-			matches = func(have *ListenerState) bool { return applicationListenerMatches(have, w, actions) }
+			ma, ok := mutual[w.Port]
+			if ok && securedProtocol(w.Protocol) {
+				mutualAuth = sdkMutualAuthentication(ma)
+			}
+			matches = func(have *ListenerState) bool {
+				return applicationListenerMatches(have, w, actions) && (mutualAuth == nil || mutualAuthMatches(have.MutualAuth, ma))
+			}
 		}
 		certs, policy, alpn := listenerTLS(w)
 		have := byPort[w.Port]
@@ -165,6 +172,7 @@ func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want
 			out, err := d.elb.CreateListener(ctx, &elbv2.CreateListenerInput{
 				LoadBalancerArn: aws.String(lb.ARN), Port: aws.Int32(w.Port), Protocol: elbtypes.ProtocolEnum(w.Protocol),
 				DefaultActions: actions, Certificates: certs, SslPolicy: policy, AlpnPolicy: alpn, Tags: elbTags(w.Tags),
+				MutualAuthentication: mutualAuth,
 			})
 			if err != nil {
 				return fmt.Errorf("creating listener %d/%s on load balancer %s: %w", w.Port, w.Protocol, lb.Name, err)
@@ -177,7 +185,8 @@ func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want
 		case !matches(have):
 			// Send only what changes: the port never does (it is the key).
 			in := &elbv2.ModifyListenerInput{ListenerArn: aws.String(have.ARN), DefaultActions: actions,
-				Certificates: certs, SslPolicy: policy, AlpnPolicy: alpn}
+				MutualAuthentication: mutualAuth,
+				Certificates:         certs, SslPolicy: policy, AlpnPolicy: alpn}
 			if have.Protocol != w.Protocol {
 				in.Protocol = elbtypes.ProtocolEnum(w.Protocol)
 			}
