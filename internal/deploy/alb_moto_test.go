@@ -2,6 +2,13 @@ package deploy_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"errors"
 	"fmt"
 	"net/http/httptest"
@@ -13,6 +20,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -223,11 +231,13 @@ func TestApplicationStackAgainstAWS(t *testing.T) {
 		return networkingv1.IngressRule{Host: host, IngressRuleValue: networkingv1.IngressRuleValue{
 			HTTP: &networkingv1.HTTPIngressRuleValue{Paths: paths}}}
 	}
+	annotations := map[string]string{}
 	build := func(rules ...networkingv1.IngressRule) *model.ApplicationStack {
 		t.Helper()
 		ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web",
-			Annotations: map[string]string{}}, Spec: networkingv1.IngressSpec{Rules: rules}}
-		stack, err := ingress.Build(ingress.Config{ClusterName: "prod", SecurityGroups: sgpolicy.Flags{EnableBackendSG: true}},
+			Annotations: annotations}, Spec: networkingv1.IngressSpec{Rules: rules}}
+		stack, err := ingress.Build(ingress.Config{ClusterName: "prod", SecurityGroups: sgpolicy.Flags{EnableBackendSG: true},
+			DefaultSSLPolicy: "ELBSecurityPolicy-2016-08"},
 			ingress.Input{Ingress: ing, Services: services, Facts: ingress.Facts{Subnets: subnets}})
 		if err != nil {
 			t.Fatalf("Build: %v", err)
@@ -330,6 +340,53 @@ func TestApplicationStackAgainstAWS(t *testing.T) {
 	step("a rule is deleted", build(rule("b.example.com", path("/", "web")), rule(hostA, path("/c", "api"))),
 		[]string{"SetRulePriorities", "DeleteRule"})
 
+	// HTTPS with two certificates (the second by SNI) and HTTP redirected:
+	// the rules move from port 80 to 443, the new ones in place before the
+	// old go.
+	certs := acm.NewFromConfig(cfg, func(o *acm.Options) { o.BaseEndpoint = endpoint })
+	var arns []string
+	for _, host := range []string{"a.example.com", "b.example.com"} {
+		cert, key := selfSigned(t, host)
+		out, err := certs.ImportCertificate(ctx, &acm.ImportCertificateInput{Certificate: cert, PrivateKey: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arns = append(arns, aws.ToString(out.CertificateArn))
+	}
+	annotations[ingress.Prefix+"listen-ports"] = `[{"HTTP": 80}, {"HTTPS": 443}]`
+	annotations[ingress.Prefix+"certificate-arn"] = strings.Join(arns, ",")
+	annotations[ingress.Prefix+"ssl-redirect"] = "443"
+	secure := build(rule("b.example.com", path("/", "web")), rule(hostA, path("/c", "api")))
+	step("HTTPS with HTTP redirected", secure, []string{"CreateRule", "CreateRule", "DeleteRule", "DeleteRule"})
+	listeners, err := elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(lbARN(t, elb))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotListeners := map[int32]string{}
+	for _, l := range listeners.Listeners {
+		a := l.DefaultActions[0]
+		gotListeners[aws.ToInt32(l.Port)] = string(l.Protocol) + " " + string(a.Type)
+		if a.RedirectConfig != nil {
+			gotListeners[aws.ToInt32(l.Port)] += " " + aws.ToString(a.RedirectConfig.Protocol) + ":" +
+				aws.ToString(a.RedirectConfig.Port)
+		}
+		if l.Protocol == elbtypes.ProtocolEnumHttps {
+			all, err := elb.DescribeListenerCertificates(ctx, &elbv2.DescribeListenerCertificatesInput{ListenerArn: l.ListenerArn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range all.Certificates {
+				if !aws.ToBool(c.IsDefault) {
+					gotListeners[aws.ToInt32(l.Port)] += " sni=" + aws.ToString(c.CertificateArn)
+				}
+			}
+		}
+	}
+	if diff := cmp.Diff(map[int32]string{80: "HTTP redirect HTTPS:443", 443: "HTTPS fixed-response sni=" + arns[1]},
+		gotListeners); diff != "" {
+		t.Errorf("listeners (-want +got):\n%s", diff)
+	}
+
 	stackID := model.StackID{Kind: model.IngressKind, Name: "shop/web"}
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -359,12 +416,47 @@ func TestApplicationStackAgainstAWS(t *testing.T) {
 	}
 }
 
+func lbARN(t *testing.T, elb *elbv2.Client) string {
+	t.Helper()
+	out, err := elb.DescribeLoadBalancers(t.Context(), &elbv2.DescribeLoadBalancersInput{})
+	if err != nil || len(out.LoadBalancers) != 1 {
+		t.Fatalf("load balancers: %v, %v", out, err)
+	}
+	return aws.ToString(out.LoadBalancers[0].LoadBalancerArn)
+}
+
+// selfSigned is a certificate for host and its key, in PEM.
+func selfSigned(t *testing.T, host string) (cert, key []byte) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+}
+
 // checkRuleTags checks that every rule carries LBC's resource tag,
 // "<port>:<priority>", also after a move.
 func checkRuleTags(t *testing.T, w *ruleWatch, step string) {
 	t.Helper()
 	ctx := t.Context()
 	for _, l := range w.listeners {
+		ls, err := w.ELBV2.DescribeListeners(ctx, &elbv2.DescribeListenersInput{ListenerArns: []string{l}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := fmt.Sprint(aws.ToInt32(ls.Listeners[0].Port))
 		rules, err := w.ELBV2.DescribeRules(ctx, &elbv2.DescribeRulesInput{ListenerArn: aws.String(l)})
 		if err != nil {
 			t.Fatal(err)
@@ -385,7 +477,7 @@ func checkRuleTags(t *testing.T, w *ruleWatch, step string) {
 					}
 				}
 			}
-			if want := "80:" + aws.ToString(r.Priority); got != want {
+			if want := port + ":" + aws.ToString(r.Priority); got != want {
 				t.Errorf("%s: rule of priority %s has resource tag %q, want %q", step, aws.ToString(r.Priority), got, want)
 			}
 		}

@@ -39,12 +39,22 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 	for _, l := range st.Listeners {
 		byPort[l.Port] = l
 	}
+	unwanted := map[*ListenerState][]string{}
 	for _, r := range app.Routing {
 		l := byPort[r.Port]
 		if l == nil {
 			return fmt.Errorf("listener %d of load balancer %s: not found after its creation", r.Port, st.LoadBalancer.Name)
 		}
-		if err := d.ensureListenerRules(ctx, st.LoadBalancer, l, r.Rules, tgARNs); err != nil {
+		arns, err := d.ensureListenerRules(ctx, st.LoadBalancer, l, r.Rules, tgARNs)
+		if err != nil {
+			return err
+		}
+		unwanted[l] = arns
+	}
+	// Every listener's new rules exist: the old ones may go.
+	for _, r := range app.Routing {
+		l := byPort[r.Port]
+		if err := d.deleteRules(ctx, st.LoadBalancer, l, unwanted[l]); err != nil {
 			return err
 		}
 	}

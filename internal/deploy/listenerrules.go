@@ -48,16 +48,21 @@ func sdkRules(rules []model.ListenerRule, tgARNs map[string]string) ([]sdkRule, 
 // matches before and after finds none. The rules are read once (a new
 // listener has none) and then known from kelb's writes until the next
 // drift check, so a converged listener costs no call.
+//
+// The unwanted rules are not deleted here: the caller deletes them
+// (deleteRules) once every listener's new rules exist, so a request that
+// moves from one listener's rule to another's (ssl-redirect turned on) is
+// served throughout.
 func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerState, l *ListenerState,
-	want []model.ListenerRule, tgARNs map[string]string) error {
+	want []model.ListenerRule, tgARNs map[string]string) (unwanted []string, err error) {
 	rules, err := sdkRules(want, tgARNs)
 	if err != nil {
-		return fmt.Errorf("listener %d of load balancer %s: %w", l.Port, lb.Name, err)
+		return nil, fmt.Errorf("listener %d of load balancer %s: %w", l.Port, lb.Name, err)
 	}
 	if !l.RulesKnown {
 		have, err := d.describeRules(ctx, l.ARN)
 		if err != nil {
-			return fmt.Errorf("reading rules of listener %d of load balancer %s: %w", l.Port, lb.Name, err)
+			return nil, fmt.Errorf("reading rules of listener %d of load balancer %s: %w", l.Port, lb.Name, err)
 		}
 		l.Rules, l.RulesKnown = have, true
 	}
@@ -68,7 +73,7 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 	plan := planListenerRules(l.Rules, wants)
 	plan.makeRoom(len(l.Rules), maxRulesPerListener)
 	if plan.Empty() {
-		return nil
+		return nil, nil
 	}
 	byARN := map[string]*ruleHave{}
 	for i := range l.Rules {
@@ -78,7 +83,7 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 		w := rules[m.Want]
 		if _, err := d.elb.ModifyRule(ctx, &elbv2.ModifyRuleInput{RuleArn: aws.String(m.ARN), Conditions: w.Conditions,
 			Actions: w.Actions}); err != nil {
-			return fmt.Errorf("modifying rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
+			return nil, fmt.Errorf("modifying rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
 				l.Port, lb.Name, err)
 		}
 		byARN[m.ARN].Key = w.Key
@@ -90,7 +95,7 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 				Priority: aws.Int32(m.Priority)})
 		}
 		if _, err := d.elb.SetRulePriorities(ctx, in); err != nil {
-			return fmt.Errorf("setting rule priorities on listener %d of load balancer %s: %w", l.Port, lb.Name, err)
+			return nil, fmt.Errorf("setting rule priorities on listener %d of load balancer %s: %w", l.Port, lb.Name, err)
 		}
 		for _, m := range plan.Move {
 			byARN[m.ARN].Priority = m.Priority
@@ -100,33 +105,30 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 		for _, arn := range sortedKeys(plan.Retag) {
 			w := rules[plan.Retag[arn]]
 			if err := d.retagRule(ctx, arn, w.Tags); err != nil {
-				return fmt.Errorf("tagging rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
+				return nil, fmt.Errorf("tagging rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
 					l.Port, lb.Name, err)
 			}
 		}
 	}
 	if err := d.deleteRules(ctx, lb, l, plan.DeleteFirst); err != nil {
-		return err
+		return nil, err
 	}
 	for _, wi := range plan.Create {
 		w := rules[wi]
 		out, err := d.elb.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(l.ARN),
 			Priority: aws.Int32(w.Priority), Conditions: w.Conditions, Actions: w.Actions, Tags: elbTags(w.Tags)})
 		if err != nil {
-			return fmt.Errorf("creating rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
+			return nil, fmt.Errorf("creating rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
 				l.Port, lb.Name, err)
 		}
 		if len(out.Rules) != 1 {
-			return fmt.Errorf("creating rule of priority %d on listener %d: AWS returned %d rules", w.Priority,
+			return nil, fmt.Errorf("creating rule of priority %d on listener %d: AWS returned %d rules", w.Priority,
 				l.Port, len(out.Rules))
 		}
 		l.Rules = append(l.Rules, ruleHave{ARN: aws.ToString(out.Rules[0].RuleArn), Priority: w.Priority, Key: w.Key})
 	}
-	if err := d.deleteRules(ctx, lb, l, plan.Delete); err != nil {
-		return err
-	}
 	sort.Slice(l.Rules, func(i, j int) bool { return l.Rules[i].Priority < l.Rules[j].Priority })
-	return nil
+	return plan.Delete, nil
 }
 
 // deleteRules deletes rules of the listener (one gone already is fine).
