@@ -144,9 +144,33 @@ var ErrPending = errors.New("waiting for AWS to release a dependency")
 // not the stack's alone: the caller has the node-rules writer put the
 // stack's in place first (SyncBackendRules), and it revokes them after.
 func (d *Deployer) Deploy(ctx context.Context, stack *model.Stack) (Result, error) {
-	if err := served(stack.ID); err != nil {
-		return Result{}, err
+	if stack.ID.Kind != model.ServiceKind {
+		return Result{}, &NotServedError{Stack: stack.ID}
 	}
+	return d.deploy(ctx, stack, nil)
+}
+
+// DeployResult is what DeployApplication returns: the same as a Service's
+// deploy.
+type DeployResult = Result
+
+// DeployApplication makes AWS match an application load balancer stack
+// (an Ingress group's), in Deploy's order; after the listeners, each
+// listener's rules are changed so that no request falls to the default
+// action in between (ensureListenerRules).
+func (d *Deployer) DeployApplication(ctx context.Context, stack *model.ApplicationStack) (DeployResult, error) {
+	if stack.ID.Kind != model.IngressKind {
+		return Result{}, &NotServedError{Stack: stack.ID}
+	}
+	if len(stack.Routing) != len(stack.Listeners) {
+		return Result{}, fmt.Errorf("stack %s: %d listeners but routing for %d", stack.ID, len(stack.Listeners),
+			len(stack.Routing))
+	}
+	return d.deploy(ctx, &stack.Stack, stack)
+}
+
+// deploy is Deploy for a stack of either kind; app is nil for a Service's.
+func (d *Deployer) deploy(ctx context.Context, stack *model.Stack, app *model.ApplicationStack) (Result, error) {
 	st, release := d.inv.acquire(stack.ID, d.clock.Now)
 	defer release()
 	if err := d.refreshDetails(ctx, st); err != nil {
@@ -174,7 +198,11 @@ func (d *Deployer) Deploy(ctx context.Context, stack *model.Stack) (Result, erro
 	if err := d.ensureLoadBalancer(ctx, st, stack.LoadBalancer, sgs, stack.TagPolicy); err != nil {
 		return Result{}, err
 	}
-	tgARNs, err := d.ensureTargetGroups(ctx, st, stack.TargetGroups, stack.TagPolicy)
+	var tgOptions map[string]model.ApplicationTargetGroup
+	if app != nil {
+		tgOptions = app.TargetGroupOptions
+	}
+	tgARNs, err := d.ensureTargetGroups(ctx, st, stack.TargetGroups, tgOptions, stack.TagPolicy)
 	if err != nil {
 		return Result{}, err
 	}
@@ -182,7 +210,12 @@ func (d *Deployer) Deploy(ctx context.Context, stack *model.Stack) (Result, erro
 	if err != nil {
 		return Result{}, err
 	}
-	if err := d.ensureListeners(ctx, st, stack.Listeners, tgARNs); err != nil {
+	if app == nil {
+		err = d.ensureListeners(ctx, st, stack.Listeners, tgARNs)
+	} else {
+		err = d.ensureApplicationListeners(ctx, st, app, tgARNs)
+	}
+	if err != nil {
 		return Result{}, err
 	}
 	if err := d.ensureListenerAttributes(ctx, st, stack.Listeners); err != nil {
@@ -270,11 +303,12 @@ func (e *NotServedError) Error() string {
 	return fmt.Sprintf("stack %s: kelb does not serve stacks of kind %s: nothing changed", e.Stack, e.Stack.Kind)
 }
 
-// served refuses every kind but Service: stacks of other kinds are loaded
-// (their target groups' ports are kept on the node groups, the sweeper sees
-// them) but never changed or deleted.
+// served refuses every kind but Service and Ingress (the binding claims'
+// kind has no stack to delete). Which stacks of a served kind are
+// kelb's to delete is its caller's to decide: an Ingress stack LBC still
+// serves is never handed to Delete.
 func served(id model.StackID) error {
-	if id.Kind != model.ServiceKind {
+	if id.Kind != model.ServiceKind && id.Kind != model.IngressKind {
 		return &NotServedError{Stack: id}
 	}
 	return nil

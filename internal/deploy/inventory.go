@@ -33,9 +33,12 @@ type LoadBalancerState struct {
 type TargetGroupState struct {
 	ARN, Name, Protocol, TargetType, IPAddressType string
 	Port                                           int32
-	HealthCheck                                    model.HealthCheck
-	Tags                                           map[string]string
-	Attributes                                     map[string]string // nil: not read yet
+	// ProtocolVersion is an application target group's (HTTP1, HTTP2,
+	// GRPC); "" for others.
+	ProtocolVersion string
+	HealthCheck     model.HealthCheck
+	Tags            map[string]string
+	Attributes      map[string]string // nil: not read yet
 	// The members are not kept here: the TargetGroupBinding controller
 	// reads and keeps them, from the binding the deployer writes.
 }
@@ -65,6 +68,15 @@ type ListenerState struct {
 	SSLPolicy         string
 	ALPNPolicy        string
 	Attributes        map[string]string // nil: not read yet
+	// DefaultActions is the meaning of the default actions
+	// (canonicalActions), compared for application load balancers.
+	DefaultActions string
+	// Rules are an application listener's rules (the default rule left
+	// out), read with DescribeRules; known only when RulesKnown.
+	Rules      []ruleHave
+	RulesKnown bool
+	// MutualAuth is an HTTPS listener's mutual TLS as AWS reports it.
+	MutualAuth model.MutualAuthentication
 }
 
 // SecurityGroupState is a security group with its ingress rules.

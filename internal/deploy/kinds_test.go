@@ -11,19 +11,27 @@ import (
 	"github.com/kelb-dev/kelb/internal/model"
 )
 
-// TestStacksOfOtherKindsAreNeverChanged: the deployer refuses, before any
-// AWS call (it has no clients here), to deploy or delete an Ingress group's
-// stack, whatever its name.
-func TestStacksOfOtherKindsAreNeverChanged(t *testing.T) {
+// TestStacksOfTheOtherKindAreRefused: each deploy serves its own kind
+// only, before any AWS call (the deployer has no clients here): a Service
+// stack is never built into an application load balancer, nor an Ingress
+// stack into a Service's; a kind without stacks is never deleted.
+func TestStacksOfTheOtherKindAreRefused(t *testing.T) {
 	d := New(Deps{})
 	ing := model.StackID{Kind: model.IngressKind, Name: "ns/web"}
+	svc := model.ServiceStackID("ns", "web")
+	claim := model.BindingClaimID("ns", "web")
 	_, deployErr := d.Deploy(context.Background(), &model.Stack{ID: ing})
-	deleteErr := d.Delete(context.Background(), ing, DeleteOptions{})
-	_, sweepErr := d.DeleteProven(context.Background(), ing)
-	for name, err := range map[string]error{"Deploy": deployErr, "Delete": deleteErr, "DeleteProven": sweepErr} {
+	_, appErr := d.DeployApplication(context.Background(), &model.ApplicationStack{Stack: model.Stack{ID: svc}})
+	deleteErr := d.Delete(context.Background(), claim, DeleteOptions{})
+	_, sweepErr := d.DeleteProven(context.Background(), claim)
+	for name, tt := range map[string]struct {
+		err  error
+		want model.StackID
+	}{"Deploy": {deployErr, ing}, "DeployApplication": {appErr, svc}, "Delete": {deleteErr, claim},
+		"DeleteProven": {sweepErr, claim}} {
 		var notServed *NotServedError
-		if !errors.As(err, &notServed) || notServed.Stack != ing {
-			t.Errorf("%s of an Ingress stack: %v, want a NotServedError", name, err)
+		if !errors.As(tt.err, &notServed) || notServed.Stack != tt.want {
+			t.Errorf("%s: %v, want a NotServedError for %s", name, tt.err, tt.want)
 		}
 	}
 }

@@ -15,7 +15,8 @@ import (
 
 func listenerState(l elbtypes.Listener) *ListenerState {
 	s := &ListenerState{ARN: aws.ToString(l.ListenerArn), Port: aws.ToInt32(l.Port), Protocol: string(l.Protocol),
-		SSLPolicy: aws.ToString(l.SslPolicy), TargetGroupARN: forwardTarget(l.DefaultActions)}
+		SSLPolicy: aws.ToString(l.SslPolicy), TargetGroupARN: forwardTarget(l.DefaultActions),
+		DefaultActions: canonicalActions(l.DefaultActions), MutualAuth: readMutualAuthentication(l.MutualAuthentication)}
 	// AWS lists the default certificate here, the others only in
 	// DescribeListenerCertificates.
 	for _, c := range l.Certificates {
@@ -72,10 +73,25 @@ func forwardActions(tgARN string) []elbtypes.Action {
 // listenerMatches compares what ModifyListener sets; the certificates
 // beyond the default are compared apart (extraCertificates).
 func listenerMatches(have *ListenerState, want model.Listener, tgARN string) bool {
-	if have.Protocol != want.Protocol || have.TargetGroupARN != tgARN {
+	return have.TargetGroupARN == tgARN && listenerSettingsMatch(have, want)
+}
+
+// applicationListenerMatches compares an application listener: its default
+// actions by meaning, and what ModifyListener sets besides.
+func applicationListenerMatches(have *ListenerState, want model.Listener, actions []elbtypes.Action) bool {
+	return have.DefaultActions == canonicalActions(actions) && listenerSettingsMatch(have, want)
+}
+
+// securedProtocol reports whether a listener of the protocol terminates
+// TLS and so has certificates and an SSL policy.
+func securedProtocol(p string) bool { return p == "TLS" || p == "HTTPS" }
+
+// listenerSettingsMatch compares protocol, certificate and policies.
+func listenerSettingsMatch(have *ListenerState, want model.Listener) bool {
+	if have.Protocol != want.Protocol {
 		return false
 	}
-	if want.Protocol != "TLS" {
+	if !securedProtocol(want.Protocol) {
 		return true
 	}
 	return have.SSLPolicy == want.SSLPolicy && have.DefaultCertificate == defaultCertificate(want) &&
@@ -103,7 +119,7 @@ func extraCertificates(want model.Listener) []string {
 }
 
 func listenerTLS(want model.Listener) ([]elbtypes.Certificate, *string, []string) {
-	if want.Protocol != "TLS" {
+	if !securedProtocol(want.Protocol) {
 		return nil, nil, nil
 	}
 	var certs []elbtypes.Certificate
@@ -120,6 +136,14 @@ func listenerTLS(want model.Listener) ([]elbtypes.Certificate, *string, []string
 // ensureListeners creates, modifies and deletes listeners so that each
 // desired port forwards to its target group with its certificates.
 func (d *Deployer) ensureListeners(ctx context.Context, st *StackState, want []model.Listener, tgARNs map[string]string) error {
+	return d.ensureListenersWith(ctx, st, want, tgARNs, nil, nil)
+}
+
+// ensureListenersWith is ensureListeners with the default actions of an
+// application load balancer's listeners by port (nil: each listener
+// forwards to its target group).
+func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want []model.Listener,
+	tgARNs map[string]string, defaults map[int32][]elbtypes.Action, mutual map[int32]model.MutualAuthentication) error {
 	lb := st.LoadBalancer
 	byPort := map[int32]*ListenerState{}
 	for _, l := range st.Listeners {
@@ -129,25 +153,40 @@ func (d *Deployer) ensureListeners(ctx context.Context, st *StackState, want []m
 	for _, w := range want {
 		wanted[w.Port] = true
 		tgARN := tgARNs[w.TargetGroupID]
+		actions, matches := forwardActions(tgARN), func(have *ListenerState) bool { return listenerMatches(have, w, tgARN) }
+		var mutualAuth *elbtypes.MutualAuthenticationAttributes
+		if defaults != nil {
+			actions = defaults[w.Port]
+			ma, ok := mutual[w.Port]
+			if ok && securedProtocol(w.Protocol) {
+				mutualAuth = sdkMutualAuthentication(ma)
+			}
+			matches = func(have *ListenerState) bool {
+				return applicationListenerMatches(have, w, actions) && (mutualAuth == nil || mutualAuthMatches(have.MutualAuth, ma))
+			}
+		}
 		certs, policy, alpn := listenerTLS(w)
 		have := byPort[w.Port]
 		switch {
 		case have == nil:
 			out, err := d.elb.CreateListener(ctx, &elbv2.CreateListenerInput{
 				LoadBalancerArn: aws.String(lb.ARN), Port: aws.Int32(w.Port), Protocol: elbtypes.ProtocolEnum(w.Protocol),
-				DefaultActions: forwardActions(tgARN), Certificates: certs, SslPolicy: policy, AlpnPolicy: alpn, Tags: elbTags(w.Tags),
+				DefaultActions: actions, Certificates: certs, SslPolicy: policy, AlpnPolicy: alpn, Tags: elbTags(w.Tags),
+				MutualAuthentication: mutualAuth,
 			})
 			if err != nil {
 				return fmt.Errorf("creating listener %d/%s on load balancer %s: %w", w.Port, w.Protocol, lb.Name, err)
 			}
 			have = listenerState(out.Listeners[0])
 			have.ExtrasKnown = true // a new listener has none
+			have.RulesKnown = true
 			st.Listeners = append(st.Listeners, have)
 			d.inv.setListenerTags(st.ID, aws.ToString(out.Listeners[0].ListenerArn), w.Tags)
-		case !listenerMatches(have, w, tgARN):
+		case !matches(have):
 			// Send only what changes: the port never does (it is the key).
-			in := &elbv2.ModifyListenerInput{ListenerArn: aws.String(have.ARN), DefaultActions: forwardActions(tgARN),
-				Certificates: certs, SslPolicy: policy, AlpnPolicy: alpn}
+			in := &elbv2.ModifyListenerInput{ListenerArn: aws.String(have.ARN), DefaultActions: actions,
+				MutualAuthentication: mutualAuth,
+				Certificates:         certs, SslPolicy: policy, AlpnPolicy: alpn}
 			if have.Protocol != w.Protocol {
 				in.Protocol = elbtypes.ProtocolEnum(w.Protocol)
 			}
@@ -155,9 +194,9 @@ func (d *Deployer) ensureListeners(ctx context.Context, st *StackState, want []m
 			if err != nil {
 				return fmt.Errorf("modifying listener %d on load balancer %s: %w", w.Port, lb.Name, err)
 			}
-			extras, known := have.ExtraCertificates, have.ExtrasKnown
+			extras, known, rules, rulesKnown := have.ExtraCertificates, have.ExtrasKnown, have.Rules, have.RulesKnown
 			*have = *listenerState(out.Listeners[0])
-			have.ExtraCertificates, have.ExtrasKnown = extras, known
+			have.ExtraCertificates, have.ExtrasKnown, have.Rules, have.RulesKnown = extras, known, rules, rulesKnown
 		}
 		if err := d.ensureExtraCertificates(ctx, lb, have, w); err != nil {
 			return err
@@ -185,7 +224,7 @@ func (d *Deployer) ensureListeners(ctx context.Context, st *StackState, want []m
 // until the next drift check, so a converged listener costs no call.
 func (d *Deployer) ensureExtraCertificates(ctx context.Context, lb *LoadBalancerState, have *ListenerState,
 	want model.Listener) error {
-	if want.Protocol != "TLS" {
+	if !securedProtocol(want.Protocol) {
 		have.ExtraCertificates, have.ExtrasKnown = nil, true // AWS drops them with the protocol
 		return nil
 	}

@@ -194,7 +194,7 @@ func targetGroupState(tg elbtypes.TargetGroup, tags map[string]string) *TargetGr
 	s := &TargetGroupState{
 		ARN: aws.ToString(tg.TargetGroupArn), Name: aws.ToString(tg.TargetGroupName),
 		Protocol: string(tg.Protocol), Port: aws.ToInt32(tg.Port), TargetType: string(tg.TargetType),
-		IPAddressType: string(tg.IpAddressType), Tags: tags,
+		IPAddressType: string(tg.IpAddressType), Tags: tags, ProtocolVersion: aws.ToString(tg.ProtocolVersion),
 		HealthCheck: model.HealthCheck{
 			Protocol: string(tg.HealthCheckProtocol), Port: aws.ToString(tg.HealthCheckPort),
 			IntervalSeconds: aws.ToInt32(tg.HealthCheckIntervalSeconds), TimeoutSeconds: aws.ToInt32(tg.HealthCheckTimeoutSeconds),
@@ -208,6 +208,9 @@ func targetGroupState(tg elbtypes.TargetGroup, tags map[string]string) *TargetGr
 		s.HealthCheck.Path = aws.ToString(tg.HealthCheckPath)
 		if tg.Matcher != nil {
 			s.HealthCheck.Matcher = aws.ToString(tg.Matcher.HttpCode)
+			if s.HealthCheck.Matcher == "" {
+				s.HealthCheck.Matcher = aws.ToString(tg.Matcher.GrpcCode) // a gRPC target group's
+			}
 		}
 	}
 	return s

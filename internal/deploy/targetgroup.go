@@ -14,34 +14,40 @@ import (
 
 // sameImmutable reports whether an existing target group can serve as the
 // desired one: AWS cannot change protocol, port, target type or IP type.
-func sameImmutable(have *TargetGroupState, want model.TargetGroup) bool {
+// An application target group's protocol version cannot change either
+// (compared only when both sides name one).
+func sameImmutable(have *TargetGroupState, want model.TargetGroup, opt model.ApplicationTargetGroup) bool {
 	return have.Protocol == want.Protocol && have.Port == want.Port && have.TargetType == want.TargetType &&
-		have.IPAddressType == want.IPAddressType
+		have.IPAddressType == want.IPAddressType &&
+		(opt.ProtocolVersion == "" || have.ProtocolVersion == "" || have.ProtocolVersion == opt.ProtocolVersion)
 }
 
 // ensureTargetGroups makes every desired target group exist with its health
 // check, attributes, tags and targets, and returns their ARNs by resource id.
 // A target group that must be replaced is created anew here; the old one is
 // deleted after the listeners have moved (deleteUnwantedTargetGroups).
+// opts are the application-only settings by ResourceID (nil for a
+// Service's stack).
 func (d *Deployer) ensureTargetGroups(ctx context.Context, st *StackState, want []model.TargetGroup,
-	tags model.TagPolicy) (map[string]string, error) {
+	opts map[string]model.ApplicationTargetGroup, tags model.TagPolicy) (map[string]string, error) {
 	arns := map[string]string{}
 	for _, w := range want {
 		var tg *TargetGroupState
+		opt := opts[w.ResourceID]
 		for _, have := range st.TargetGroups {
-			if have.ResourceID() == w.ResourceID && sameImmutable(have, w) {
+			if have.ResourceID() == w.ResourceID && sameImmutable(have, w, opt) {
 				tg = have
 				break
 			}
 		}
 		var err error
 		if tg == nil {
-			if tg, err = d.createTargetGroup(ctx, w); err != nil {
+			if tg, err = d.createTargetGroup(ctx, w, opt); err != nil {
 				return nil, err
 			}
 			st.TargetGroups = append(st.TargetGroups, tg)
 			sortTargetGroups(st.TargetGroups)
-		} else if err = d.updateTargetGroup(ctx, tg, w, tags); err != nil {
+		} else if err = d.updateTargetGroup(ctx, tg, w, opt, tags); err != nil {
 			return nil, err
 		}
 		if err := d.ensureTargetGroupAttributes(ctx, tg, w.Attributes); err != nil {
@@ -52,16 +58,22 @@ func (d *Deployer) ensureTargetGroups(ctx context.Context, st *StackState, want 
 	return arns, nil
 }
 
-func healthCheckInput(hc model.HealthCheck) (proto elbtypes.ProtocolEnum, path *string, matcher *elbtypes.Matcher) {
+// healthCheckInput is the health check in the API's form; a gRPC target
+// group's matcher holds gRPC codes.
+func healthCheckInput(hc model.HealthCheck, opt model.ApplicationTargetGroup) (proto elbtypes.ProtocolEnum, path *string,
+	matcher *elbtypes.Matcher) {
 	proto = elbtypes.ProtocolEnum(hc.Protocol)
 	if hc.Protocol != "TCP" {
 		path, matcher = aws.String(hc.Path), &elbtypes.Matcher{HttpCode: aws.String(hc.Matcher)}
+		if opt.GRPCMatcher {
+			matcher = &elbtypes.Matcher{GrpcCode: aws.String(hc.Matcher)}
+		}
 	}
 	return proto, path, matcher
 }
 
-func (d *Deployer) createTargetGroup(ctx context.Context, w model.TargetGroup) (*TargetGroupState, error) {
-	proto, path, matcher := healthCheckInput(w.HealthCheck)
+func (d *Deployer) createTargetGroup(ctx context.Context, w model.TargetGroup, opt model.ApplicationTargetGroup) (*TargetGroupState, error) {
+	proto, path, matcher := healthCheckInput(w.HealthCheck, opt)
 	tags := d.createTags(w.Tags)
 	out, err := d.elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
 		Name: aws.String(w.Name), Protocol: elbtypes.ProtocolEnum(w.Protocol), Port: aws.Int32(w.Port),
@@ -72,7 +84,7 @@ func (d *Deployer) createTargetGroup(ctx context.Context, w model.TargetGroup) (
 		HealthCheckTimeoutSeconds:  aws.Int32(w.HealthCheck.TimeoutSeconds),
 		HealthyThresholdCount:      aws.Int32(w.HealthCheck.HealthyThreshold),
 		UnhealthyThresholdCount:    aws.Int32(w.HealthCheck.UnhealthyThreshold),
-		Tags:                       elbTags(tags),
+		Tags:                       elbTags(tags), ProtocolVersion: optional(opt.ProtocolVersion),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating target group %s for %s: %w", w.Name, w.ResourceID, err)
@@ -85,9 +97,10 @@ func (d *Deployer) createTargetGroup(ctx context.Context, w model.TargetGroup) (
 	return tg, nil
 }
 
-func (d *Deployer) updateTargetGroup(ctx context.Context, tg *TargetGroupState, w model.TargetGroup, tags model.TagPolicy) error {
+func (d *Deployer) updateTargetGroup(ctx context.Context, tg *TargetGroupState, w model.TargetGroup,
+	opt model.ApplicationTargetGroup, tags model.TagPolicy) error {
 	if tg.HealthCheck != w.HealthCheck {
-		proto, path, matcher := healthCheckInput(w.HealthCheck)
+		proto, path, matcher := healthCheckInput(w.HealthCheck, opt)
 		if _, err := d.elb.ModifyTargetGroup(ctx, &elbv2.ModifyTargetGroupInput{
 			TargetGroupArn: aws.String(tg.ARN), HealthCheckProtocol: proto, HealthCheckPort: aws.String(w.HealthCheck.Port),
 			HealthCheckPath: path, Matcher: matcher,

@@ -53,11 +53,10 @@ type bindingPlan struct {
 	pending error
 }
 
-// stackLabels are the labels of a Service stack's bindings, from its id
-// ("<namespace>/<name>"; the deployer writes Service stacks only).
+// stackLabels are the labels of a stack's bindings and their namespace
+// ("": every namespace), as LBC labels them.
 func stackLabels(stackID model.StackID) (namespace string, labels map[string]string) {
-	ns, name, _ := stackID.NamespacedName()
-	return ns, map[string]string{model.LabelServiceStackNamespace: ns, model.LabelServiceStackName: name}
+	return model.BindingLabels(stackID)
 }
 
 // listBindings returns the stack's bindings, found by LBC's stack labels.

@@ -26,8 +26,8 @@ const (
 // Labels LBC puts on the TargetGroupBindings of an implicit group's stack
 // (an explicit group's carry ingress.k8s.aws/stack=<group> instead).
 const (
-	LabelStackNamespace = "ingress.k8s.aws/stack-namespace"
-	LabelStackName      = "ingress.k8s.aws/stack-name"
+	LabelStackNamespace = model.LabelIngressStackNamespace
+	LabelStackName      = model.LabelIngressStackName
 )
 
 // backendAnnotations are the annotations a backend's target group reads:

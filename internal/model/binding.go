@@ -5,7 +5,26 @@ package model
 const (
 	LabelServiceStackNamespace = "service.k8s.aws/stack-namespace"
 	LabelServiceStackName      = "service.k8s.aws/stack-name"
+	// An implicit Ingress group's bindings carry the Ingress's namespace
+	// and name; an explicit group's carry the group name.
+	LabelIngressStackNamespace = "ingress.k8s.aws/stack-namespace"
+	LabelIngressStackName      = "ingress.k8s.aws/stack-name"
+	LabelIngressStack          = "ingress.k8s.aws/stack"
 )
+
+// BindingLabels are the labels LBC puts on the TargetGroupBindings of a
+// stack, and the namespace they are in ("" for an explicit Ingress group:
+// its members' namespaces).
+func BindingLabels(id StackID) (namespace string, labels map[string]string) {
+	ns, name, implicit := id.NamespacedName()
+	switch {
+	case id.Kind == ServiceKind:
+		return ns, map[string]string{LabelServiceStackNamespace: ns, LabelServiceStackName: name}
+	case implicit:
+		return ns, map[string]string{LabelIngressStackNamespace: ns, LabelIngressStackName: name}
+	}
+	return "", map[string]string{LabelIngressStack: id.Name}
+}
 
 // TargetGroupBinding is the TargetGroupBinding object (elbv2.k8s.aws) one
 // target group gets, as LBC makes it: the binding controller keeps the

@@ -1,0 +1,100 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+// ensureApplicationListeners makes an application load balancer's
+// listeners serve their default actions, then each listener's rules.
+// Rules go after every listener exists and before unwanted target groups
+// are deleted (the caller's post step), so a target group is never deleted
+// while a rule still forwards to it.
+func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackState, app *model.ApplicationStack,
+	tgARNs map[string]string) error {
+	defaults := map[int32][]elbtypes.Action{}
+	for _, r := range app.Routing {
+		actions, err := sdkActions(r.DefaultActions, tgARNs)
+		if err != nil {
+			return fmt.Errorf("default actions of listener %d: %w", r.Port, err)
+		}
+		defaults[r.Port] = actions
+	}
+	for port, ma := range app.MutualAuthentication {
+		if ma.Mode == "verify" && !strings.HasPrefix(ma.TrustStore, "arn:") {
+			return fmt.Errorf("listener %d: mutual authentication names trust store %q: its ARN must be resolved "+
+				"before the deploy", port, ma.TrustStore)
+		}
+	}
+	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, defaults, app.MutualAuthentication); err != nil {
+		return err
+	}
+	byPort := map[int32]*ListenerState{}
+	for _, l := range st.Listeners {
+		byPort[l.Port] = l
+	}
+	unwanted := map[*ListenerState][]string{}
+	for _, r := range app.Routing {
+		l := byPort[r.Port]
+		if l == nil {
+			return fmt.Errorf("listener %d of load balancer %s: not found after its creation", r.Port, st.LoadBalancer.Name)
+		}
+		arns, err := d.ensureListenerRules(ctx, st.LoadBalancer, l, r.Rules, tgARNs)
+		if err != nil {
+			return err
+		}
+		unwanted[l] = arns
+	}
+	// Every listener's new rules exist: the old ones may go.
+	for _, r := range app.Routing {
+		l := byPort[r.Port]
+		if err := d.deleteRules(ctx, st.LoadBalancer, l, unwanted[l]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sdkMutualAuthentication is the listener's mutual TLS in the API's form;
+// what the stack leaves unset AWS keeps.
+func sdkMutualAuthentication(ma model.MutualAuthentication) *elbtypes.MutualAuthenticationAttributes {
+	out := &elbtypes.MutualAuthenticationAttributes{Mode: aws.String(ma.Mode)}
+	if ma.Mode == "verify" {
+		out.TrustStoreArn = aws.String(ma.TrustStore)
+		out.IgnoreClientCertificateExpiry = ma.IgnoreClientCertificateExpiry
+		out.AdvertiseTrustStoreCaNames = elbtypes.AdvertiseTrustStoreCaNamesEnum(ma.AdvertiseTrustStoreCANames)
+	}
+	return out
+}
+
+// readMutualAuthentication is what AWS reports (mode "off" when it
+// reports none).
+func readMutualAuthentication(a *elbtypes.MutualAuthenticationAttributes) model.MutualAuthentication {
+	if a == nil || aws.ToString(a.Mode) == "" {
+		return model.MutualAuthentication{Mode: "off"}
+	}
+	return model.MutualAuthentication{Mode: aws.ToString(a.Mode), TrustStore: aws.ToString(a.TrustStoreArn),
+		IgnoreClientCertificateExpiry: a.IgnoreClientCertificateExpiry,
+		AdvertiseTrustStoreCANames:    string(a.AdvertiseTrustStoreCaNames)}
+}
+
+// mutualAuthMatches compares what the stack sets; what it leaves unset
+// matches whatever AWS has.
+func mutualAuthMatches(have, want model.MutualAuthentication) bool {
+	if have.Mode != want.Mode {
+		return false
+	}
+	if want.Mode != "verify" {
+		return true
+	}
+	return have.TrustStore == want.TrustStore &&
+		(want.IgnoreClientCertificateExpiry == nil || have.IgnoreClientCertificateExpiry != nil &&
+			*have.IgnoreClientCertificateExpiry == *want.IgnoreClientCertificateExpiry) &&
+		(want.AdvertiseTrustStoreCANames == "" || have.AdvertiseTrustStoreCANames == want.AdvertiseTrustStoreCANames)
+}
