@@ -2,7 +2,6 @@ package manager
 
 import (
 	"context"
-	"errors"
 
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -11,40 +10,49 @@ import (
 	"github.com/kelb-dev/kelb/internal/cloud"
 	"github.com/kelb-dev/kelb/internal/controllers"
 	ingresscontroller "github.com/kelb-dev/kelb/internal/controllers/ingress"
+	"github.com/kelb-dev/kelb/internal/controllers/noderules"
 	"github.com/kelb-dev/kelb/internal/deploy"
 	"github.com/kelb-dev/kelb/internal/ingress"
 	"github.com/kelb-dev/kelb/internal/model"
 )
 
-// errNoApplicationDeployer: this build's deployer does not make
-// application load balancers yet; Validate refuses --enable-ingress until
-// it does, so the controller never runs against it.
-var errNoApplicationDeployer = errors.New("kelb cannot deploy application load balancers yet")
-
-// applicationDeployer hands Ingress stacks to the stack deployer.
-//
-// Temporary: once the deployer serves application stacks
-// (DeployApplication, and Delete of Ingress stacks), these two methods call
-// it (after EnsureLoaded, as the Service controller does) and Validate stops
-// refusing --enable-ingress.
-type applicationDeployer struct{ d *deploy.Deployer }
-
-func (a applicationDeployer) DeployApplication(context.Context,
-	*model.ApplicationStack) (ingresscontroller.Deployed, error) {
-	return ingresscontroller.Deployed{}, errNoApplicationDeployer
+// applicationDeployer hands Ingress stacks to the stack deployer, after
+// the AWS inventory is loaded (as the Service controller does). After a
+// delete it asks the node-rules writer for a run, as the Service controller
+// does: the stack's target groups kept their ports on the node groups
+// until they were gone.
+type applicationDeployer struct {
+	d         *deploy.Deployer
+	nodeRules *noderules.Writer
 }
 
-func (a applicationDeployer) Delete(context.Context, model.StackID) error {
-	return errNoApplicationDeployer
+func (a applicationDeployer) DeployApplication(ctx context.Context,
+	stack *model.ApplicationStack) (ingresscontroller.Deployed, error) {
+	if err := a.d.EnsureLoaded(ctx); err != nil {
+		return ingresscontroller.Deployed{}, err
+	}
+	res, err := a.d.DeployApplication(ctx, stack)
+	return ingresscontroller.Deployed{DNSName: res.DNSName, Provisioning: res.Provisioning,
+		CleanupPending: res.CleanupPending}, err
+}
+
+func (a applicationDeployer) Delete(ctx context.Context, id model.StackID) error {
+	if err := a.d.EnsureLoaded(ctx); err != nil {
+		return err
+	}
+	if err := a.d.Delete(ctx, id, deploy.DeleteOptions{}); err != nil {
+		return err
+	}
+	return a.nodeRules.Forget(ctx, id)
 }
 
 // ingressController returns the Ingress controller.
 func ingressController(mgr ctrl.Manager, o Options, clients *awsclient.Clients, deployer *deploy.Deployer,
-	subnets *cloud.Subnets, vpcID string, defaultTags map[string]string, clk clock.Clock) controllers.Controller {
+	nodeRules *noderules.Writer, subnets *cloud.Subnets, vpcID string, defaultTags map[string]string, clk clock.Clock) controllers.Controller {
 	return ingresscontroller.NewController(ingresscontroller.Deps{
 		Client:             mgr.GetClient(),
 		Recorder:           mgr.GetEventRecorder("kelb-ingress"),
-		Deployer:           applicationDeployer{deployer},
+		Deployer:           applicationDeployer{d: deployer, nodeRules: nodeRules},
 		Subnets:            subnets,
 		Certificates:       cloud.NewACMCertificates(clients.ACM, clk),
 		SecurityGroupNames: cloud.NewSecurityGroupNames(clients.EC2, vpcID, clk),

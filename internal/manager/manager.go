@@ -221,7 +221,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		// Temporary: off by default until the deployer makes application
 		// load balancers (see applicationDeployer); then it joins the list.
 		if err := controllers.Register(ctx, mgr,
-			ingressController(mgr, o, clients, deployer, subnets, vpcID, defaultTags, clk)); err != nil {
+			ingressController(mgr, o, clients, deployer, nodeRules, subnets, vpcID, defaultTags, clk)); err != nil {
 			return err
 		}
 	}

@@ -77,8 +77,10 @@ type Options struct {
 	// LBC holds LBC's flags for features kelb does not have yet.
 	LBC LBCOnly
 	// EnableIngress runs the Ingress controller. Temporary, kelb's own (LBC
-	// has no such flag): off until the deployer makes application load
-	// balancers; then the controller runs always and the flag goes.
+	// has no such flag): off by default while Ingress serving is young (on
+	// by default it would take over the Ingresses of LBC's class that a
+	// cluster running kelb for Services only leaves to LBC); then the
+	// controller runs always and the flag goes.
 	EnableIngress bool
 }
 
@@ -158,7 +160,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	stringSlice(fs, &o.WebhookExtraNames, "webhook-extra-names", []string{},
 		"more DNS names or IP addresses for the certificate kelb makes (a webhook reached by URL)")
 	fs.BoolVar(&o.EnableIngress, "enable-ingress", false,
-		"temporary: serve Ingresses (refused until kelb can deploy application load balancers)")
+		"temporary: serve Ingresses of --ingress-class as application load balancers (off by default for now)")
 	o.LBC.bind(fs)
 }
 
@@ -187,9 +189,6 @@ func (o *Options) Validate() error {
 	}
 	if err := o.FeatureGates.Validate(); err != nil {
 		errs = append(errs, err)
-	}
-	if o.EnableIngress {
-		errs = append(errs, fmt.Errorf("--enable-ingress: %w", errNoApplicationDeployer))
 	}
 	switch o.OrphanSweep {
 	case sweeper.ModeDelete, sweeper.ModeReport, sweeper.ModeOff:

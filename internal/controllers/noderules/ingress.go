@@ -38,6 +38,12 @@ func (o *LBCObjects) albIngresses(ctx context.Context) ([]networkingv1.Ingress, 
 	}
 	var out []networkingv1.Ingress
 	for _, ing := range list.Items {
+		if ing.DeletionTimestamp != nil {
+			// Its load balancer is going or gone (kelb's or LBC's
+			// finalizer deletes it first): it needs nothing more, and
+			// the run kelb's clean-up asks for must be free to revoke.
+			continue
+		}
 		switch {
 		case ing.Spec.IngressClassName != nil:
 			if !ours[*ing.Spec.IngressClassName] {

@@ -70,7 +70,15 @@ func (o *LBCObjects) ProtectedPorts(ctx context.Context) ([]model.BackendRule, b
 	if err != nil {
 		return nil, false, err
 	}
+	live := 0
 	for i := range tgbs {
+		// A binding being deleted has had (or has, if LBC finalizes it)
+		// its targets deregistered: it needs nothing more, and the run its
+		// finalizer asks for before letting go must be free to revoke.
+		if tgbs[i].GetDeletionTimestamp() != nil {
+			continue
+		}
+		live++
 		if err := o.bindingPorts(ctx, &tgbs[i], add); err != nil {
 			return nil, false, err
 		}
@@ -84,7 +92,7 @@ func (o *LBCObjects) ProtectedPorts(ctx context.Context) ([]model.BackendRule, b
 			return nil, false, err
 		}
 	}
-	return ports, len(tgbs)+len(ings) > 0, nil
+	return ports, live+len(ings) > 0, nil
 }
 
 // targetGroupBindings lists every TargetGroupBinding, LBC's or anyone's;
