@@ -38,7 +38,7 @@ func TestProtectedPortsLeaveDeletingObjects(t *testing.T) {
 		return &elbv2api.TargetGroupBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
 			Spec: elbv2api.TargetGroupBindingSpec{TargetGroupARN: "arn:tg/" + name,
 				Networking: &elbv2api.TargetGroupBindingNetworking{Ingress: []elbv2api.NetworkingIngressRule{{
-					From: []elbv2api.NetworkingPeer{{IPBlock: &elbv2api.IPBlock{CIDR: "10.0.0.0/16"}}},
+					From:  []elbv2api.NetworkingPeer{{IPBlock: &elbv2api.IPBlock{CIDR: "10.0.0.0/16"}}},
 					Ports: []elbv2api.NetworkingPort{*port(p)}}}}}}
 	}
 	class := "alb"
