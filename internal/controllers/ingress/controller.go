@@ -100,7 +100,7 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(Name).
-		Watches(&networkingv1.Ingress{}, recheckLast{gone: c.forget}, ingressPredicates()).
+		Watches(&networkingv1.Ingress{}, recheckLast(c.forget), ingressPredicates()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: c.MaxConcurrentReconciles})
 	return c.watch(b).Complete(reconcile.AsReconciler(mgr.GetClient(), c))
 }

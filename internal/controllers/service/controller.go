@@ -124,7 +124,7 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 	// would put every Service of the first list at the same low priority.
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(Name).
-		Watches(&corev1.Service{}, newWorkFirst{class: c.LoadBalancerClass}, builder.WithPredicates(notStatusOnly())).
+		Watches(&corev1.Service{}, newWorkFirst{class: c.LoadBalancerClass}.handler(), builder.WithPredicates(notStatusOnly())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: c.MaxConcurrentReconciles,
 			LogConstructor: serviceLogger(mgr.GetLogger())})
 	return c.watch(b).Complete(reconcile.AsReconciler(mgr.GetClient(), c))
