@@ -75,7 +75,7 @@ type EventRecorder interface {
 // Controller reconciles Ingresses.
 type Controller struct {
 	Deps
-	retries *retryBackoff
+	retries *conditions.Backoff
 	health  *health
 }
 
@@ -87,7 +87,7 @@ func NewController(deps Deps) *Controller {
 	if deps.DriftPeriod <= 0 {
 		deps.DriftPeriod = 10 * time.Minute
 	}
-	return &Controller{Deps: deps, retries: newRetryBackoff(deps.Clock), health: newHealth(deps.Clock)}
+	return &Controller{Deps: deps, retries: conditions.NewBackoff(deps.Clock), health: newHealth(deps.Clock)}
 }
 
 // Name implements the controllers list's interface.
@@ -100,7 +100,7 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(Name).
-		Watches(&networkingv1.Ingress{}, recheckLast{gone: c.forget}, ingressPredicates()).
+		Watches(&networkingv1.Ingress{}, recheckLast(c.forget), ingressPredicates()).
 		WithOptions(controller.Options{MaxConcurrentReconciles: c.MaxConcurrentReconciles})
 	return c.watch(b).Complete(reconcile.AsReconciler(mgr.GetClient(), c))
 }
@@ -209,7 +209,7 @@ func (c *Controller) failed(ctx context.Context, ing *networkingv1.Ingress, reas
 	case conditions.RetryOnChange:
 		log.FromContext(ctx).Info("not retrying until the Ingress changes", "reason", f.reason, "error", msg)
 	case conditions.RetryWithBackoff:
-		wait := c.retries.Next(client.ObjectKeyFromObject(ing).String(), contentVersion(ing))
+		wait, _ := c.retries.Next(client.ObjectKeyFromObject(ing).String(), contentVersion(ing))
 		msg += "; retrying in " + wait.Round(time.Second).String()
 		res.RequeueAfter = wait
 	default:

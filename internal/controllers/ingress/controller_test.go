@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/kelb-dev/kelb/api/elbv2"
+	"github.com/kelb-dev/kelb/internal/conditions"
 	"github.com/kelb-dev/kelb/internal/deploy"
 	"github.com/kelb-dev/kelb/internal/ingress"
 	"github.com/kelb-dev/kelb/internal/sgpolicy"
@@ -200,7 +201,7 @@ func TestReconcile(t *testing.T) {
 			want: state{Events: []string{`Warning FailedBuildModel: Failed build model due to ` +
 				`spec.rules[0].http.paths[0].backend.service.name: invalid value "web"; allowed: the name of a ` +
 				`Service in namespace shop; retrying in 10s`},
-				Annotations: map[string]string{}, Requeue: RetryFirstWait}},
+				Annotations: map[string]string{}, Requeue: conditions.RetryFirstWait}},
 		{name: "explicit group: nothing made, event",
 			flag: "alb", ing: testIngress(className("alb"), annotate(AnnGroupName, "shared")),
 			objs: []client.Object{albClass, webService()},
@@ -311,25 +312,6 @@ func TestConvergedReconcileIsQuiet(t *testing.T) {
 	}
 }
 
-// TestBackoffIsCapped: an Ingress waiting on the outside world is retried
-// at doubling waits up to RetryMaxWait, and an edit starts over.
-func TestBackoffIsCapped(t *testing.T) {
-	clk := clocktesting.NewFakeClock(time.Unix(1000, 0))
-	b := newRetryBackoff(clk)
-	var got []time.Duration
-	for range 7 {
-		w := b.Next("shop/web", "v1")
-		got = append(got, w)
-		clk.Step(w)
-	}
-	got = append(got, b.Next("shop/web", "v2"))
-	want := []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, 80 * time.Second,
-		160 * time.Second, RetryMaxWait, RetryMaxWait, RetryFirstWait}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("waits (-want +got):\n%s", diff)
-	}
-}
-
 // TestConditionsKeptKelbSide: the conditions follow the reconciles, Ready
 // derived from Configured and Deployed.
 func TestConditionsKeptKelbSide(t *testing.T) {
@@ -397,7 +379,7 @@ func TestCertificateDiscovery(t *testing.T) {
 		{name: "wildcard covers the host", wantCerts: []string{arn},
 			certs: []ingress.ACMCertificate{{ARN: arn, Status: "ISSUED", Domains: []string{"*.example.com"}},
 				{ARN: arn + "-pending", Status: "PENDING_VALIDATION", Domains: []string{"shop.example.com"}}}},
-		{name: "none issued", wantWait: RetryFirstWait,
+		{name: "none issued", wantWait: conditions.RetryFirstWait,
 			certs: []ingress.ACMCertificate{{ARN: arn, Status: "PENDING_VALIDATION", Domains: []string{"*.example.com"}}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

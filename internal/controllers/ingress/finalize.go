@@ -61,7 +61,7 @@ func (c *Controller) finalize(ctx context.Context, ing *networkingv1.Ingress) (r
 		c.Recorder.Eventf(ing, nil, corev1.EventTypeWarning, EventFailedCleanup, "Delete",
 			"Failed to delete the load balancer due to %v", err)
 		if f := classifyFailure(err); f.reason == ReasonDeletionProtected {
-			wait := c.retries.Next(key.String(), contentVersion(ing))
+			wait, _ := c.retries.Next(key.String(), contentVersion(ing))
 			return reconcile.Result{RequeueAfter: wait}, nil
 		}
 		return reconcile.Result{}, err

@@ -10,11 +10,9 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -22,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	elbv2 "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
+	"github.com/kelb-dev/kelb/internal/controllers/newwork"
 )
 
 // backendIndex indexes Ingresses by the names of their backend Services, so
@@ -109,55 +108,17 @@ func relevantUpdate(o, n *networkingv1.Ingress) bool {
 	return !slices.Equal(o.Finalizers, n.Finalizers) && !controllerutil.ContainsFinalizer(n, Finalizer)
 }
 
-// recheckLast enqueues Ingresses so that new work goes ahead of
-// re-checks. After a restart every Ingress comes from the informer's first
-// list; one that already carries kelb's finalizer and a hostname, and is not
-// being deleted, can only be confirmed, so it waits behind Ingresses
-// created or edited while kelb was down. Every later change is new work.
-// gone hears of every Ingress removed from the API (what kelb kept about it
-// in memory is dropped: one never finalized is not reconciled again).
-type recheckLast struct{ gone func(types.NamespacedName) }
-
-var _ handler.TypedEventHandler[client.Object, reconcile.Request] = recheckLast{}
-
-func (recheckLast) Create(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-	add(q, e.Object, e.IsInInitialList && converged(e.Object))
-}
-
-func (recheckLast) Update(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-	add(q, e.ObjectNew, e.ObjectOld.GetResourceVersion() == e.ObjectNew.GetResourceVersion()) // resyncs stay low
-}
-
-func (h recheckLast) Delete(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-	if h.gone != nil && e.Object != nil {
-		h.gone(client.ObjectKeyFromObject(e.Object))
-	}
-	add(q, e.Object, false)
-}
-
-func (recheckLast) Generic(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-	add(q, e.Object, false)
+// recheckLast enqueues Ingresses so that new work goes ahead of re-checks
+// (newwork.First): an Ingress of the first list that already carries
+// kelb's finalizer and a hostname, and is not being deleted, can only be
+// confirmed. gone hears of every Ingress removed from the API (what kelb
+// kept about it in memory is dropped).
+func recheckLast(gone func(types.NamespacedName)) newwork.First {
+	return newwork.First{RecheckOnly: converged, Gone: gone}
 }
 
 func converged(o client.Object) bool {
 	ing, ok := o.(*networkingv1.Ingress)
 	return ok && controllerutil.ContainsFinalizer(ing, Finalizer) && ing.DeletionTimestamp.IsZero() &&
 		len(ing.Status.LoadBalancer.Ingress) > 0
-}
-
-func add(q workqueue.TypedRateLimitingInterface[reconcile.Request], o client.Object, low bool) {
-	if o == nil {
-		return
-	}
-	req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)}
-	pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request])
-	if !ok {
-		q.Add(req)
-		return
-	}
-	var opts priorityqueue.AddOpts
-	if low {
-		opts.Priority = new(handler.LowPriority)
-	}
-	pq.AddWithOpts(opts, req)
 }

@@ -99,8 +99,8 @@ type SSLPolicyNames interface {
 // Controller reconciles Services.
 type Controller struct {
 	Deps
-	retries *retryBackoff // Services waiting on the outside world
-	built   builtRules    // each Service's node-group needs, while nothing they come from changes
+	retries *conditions.Backoff // Services waiting on the outside world
+	built   builtRules          // each Service's node-group needs, while nothing they come from changes
 }
 
 // NewController returns the controller.
@@ -108,7 +108,7 @@ func NewController(deps Deps) *Controller {
 	if deps.Clock == nil {
 		deps.Clock = clock.RealClock{}
 	}
-	return &Controller{Deps: deps, retries: newRetryBackoff(deps.Clock)}
+	return &Controller{Deps: deps, retries: conditions.NewBackoff(deps.Clock)}
 }
 
 // Name implements the controllers list's interface.
@@ -124,7 +124,7 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 	// would put every Service of the first list at the same low priority.
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(Name).
-		Watches(&corev1.Service{}, newWorkFirst{class: c.LoadBalancerClass}, builder.WithPredicates(notStatusOnly())).
+		Watches(&corev1.Service{}, newWorkFirst{class: c.LoadBalancerClass}.handler(), builder.WithPredicates(notStatusOnly())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: c.MaxConcurrentReconciles,
 			LogConstructor: serviceLogger(mgr.GetLogger())})
 	return c.watch(b).Complete(reconcile.AsReconciler(mgr.GetClient(), c))

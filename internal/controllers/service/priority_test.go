@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/kelb-dev/kelb/internal/controllers/newwork"
 	"github.com/kelb-dev/kelb/internal/service"
 )
 
@@ -36,54 +37,54 @@ func TestNewWorkFirst(t *testing.T) {
 	deleted := metav1.Now()
 	cases := []struct {
 		name  string
-		event func(h newWorkFirst, q priorityqueue.PriorityQueue[reconcile.Request])
+		event func(h newwork.First, q priorityqueue.PriorityQueue[reconcile.Request])
 		want  int
 	}{
-		{"first list, deployed: re-check", func(h newWorkFirst, q priorityqueue.PriorityQueue[reconcile.Request]) {
+		{"first list, deployed: re-check", func(h newwork.First, q priorityqueue.PriorityQueue[reconcile.Request]) {
 			h.Create(context.Background(), event.CreateEvent{Object: prioritySvc(nil), IsInInitialList: true}, q)
 		}, handler.LowPriority},
-		{"first list, never deployed", func(h newWorkFirst, q priorityqueue.PriorityQueue[reconcile.Request]) {
+		{"first list, never deployed", func(h newwork.First, q priorityqueue.PriorityQueue[reconcile.Request]) {
 			h.Create(context.Background(), event.CreateEvent{Object: prioritySvc(func(s *corev1.Service) {
 				s.Finalizers, s.Status.Conditions = nil, nil
 			}), IsInInitialList: true}, q)
 		}, 0},
-		{"first list, spec changed while kelb was down", func(h newWorkFirst, q priorityqueue.PriorityQueue[reconcile.Request]) {
+		{"first list, spec changed while kelb was down", func(h newwork.First, q priorityqueue.PriorityQueue[reconcile.Request]) {
 			h.Create(context.Background(), event.CreateEvent{Object: prioritySvc(func(s *corev1.Service) {
 				s.Generation = 3
 			}), IsInInitialList: true}, q)
 		}, 0},
-		{"first list, deploy failed", func(h newWorkFirst, q priorityqueue.PriorityQueue[reconcile.Request]) {
+		{"first list, deploy failed", func(h newwork.First, q priorityqueue.PriorityQueue[reconcile.Request]) {
 			h.Create(context.Background(), event.CreateEvent{Object: prioritySvc(func(s *corev1.Service) {
 				s.Status.Conditions[0].Status = metav1.ConditionFalse
 			}), IsInInitialList: true}, q)
 		}, 0},
-		{"first list, being deleted", func(h newWorkFirst, q priorityqueue.PriorityQueue[reconcile.Request]) {
+		{"first list, being deleted", func(h newwork.First, q priorityqueue.PriorityQueue[reconcile.Request]) {
 			h.Create(context.Background(), event.CreateEvent{Object: prioritySvc(func(s *corev1.Service) {
 				s.DeletionTimestamp = &deleted
 			}), IsInInitialList: true}, q)
 		}, 0},
-		{"first list, not kelb's", func(h newWorkFirst, q priorityqueue.PriorityQueue[reconcile.Request]) {
+		{"first list, not kelb's", func(h newwork.First, q priorityqueue.PriorityQueue[reconcile.Request]) {
 			h.Create(context.Background(), event.CreateEvent{Object: prioritySvc(func(s *corev1.Service) {
 				s.Finalizers, s.Status.Conditions = nil, nil
 				s.Spec.Type, s.Spec.LoadBalancerClass = corev1.ServiceTypeClusterIP, nil
 			}), IsInInitialList: true}, q)
 		}, handler.LowPriority},
-		{"first list, no longer kelb's: clean-up", func(h newWorkFirst, q priorityqueue.PriorityQueue[reconcile.Request]) {
+		{"first list, no longer kelb's: clean-up", func(h newwork.First, q priorityqueue.PriorityQueue[reconcile.Request]) {
 			h.Create(context.Background(), event.CreateEvent{Object: prioritySvc(func(s *corev1.Service) {
 				s.Spec.Type = corev1.ServiceTypeClusterIP
 			}), IsInInitialList: true}, q)
 		}, 0},
-		{"created later", func(h newWorkFirst, q priorityqueue.PriorityQueue[reconcile.Request]) {
+		{"created later", func(h newwork.First, q priorityqueue.PriorityQueue[reconcile.Request]) {
 			h.Create(context.Background(), event.CreateEvent{Object: prioritySvc(nil)}, q)
 		}, 0},
-		{"updated", func(h newWorkFirst, q priorityqueue.PriorityQueue[reconcile.Request]) {
+		{"updated", func(h newwork.First, q priorityqueue.PriorityQueue[reconcile.Request]) {
 			h.Update(context.Background(), event.UpdateEvent{ObjectOld: prioritySvc(nil),
 				ObjectNew: prioritySvc(func(s *corev1.Service) { s.ResourceVersion = "8" })}, q)
 		}, 0},
-		{"resync", func(h newWorkFirst, q priorityqueue.PriorityQueue[reconcile.Request]) {
+		{"resync", func(h newwork.First, q priorityqueue.PriorityQueue[reconcile.Request]) {
 			h.Update(context.Background(), event.UpdateEvent{ObjectOld: prioritySvc(nil), ObjectNew: prioritySvc(nil)}, q)
 		}, handler.LowPriority},
-		{"deleted", func(h newWorkFirst, q priorityqueue.PriorityQueue[reconcile.Request]) {
+		{"deleted", func(h newwork.First, q priorityqueue.PriorityQueue[reconcile.Request]) {
 			h.Delete(context.Background(), event.DeleteEvent{Object: prioritySvc(nil)}, q)
 		}, 0},
 	}
@@ -91,7 +92,7 @@ func TestNewWorkFirst(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			q := priorityqueue.New[reconcile.Request]("test")
 			defer q.ShutDown()
-			tc.event(newWorkFirst{class: service.DefaultLoadBalancerClass}, q)
+			tc.event(newWorkFirst{class: service.DefaultLoadBalancerClass}.handler(), q)
 			item, priority, _ := q.GetWithPriority()
 			if diff := cmp.Diff(reconcile.Request{NamespacedName: client.ObjectKey{Namespace: "default", Name: "web"}}, item); diff != "" {
 				t.Errorf("item (-want +got):\n%s", diff)

@@ -1,4 +1,4 @@
-package service
+package conditions
 
 import (
 	"sync"
@@ -7,19 +7,19 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// Waits of a Service whose failure the outside world may fix (a certificate
+// Waits of an object whose failure the outside world may fix (a certificate
 // issued, a subnet created, a quota raised): the first, doubling up to the
-// cap.
+// cap. Every controller retries such failures on these waits.
 const (
 	RetryFirstWait = 10 * time.Second
 	RetryMaxWait   = 5 * time.Minute
 )
 
-// retryBackoff hands out the waits before each retry of a Service that
-// waits on the outside world: RetryFirstWait, doubling to RetryMaxWait. A
-// Service that changed since its last wait starts over, and so does one
-// that converged (Reset). It is safe for concurrent use.
-type retryBackoff struct {
+// Backoff hands out the waits before each retry of an object that waits
+// on the outside world: RetryFirstWait, doubling to RetryMaxWait. An object
+// that changed since its last wait starts over, and so does one that
+// converged (Reset). It is safe for concurrent use.
+type Backoff struct {
 	clock clock.PassiveClock
 
 	mu    sync.Mutex
@@ -32,14 +32,15 @@ type lastWait struct {
 	at      time.Time
 }
 
-func newRetryBackoff(clk clock.PassiveClock) *retryBackoff {
-	return &retryBackoff{clock: clk, waits: map[string]lastWait{}}
+// NewBackoff returns a Backoff on the clock.
+func NewBackoff(clk clock.PassiveClock) *Backoff {
+	return &Backoff{clock: clk, waits: map[string]lastWait{}}
 }
 
 // Next returns the wait before the next retry of key, whose object is now
 // at version, and the time of that retry. A failure before the retry is
 // due (another event reconciled the object early) keeps the schedule.
-func (b *retryBackoff) Next(key, version string) (time.Duration, time.Time) {
+func (b *Backoff) Next(key, version string) (time.Duration, time.Time) {
 	now := b.clock.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -56,7 +57,7 @@ func (b *retryBackoff) Next(key, version string) (time.Duration, time.Time) {
 }
 
 // Reset makes the next wait of key the first again.
-func (b *retryBackoff) Reset(key string) {
+func (b *Backoff) Reset(key string) {
 	b.mu.Lock()
 	delete(b.waits, key)
 	b.mu.Unlock()
@@ -64,7 +65,7 @@ func (b *retryBackoff) Reset(key string) {
 
 // forgetOld drops waits long over, of objects deleted while waiting: a
 // waiting object is retried at most RetryMaxWait after its last wait.
-func (b *retryBackoff) forgetOld(now time.Time) {
+func (b *Backoff) forgetOld(now time.Time) {
 	for key, w := range b.waits {
 		if now.Sub(w.at) > 2*RetryMaxWait {
 			delete(b.waits, key)

@@ -1,4 +1,4 @@
-package service
+package conditions
 
 import (
 	"testing"
@@ -45,7 +45,7 @@ func TestRetryBackoff(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			clk := clocktesting.NewFakeClock(start)
-			b := newRetryBackoff(clk)
+			b := NewBackoff(clk)
 			var got []time.Duration
 			for _, s := range tt.steps {
 				clk.Step(s.after)
