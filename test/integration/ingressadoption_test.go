@@ -1,0 +1,245 @@
+package integration
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	elbv2api "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
+	"github.com/kelb-dev/kelb/internal/awsproxy"
+)
+
+// lbcHash is LBC's name suffix: 10 hex digits of the SHA-256 of the parts
+// written back to back. Written here apart from kelb's code.
+func lbcHash(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "")))
+	return hex.EncodeToString(sum[:])[:10]
+}
+
+// lbcIngressStack is what LBC v3.5 leaves in AWS and the cluster for an
+// implicit-group Ingress with one Prefix path to one Service port, every
+// setting at its default: an internal ALB in the tagged private subnets
+// with a managed frontend group (port 80 from anywhere) and the shared
+// backend group, an HTTP:80 listener answering 404 by default, rule 1
+// forwarding the path to an instance target group on the node port with
+// the nodes registered, the node-group rule from the backend group, and a
+// TargetGroupBinding named as the target group.
+type lbcIngressStack struct {
+	lbARN, listenerARN, ruleARN, tgARN, frontend, dnsName string
+}
+
+// leaveLBCIngressStack creates that stack for ing (namespace default,
+// Service web port 80 on nodePort, path /api) with LBC's names and tags.
+func (cl *cluster) leaveLBCIngressStack(ing *networkingv1.Ingress, svc *corev1.Service, nodePort int32) lbcIngressStack {
+	t, ctx := cl.t, cl.t.Context()
+	cluster := cl.world.Cluster
+	group := ing.Namespace + "/" + ing.Name
+	strip := regexp.MustCompile(`[^A-Za-z0-9]`)
+	short := func(s string) string { s = strip.ReplaceAllString(s, ""); return s[:min(8, len(s))] }
+	prefix := "k8s-" + short(ing.Namespace) + "-" + short(ing.Name) + "-"
+	tags := func(resource string) map[string]string {
+		return map[string]string{"elbv2.k8s.aws/cluster": cluster, "ingress.k8s.aws/stack": group,
+			"ingress.k8s.aws/resource": resource}
+	}
+	mkSG := func(name, description string, tags map[string]string) string {
+		var list []ec2types.Tag
+		for k, v := range tags {
+			list = append(list, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
+		}
+		out, err := cl.world.Clients.EC2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(name),
+			Description: aws.String(description), VpcId: aws.String(cl.world.VPCID),
+			TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup, Tags: list}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.GroupId)
+	}
+	var out lbcIngressStack
+	out.frontend = mkSG(prefix+lbcHash(cluster, group), "[k8s] Managed SecurityGroup for LoadBalancer",
+		tags("ManagedLBSecurityGroup"))
+	backend := mkSG("k8s-traffic-"+strip.ReplaceAllString(cluster, "")+"-"+lbcHash(cluster),
+		"[k8s] Shared Backend SecurityGroup for LoadBalancer",
+		map[string]string{"elbv2.k8s.aws/cluster": cluster, "elbv2.k8s.aws/resource": "backend-sg"})
+	if _, err := cl.world.Clients.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
+		GroupId: aws.String(out.frontend), IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"),
+			FromPort: aws.Int32(80), ToPort: aws.Int32(80), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	cl.lbcRule(backend, nodePort)
+
+	api := cl.world.Clients.ELBV2
+	lb, err := api.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(prefix + lbcHash(cluster, group, "internal")),
+		Type: elbtypes.LoadBalancerTypeEnumApplication, Scheme: elbtypes.LoadBalancerSchemeEnumInternal,
+		IpAddressType: elbtypes.IpAddressTypeIpv4, Subnets: cl.world.PrivateSubnets,
+		SecurityGroups: []string{out.frontend, backend}, Tags: elbTagList(tags("LoadBalancer"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.lbARN, out.dnsName = aws.ToString(lb.LoadBalancers[0].LoadBalancerArn), aws.ToString(lb.LoadBalancers[0].DNSName)
+	svcPrefix := "k8s-" + short(svc.Namespace) + "-" + short(svc.Name) + "-"
+	tg, err := api.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
+		Name: aws.String(svcPrefix + lbcHash(cluster, group, ing.Namespace, ing.Name, string(svc.UID), "80",
+			strconv.Itoa(int(nodePort)), "instance", "HTTP", "HTTP1")),
+		Protocol: elbtypes.ProtocolEnumHttp, ProtocolVersion: aws.String("HTTP1"), Port: aws.Int32(nodePort),
+		TargetType: elbtypes.TargetTypeEnumInstance, VpcId: aws.String(cl.world.VPCID), IpAddressType: elbtypes.TargetGroupIpAddressTypeEnumIpv4,
+		HealthCheckProtocol: elbtypes.ProtocolEnumHttp, HealthCheckPort: aws.String("traffic-port"), HealthCheckPath: aws.String("/"),
+		Matcher: &elbtypes.Matcher{HttpCode: aws.String("200")}, HealthCheckIntervalSeconds: aws.Int32(15),
+		HealthCheckTimeoutSeconds: aws.Int32(5), HealthyThresholdCount: aws.Int32(2), UnhealthyThresholdCount: aws.Int32(2),
+		Tags: elbTagList(tags(group + "-" + svc.Name + ":80"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.tgARN = aws.ToString(tg.TargetGroups[0].TargetGroupArn)
+	var targets []elbtypes.TargetDescription
+	for _, id := range cl.world.Instances {
+		targets = append(targets, elbtypes.TargetDescription{Id: aws.String(id), Port: aws.Int32(nodePort)})
+	}
+	if _, err := api.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: &out.tgARN, Targets: targets}); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := api.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: &out.lbARN, Port: aws.Int32(80),
+		Protocol: elbtypes.ProtocolEnumHttp, DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumFixedResponse,
+			FixedResponseConfig: &elbtypes.FixedResponseActionConfig{StatusCode: aws.String("404"), ContentType: aws.String("text/plain")}}},
+		Tags: elbTagList(tags("80"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.listenerARN = aws.ToString(ls.Listeners[0].ListenerArn)
+	rule, err := api.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: &out.listenerARN, Priority: aws.Int32(1),
+		Conditions: []elbtypes.RuleCondition{{Field: aws.String("path-pattern"),
+			PathPatternConfig: &elbtypes.PathPatternConditionConfig{Values: []string{"/api", "/api/*"}}}},
+		Actions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, ForwardConfig: &elbtypes.ForwardActionConfig{
+			TargetGroups: []elbtypes.TargetGroupTuple{{TargetGroupArn: &out.tgARN}}}}},
+		Tags: elbTagList(tags("80:1"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.ruleARN = aws.ToString(rule.Rules[0].RuleArn)
+
+	instance, tcp := elbv2api.TargetTypeInstance, elbv2api.NetworkingProtocolTCP
+	port := intstr.FromInt32(nodePort)
+	ipv4 := elbv2api.TargetGroupIPAddressTypeIPv4
+	binding := &elbv2api.TargetGroupBinding{ObjectMeta: metav1.ObjectMeta{Namespace: svc.Namespace,
+		Name: aws.ToString(tg.TargetGroups[0].TargetGroupName), Finalizers: []string{"elbv2.k8s.aws/resources"},
+		Labels: map[string]string{"ingress.k8s.aws/stack-namespace": ing.Namespace, "ingress.k8s.aws/stack-name": ing.Name}},
+		// LBC's webhook fills in vpcID.
+		Spec: elbv2api.TargetGroupBindingSpec{TargetGroupARN: out.tgARN, TargetType: &instance, IPAddressType: &ipv4,
+			VpcID: cl.world.VPCID,
+			ServiceRef: elbv2api.ServiceReference{Name: svc.Name, Port: intstr.FromInt32(80)},
+			Networking: &elbv2api.TargetGroupBindingNetworking{Ingress: []elbv2api.NetworkingIngressRule{{
+				From:  []elbv2api.NetworkingPeer{{SecurityGroup: &elbv2api.SecurityGroup{GroupID: backend}}},
+				Ports: []elbv2api.NetworkingPort{{Protocol: &tcp, Port: &port}}}}}}}
+	if err := bindingsClient(cl).Create(ctx, binding); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestIngressTakeOverMakesNoWrites: an Ingress whose ALB LBC v3.5 made is
+// served in place: kelb makes no mutating AWS call, keeps the hostname,
+// and keeps LBC's binding as it was.
+func TestIngressTakeOverMakesNoWrites(t *testing.T) {
+	cl := newCluster(t, 2)
+	cl.opts.EnableIngress, cl.opts.IngressClass = true, "alb"
+	ctx := t.Context()
+	if err := cl.c.Create(ctx, &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "alb"},
+		Spec: networkingv1.IngressClassSpec{Controller: "ingress.k8s.aws/alb"}}); err != nil {
+		t.Fatal(err)
+	}
+	const nodePort = 30971
+	svc := cl.createService("web", withPort(80, nodePort, corev1.ProtocolTCP), func(s *corev1.Service) {
+		s.Spec.Type = corev1.ServiceTypeNodePort
+		s.Spec.LoadBalancerClass = nil
+	})
+	prefix := networkingv1.PathTypePrefix
+	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web",
+		Finalizers: []string{"ingress.k8s.aws/resources"}},
+		Spec: networkingv1.IngressSpec{IngressClassName: aws.String("alb"), Rules: []networkingv1.IngressRule{{
+			IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+				Paths: []networkingv1.HTTPIngressPath{{Path: "/api", PathType: &prefix, Backend: networkingv1.IngressBackend{
+					Service: &networkingv1.IngressServiceBackend{Name: "web",
+						Port: networkingv1.ServiceBackendPort{Number: 80}}}}}}}}}}}
+	if err := cl.c.Create(ctx, ing); err != nil {
+		t.Fatal(err)
+	}
+	left := cl.leaveLBCIngressStack(ing, svc, nodePort)
+	ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{Hostname: left.dnsName}}
+	if err := cl.c.Status().Update(ctx, ing); err != nil {
+		t.Fatal(err)
+	}
+
+	t0 := time.Now()
+	cl.startKelb()
+	cl.waitNormalEvent("web", "SuccessfullyReconciled")
+	eventually(t, 30*time.Second, "kelb quiet", func() (bool, string) {
+		calls := cl.calls(t0)
+		return len(calls) > 0 && time.Since(calls[len(calls)-1].Time) > 3*time.Second, ""
+	})
+	var got []string
+	for _, c := range cl.calls(t0) {
+		if c.Mutating() {
+			got = append(got, c.Action+" "+fmt.Sprint(paramValues(c)))
+		}
+	}
+	if len(got) != 0 {
+		t.Errorf("mutating calls while taking over LBC's ALB: %v", got)
+	}
+	var after networkingv1.Ingress
+	if err := cl.c.Get(ctx, client.ObjectKeyFromObject(ing), &after); err != nil {
+		t.Fatal(err)
+	}
+	if h := after.Status.LoadBalancer.Ingress; len(h) != 1 || h[0].Hostname != left.dnsName {
+		t.Errorf("hostname %v, want the adopted %s", h, left.dnsName)
+	}
+	var bindings elbv2api.TargetGroupBindingList
+	if err := bindingsClient(cl).List(ctx, &bindings); err != nil {
+		t.Fatal(err)
+	}
+	if len(bindings.Items) != 1 || bindings.Items[0].Generation != 1 || bindings.Items[0].Spec.TargetGroupARN != left.tgARN {
+		t.Errorf("bindings after the takeover (want LBC's, generation 1): %+v", bindings.Items)
+	}
+	t.Logf("take-over calls: %v", awsproxy.CountByAction(cl.calls(t0)))
+
+	// Deleting the Ingress removes everything LBC made for it.
+	if err := cl.c.Delete(ctx, ing); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 90*time.Second, "the stack deleted", func() (bool, string) {
+		ex := cl.exists(left.lbARN, left.tgARN, left.frontend)
+		return !slices.Contains(mapValues(ex), true), fmt.Sprint(ex)
+	})
+}
+
+// waitNormalEvent waits for a Normal event with reason on the object name.
+func (cl *cluster) waitNormalEvent(name, reason string) {
+	cl.t.Helper()
+	eventually(cl.t, 60*time.Second, name+" event "+reason, func() (bool, string) {
+		var events corev1.EventList
+		if err := cl.c.List(cl.t.Context(), &events); err != nil {
+			return false, err.Error()
+		}
+		for _, e := range events.Items {
+			if e.InvolvedObject.Name == name && e.Type == corev1.EventTypeNormal && e.Reason == reason {
+				return true, ""
+			}
+		}
+		return false, "none yet"
+	})
+}
