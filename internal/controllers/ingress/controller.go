@@ -7,6 +7,7 @@ package ingress
 
 import (
 	"context"
+	"strings"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -133,15 +134,19 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 			"%s: %s; the load balancer is kept as it is until the class is fixed", class.Field, class.Reason)
 		return reconcile.Result{}, nil
 	}
-	if group := ing.Annotations[AnnGroupName]; group != "" {
+	if why := ingress.Unserved(ing, class.Params); why != nil {
 		// An explicit group's load balancer is shared by several Ingresses
-		// under another finalizer: serving this one alone would make a
-		// second load balancer. Nothing is made until groups are served.
+		// under another finalizer, and a setting kelb does not build yet
+		// would be taken away by the diff: nothing is made or changed, and
+		// what LBC made stays as it is.
+		reason := ReasonNotServed
+		if why.Field == AnnGroupName || strings.HasSuffix(why.Field, "group.name") {
+			reason = ReasonExplicitGroup
+		}
 		c.Recorder.Eventf(ing, nil, corev1.EventTypeWarning, EventFailedBuildModel, "Reconcile",
-			"Failed build model due to annotation %s: %q: explicit IngressGroups are not served by kelb yet; "+
-				"allowed: no group.name (an implicit group of this Ingress alone)", AnnGroupName, group)
-		c.health.update(client.ObjectKeyFromObject(ing), ing.Generation, markInvalid(ReasonExplicitGroup,
-			"explicit IngressGroups are not served by kelb yet"))
+			"Failed build model due to %s: %q is not served by kelb yet; allowed: %s; the load balancer is kept as it is",
+			why.Field, why.Value, why.Allowed)
+		c.health.update(client.ObjectKeyFromObject(ing), ing.Generation, markInvalid(reason, why.Field+" is not served by kelb yet"))
 		return reconcile.Result{}, nil
 	}
 	stack, err := c.build(ctx, ing, class)

@@ -205,10 +205,17 @@ func TestReconcile(t *testing.T) {
 		{name: "explicit group: nothing made, event",
 			flag: "alb", ing: testIngress(className("alb"), annotate(AnnGroupName, "shared")),
 			objs: []client.Object{albClass, webService()},
-			want: state{Events: []string{`Warning FailedBuildModel: Failed build model due to annotation ` +
-				`alb.ingress.kubernetes.io/group.name: "shared": explicit IngressGroups are not served by kelb yet; ` +
-				`allowed: no group.name (an implicit group of this Ingress alone)`},
+			want: state{Events: []string{`Warning FailedBuildModel: Failed build model due to ` +
+				`alb.ingress.kubernetes.io/group.name: "shared" is not served by kelb yet; ` +
+				`allowed: no group.name (an implicit group of this Ingress alone); the load balancer is kept as it is`},
 				Annotations: map[string]string{AnnGroupName: "shared"}}},
+		{name: "an authenticated Ingress (LBC-made): nothing changed, event",
+			flag: "alb", ing: testIngress(className("alb"), annotate("alb.ingress.kubernetes.io/auth-type", "cognito")),
+			objs: []client.Object{albClass, webService()},
+			want: state{Events: []string{`Warning FailedBuildModel: Failed build model due to ` +
+				`alb.ingress.kubernetes.io/auth-type: "cognito" is not served by kelb yet; ` +
+				`allowed: the annotation unset; the load balancer is kept as it is`},
+				Annotations: map[string]string{"alb.ingress.kubernetes.io/auth-type": "cognito"}}},
 		{name: "deploy fails: finalizer stays, event, retried by the queue",
 			flag: "alb", ing: testIngress(className("alb")), objs: []client.Object{albClass, webService()},
 			deployErr: errors.New("connection reset"),

@@ -38,6 +38,9 @@ const (
 	// ReasonExplicitGroup: the Ingress names an explicit IngressGroup,
 	// which kelb does not serve yet; nothing is made for it.
 	ReasonExplicitGroup = "ExplicitGroupNotServed"
+	// ReasonNotServed: the Ingress or its class asks for a setting kelb
+	// does not build yet (custom actions, auth, WAF, ...).
+	ReasonNotServed = "SettingNotServed"
 )
 
 // failure is what a failed reconcile reports and when it is tried again.

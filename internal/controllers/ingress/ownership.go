@@ -19,7 +19,7 @@ const Finalizer = "ingress.k8s.aws/resources"
 const AnnClaimedClass = "kelb.dev/ingress-class"
 
 // AnnGroupName names an explicit IngressGroup (LBC's), not served yet.
-const AnnGroupName = ingress.Prefix + "group.name"
+const AnnGroupName = ingress.AnnGroupName
 
 // Ownership says what kelb may do with an Ingress.
 type Ownership int

@@ -1,0 +1,78 @@
+package ingress
+
+import (
+	"slices"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	elbv2 "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
+)
+
+// AnnGroupName names an explicit IngressGroup.
+const AnnGroupName = Prefix + "group.name"
+
+// unservedAnnotations are LBC's Ingress annotations whose meaning kelb does
+// not build yet. Building an Ingress without them would not be "the same
+// load balancer minus a feature": kelb's diff would take away what LBC made
+// for them (an authenticate action before a forward, a WAF association, a
+// custom action's rule), so such an Ingress is refused before any AWS call
+// and its load balancer stays exactly as it is.
+var unservedAnnotations = []string{
+	"customer-owned-ipv4-pool", "wafv2-acl-arn", "wafv2-acl-name", "waf-acl-id", "web-acl-id",
+	"shield-advanced-protection", "auth-idp-cognito", "auth-idp-oidc", "jwt-validation",
+	"minimum-load-balancer-capacity", "ipam-ipv4-pool-id", "enable-frontend-nlb", "use-regex-path-match",
+	"target-control-port", "create-acm-cert", "acm-pca-arn",
+}
+
+// unservedPrefixes are LBC's annotation families keyed by a user's name.
+var unservedPrefixes = []string{"actions.", "conditions.", "transforms."}
+
+// Unserved says why kelb cannot serve ing yet, or nil: an explicit group
+// (by annotation or by the class's IngressClassParams), or a setting from
+// the lists above. It is pure: the controller calls it before building.
+func Unserved(ing *networkingv1.Ingress, params *elbv2.IngressClassParams) *FieldError {
+	if params != nil && params.Spec.Group != nil && params.Spec.Group.Name != "" {
+		return &FieldError{Field: paramsField(params.Name, "group.name"), Value: params.Spec.Group.Name,
+			Allowed: "no group (an implicit group of each Ingress alone)"}
+	}
+	if g := ing.Annotations[AnnGroupName]; g != "" {
+		return &FieldError{Field: AnnGroupName, Value: g,
+			Allowed: "no group.name (an implicit group of this Ingress alone)"}
+	}
+	if params != nil {
+		for _, f := range []struct {
+			set   bool
+			field string
+		}{
+			{params.Spec.WAFv2ACLArn != "", "wafv2AclArn"},
+			{params.Spec.WAFv2ACLName != "", "wafv2AclName"},
+			{params.Spec.MinimumLoadBalancerCapacity != nil, "minimumLoadBalancerCapacity"},
+			{params.Spec.IPAMConfiguration != nil, "ipamConfiguration"},
+		} {
+			if f.set {
+				return &FieldError{Field: paramsField(params.Name, f.field), Value: "(set)",
+					Allowed: "the field unset"}
+			}
+		}
+	}
+	var found []string
+	for key, value := range ing.Annotations {
+		name, ok := strings.CutPrefix(key, Prefix)
+		if !ok {
+			continue
+		}
+		switch {
+		case slices.Contains(unservedAnnotations, name),
+			name == "auth-type" && value != "none",
+			slices.ContainsFunc(unservedPrefixes, func(p string) bool { return strings.HasPrefix(name, p) }):
+			found = append(found, key)
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	slices.Sort(found)
+	return &FieldError{Field: found[0], Value: ing.Annotations[found[0]],
+		Allowed: "the annotation unset"}
+}

@@ -1,0 +1,54 @@
+package ingress
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	elbv2 "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
+)
+
+func TestUnserved(t *testing.T) {
+	ing := func(ann map[string]string) *networkingv1.Ingress {
+		return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web", Annotations: ann}}
+	}
+	params := func(mutate func(*elbv2.IngressClassParamsSpec)) *elbv2.IngressClassParams {
+		p := &elbv2.IngressClassParams{ObjectMeta: metav1.ObjectMeta{Name: "team"}}
+		mutate(&p.Spec)
+		return p
+	}
+	for _, tc := range []struct {
+		name   string
+		ing    *networkingv1.Ingress
+		params *elbv2.IngressClassParams
+		want   *FieldError
+	}{
+		{"plain Ingress", ing(map[string]string{AnnScheme: "internal", AnnTargetType: "ip"}), nil, nil},
+		{"auth-type none is what LBC does without it", ing(map[string]string{Prefix + "auth-type": "none"}), nil, nil},
+		{"auth settings without auth-type are ignored by LBC", ing(map[string]string{Prefix + "auth-scope": "openid"}), nil, nil},
+		{"another controller's annotations", ing(map[string]string{"nginx.ingress.kubernetes.io/auth-type": "basic"}), nil, nil},
+		{"explicit group", ing(map[string]string{AnnGroupName: "shared"}), nil,
+			&FieldError{Field: AnnGroupName, Value: "shared", Allowed: "no group.name (an implicit group of this Ingress alone)"}},
+		{"the class forces a group", ing(nil), params(func(s *elbv2.IngressClassParamsSpec) {
+			s.Group = &elbv2.IngressGroup{Name: "team"}
+		}), &FieldError{Field: "IngressClassParams team spec.group.name", Value: "team",
+			Allowed: "no group (an implicit group of each Ingress alone)"}},
+		{"the class asks for WAF", ing(nil), params(func(s *elbv2.IngressClassParamsSpec) { s.WAFv2ACLArn = "arn:acl" }),
+			&FieldError{Field: "IngressClassParams team spec.wafv2AclArn", Value: "(set)", Allowed: "the field unset"}},
+		{"cognito", ing(map[string]string{Prefix + "auth-type": "cognito"}), nil,
+			&FieldError{Field: Prefix + "auth-type", Value: "cognito", Allowed: "the annotation unset"}},
+		{"a custom action", ing(map[string]string{Prefix + "actions.blue-green": "{}"}), nil,
+			&FieldError{Field: Prefix + "actions.blue-green", Value: "{}", Allowed: "the annotation unset"}},
+		{"the first of several, by name", ing(map[string]string{Prefix + "wafv2-acl-arn": "arn:acl",
+			Prefix + "conditions.web": "[]", Prefix + "shield-advanced-protection": "false"}), nil,
+			&FieldError{Field: Prefix + "conditions.web", Value: "[]", Allowed: "the annotation unset"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, Unserved(tc.ing, tc.params)); diff != "" {
+				t.Errorf("Unserved (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
