@@ -141,7 +141,7 @@ func (cl *cluster) leaveLBCIngressStack(ing *networkingv1.Ingress, svc *corev1.S
 		Labels: map[string]string{"ingress.k8s.aws/stack-namespace": ing.Namespace, "ingress.k8s.aws/stack-name": ing.Name}},
 		// LBC's webhook fills in vpcID.
 		Spec: elbv2api.TargetGroupBindingSpec{TargetGroupARN: out.tgARN, TargetType: &instance, IPAddressType: &ipv4,
-			VpcID: cl.world.VPCID,
+			VpcID:      cl.world.VPCID,
 			ServiceRef: elbv2api.ServiceReference{Name: svc.Name, Port: intstr.FromInt32(80)},
 			Networking: &elbv2api.TargetGroupBindingNetworking{Ingress: []elbv2api.NetworkingIngressRule{{
 				From:  []elbv2api.NetworkingPeer{{SecurityGroup: &elbv2api.SecurityGroup{GroupID: backend}}},

@@ -7,11 +7,11 @@ package ingress
 
 import (
 	"context"
-	"strings"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
