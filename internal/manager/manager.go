@@ -218,8 +218,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		return err
 	}
 	if o.EnableIngress {
-		// Temporary: off by default until the deployer makes application
-		// load balancers (see applicationDeployer); then it joins the list.
+		// Off only when another controller (LBC) keeps the Ingresses.
 		if err := controllers.Register(ctx, mgr,
 			ingressController(mgr, o, clients, deployer, nodeRules, subnets, vpcID, defaultTags, clk)); err != nil {
 			return err

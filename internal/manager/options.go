@@ -76,11 +76,10 @@ type Options struct {
 	WebhookExtraNames       []string
 	// LBC holds LBC's flags for features kelb does not have yet.
 	LBC LBCOnly
-	// EnableIngress runs the Ingress controller. Temporary, kelb's own (LBC
-	// has no such flag): off by default while Ingress serving is young (on
-	// by default it would take over the Ingresses of LBC's class that a
-	// cluster running kelb for Services only leaves to LBC); then the
-	// controller runs always and the flag goes.
+	// EnableIngress runs the Ingress controller (on by default, as LBC
+	// always serves Ingresses). kelb's own flag: false leaves the Ingresses
+	// of --ingress-class, and their load balancers, to another controller
+	// (LBC beside a kelb that serves Services only).
 	EnableIngress bool
 }
 
@@ -159,8 +158,9 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		"kelb's MutatingWebhookConfiguration, whose caBundle kelb keeps when it makes its own certificate")
 	stringSlice(fs, &o.WebhookExtraNames, "webhook-extra-names", []string{},
 		"more DNS names or IP addresses for the certificate kelb makes (a webhook reached by URL)")
-	fs.BoolVar(&o.EnableIngress, "enable-ingress", false,
-		"temporary: serve Ingresses of --ingress-class as application load balancers (off by default for now)")
+	fs.BoolVar(&o.EnableIngress, "enable-ingress", true,
+		"serve Ingresses of --ingress-class as application load balancers; false leaves them, and their load balancers, "+
+			"to another controller")
 	o.LBC.bind(fs)
 }
 

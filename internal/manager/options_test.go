@@ -24,7 +24,7 @@ func TestValidate(t *testing.T) {
 		{"defaults", func(*Options) {}, nil},
 		{"every allowed character", func(o *Options) { o.ClusterName = "Prod_1.eu:west/2=a+b-c@d é 群" }, nil},
 		{"no grace period", func(o *Options) { o.OrphanGracePeriod = 0 }, nil},
-		{"Ingress served when asked", func(o *Options) { o.EnableIngress = true }, nil},
+		{"Ingress left to another controller", func(o *Options) { o.EnableIngress = false }, nil},
 		{"sweep off still needs an interval", func(o *Options) { o.OrphanSweep, o.OrphanSweepInterval = "off", 0 },
 			[]string{"--orphan-sweep-interval: 0s; must be more than 0"}},
 		{"no interval", func(o *Options) { o.OrphanSweepInterval = 0 },

@@ -15,14 +15,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// TestIngressServed: with --enable-ingress, an Ingress of LBC's class
+// TestIngressServed: an Ingress of LBC's class
 // becomes an application load balancer whose listener forwards its path to
 // the backend Service's target group (nodes registered by the binding
 // controller), the hostname reaches the Ingress's status, a new path is a
 // new rule, and deleting the Ingress leaves nothing of its stack in AWS.
 func TestIngressServed(t *testing.T) {
 	cl := newCluster(t, 2)
-	cl.opts.EnableIngress, cl.opts.IngressClass = true, "alb"
 	cl.startKelb()
 	ctx := t.Context()
 	class := &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "alb"},

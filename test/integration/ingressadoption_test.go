@@ -157,7 +157,6 @@ func (cl *cluster) leaveLBCIngressStack(ing *networkingv1.Ingress, svc *corev1.S
 // and keeps LBC's binding as it was.
 func TestIngressTakeOverMakesNoWrites(t *testing.T) {
 	cl := newCluster(t, 2)
-	cl.opts.EnableIngress, cl.opts.IngressClass = true, "alb"
 	ctx := t.Context()
 	if err := cl.c.Create(ctx, &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "alb"},
 		Spec: networkingv1.IngressClassSpec{Controller: "ingress.k8s.aws/alb"}}); err != nil {

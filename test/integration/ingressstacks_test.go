@@ -25,6 +25,8 @@ import (
 // left out of the inventory, reported, never touched.
 func TestIngressStackLeftAlone(t *testing.T) {
 	cl := newCluster(t, 2)
+	// kelb serves Services only: Ingress stacks are another controller's.
+	cl.opts.EnableIngress = false
 	cl.startKelb()
 	cl.createService("gone", withPort(80, 30901, corev1.ProtocolTCP))
 	cl.createService("live", withPort(80, 30903, corev1.ProtocolTCP))

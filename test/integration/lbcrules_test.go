@@ -38,6 +38,8 @@ func (cl *cluster) lbcRule(backend string, port int32) {
 // ALB of LBC's uses it.
 func TestLBCRulesSurviveSwitchOver(t *testing.T) {
 	cl := newCluster(t, 3)
+	// kelb serves Services only; LBC keeps the Ingresses of its class.
+	cl.opts.EnableIngress = false
 	// LBC's TargetGroupBinding CRD stays when LBC goes; kelb's is the same
 	// and is installed in every test apiserver.
 	cl.startKelb()

@@ -87,7 +87,7 @@ func newCluster(t *testing.T, nodes int, kubeOpts ...testenv.KubeOption) *cluste
 		LoadBalancerClass: "service.k8s.aws/nlb", DefaultTargetType: "instance",
 		DefaultSSLPolicy: "ELBSecurityPolicy-2016-08", EnableLeaderElection: false, MetricsBindAddr: "0",
 		HealthProbeBindAddr: "0", DriftPeriod: 10 * time.Minute, OrphanSweep: "delete",
-		OrphanSweepInterval: time.Second, OrphanGracePeriod: 2 * time.Second,
+		OrphanSweepInterval: time.Second, OrphanGracePeriod: 2 * time.Second, EnableIngress: true, IngressClass: "alb",
 	}
 	return cl
 }
