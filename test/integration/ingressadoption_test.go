@@ -42,12 +42,37 @@ func lbcHash(parts ...string) string {
 // the nodes registered, the node-group rule from the backend group, and a
 // TargetGroupBinding named as the target group.
 type lbcIngressStack struct {
-	lbARN, listenerARN, ruleARN, tgARN, frontend, dnsName string
+	lbARN, tgARN, frontend, dnsName string
+}
+
+// lbcIngressVariant is what the Ingress asks beyond the defaults.
+type lbcIngressVariant struct {
+	internetFacing bool   // scheme internet-facing: public subnets
+	ipTargets      bool   // target-type ip: the pods' addresses on the target port
+	certificate    string // HTTPS:443 with this certificate, HTTP:80 redirecting to it
+}
+
+// annotations are the Ingress's annotations for v.
+func (v lbcIngressVariant) annotations() map[string]string {
+	a := map[string]string{}
+	if v.internetFacing {
+		a["alb.ingress.kubernetes.io/scheme"] = "internet-facing"
+	}
+	if v.ipTargets {
+		a["alb.ingress.kubernetes.io/target-type"] = "ip"
+	}
+	if v.certificate != "" {
+		a["alb.ingress.kubernetes.io/listen-ports"] = `[{"HTTP": 80}, {"HTTPS": 443}]`
+		a["alb.ingress.kubernetes.io/certificate-arn"] = v.certificate
+		a["alb.ingress.kubernetes.io/ssl-redirect"] = "443"
+	}
+	return a
 }
 
 // leaveLBCIngressStack creates that stack for ing (namespace default,
 // Service web port 80 on nodePort, path /api) with LBC's names and tags.
-func (cl *cluster) leaveLBCIngressStack(ing *networkingv1.Ingress, svc *corev1.Service, nodePort int32) lbcIngressStack {
+func (cl *cluster) leaveLBCIngressStack(ing *networkingv1.Ingress, svc *corev1.Service, nodePort int32,
+	v lbcIngressVariant, podIPs []string) lbcIngressStack {
 	t, ctx := cl.t, cl.t.Context()
 	cluster := cl.world.Cluster
 	group := ing.Namespace + "/" + ing.Name
@@ -77,17 +102,32 @@ func (cl *cluster) leaveLBCIngressStack(ing *networkingv1.Ingress, svc *corev1.S
 	backend := mkSG("k8s-traffic-"+strip.ReplaceAllString(cluster, "")+"-"+lbcHash(cluster),
 		"[k8s] Shared Backend SecurityGroup for LoadBalancer",
 		map[string]string{"elbv2.k8s.aws/cluster": cluster, "elbv2.k8s.aws/resource": "backend-sg"})
-	if _, err := cl.world.Clients.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
-		GroupId: aws.String(out.frontend), IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"),
-			FromPort: aws.Int32(80), ToPort: aws.Int32(80), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}}); err != nil {
-		t.Fatal(err)
+	listenPorts := []int32{80}
+	if v.certificate != "" {
+		listenPorts = append(listenPorts, 443)
 	}
-	cl.lbcRule(backend, nodePort)
+	for _, p := range listenPorts {
+		if _, err := cl.world.Clients.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
+			GroupId: aws.String(out.frontend), IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"),
+				FromPort: aws.Int32(p), ToPort: aws.Int32(p), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scheme, subnets := elbtypes.LoadBalancerSchemeEnumInternal, cl.world.PrivateSubnets
+	if v.internetFacing {
+		scheme, subnets = elbtypes.LoadBalancerSchemeEnumInternetFacing, cl.world.PublicSubnets
+	}
+	// The target group's port, and the port its targets are reached on.
+	targetType, tgPort := "instance", nodePort
+	if v.ipTargets {
+		targetType, tgPort = "ip", svc.Spec.Ports[0].TargetPort.IntVal
+	}
+	cl.lbcRule(backend, tgPort)
 
 	api := cl.world.Clients.ELBV2
-	lb, err := api.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(prefix + lbcHash(cluster, group, "internal")),
-		Type: elbtypes.LoadBalancerTypeEnumApplication, Scheme: elbtypes.LoadBalancerSchemeEnumInternal,
-		IpAddressType: elbtypes.IpAddressTypeIpv4, Subnets: cl.world.PrivateSubnets,
+	lb, err := api.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(prefix + lbcHash(cluster, group, string(scheme))),
+		Type: elbtypes.LoadBalancerTypeEnumApplication, Scheme: scheme,
+		IpAddressType: elbtypes.IpAddressTypeIpv4, Subnets: subnets,
 		SecurityGroups: []string{out.frontend, backend}, Tags: elbTagList(tags("LoadBalancer"))})
 	if err != nil {
 		t.Fatal(err)
@@ -96,9 +136,9 @@ func (cl *cluster) leaveLBCIngressStack(ing *networkingv1.Ingress, svc *corev1.S
 	svcPrefix := "k8s-" + short(svc.Namespace) + "-" + short(svc.Name) + "-"
 	tg, err := api.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
 		Name: aws.String(svcPrefix + lbcHash(cluster, group, ing.Namespace, ing.Name, string(svc.UID), "80",
-			strconv.Itoa(int(nodePort)), "instance", "HTTP", "HTTP1")),
-		Protocol: elbtypes.ProtocolEnumHttp, ProtocolVersion: aws.String("HTTP1"), Port: aws.Int32(nodePort),
-		TargetType: elbtypes.TargetTypeEnumInstance, VpcId: aws.String(cl.world.VPCID), IpAddressType: elbtypes.TargetGroupIpAddressTypeEnumIpv4,
+			strconv.Itoa(int(tgPort)), targetType, "HTTP", "HTTP1")),
+		Protocol: elbtypes.ProtocolEnumHttp, ProtocolVersion: aws.String("HTTP1"), Port: aws.Int32(tgPort),
+		TargetType: elbtypes.TargetTypeEnum(targetType), VpcId: aws.String(cl.world.VPCID), IpAddressType: elbtypes.TargetGroupIpAddressTypeEnumIpv4,
 		HealthCheckProtocol: elbtypes.ProtocolEnumHttp, HealthCheckPort: aws.String("traffic-port"), HealthCheckPath: aws.String("/"),
 		Matcher: &elbtypes.Matcher{HttpCode: aws.String("200")}, HealthCheckIntervalSeconds: aws.Int32(15),
 		HealthCheckTimeoutSeconds: aws.Int32(5), HealthyThresholdCount: aws.Int32(2), UnhealthyThresholdCount: aws.Int32(2),
@@ -108,39 +148,55 @@ func (cl *cluster) leaveLBCIngressStack(ing *networkingv1.Ingress, svc *corev1.S
 	}
 	out.tgARN = aws.ToString(tg.TargetGroups[0].TargetGroupArn)
 	var targets []elbtypes.TargetDescription
-	for _, id := range cl.world.Instances {
-		targets = append(targets, elbtypes.TargetDescription{Id: aws.String(id), Port: aws.Int32(nodePort)})
+	ids := cl.world.Instances
+	if v.ipTargets {
+		ids = podIPs
+	}
+	for _, id := range ids {
+		targets = append(targets, elbtypes.TargetDescription{Id: aws.String(id), Port: aws.Int32(tgPort)})
 	}
 	if _, err := api.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: &out.tgARN, Targets: targets}); err != nil {
 		t.Fatal(err)
 	}
-	ls, err := api.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: &out.lbARN, Port: aws.Int32(80),
-		Protocol: elbtypes.ProtocolEnumHttp, DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumFixedResponse,
-			FixedResponseConfig: &elbtypes.FixedResponseActionConfig{StatusCode: aws.String("404"), ContentType: aws.String("text/plain")}}},
-		Tags: elbTagList(tags("80"))})
+	notFound := elbtypes.Action{Type: elbtypes.ActionTypeEnumFixedResponse,
+		FixedResponseConfig: &elbtypes.FixedResponseActionConfig{StatusCode: aws.String("404"), ContentType: aws.String("text/plain")}}
+	rulesOn := &elbv2.CreateListenerInput{LoadBalancerArn: &out.lbARN, Port: aws.Int32(80),
+		Protocol: elbtypes.ProtocolEnumHttp, DefaultActions: []elbtypes.Action{notFound}, Tags: elbTagList(tags("80"))}
+	if v.certificate != "" {
+		// ssl-redirect: the HTTP listener only redirects, with no rules.
+		if _, err := api.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: &out.lbARN, Port: aws.Int32(80),
+			Protocol: elbtypes.ProtocolEnumHttp, DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumRedirect,
+				RedirectConfig: &elbtypes.RedirectActionConfig{Port: aws.String("443"), Protocol: aws.String("HTTPS"),
+					StatusCode: elbtypes.RedirectActionStatusCodeEnumHttp301}}},
+			Tags: elbTagList(tags("80"))}); err != nil {
+			t.Fatal(err)
+		}
+		rulesOn = &elbv2.CreateListenerInput{LoadBalancerArn: &out.lbARN, Port: aws.Int32(443),
+			Protocol: elbtypes.ProtocolEnumHttps, SslPolicy: aws.String("ELBSecurityPolicy-2016-08"),
+			Certificates:   []elbtypes.Certificate{{CertificateArn: aws.String(v.certificate)}},
+			DefaultActions: []elbtypes.Action{notFound}, Tags: elbTagList(tags("443"))}
+	}
+	ls, err := api.CreateListener(ctx, rulesOn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out.listenerARN = aws.ToString(ls.Listeners[0].ListenerArn)
-	rule, err := api.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: &out.listenerARN, Priority: aws.Int32(1),
+	if _, err := api.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: ls.Listeners[0].ListenerArn, Priority: aws.Int32(1),
 		Conditions: []elbtypes.RuleCondition{{Field: aws.String("path-pattern"),
 			PathPatternConfig: &elbtypes.PathPatternConditionConfig{Values: []string{"/api", "/api/*"}}}},
 		Actions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, ForwardConfig: &elbtypes.ForwardActionConfig{
 			TargetGroups: []elbtypes.TargetGroupTuple{{TargetGroupArn: &out.tgARN}}}}},
-		Tags: elbTagList(tags("80:1"))})
-	if err != nil {
+		Tags: elbTagList(tags(fmt.Sprintf("%d:1", aws.ToInt32(rulesOn.Port))))}); err != nil {
 		t.Fatal(err)
 	}
-	out.ruleARN = aws.ToString(rule.Rules[0].RuleArn)
 
-	instance, tcp := elbv2api.TargetTypeInstance, elbv2api.NetworkingProtocolTCP
-	port := intstr.FromInt32(nodePort)
+	bindingType, tcp := elbv2api.TargetType(targetType), elbv2api.NetworkingProtocolTCP
+	port := intstr.FromInt32(tgPort)
 	ipv4 := elbv2api.TargetGroupIPAddressTypeIPv4
 	binding := &elbv2api.TargetGroupBinding{ObjectMeta: metav1.ObjectMeta{Namespace: svc.Namespace,
 		Name: aws.ToString(tg.TargetGroups[0].TargetGroupName), Finalizers: []string{"elbv2.k8s.aws/resources"},
 		Labels: map[string]string{"ingress.k8s.aws/stack-namespace": ing.Namespace, "ingress.k8s.aws/stack-name": ing.Name}},
 		// LBC's webhook fills in vpcID.
-		Spec: elbv2api.TargetGroupBindingSpec{TargetGroupARN: out.tgARN, TargetType: &instance, IPAddressType: &ipv4,
+		Spec: elbv2api.TargetGroupBindingSpec{TargetGroupARN: out.tgARN, TargetType: &bindingType, IPAddressType: &ipv4,
 			VpcID:      cl.world.VPCID,
 			ServiceRef: elbv2api.ServiceReference{Name: svc.Name, Port: intstr.FromInt32(80)},
 			Networking: &elbv2api.TargetGroupBindingNetworking{Ingress: []elbv2api.NetworkingIngressRule{{
@@ -154,76 +210,94 @@ func (cl *cluster) leaveLBCIngressStack(ing *networkingv1.Ingress, svc *corev1.S
 
 // TestIngressTakeOverMakesNoWrites: an Ingress whose ALB LBC v3.5 made is
 // served in place: kelb makes no mutating AWS call, keeps the hostname,
-// and keeps LBC's binding as it was.
+// and keeps LBC's binding as it was; deleting the Ingress then deletes
+// what LBC made.
 func TestIngressTakeOverMakesNoWrites(t *testing.T) {
-	cl := newCluster(t, 2)
-	ctx := t.Context()
-	if err := cl.c.Create(ctx, &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "alb"},
-		Spec: networkingv1.IngressClassSpec{Controller: "ingress.k8s.aws/alb"}}); err != nil {
-		t.Fatal(err)
-	}
-	const nodePort = 30971
-	svc := cl.createService("web", withPort(80, nodePort, corev1.ProtocolTCP), func(s *corev1.Service) {
-		s.Spec.Type = corev1.ServiceTypeNodePort
-		s.Spec.LoadBalancerClass = nil
-	})
-	prefix := networkingv1.PathTypePrefix
-	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web",
-		Finalizers: []string{"ingress.k8s.aws/resources"}},
-		Spec: networkingv1.IngressSpec{IngressClassName: aws.String("alb"), Rules: []networkingv1.IngressRule{{
-			IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
-				Paths: []networkingv1.HTTPIngressPath{{Path: "/api", PathType: &prefix, Backend: networkingv1.IngressBackend{
-					Service: &networkingv1.IngressServiceBackend{Name: "web",
-						Port: networkingv1.ServiceBackendPort{Number: 80}}}}}}}}}}}
-	if err := cl.c.Create(ctx, ing); err != nil {
-		t.Fatal(err)
-	}
-	left := cl.leaveLBCIngressStack(ing, svc, nodePort)
-	ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{Hostname: left.dnsName}}
-	if err := cl.c.Status().Update(ctx, ing); err != nil {
-		t.Fatal(err)
-	}
+	for _, tc := range []struct {
+		name string
+		v    func(cl *cluster) lbcIngressVariant
+	}{
+		{"defaults: internal, instance targets, HTTP:80", func(*cluster) lbcIngressVariant { return lbcIngressVariant{} }},
+		{"internet-facing, ip targets, HTTPS:443 with HTTP:80 redirecting", func(cl *cluster) lbcIngressVariant {
+			return lbcIngressVariant{internetFacing: true, ipTargets: true, certificate: importCertificate(cl.t, cl)}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cl := newCluster(t, 2)
+			v := tc.v(cl)
+			ctx := t.Context()
+			if err := cl.c.Create(ctx, &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "alb"},
+				Spec: networkingv1.IngressClassSpec{Controller: "ingress.k8s.aws/alb"}}); err != nil {
+				t.Fatal(err)
+			}
+			const nodePort = 30971
+			svc := cl.createService("web", withPort(80, nodePort, corev1.ProtocolTCP), func(s *corev1.Service) {
+				s.Spec.Type = corev1.ServiceTypeNodePort
+				s.Spec.LoadBalancerClass = nil
+			})
+			podIPs := []string{"10.0.10.21", "10.0.11.22"}
+			if v.ipTargets {
+				cl.createEndpoints(svc, podIPs...)
+			}
+			prefix := networkingv1.PathTypePrefix
+			ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web",
+				Finalizers: []string{"ingress.k8s.aws/resources"}, Annotations: v.annotations()},
+				Spec: networkingv1.IngressSpec{IngressClassName: aws.String("alb"), Rules: []networkingv1.IngressRule{{
+					IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+						Paths: []networkingv1.HTTPIngressPath{{Path: "/api", PathType: &prefix, Backend: networkingv1.IngressBackend{
+							Service: &networkingv1.IngressServiceBackend{Name: "web",
+								Port: networkingv1.ServiceBackendPort{Number: 80}}}}}}}}}}}
+			if err := cl.c.Create(ctx, ing); err != nil {
+				t.Fatal(err)
+			}
+			left := cl.leaveLBCIngressStack(ing, svc, nodePort, v, podIPs)
+			ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{Hostname: left.dnsName}}
+			if err := cl.c.Status().Update(ctx, ing); err != nil {
+				t.Fatal(err)
+			}
 
-	t0 := time.Now()
-	cl.startKelb()
-	cl.waitNormalEvent("web", "SuccessfullyReconciled")
-	eventually(t, 30*time.Second, "kelb quiet", func() (bool, string) {
-		calls := cl.calls(t0)
-		return len(calls) > 0 && time.Since(calls[len(calls)-1].Time) > 3*time.Second, ""
-	})
-	var got []string
-	for _, c := range cl.calls(t0) {
-		if c.Mutating() {
-			got = append(got, c.Action+" "+fmt.Sprint(paramValues(c)))
-		}
-	}
-	if len(got) != 0 {
-		t.Errorf("mutating calls while taking over LBC's ALB: %v", got)
-	}
-	var after networkingv1.Ingress
-	if err := cl.c.Get(ctx, client.ObjectKeyFromObject(ing), &after); err != nil {
-		t.Fatal(err)
-	}
-	if h := after.Status.LoadBalancer.Ingress; len(h) != 1 || h[0].Hostname != left.dnsName {
-		t.Errorf("hostname %v, want the adopted %s", h, left.dnsName)
-	}
-	var bindings elbv2api.TargetGroupBindingList
-	if err := bindingsClient(cl).List(ctx, &bindings); err != nil {
-		t.Fatal(err)
-	}
-	if len(bindings.Items) != 1 || bindings.Items[0].Generation != 1 || bindings.Items[0].Spec.TargetGroupARN != left.tgARN {
-		t.Errorf("bindings after the takeover (want LBC's, generation 1): %+v", bindings.Items)
-	}
-	t.Logf("take-over calls: %v", awsproxy.CountByAction(cl.calls(t0)))
+			t0 := time.Now()
+			cl.startKelb()
+			cl.waitNormalEvent("web", "SuccessfullyReconciled")
+			eventually(t, 30*time.Second, "kelb quiet", func() (bool, string) {
+				calls := cl.calls(t0)
+				return len(calls) > 0 && time.Since(calls[len(calls)-1].Time) > 3*time.Second, ""
+			})
+			var got []string
+			for _, c := range cl.calls(t0) {
+				if c.Mutating() {
+					got = append(got, c.Action+" "+fmt.Sprint(paramValues(c)))
+				}
+			}
+			if len(got) != 0 {
+				t.Errorf("mutating calls while taking over LBC's ALB: %v", got)
+			}
+			var after networkingv1.Ingress
+			if err := cl.c.Get(ctx, client.ObjectKeyFromObject(ing), &after); err != nil {
+				t.Fatal(err)
+			}
+			if h := after.Status.LoadBalancer.Ingress; len(h) != 1 || h[0].Hostname != left.dnsName {
+				t.Errorf("hostname %v, want the adopted %s", h, left.dnsName)
+			}
+			var bindings elbv2api.TargetGroupBindingList
+			if err := bindingsClient(cl).List(ctx, &bindings); err != nil {
+				t.Fatal(err)
+			}
+			if len(bindings.Items) != 1 || bindings.Items[0].Generation != 1 || bindings.Items[0].Spec.TargetGroupARN != left.tgARN {
+				t.Errorf("bindings after the takeover (want LBC's, generation 1): %+v", bindings.Items)
+			}
+			t.Logf("take-over calls: %v", awsproxy.CountByAction(cl.calls(t0)))
 
-	// Deleting the Ingress removes everything LBC made for it.
-	if err := cl.c.Delete(ctx, ing); err != nil {
-		t.Fatal(err)
+			// Deleting the Ingress removes everything LBC made for it.
+			if err := cl.c.Delete(ctx, ing); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, 90*time.Second, "the stack deleted", func() (bool, string) {
+				ex := cl.exists(left.lbARN, left.tgARN, left.frontend)
+				return !slices.Contains(mapValues(ex), true), fmt.Sprint(ex)
+			})
+		})
 	}
-	eventually(t, 90*time.Second, "the stack deleted", func() (bool, string) {
-		ex := cl.exists(left.lbARN, left.tgARN, left.frontend)
-		return !slices.Contains(mapValues(ex), true), fmt.Sprint(ex)
-	})
 }
 
 // waitNormalEvent waits for a Normal event with reason on the object name.
