@@ -41,3 +41,15 @@ func RetryOf(err error) Retry {
 	}
 	return RetrySoon
 }
+
+// ReasonOf is the reason and retry of an error that no controller knows
+// better: RetryOf's class, named alike by every controller.
+func ReasonOf(err error) (string, Retry) {
+	switch retry := RetryOf(err); retry {
+	case RetryOnChange:
+		return ReasonAWSRejected, retry
+	case RetryWithBackoff:
+		return ReasonWaitingForAWS, retry
+	}
+	return ReasonAWSError, RetrySoon
+}

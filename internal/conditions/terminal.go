@@ -15,6 +15,9 @@ const (
 	ReasonAWSRejected = "AWSRejected"
 	// ReasonAWSError: an AWS error that is retried.
 	ReasonAWSError = "AWSError"
+	// ReasonWaitingForAWS: something outside the object may yet come to
+	// be (a quota raised, a permission granted, a certificate issued).
+	ReasonWaitingForAWS = "WaitingForAWS"
 )
 
 // TerminalError is an error only the object's author can fix: a field (a

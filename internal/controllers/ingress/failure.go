@@ -33,7 +33,7 @@ const (
 	// ReasonWaitingForAWS: AWS or the cluster may come to satisfy what the
 	// Ingress names (a subnet tagged, a certificate issued, a Service
 	// created, a permission granted): retried with backoff.
-	ReasonWaitingForAWS     = "WaitingForAWS"
+	ReasonWaitingForAWS     = conditions.ReasonWaitingForAWS
 	ReasonDeletionProtected = "DeletionProtected"
 	// ReasonExplicitGroup: the Ingress names an explicit IngressGroup,
 	// which kelb does not serve yet; nothing is made for it.
@@ -72,11 +72,6 @@ func classifyFailure(err error) failure {
 	case awsclient.IsCertificateUnusable(err):
 		return failure{ReasonWaitingForAWS, conditions.RetryWithBackoff}
 	}
-	switch retry := conditions.RetryOf(err); retry {
-	case conditions.RetryOnChange:
-		return failure{ReasonAWSRejected, retry}
-	case conditions.RetryWithBackoff:
-		return failure{ReasonWaitingForAWS, retry}
-	}
-	return failure{ReasonAWSError, conditions.RetrySoon}
+	reason, retry := conditions.ReasonOf(err)
+	return failure{reason, retry}
 }

@@ -332,13 +332,8 @@ func classifyFailure(err error) failure {
 	case awsclient.IsCertificateUnusable(err):
 		return failure{ReasonCertificateNotReady, conditions.RetryWithBackoff}
 	}
-	switch retry := conditions.RetryOf(err); retry {
-	case conditions.RetryOnChange:
-		return failure{ReasonAWSRejected, retry}
-	case conditions.RetryWithBackoff:
-		return failure{ReasonWaitingForAWS, retry}
-	}
-	return failure{ReasonAWSError, conditions.RetrySoon}
+	reason, retry := conditions.ReasonOf(err)
+	return failure{reason, retry}
 }
 
 // contentVersion identifies what a user can change in a Service (its spec

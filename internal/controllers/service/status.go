@@ -31,7 +31,7 @@ const (
 	ReasonCertificateNotReady = "CertificateNotReady"
 	// ReasonWaitingForAWS: AWS refuses for now what it may accept later (a
 	// permission, a quota, a subnet); retried with backoff.
-	ReasonWaitingForAWS = "WaitingForAWS"
+	ReasonWaitingForAWS = conditions.ReasonWaitingForAWS
 	// ReasonNoMatchingNodes: deployed, but target-node-labels select no
 	// node, so the load balancer has no targets.
 	ReasonNoMatchingNodes = "NoMatchingNodes"
