@@ -268,9 +268,40 @@ func TestIngressUpdates(t *testing.T) {
 		Rules: map[string][]string{"HTTP:80": routes}, TargetGroups: []string{tgInstance},
 		Targets: nodeTargets(tgInstance)})
 
+	// A longer prefix sorts first: the rules after it move down a priority
+	// before it is made, and move back before it goes, none replaced.
+	// ruleWrites are kelb's writes of listeners and rules (tags aside).
+	ruleWrites := func(calls []awsproxy.Call) []string {
+		var out []string
+		for _, c := range calls {
+			if c.Mutating() && (strings.Contains(c.Action, "Rule") || strings.Contains(c.Action, "Listener")) {
+				out = append(out, c.Action)
+			}
+		}
+		return out
+	}
+	t0 := edit(func(i *networkingv1.Ingress) {
+		i.Spec.Rules[0].HTTP.Paths = append(i.Spec.Rules[0].HTTP.Paths, path("/v2/admin"))
+	})
+	converge("the longer prefix first", albView{Listeners: []string{"HTTP:80 default fixed 404"},
+		Rules: map[string][]string{"HTTP:80": {"1 path /v2/admin|/v2/admin/* -> forward " + tgInstance,
+			"2 path /v2|/v2/* -> forward " + tgInstance,
+			"3 host shop.example.com path /cart|/cart/* -> forward " + tgInstance}},
+		TargetGroups: []string{tgInstance}, Targets: nodeTargets(tgInstance)})
+	if got, want := ruleWrites(cl.calls(t0)), []string{"SetRulePriorities", "CreateRule"}; !slices.Equal(got, want) {
+		t.Errorf("a path inserted: calls %v, want %v", got, want)
+	}
+	t0 = edit(func(i *networkingv1.Ingress) { i.Spec.Rules[0].HTTP.Paths = i.Spec.Rules[0].HTTP.Paths[:1] })
+	converge("the longer prefix removed", albView{Listeners: []string{"HTTP:80 default fixed 404"},
+		Rules: map[string][]string{"HTTP:80": routes}, TargetGroups: []string{tgInstance},
+		Targets: nodeTargets(tgInstance)})
+	if got, want := ruleWrites(cl.calls(t0)), []string{"SetRulePriorities", "DeleteRule"}; !slices.Equal(got, want) {
+		t.Errorf("a path removed: calls %v, want %v", got, want)
+	}
+
 	// TLS: an HTTPS listener with the named certificate and the same rules;
 	// the HTTP listener is not touched.
-	t0 := edit(func(i *networkingv1.Ingress) {
+	t0 = edit(func(i *networkingv1.Ingress) {
 		i.Annotations[ingress.AnnCertificateARN] = cert
 		i.Annotations[ingress.AnnListenPorts] = `[{"HTTP": 80}, {"HTTPS": 443}]`
 	})
@@ -293,7 +324,7 @@ func TestIngressUpdates(t *testing.T) {
 			"HTTPS:443 default fixed 404 cert " + cert},
 		Rules:        map[string][]string{"HTTPS:443": routes},
 		TargetGroups: []string{tgInstance}, Targets: nodeTargets(tgInstance)})
-	if got, want := mutatingSince(cl.calls(t0)), []string{"ModifyListener ", "DeleteRule ", "DeleteRule "}; !slices.Equal(got, want) {
+	if got, want := ruleWrites(cl.calls(t0)), []string{"ModifyListener", "DeleteRule", "DeleteRule"}; !slices.Equal(got, want) {
 		t.Errorf("ssl-redirect calls %v, want %v", got, want)
 	}
 
@@ -374,4 +405,15 @@ func TestIngressUpdates(t *testing.T) {
 			fmt.Sprint(aws.ToInt32(tgs.TargetGroups[0].HealthCheckIntervalSeconds))
 	})
 	converge("the Ingress as before its bad input", withTLS(tgHTTPS))
+
+	// Without the redirect, port 80's rules are back before its default
+	// action is the 404 again.
+	t0 = edit(func(i *networkingv1.Ingress) { delete(i.Annotations, ingress.AnnSSLRedirect) })
+	v := withTLS(tgHTTPS)
+	v.Listeners[0] = "HTTP:80 default fixed 404"
+	v.Rules["HTTP:80"] = routesTo(tgHTTPS)
+	converge("the redirect removed", v)
+	if got, want := ruleWrites(cl.calls(t0)), []string{"CreateRule", "CreateRule", "ModifyListener"}; !slices.Equal(got, want) {
+		t.Errorf("redirect removed: calls %v, want %v", got, want)
+	}
 }
