@@ -141,8 +141,8 @@ func (cl *cluster) ingressEvents(name, kind string) []string {
 	return out
 }
 
-// mutatingSince lists kelb's mutating calls since t0, by action and the
-// parameter that says what they touch.
+// mutatingSince lists the mutating calls among calls by action and the
+// error AWS answered, if any.
 func mutatingSince(calls []awsproxy.Call) []string {
 	var out []string
 	for _, c := range calls {
@@ -393,7 +393,8 @@ func TestIngressUpdates(t *testing.T) {
 	badInput(ingress.AnnListenPorts, `80,443`, `[{"HTTP": 80}, {"HTTPS": 443}]`,
 		`FailedBuildModel: Failed build model due to annotation `+ingress.AnnListenPorts+`: invalid value "80,443"; allowed: a JSON list`)
 	missing := strings.TrimSuffix(cert, cert[strings.LastIndex(cert, "/")+1:]) + "00000000-0000-0000-0000-000000000000"
-	badInput(ingress.AnnCertificateARN, missing, cert, missing)
+	badInput(ingress.AnnCertificateARN, missing, cert, "annotation "+ingress.AnnCertificateARN+": invalid value \""+
+		missing+"\"; allowed: ISSUED ACM certificates or IAM server certificates (it does not exist in ACM or IAM)")
 	badInput(ingress.AnnHCIntervalSeconds, "abc", "20",
 		"annotation "+ingress.AnnHCIntervalSeconds+`: invalid value "abc"; allowed: an integer from 5 to 300`)
 	eventually(t, 30*time.Second, "the fixed health-check interval", func() (bool, string) {
