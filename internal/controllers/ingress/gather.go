@@ -58,6 +58,9 @@ func (c *Controller) build(ctx context.Context, ing *networkingv1.Ingress,
 	if len(q.Certificates) > 0 {
 		// Read before the build, so that a certificate AWS would refuse is
 		// refused before anything changes (LBC finds out at the listener).
+		if c.CertificateStatuses == nil {
+			return nil, fmt.Errorf("certificates %v cannot be read: no certificate provider", q.Certificates)
+		}
 		if in.Facts.CertificateStatuses, err = c.CertificateStatuses.Status(ctx, q.Certificates); err != nil {
 			return nil, err
 		}
