@@ -37,6 +37,7 @@ import (
 	"github.com/kelb-dev/kelb/internal/deploy"
 	"github.com/kelb-dev/kelb/internal/ingress"
 	"github.com/kelb-dev/kelb/internal/model"
+	"github.com/kelb-dev/kelb/internal/service"
 	"github.com/kelb-dev/kelb/internal/sgpolicy"
 	"github.com/kelb-dev/kelb/internal/testenv"
 )
@@ -101,6 +102,15 @@ func (w *ruleWatch) SetRulePriorities(ctx context.Context, in *elbv2.SetRulePrio
 	opts ...func(*elbv2.Options)) (*elbv2.SetRulePrioritiesOutput, error) {
 	out, err := w.ELBV2.SetRulePriorities(ctx, in, opts...)
 	w.after(ctx, "SetRulePriorities", err)
+	return out, err
+}
+
+// ModifyListener counts as a write: a listener's default action changing
+// before or after its rules is what decides whether requests meet it.
+func (w *ruleWatch) ModifyListener(ctx context.Context, in *elbv2.ModifyListenerInput,
+	opts ...func(*elbv2.Options)) (*elbv2.ModifyListenerOutput, error) {
+	out, err := w.ELBV2.ModifyListener(ctx, in, opts...)
+	w.after(ctx, "ModifyListener", err)
 	return out, err
 }
 
@@ -232,13 +242,15 @@ func TestApplicationStackAgainstAWS(t *testing.T) {
 			HTTP: &networkingv1.HTTPIngressRuleValue{Paths: paths}}}
 	}
 	annotations := map[string]string{}
+	issued := map[string]service.CertificateStatus{} // the certificates imported below
 	build := func(rules ...networkingv1.IngressRule) *model.ApplicationStack {
 		t.Helper()
 		ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web",
 			Annotations: annotations}, Spec: networkingv1.IngressSpec{Rules: rules}}
 		stack, err := ingress.Build(ingress.Config{ClusterName: "prod", SecurityGroups: sgpolicy.Flags{EnableBackendSG: true},
 			DefaultSSLPolicy: "ELBSecurityPolicy-2016-08"},
-			ingress.Input{Ingress: ing, Services: services, Facts: ingress.Facts{Subnets: subnets}})
+			ingress.Input{Ingress: ing, Services: services, Facts: ingress.Facts{Subnets: subnets,
+				CertificateStatuses: issued}})
 		if err != nil {
 			t.Fatalf("Build: %v", err)
 		}
@@ -352,12 +364,15 @@ func TestApplicationStackAgainstAWS(t *testing.T) {
 			t.Fatal(err)
 		}
 		arns = append(arns, aws.ToString(out.CertificateArn))
+		issued[aws.ToString(out.CertificateArn)] = service.CertificateIssued
 	}
 	annotations[ingress.Prefix+"listen-ports"] = `[{"HTTP": 80}, {"HTTPS": 443}]`
 	annotations[ingress.Prefix+"certificate-arn"] = strings.Join(arns, ",")
 	annotations[ingress.Prefix+"ssl-redirect"] = "443"
 	secure := build(rule("b.example.com", path("/", "web")), rule(hostA, path("/c", "api")))
-	step("HTTPS with HTTP redirected", secure, []string{"CreateRule", "CreateRule", "DeleteRule", "DeleteRule"})
+	// The redirect replaces port 80's 404 before its rules go.
+	step("HTTPS with HTTP redirected", secure, []string{"CreateRule", "CreateRule", "ModifyListener", "DeleteRule",
+		"DeleteRule"})
 	listeners, err := elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(lbARN(t, elb))})
 	if err != nil {
 		t.Fatal(err)
@@ -386,6 +401,14 @@ func TestApplicationStackAgainstAWS(t *testing.T) {
 		gotListeners); diff != "" {
 		t.Errorf("listeners (-want +got):\n%s", diff)
 	}
+
+	// Without the redirect, port 80's rules are back before its default
+	// action is the 404 again: no request meets the 404 on the way.
+	delete(annotations, ingress.Prefix+"ssl-redirect")
+	step("the redirect removed", build(rule("b.example.com", path("/", "web")), rule(hostA, path("/c", "api"))),
+		[]string{"CreateRule", "CreateRule", "ModifyListener"})
+	annotations[ingress.Prefix+"ssl-redirect"] = "443"
+	step("redirected again", secure, []string{"ModifyListener", "DeleteRule", "DeleteRule"})
 
 	stackID := model.StackID{Kind: model.IngressKind, Name: "shop/web"}
 	deadline := time.Now().Add(time.Minute)

@@ -32,7 +32,22 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 				"before the deploy", port, ma.TrustStore)
 		}
 	}
-	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, defaults, app.MutualAuthentication); err != nil {
+	// A listener that exists keeps its default action until its new rules
+	// are in place, and its old rules go only after the new default: so
+	// a request that both the old and the new setup route (removing an
+	// ssl-redirect brings the rules back to port 80) never meets the
+	// default action on the way. New listeners are made with theirs.
+	existing := map[int32]bool{}
+	for _, l := range st.Listeners {
+		existing[l.Port] = true
+	}
+	first := map[int32][]elbtypes.Action{}
+	for port, actions := range defaults {
+		if !existing[port] {
+			first[port] = actions
+		}
+	}
+	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, first, app.MutualAuthentication); err != nil {
 		return err
 	}
 	byPort := map[int32]*ListenerState{}
@@ -50,6 +65,9 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 			return err
 		}
 		unwanted[l] = arns
+	}
+	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, defaults, app.MutualAuthentication); err != nil {
+		return err
 	}
 	// Every listener's new rules exist: the old ones may go.
 	for _, r := range app.Routing {

@@ -65,3 +65,32 @@ func TestApplicationTargetGroupOptions(t *testing.T) {
 		t.Errorf("kept (-want +got):\n%s", diff)
 	}
 }
+
+// TestApplicationListenerMatchesKeptDefault: no default actions given (the
+// first pass over an existing listener, before its rules) compares only
+// what ModifyListener sets besides, so a listener whose only change is its
+// default action is left for the pass after the rules.
+func TestApplicationListenerMatchesKeptDefault(t *testing.T) {
+	notFound := []elbtypes.Action{{Type: elbtypes.ActionTypeEnumFixedResponse,
+		FixedResponseConfig: &elbtypes.FixedResponseActionConfig{StatusCode: aws.String("404"),
+			ContentType: aws.String("text/plain")}}}
+	redirect := []elbtypes.Action{{Type: elbtypes.ActionTypeEnumRedirect,
+		RedirectConfig: &elbtypes.RedirectActionConfig{Protocol: aws.String("HTTPS"), Port: aws.String("443"),
+			StatusCode: elbtypes.RedirectActionStatusCodeEnumHttp301}}}
+	have := &ListenerState{Port: 80, Protocol: "HTTP", DefaultActions: canonicalActions(redirect)}
+	for _, tt := range []struct {
+		name    string
+		want    model.Listener
+		actions []elbtypes.Action
+		ok      bool
+	}{
+		{"same default", model.Listener{Port: 80, Protocol: "HTTP"}, redirect, true},
+		{"another default", model.Listener{Port: 80, Protocol: "HTTP"}, notFound, false},
+		{"default kept, nothing else changes", model.Listener{Port: 80, Protocol: "HTTP"}, nil, true},
+		{"default kept, the protocol changes", model.Listener{Port: 80, Protocol: "HTTPS"}, nil, false},
+	} {
+		if got := applicationListenerMatches(have, tt.want, tt.actions); got != tt.ok {
+			t.Errorf("%s: match %v, want %v", tt.name, got, tt.ok)
+		}
+	}
+}

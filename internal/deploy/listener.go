@@ -77,9 +77,10 @@ func listenerMatches(have *ListenerState, want model.Listener, tgARN string) boo
 }
 
 // applicationListenerMatches compares an application listener: its default
-// actions by meaning, and what ModifyListener sets besides.
+// actions by meaning (none given: whatever it has, kept for now), and what
+// ModifyListener sets besides.
 func applicationListenerMatches(have *ListenerState, want model.Listener, actions []elbtypes.Action) bool {
-	return have.DefaultActions == canonicalActions(actions) && listenerSettingsMatch(have, want)
+	return (actions == nil || have.DefaultActions == canonicalActions(actions)) && listenerSettingsMatch(have, want)
 }
 
 // securedProtocol reports whether a listener of the protocol terminates
@@ -141,7 +142,8 @@ func (d *Deployer) ensureListeners(ctx context.Context, st *StackState, want []m
 
 // ensureListenersWith is ensureListeners with the default actions of an
 // application load balancer's listeners by port (nil: each listener
-// forwards to its target group).
+// forwards to its target group; a port missing from the map keeps the
+// default action its listener has, as ModifyListener does without one).
 func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want []model.Listener,
 	tgARNs map[string]string, defaults map[int32][]elbtypes.Action, mutual map[int32]model.MutualAuthentication) error {
 	lb := st.LoadBalancer

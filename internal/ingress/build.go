@@ -52,6 +52,10 @@ type Facts struct {
 	// Ingress's hosts (Query.CertificateHosts), for HTTPS listeners when no
 	// certificate is named; the first is the listener's default.
 	DiscoveredCertificates []string
+	// CertificateStatuses are what AWS holds of the named certificates
+	// (Query.Certificates); a named certificate that is not ISSUED is
+	// refused before any change.
+	CertificateStatuses map[string]service.CertificateStatus
 	// SecurityGroupsByName maps the Name tags of security-groups to ids.
 	SecurityGroupsByName map[string][]string
 }
@@ -78,6 +82,9 @@ type FactsQuery struct {
 	// CertificateHosts are the hosts to discover certificates for (an
 	// HTTPS listener without named certificates); nil otherwise.
 	CertificateHosts []string
+	// Certificates are the named certificates of HTTPS listeners, whose
+	// status AWS is asked for (Facts.CertificateStatuses).
+	Certificates []string
 	// SecurityGroupNames are Name tags to resolve to ids.
 	SecurityGroupNames []string
 }
@@ -100,8 +107,12 @@ func Query(cfg Config, ing *networkingv1.Ingress, class Class) (FactsQuery, erro
 			q.SecurityGroupNames = append(q.SecurityGroupNames, g)
 		}
 	}
-	if len(ls.certificates) == 0 && slices.Contains(slices.Collect(maps.Values(ls.ports)), ProtocolHTTPS) {
-		q.CertificateHosts = hostsOf(ing)
+	if slices.Contains(slices.Collect(maps.Values(ls.ports)), ProtocolHTTPS) {
+		if len(ls.certificates) == 0 {
+			q.CertificateHosts = hostsOf(ing)
+		} else {
+			q.Certificates = ls.certificates
+		}
 	}
 	return q, nil
 }
@@ -260,6 +271,10 @@ func (b *builder) buildListeners() error {
 			Tags: model.MergeTags(withDefaultTags(b.cfg, b.groupTags), b.tracking(strconv.Itoa(int(port))))}
 		if protocol == ProtocolHTTPS {
 			l.Certificates = b.listeners.certificates
+			if err := checkNamedCertificates(b.listeners.certField, l.Certificates,
+				b.in.Facts.CertificateStatuses); err != nil {
+				return err
+			}
 			if len(l.Certificates) == 0 {
 				l.Certificates = b.in.Facts.DiscoveredCertificates
 			}

@@ -13,6 +13,7 @@ import (
 
 	elbv2 "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
 	"github.com/kelb-dev/kelb/internal/model"
+	"github.com/kelb-dev/kelb/internal/service"
 	"github.com/kelb-dev/kelb/internal/sgpolicy"
 )
 
@@ -427,7 +428,7 @@ func TestBuild(t *testing.T) {
 				tt.ing(ing)
 			}
 			in := Input{Ingress: ing, Class: tt.class, Services: testServices(),
-				Facts: Facts{Subnets: []string{"subnet-b", "subnet-a"}}}
+				Facts: Facts{Subnets: []string{"subnet-b", "subnet-a"}, CertificateStatuses: issued(certDefault, certSNI)}}
 			if tt.facts != nil {
 				tt.facts(&in.Facts)
 			}
@@ -451,6 +452,15 @@ func TestBuild(t *testing.T) {
 			}
 		})
 	}
+}
+
+// issued says every certificate named is ISSUED.
+func issued(arns ...string) map[string]service.CertificateStatus {
+	out := map[string]service.CertificateStatus{}
+	for _, a := range arns {
+		out[a] = service.CertificateIssued
+	}
+	return out
 }
 
 func classParams() *elbv2.IngressClassParams {

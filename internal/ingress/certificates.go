@@ -3,6 +3,8 @@ package ingress
 import (
 	"slices"
 	"strings"
+
+	"github.com/kelb-dev/kelb/internal/service"
 )
 
 // ACMCertificate is what certificate discovery knows of one ACM
@@ -55,4 +57,30 @@ func domainCovers(domain, host string) bool {
 		return ok && parent == rest
 	}
 	return domain == host
+}
+
+// checkNamedCertificates refuses, before any AWS change, a named
+// certificate AWS cannot put on a listener: one that neither ACM nor IAM
+// holds, or an ACM certificate that is not ISSUED. LBC leaves that to the
+// listener call, after the load balancer and target groups were made or
+// changed; kelb reads the certificates first (statuses from the
+// controller). The error is External: importing or validating the
+// certificate fixes the Ingress without an edit.
+func checkNamedCertificates(field string, certs []string, statuses map[string]service.CertificateStatus) error {
+	for _, arn := range certs {
+		status, ok := statuses[arn]
+		if ok && status == service.CertificateIssued {
+			continue
+		}
+		why := "its status was not read"
+		switch {
+		case status == service.CertificateNotFound:
+			why = "it does not exist in ACM or IAM"
+		case ok:
+			why = "it is " + string(status)
+		}
+		return &AnnotationError{Annotation: field, Value: arn, External: true,
+			Allowed: "ISSUED ACM certificates or IAM server certificates (" + why + ")"}
+	}
+	return nil
 }

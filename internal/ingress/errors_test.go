@@ -1,7 +1,10 @@
 package ingress
 
 import (
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -10,11 +13,18 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	elbv2 "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
+	"github.com/kelb-dev/kelb/internal/service"
 )
 
 // TestBuildRefusesBadInput: every value AWS or LBC would refuse is refused
 // before any AWS call, naming the annotation (or field), the value and what
 // is allowed; External marks what AWS or the cluster may come to satisfy.
+// Certificates AWS cannot put on a listener (yet).
+const (
+	certMissing = "arn:aws:acm:eu-west-1:123456789012:certificate/missing"
+	certPending = "arn:aws:acm:eu-west-1:123456789012:certificate/pending"
+)
+
 func TestBuildRefusesBadInput(t *testing.T) {
 	ann := func(kv ...string) func(*networkingv1.Ingress) {
 		return func(ing *networkingv1.Ingress) {
@@ -48,6 +58,26 @@ func TestBuildRefusesBadInput(t *testing.T) {
 			want: &AnnotationError{Annotation: AnnListenPorts, Value: `[{"HTTP": "80"}]`, Allowed: listenPortsHelp}},
 		{name: "listen-ports protocol", ing: ann(AnnListenPorts, `[{"TCP": 80}]`),
 			want: &AnnotationError{Annotation: AnnListenPorts, Value: `[{"TCP": 80}]`, Allowed: listenPortsHelp}},
+		{name: "listen-ports not JSON", ing: ann(AnnListenPorts, `80,443`),
+			want: &AnnotationError{Annotation: AnnListenPorts, Value: `80,443`, Allowed: listenPortsHelp}},
+		{name: "listen-ports port out of range", ing: ann(AnnListenPorts, `[{"HTTP": 0}]`),
+			want: &AnnotationError{Annotation: AnnListenPorts, Value: `[{"HTTP": 0}]`, Allowed: listenPortsHelp}},
+		{name: "ssl-redirect to a port listen-ports does not serve with HTTPS", ing: ann(AnnSSLRedirect, "8443",
+			AnnListenPorts, `[{"HTTP": 80}, {"HTTP": 8443}, {"HTTPS": 443}]`, AnnCertificateARN, certDefault),
+			want: &AnnotationError{Annotation: AnnSSLRedirect, Value: "8443",
+				Allowed: "the port of an HTTPS listener of listen-ports (443)"}},
+		{name: "certificate-arn AWS does not hold", ing: ann(AnnCertificateARN, certMissing),
+			want: &AnnotationError{Annotation: AnnCertificateARN, Value: certMissing, External: true,
+				Allowed: "ISSUED ACM certificates or IAM server certificates (it does not exist in ACM or IAM)"}},
+		{name: "certificate-arn not yet validated", ing: ann(AnnCertificateARN, certDefault+","+certPending),
+			want: &AnnotationError{Annotation: AnnCertificateARN, Value: certPending, External: true,
+				Allowed: "ISSUED ACM certificates or IAM server certificates (it is PENDING_VALIDATION)"}},
+		{name: "IngressClassParams certificateArn AWS does not hold",
+			class: Class{Verdict: Ours, Params: &elbv2.IngressClassParams{ObjectMeta: metav1.ObjectMeta{Name: "public"},
+				Spec: elbv2.IngressClassParamsSpec{CertificateArn: []string{certMissing}}}},
+			want: &AnnotationError{Annotation: "IngressClassParams public spec.certificateArn", Value: certMissing,
+				External: true,
+				Allowed:  "ISSUED ACM certificates or IAM server certificates (it does not exist in ACM or IAM)"}},
 		{name: "listen-ports empty", ing: ann(AnnListenPorts, `[]`),
 			want: &AnnotationError{Annotation: AnnListenPorts, Value: `[]`, Allowed: listenPortsHelp}},
 		{name: "ssl-redirect to a port without an HTTPS listener", ing: ann(AnnSSLRedirect, "443"),
@@ -118,6 +148,25 @@ func TestBuildRefusesBadInput(t *testing.T) {
 			Annotation: AnnBackendProtocolVersion, Value: "HTTP3", Allowed: "HTTP1, HTTP2, GRPC"}},
 		{name: "healthcheck-interval-seconds", ing: ann(AnnHCIntervalSeconds, "1"), want: &AnnotationError{
 			Annotation: AnnHCIntervalSeconds, Value: "1", Allowed: "an integer from 5 to 300"}},
+		{name: "healthcheck-interval-seconds not a number", ing: ann(AnnHCIntervalSeconds, "abc"), want: &AnnotationError{
+			Annotation: AnnHCIntervalSeconds, Value: "abc", Allowed: "an integer from 5 to 300"}},
+		{name: "healthcheck-timeout-seconds", ing: ann(AnnHCTimeoutSeconds, "1"), want: &AnnotationError{
+			Annotation: AnnHCTimeoutSeconds, Value: "1", Allowed: "an integer from 2 to 120"}},
+		{name: "unhealthy-threshold-count not a number", ing: ann(AnnHCUnhealthyThreshold, "two"),
+			want: &AnnotationError{Annotation: AnnHCUnhealthyThreshold, Value: "two", Allowed: "an integer from 2 to 10"}},
+		{name: "healthcheck-port out of range", ing: ann(AnnHCPort, "70000"),
+			want: &AnnotationError{Annotation: AnnHCPort, Value: "70000",
+				Allowed: "traffic-port, a port number from 1 to 65535, or the name of a port of the backend Service"}},
+		{name: "tags not key=value", ing: ann(AnnTags, "team"), want: &AnnotationError{Annotation: AnnTags,
+			Value: "team", Allowed: "comma-separated key=value pairs"}},
+		{name: "load-balancer-attributes key", ing: ann(AnnLoadBalancerAttributes, "idle_timeout=60"),
+			want: &AnnotationError{Annotation: AnnLoadBalancerAttributes, Value: "idle_timeout",
+				Allowed: "attribute keys of application load balancers: " +
+					strings.Join(slices.Sorted(maps.Keys(loadBalancerAttributeRules)), ", ")}},
+		{name: "target-group-attributes key", ing: ann(AnnTargetGroupAttributes, "deregistration_delay=5"),
+			want: &AnnotationError{Annotation: AnnTargetGroupAttributes, Value: "deregistration_delay",
+				Allowed: "attribute keys of application load balancer target groups: " +
+					strings.Join(slices.Sorted(maps.Keys(targetGroupAttributeRules)), ", ")}},
 		{name: "healthcheck-timeout-seconds not below the interval", ing: ann(AnnHCTimeoutSeconds, "15"),
 			want: &AnnotationError{Annotation: AnnHCTimeoutSeconds, Value: "15",
 				Allowed: "less than the interval (15 s, " + AnnHCIntervalSeconds + ")"}},
@@ -191,7 +240,9 @@ func TestBuildRefusesBadInput(t *testing.T) {
 				tt.ing(ing)
 			}
 			in := Input{Ingress: ing, Class: tt.class, Services: testServices(),
-				Facts: Facts{Subnets: []string{"subnet-a", "subnet-b"}}}
+				Facts: Facts{Subnets: []string{"subnet-a", "subnet-b"}, CertificateStatuses: issued(certDefault, certSNI)}}
+			in.Facts.CertificateStatuses[certMissing] = service.CertificateNotFound
+			in.Facts.CertificateStatuses[certPending] = "PENDING_VALIDATION"
 			if tt.facts != nil {
 				tt.facts(&in.Facts)
 			}
@@ -240,7 +291,16 @@ func TestQuery(t *testing.T) {
 	}
 	// Named certificates: nothing to discover.
 	ing.Annotations[AnnCertificateARN] = certDefault
-	if got, _ := Query(testConfig(), ing, Class{}); got.CertificateHosts != nil {
+	got, _ = Query(testConfig(), ing, Class{})
+	if got.CertificateHosts != nil {
 		t.Errorf("CertificateHosts = %v with a named certificate, want none", got.CertificateHosts)
+	}
+	// ... but the named ones are read, for an HTTPS listener only.
+	if diff := cmp.Diff([]string{certDefault}, got.Certificates); diff != "" {
+		t.Errorf("Certificates (-want +got):\n%s", diff)
+	}
+	ing.Annotations[AnnListenPorts] = `[{"HTTP": 80}]`
+	if got, _ := Query(testConfig(), ing, Class{}); got.Certificates != nil {
+		t.Errorf("Certificates = %v without an HTTPS listener, want none", got.Certificates)
 	}
 }

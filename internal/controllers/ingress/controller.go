@@ -48,10 +48,12 @@ type Deps struct {
 	Recorder EventRecorder
 	Deployer Deployer
 
-	Subnets            Subnets
-	Certificates       Certificates
-	SecurityGroupNames SecurityGroupNames
-	Config             ingress.Config
+	Subnets      Subnets
+	Certificates Certificates
+	// CertificateStatuses reads the certificates the Ingress names.
+	CertificateStatuses CertificateStatuses
+	SecurityGroupNames  SecurityGroupNames
+	Config              ingress.Config
 	// IngressClass is --ingress-class.
 	IngressClass string
 	// AllowedCertificateAuthorities is

@@ -3,6 +3,7 @@ package ingress
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/kelb-dev/kelb/internal/conditions"
 	"github.com/kelb-dev/kelb/internal/deploy"
 	"github.com/kelb-dev/kelb/internal/ingress"
+	"github.com/kelb-dev/kelb/internal/service"
 	"github.com/kelb-dev/kelb/internal/sgpolicy"
 )
 
@@ -98,7 +100,7 @@ func newHarness(t *testing.T, flag string, objs ...client.Object) *harness {
 		WithStatusSubresource(&networkingv1.Ingress{}).Build()
 	h := &harness{c: c, dep: &fakeDeployer{client: c}, rec: &fakeRecorder{}, facts: &fakeFacts{}}
 	h.ctrl = NewController(Deps{Client: c, Recorder: h.rec, Deployer: h.dep, Subnets: h.facts, Certificates: h.facts,
-		SecurityGroupNames: h.facts, IngressClass: flag, DriftPeriod: time.Hour,
+		CertificateStatuses: h.facts, SecurityGroupNames: h.facts, IngressClass: flag, DriftPeriod: time.Hour,
 		Config: ingress.Config{ClusterName: "prod", SecurityGroups: sgpolicy.Flags{EnableBackendSG: true}},
 		Clock:  clocktesting.NewFakeClock(time.Unix(1000, 0))})
 	return h
@@ -407,5 +409,35 @@ func TestCertificateDiscovery(t *testing.T) {
 				t.Errorf("certificates (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestNamedCertificateNotUsable: a named certificate AWS does not hold (or
+// has not issued) is found before anything changes: no deploy, no
+// finalizer, a Warning naming the annotation, a retry with backoff; once
+// AWS holds it, the Ingress deploys without an edit.
+func TestNamedCertificateNotUsable(t *testing.T) {
+	const arn = "arn:aws:acm:eu-west-1:123456789012:certificate/later"
+	h := newHarness(t, "alb", ingressClass("alb", ingress.ControllerALB), webService(),
+		testIngress(className("alb"), func(ing *networkingv1.Ingress) {
+			ing.Annotations[ingress.AnnCertificateARN] = arn
+		}))
+	h.facts.statuses = map[string]service.CertificateStatus{arn: service.CertificateNotFound}
+	res, err := h.reconcile(t)
+	got := h.state(t, res, err)
+	want := state{Requeue: conditions.RetryFirstWait, Annotations: map[string]string{ingress.AnnCertificateARN: arn},
+		Events: []string{"Warning FailedBuildModel: Failed build model " +
+			"due to annotation " + ingress.AnnCertificateARN + ": invalid value \"" + arn + "\"; allowed: ISSUED ACM " +
+			"certificates or IAM server certificates (it does not exist in ACM or IAM); retrying in 10s"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("state (-want +got):\n%s", diff)
+	}
+
+	h.facts.statuses = nil
+	if _, err := h.reconcile(t); err != nil {
+		t.Fatal(err)
+	}
+	if h.dep.last == nil || !slices.Equal(h.dep.last.Listeners[0].Certificates, []string{arn}) {
+		t.Errorf("no deploy with the certificate once AWS holds it: %+v", h.dep.last)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kelb-dev/kelb/internal/ingress"
 	"github.com/kelb-dev/kelb/internal/model"
+	"github.com/kelb-dev/kelb/internal/service"
 )
 
 // fakeDeployer records calls, in order, as "deploy <stack>" and
@@ -95,6 +96,22 @@ type fakeFacts struct {
 	mu    sync.Mutex
 	calls int
 	certs []ingress.ACMCertificate
+	// statuses are what AWS holds of named certificates; others are ISSUED.
+	statuses map[string]service.CertificateStatus
+}
+
+func (f *fakeFacts) Status(_ context.Context, arns []string) (map[string]service.CertificateStatus, error) {
+	f.count()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]service.CertificateStatus{}
+	for _, a := range arns {
+		out[a] = service.CertificateIssued
+		if s, ok := f.statuses[a]; ok {
+			out[a] = s
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeFacts) ResolveALB(context.Context, ingress.FactsQuery) ([]string, error) {

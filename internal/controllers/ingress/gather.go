@@ -11,6 +11,7 @@ import (
 
 	"github.com/kelb-dev/kelb/internal/ingress"
 	"github.com/kelb-dev/kelb/internal/model"
+	"github.com/kelb-dev/kelb/internal/service"
 )
 
 // The fact providers the controller reads (internal/cloud's, cached).
@@ -22,6 +23,10 @@ type (
 	// Certificates lists the ISSUED ACM certificates, for discovery.
 	Certificates interface {
 		List(ctx context.Context) ([]ingress.ACMCertificate, error)
+	}
+	// CertificateStatuses says what AWS holds of named certificates.
+	CertificateStatuses interface {
+		Status(ctx context.Context, arns []string) (map[string]service.CertificateStatus, error)
 	}
 	// SecurityGroupNames resolves security groups named by Name tag.
 	SecurityGroupNames interface {
@@ -47,6 +52,16 @@ func (c *Controller) build(ctx context.Context, ing *networkingv1.Ingress,
 	}
 	if len(q.SecurityGroupNames) > 0 {
 		if in.Facts.SecurityGroupsByName, err = c.SecurityGroupNames.Resolve(ctx, q.SecurityGroupNames); err != nil {
+			return nil, err
+		}
+	}
+	if len(q.Certificates) > 0 {
+		// Read before the build, so that a certificate AWS would refuse is
+		// refused before anything changes (LBC finds out at the listener).
+		if c.CertificateStatuses == nil {
+			return nil, fmt.Errorf("certificates %v cannot be read: no certificate provider", q.Certificates)
+		}
+		if in.Facts.CertificateStatuses, err = c.CertificateStatuses.Status(ctx, q.Certificates); err != nil {
 			return nil, err
 		}
 	}
