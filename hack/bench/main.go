@@ -41,6 +41,7 @@ type config struct {
 	scenarios      map[string]bool
 
 	endpoints      int
+	ingresses      int // Ingresses of the ingress scenario
 	endpointSpread time.Duration
 	endpointRest   time.Duration
 }
@@ -59,6 +60,7 @@ func main() {
 	flag.IntVar(&cfg.endpoints, "endpoints", 100, "VPC endpoints of the endpoints scenario")
 	flag.DurationVar(&cfg.endpointSpread, "endpoint-spread", time.Minute, "endpoints become available at random within this time")
 	flag.DurationVar(&cfg.endpointRest, "endpoint-rest", 2*time.Minute, "how long endpoints at rest are watched for calls")
+	flag.IntVar(&cfg.ingresses, "ingresses", 50, "Ingresses of the ingress scenario (ip targets, two paths each)")
 	only := flag.String("scenarios", "converge,idle,drift,restart,delete,memory,endpoints,gates",
 		"scenarios to run, in this order; drift, restart and delete need converge")
 	flag.Parse()
@@ -165,6 +167,7 @@ func run(cfg config) error {
 		{"memory", b.memory},
 		{"endpoints", b.endpointsScenario},
 		{"gates", b.gatesScenario},
+		{"ingress", b.ingressScenario},
 	}
 	runAll := func(list []scenario) error {
 		for _, s := range list {
