@@ -41,6 +41,7 @@ type config struct {
 	scenarios      map[string]bool
 
 	endpoints      int
+	ingresses      int // Ingresses of the ingress scenario
 	endpointSpread time.Duration
 	endpointRest   time.Duration
 }
@@ -59,7 +60,8 @@ func main() {
 	flag.IntVar(&cfg.endpoints, "endpoints", 100, "VPC endpoints of the endpoints scenario")
 	flag.DurationVar(&cfg.endpointSpread, "endpoint-spread", time.Minute, "endpoints become available at random within this time")
 	flag.DurationVar(&cfg.endpointRest, "endpoint-rest", 2*time.Minute, "how long endpoints at rest are watched for calls")
-	only := flag.String("scenarios", "converge,idle,drift,restart,delete,memory,endpoints,gates",
+	flag.IntVar(&cfg.ingresses, "ingresses", 50, "Ingresses of the ingress scenario (ip targets, two paths each)")
+	only := flag.String("scenarios", "converge,idle,drift,restart,delete,memory,endpoints,ingress,gates",
 		"scenarios to run, in this order; drift, restart and delete need converge")
 	flag.Parse()
 	for _, f := range strings.Split(*sizes, ",") {
@@ -164,6 +166,9 @@ func run(cfg config) error {
 	once := []scenario{
 		{"memory", b.memory},
 		{"endpoints", b.endpointsScenario},
+		// ingress before gates: gates leaves its bindings, which a later
+		// kelb would re-check within the Ingress scenario's figures.
+		{"ingress", b.ingressScenario},
 		{"gates", b.gatesScenario},
 	}
 	runAll := func(list []scenario) error {

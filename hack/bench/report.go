@@ -21,7 +21,11 @@ func (b *bench) calls(t0 time.Time) []awsproxy.Call {
 }
 
 // printCalls prints the totals and, per Service, each action's count.
-func printCalls(calls []awsproxy.Call, services int) {
+func printCalls(calls []awsproxy.Call, services int) { printCallsPer(calls, services, "Service") }
+
+// printCallsPer prints the totals and each action's count, per unit (a
+// Service, an Ingress).
+func printCallsPer(calls []awsproxy.Call, n int, unit string) {
 	counts := awsproxy.CountByAction(calls)
 	mutating := 0
 	for _, c := range calls {
@@ -29,15 +33,16 @@ func printCalls(calls []awsproxy.Call, services int) {
 			mutating++
 		}
 	}
-	per := func(n int) float64 { return float64(n) / float64(max(services, 1)) }
-	fmt.Printf("  AWS calls: %d in total, %.2f per Service (%.2f mutating)\n", len(calls), per(len(calls)), per(mutating))
+	per := func(k int) float64 { return float64(k) / float64(max(n, 1)) }
+	fmt.Printf("  AWS calls: %d in total, %.2f per %s (%.2f mutating, %.2f reads)\n", len(calls), per(len(calls)), unit,
+		per(mutating), per(len(calls)-mutating))
 	actions := awsproxy.Actions(counts)
 	sort.SliceStable(actions, func(i, j int) bool { return counts[actions[i]] > counts[actions[j]] })
 	var parts []string
 	for _, a := range actions {
 		parts = append(parts, fmt.Sprintf("%s %d (%.2f)", a, counts[a], per(counts[a])))
 	}
-	fmt.Printf("  by action (per Service): %s\n", strings.Join(parts, ", "))
+	fmt.Printf("  by action (per %s): %s\n", unit, strings.Join(parts, ", "))
 	refused := map[string]int{}
 	for _, c := range calls {
 		if c.ErrorCode != "" {

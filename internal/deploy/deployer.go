@@ -206,6 +206,7 @@ func (d *Deployer) deploy(ctx context.Context, stack *model.Stack, app *model.Ap
 	if err != nil {
 		return Result{}, err
 	}
+	d.inv.publishTargetGroups(stack.ID, st)
 	bindings, err := d.ensureBindings(ctx, stack, tgARNs, backendSG)
 	if err != nil {
 		return Result{}, err

@@ -200,6 +200,20 @@ func (inv *Inventory) acquire(id model.StackID, now func() time.Time) (st *Stack
 	}
 }
 
+// publishTargetGroups publishes the stack's target groups while its holder
+// still holds it. The holder writes the stack's bindings next and goes on
+// with listeners and rules; the binding controller reconciles a new
+// binding at once and should find its target group here rather than read
+// it (and its tags) from AWS.
+func (inv *Inventory) publishTargetGroups(id model.StackID, st *StackState) {
+	sum := summarize(st)
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	cur := inv.summaries[id]
+	cur.empty, cur.targetGroups = sum.empty, sum.targetGroups
+	inv.summaries[id] = cur
+}
+
 // StackIDs returns the ids of every stack with resources in AWS, of every
 // kind, sorted (SortStackIDs).
 func (inv *Inventory) StackIDs() []model.StackID {

@@ -65,3 +65,33 @@ func TestInventoryRefreshDuringDeploy(t *testing.T) {
 
 // svcStack is the id of a Service stack named name ("<namespace>/<name>").
 func svcStack(name string) model.StackID { return model.StackID{Kind: model.ServiceKind, Name: name} }
+
+// TestInventoryTargetGroupsPublishedBeforeRelease: the target groups a
+// deploy made are found (for the binding controller) while the deploy
+// still holds the stack, once published; nothing else of the stack is.
+func TestInventoryTargetGroupsPublishedBeforeRelease(t *testing.T) {
+	inv := newInventory()
+	clock := func() time.Time { return t0 }
+	id := model.StackID{Kind: model.IngressKind, Name: "ns/web"}
+	st, release := inv.acquire(id, clock)
+	st.LoadBalancer = &LoadBalancerState{ARN: "arn:lb", Scheme: "internal", Subnets: []string{"subnet-b", "subnet-a"}}
+	st.TargetGroups = []*TargetGroupState{{ARN: "arn:tg", Name: "k8s-ns-web-1", TargetType: "ip", IPAddressType: "ipv4",
+		Tags: map[string]string{model.TagIngressStack: "ns/web"}}}
+	if _, ok := inv.TargetGroup("arn:tg"); ok {
+		t.Fatal("target group found before it was published")
+	}
+	inv.publishTargetGroups(id, st)
+	got, ok := inv.TargetGroup("arn:tg")
+	want := TargetGroupFacts{ARN: "arn:tg", Name: "k8s-ns-web-1", TargetType: "ip", IPAddressType: "ipv4",
+		Tags: map[string]string{model.TagIngressStack: "ns/web"}}
+	if d := cmp.Diff(want, got); !ok || d != "" {
+		t.Errorf("published target group (found %v): %s", ok, d)
+	}
+	if s := inv.LoadBalancerScheme(id); s != "" {
+		t.Errorf("scheme %q published before release, want none", s)
+	}
+	release()
+	if s := inv.LoadBalancerScheme(id); s != "internal" {
+		t.Errorf("scheme %q after release, want internal", s)
+	}
+}
