@@ -1,6 +1,7 @@
 // Command sandbox starts kelb on the real local parts (kube-apiserver + etcd,
 // moto behind the project's AWS proxy, a seeded VPC with nodes), applies
-// examples/, prints what kelb made and runs until Ctrl-C. Run it with
+// examples/, prints what kelb made for its Services, Ingresses and
+// VPCEndpoints and runs until Ctrl-C. Run it with
 // "make sandbox".
 package main
 
@@ -89,7 +90,7 @@ func run() error {
 	}()
 
 	step("applying examples/")
-	services, err := applyExamples(ctx, c, filepath.Join(root, "examples"), world)
+	objs, err := applyExamples(ctx, c, filepath.Join(root, "examples"), world)
 	if err != nil {
 		return err
 	}
@@ -97,10 +98,20 @@ func run() error {
 	if err := waitEndpoints(ctx, c, 60*time.Second); err != nil {
 		fmt.Println("  ", err)
 	}
-	if err := waitServices(ctx, c, services, 90*time.Second); err != nil {
+	if err := waitServices(ctx, c, objs.services, 90*time.Second); err != nil {
 		fmt.Println("  ", err)
 	}
-	if err := report(ctx, c, world, services); err != nil {
+	if err := waitIngresses(ctx, c, world, objs.ingresses, 90*time.Second); err != nil {
+		fmt.Println("  ", err)
+	}
+	if err := report(ctx, c, world, objs.services); err != nil {
+		return err
+	}
+	if err := reportIngresses(ctx, c, world, objs.ingresses); err != nil {
+		return err
+	}
+	fmt.Println()
+	if err := printGroups(ctx, world.Clients.EC2, "node security group", []string{world.NodeSG}); err != nil {
 		return err
 	}
 	if err := reportEndpoints(ctx, c, world); err != nil {
@@ -109,7 +120,7 @@ func run() error {
 	tools, _ := testenv.KubeTools()
 	fmt.Printf(`
 Look further:
-  kubectl:  %s --kubeconfig %s get svc,vpcendpoints -A
+  kubectl:  %s --kubeconfig %s get svc,ingress,vpcendpoints -A
   AWS:      endpoint %s, region %s, access key %s (any secret), e.g.
             AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=x aws --endpoint-url %s --region %s elbv2 describe-load-balancers
   AWS calls made so far: bin/sandbox/aws-calls.jsonl; kelb's log: bin/sandbox/kelb.log

@@ -23,13 +23,9 @@ func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReade
 // report prints, per Service, what kelb made in AWS.
 func report(ctx context.Context, c client.Client, w *testenv.World, services []client.ObjectKey) error {
 	elb, ec := w.Clients.ELBV2, w.Clients.EC2
-	lbs, err := elb.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
+	byDNS, err := loadBalancersByDNS(ctx, elb)
 	if err != nil {
 		return err
-	}
-	byDNS := map[string]elbtypes.LoadBalancer{}
-	for _, lb := range lbs.LoadBalancers {
-		byDNS[aws.ToString(lb.DNSName)] = lb
 	}
 	fmt.Println()
 	for _, key := range services {
@@ -50,8 +46,7 @@ func report(ctx context.Context, c client.Client, w *testenv.World, services []c
 			fmt.Printf("  hostname %s (load balancer not found)\n", s.Status.LoadBalancer.Ingress[0].Hostname)
 			continue
 		}
-		fmt.Printf("  load balancer %s  %s %s %s\n    dns %s\n    arn %s\n", aws.ToString(lb.LoadBalancerName), lb.Type,
-			lb.Scheme, stateOf(lb), aws.ToString(lb.DNSName), aws.ToString(lb.LoadBalancerArn))
+		printLoadBalancer(lb)
 		ls, err := elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancerArn})
 		if err != nil {
 			return err
@@ -71,25 +66,53 @@ func report(ctx context.Context, c client.Client, w *testenv.World, services []c
 			}
 			fmt.Printf("  listener %d/%s -> %s\n", aws.ToInt32(l.Port), l.Protocol, fwd)
 		}
-		for _, tg := range tgs.TargetGroups {
-			h, err := elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn})
-			if err != nil {
-				return err
-			}
-			var targets []string
-			for _, d := range h.TargetHealthDescriptions {
-				targets = append(targets, fmt.Sprintf("%s:%d", aws.ToString(d.Target.Id), aws.ToInt32(d.Target.Port)))
-			}
-			fmt.Printf("  target group %s  %s/%d %s, health check %s %s\n    targets %s\n", aws.ToString(tg.TargetGroupName),
-				tg.Protocol, aws.ToInt32(tg.Port), tg.TargetType, tg.HealthCheckProtocol, aws.ToString(tg.HealthCheckPort),
-				strings.Join(targets, " "))
+		if err := printTargetGroups(ctx, elb, tgs.TargetGroups); err != nil {
+			return err
 		}
 		if err := printGroups(ctx, ec, "  security group", lb.SecurityGroups); err != nil {
 			return err
 		}
 	}
-	fmt.Println()
-	return printGroups(ctx, ec, "node security group", []string{w.NodeSG})
+	return nil
+}
+
+func loadBalancersByDNS(ctx context.Context, elb *elbv2.Client) (map[string]elbtypes.LoadBalancer, error) {
+	lbs, err := elb.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})
+	if err != nil {
+		return nil, err
+	}
+	byDNS := map[string]elbtypes.LoadBalancer{}
+	for _, lb := range lbs.LoadBalancers {
+		byDNS[aws.ToString(lb.DNSName)] = lb
+	}
+	return byDNS, nil
+}
+
+func printLoadBalancer(lb elbtypes.LoadBalancer) {
+	fmt.Printf("  load balancer %s  %s %s %s\n    dns %s\n    arn %s\n", aws.ToString(lb.LoadBalancerName), lb.Type,
+		lb.Scheme, stateOf(lb), aws.ToString(lb.DNSName), aws.ToString(lb.LoadBalancerArn))
+}
+
+// printTargetGroups prints each target group with its registered targets
+// (address or instance, port).
+func printTargetGroups(ctx context.Context, elb *elbv2.Client, tgs []elbtypes.TargetGroup) error {
+	for _, tg := range tgs {
+		h, err := elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroupArn})
+		if err != nil {
+			return err
+		}
+		var targets []string
+		for _, d := range h.TargetHealthDescriptions {
+			targets = append(targets, fmt.Sprintf("%s:%d", aws.ToString(d.Target.Id), aws.ToInt32(d.Target.Port)))
+		}
+		hc := aws.ToString(tg.HealthCheckPort)
+		if tg.HealthCheckPath != nil {
+			hc += " " + aws.ToString(tg.HealthCheckPath)
+		}
+		fmt.Printf("  target group %s  %s/%d %s, health check %s %s\n    targets %s\n", aws.ToString(tg.TargetGroupName),
+			tg.Protocol, aws.ToInt32(tg.Port), tg.TargetType, tg.HealthCheckProtocol, hc, strings.Join(targets, " "))
+	}
+	return nil
 }
 
 func stateOf(lb elbtypes.LoadBalancer) string {
