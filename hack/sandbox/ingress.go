@@ -22,14 +22,13 @@ import (
 // the load balancer exists), printing each hostname as it comes.
 func waitIngresses(ctx context.Context, c client.Client, w *testenv.World, ingresses []client.ObjectKey,
 	timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
 	seen := map[client.ObjectKey]bool{}
-	for time.Now().Before(deadline) {
+	return pollUntil(ctx, timeout, "not every Ingress had its load balancer and targets", func() (bool, error) {
 		done := true
 		for _, key := range ingresses {
 			var ing networkingv1.Ingress
 			if err := c.Get(ctx, key, &ing); err != nil {
-				return err
+				return false, err
 			}
 			host := hostnameOf(&ing)
 			if host != "" && !seen[key] {
@@ -38,20 +37,12 @@ func waitIngresses(ctx context.Context, c client.Client, w *testenv.World, ingre
 			}
 			ok, err := registered(ctx, w.Clients.ELBV2, host)
 			if err != nil {
-				return err
+				return false, err
 			}
 			done = done && ok
 		}
-		if done {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("not every Ingress had its load balancer and targets within %s", timeout)
+		return done, nil
+	})
 }
 
 func hostnameOf(ing *networkingv1.Ingress) string {

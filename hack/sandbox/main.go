@@ -153,18 +153,28 @@ func startKelb(ctx context.Context, root, dir, kubeconfig, endpoints string, w *
 }
 
 func waitServices(ctx context.Context, c client.Client, services []client.ObjectKey, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		done := true
+	return pollUntil(ctx, timeout, "not every Service settled", func() (bool, error) {
 		for _, key := range services {
 			var s corev1.Service
 			if err := c.Get(ctx, key, &s); err != nil {
-				return err
+				return false, err
 			}
-			done = done && settled(&s)
+			if !settled(&s) {
+				return false, nil
+			}
 		}
-		if done {
-			return nil
+		return true, nil
+	})
+}
+
+// pollUntil asks done every 250 ms until it says so, fails, or timeout
+// passes (then the error says what did not happen).
+func pollUntil(ctx context.Context, timeout time.Duration, what string, done func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		ok, err := done()
+		if err != nil || ok {
+			return err
 		}
 		select {
 		case <-ctx.Done():
@@ -172,7 +182,7 @@ func waitServices(ctx context.Context, c client.Client, services []client.Object
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("not every Service settled within %s", timeout)
+	return fmt.Errorf("%s within %s", what, timeout)
 }
 
 // settled reports whether kelb has said how the Service stands.

@@ -136,18 +136,8 @@ func (cl *cluster) leaveStack(svc *corev1.Service, nodePort int32, left leftBehi
 		return model.MergeTags(left.identity, map[string]string{model.TagCluster: cl.world.Cluster,
 			model.TagServiceStack: stack, model.TagServiceResource: resource})
 	}
-	mkSG := func(name, description string, tg map[string]string) string {
-		var list []ec2types.Tag
-		for k, v := range tg {
-			list = append(list, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
-		}
-		out, err := cl.world.Clients.EC2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(name),
-			Description: aws.String(description), VpcId: aws.String(cl.world.VPCID),
-			TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup, Tags: list}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return aws.ToString(out.GroupId)
+	mkSG := func(name, description string, tags map[string]string) string {
+		return cl.createSG(cl.world.VPCID, name, description, tags)
 	}
 	backend := mkSG(left.backendName, "[k8s] Shared Backend SecurityGroup for LoadBalancer", model.MergeTags(left.identity,
 		map[string]string{model.TagCluster: cl.world.Cluster, model.TagResource: model.ResourceBackendSG}))

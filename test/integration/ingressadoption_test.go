@@ -84,17 +84,7 @@ func (cl *cluster) leaveLBCIngressStack(ing *networkingv1.Ingress, svc *corev1.S
 			"ingress.k8s.aws/resource": resource}
 	}
 	mkSG := func(name, description string, tags map[string]string) string {
-		var list []ec2types.Tag
-		for k, v := range tags {
-			list = append(list, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
-		}
-		out, err := cl.world.Clients.EC2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(name),
-			Description: aws.String(description), VpcId: aws.String(cl.world.VPCID),
-			TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup, Tags: list}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return aws.ToString(out.GroupId)
+		return cl.createSG(cl.world.VPCID, name, description, tags)
 	}
 	var out lbcIngressStack
 	out.frontend = mkSG(prefix+lbcHash(cluster, group), "[k8s] Managed SecurityGroup for LoadBalancer",

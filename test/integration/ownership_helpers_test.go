@@ -253,12 +253,18 @@ func (cl *cluster) makeStack(spec stackSpec) handmadeStack {
 // makeSG creates a security group with tags in vpc.
 func (cl *cluster) makeSG(vpc, name string, tags map[string]string) string {
 	cl.t.Helper()
+	return cl.createSG(vpc, name, "made outside kelb", tags)
+}
+
+// createSG creates a security group as another controller would.
+func (cl *cluster) createSG(vpc, name, description string, tags map[string]string) string {
+	cl.t.Helper()
 	var list []ec2types.Tag
 	for k, v := range tags {
 		list = append(list, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
 	}
 	out, err := cl.world.Clients.EC2.CreateSecurityGroup(cl.t.Context(), &ec2.CreateSecurityGroupInput{GroupName: aws.String(name),
-		Description: aws.String("made outside kelb"), VpcId: aws.String(vpc),
+		Description: aws.String(description), VpcId: aws.String(vpc),
 		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup, Tags: list}}})
 	if err != nil {
 		cl.t.Fatal(err)
