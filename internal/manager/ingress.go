@@ -46,6 +46,21 @@ func (a applicationDeployer) Delete(ctx context.Context, id model.StackID) error
 	return a.nodeRules.Forget(ctx, id)
 }
 
+// ingressClassFlags are the flags that decide which Ingresses kelb serves.
+func ingressClassFlags(o Options) ingresscontroller.ClassFlags {
+	return ingresscontroller.ClassFlags{IngressClass: o.IngressClass}
+}
+
+// sweptIngresses gives the orphan sweeper the Ingress controller's class
+// flags when it runs; without it Ingress stacks are left alone.
+func sweptIngresses(o Options) *ingresscontroller.ClassFlags {
+	if !o.EnableIngress {
+		return nil
+	}
+	f := ingressClassFlags(o)
+	return &f
+}
+
 // ingressController returns the Ingress controller.
 func ingressController(mgr ctrl.Manager, o Options, clients *awsclient.Clients, deployer *deploy.Deployer,
 	nodeRules *noderules.Writer, subnets *cloud.Subnets, vpcID string, defaultTags map[string]string, clk clock.Clock) controllers.Controller {
