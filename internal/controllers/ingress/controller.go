@@ -51,6 +51,7 @@ type Deps struct {
 	Subnets            Subnets
 	Certificates       Certificates
 	SecurityGroupNames SecurityGroupNames
+	SSLPolicies        SSLPolicies
 	Config             ingress.Config
 	// IngressClass is --ingress-class.
 	IngressClass string

@@ -98,7 +98,7 @@ func newHarness(t *testing.T, flag string, objs ...client.Object) *harness {
 		WithStatusSubresource(&networkingv1.Ingress{}).Build()
 	h := &harness{c: c, dep: &fakeDeployer{client: c}, rec: &fakeRecorder{}, facts: &fakeFacts{}}
 	h.ctrl = NewController(Deps{Client: c, Recorder: h.rec, Deployer: h.dep, Subnets: h.facts, Certificates: h.facts,
-		SecurityGroupNames: h.facts, IngressClass: flag, DriftPeriod: time.Hour,
+		SecurityGroupNames: h.facts, SSLPolicies: h.facts, IngressClass: flag, DriftPeriod: time.Hour,
 		Config: ingress.Config{ClusterName: "prod", SecurityGroups: sgpolicy.Flags{EnableBackendSG: true}},
 		Clock:  clocktesting.NewFakeClock(time.Unix(1000, 0))})
 	return h

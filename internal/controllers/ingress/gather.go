@@ -27,6 +27,11 @@ type (
 	SecurityGroupNames interface {
 		Resolve(ctx context.Context, names []string) (map[string][]string, error)
 	}
+	// SSLPolicies lists the SSL policies AWS offers application load
+	// balancers.
+	SSLPolicies interface {
+		Names(ctx context.Context) ([]string, error)
+	}
 )
 
 // build gathers the facts the Ingress needs (its backend Services; from
@@ -47,6 +52,11 @@ func (c *Controller) build(ctx context.Context, ing *networkingv1.Ingress,
 	}
 	if len(q.SecurityGroupNames) > 0 {
 		if in.Facts.SecurityGroupsByName, err = c.SecurityGroupNames.Resolve(ctx, q.SecurityGroupNames); err != nil {
+			return nil, err
+		}
+	}
+	if q.SSLPolicies {
+		if in.Facts.SSLPolicies, err = c.SSLPolicies.Names(ctx); err != nil {
 			return nil, err
 		}
 	}
