@@ -36,8 +36,12 @@ const (
 type ownerCheck func(ctx context.Context, id model.StackID) (Verdict, error)
 
 // verdict asks the owner check of the stack's kind; a kind without one is
-// not served.
+// not served, nor is a stack of a namespace outside --watch-namespace (its
+// owner is not kelb's to judge, and the cache cannot read it).
 func (c *Controller) verdict(ctx context.Context, id model.StackID) (Verdict, error) {
+	if ns, _, ok := id.NamespacedName(); ok && c.WatchNamespace != "" && ns != c.WatchNamespace {
+		return NotServed, nil
+	}
 	checks := map[model.StackKind]ownerCheck{model.ServiceKind: c.serviceVerdict}
 	if c.Ingress != nil {
 		checks[model.IngressKind] = c.ingressVerdict

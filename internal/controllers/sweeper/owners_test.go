@@ -159,3 +159,32 @@ func TestIngressVerdict(t *testing.T) {
 		t.Errorf("live stacks without the Ingress controller: %v, want none", live)
 	}
 }
+
+// TestVerdictOutsideWatchedNamespace: with --watch-namespace, stacks of
+// other namespaces are not served (their owners are not kelb's to judge;
+// the cache cannot read them) and never live; explicit Ingress groups and
+// stacks of the watched namespace are judged as before.
+func TestVerdictOutsideWatchedNamespace(t *testing.T) {
+	cache := fake.NewClientBuilder().Build()
+	c := NewController(Deps{Cache: cache, Reader: cache, LoadBalancerClass: service.DefaultLoadBalancerClass,
+		WatchNamespace: "ns", Ingress: &ingresscontroller.ClassFlags{IngressClass: "alb"}})
+	got := map[string]Verdict{}
+	for _, id := range []model.StackID{
+		model.ServiceStackID("ns", "gone"), model.ServiceStackID("other", "gone"),
+		{Kind: model.IngressKind, Name: "other/gone"}, {Kind: model.IngressKind, Name: "shared-group"},
+	} {
+		v, err := c.verdict(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[id.String()] = v
+		if live, err := c.isLive(context.Background(), id); err != nil || live {
+			t.Errorf("%s: live %t, %v; want not live", id, live, err)
+		}
+	}
+	want := map[string]Verdict{"service:ns/gone": Orphan, "service:other/gone": NotServed,
+		"ingress:other/gone": NotServed, "ingress:shared-group": NotServed}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("verdicts (-want +got):\n%s", diff)
+	}
+}

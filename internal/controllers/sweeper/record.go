@@ -72,7 +72,7 @@ func (c *Controller) updateRecord(ctx context.Context) error {
 // serve.
 func (c *Controller) isLive(ctx context.Context, id model.StackID) (bool, error) {
 	ns, name, ok := id.NamespacedName()
-	if !ok {
+	if !ok || (c.WatchNamespace != "" && ns != c.WatchNamespace) {
 		return false, nil
 	}
 	key := types.NamespacedName{Namespace: ns, Name: name}

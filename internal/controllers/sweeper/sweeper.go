@@ -73,6 +73,9 @@ type Deps struct {
 	Record            *ownership.Record
 	Store             *ownership.Store
 	LoadBalancerClass string
+	// WatchNamespace is --watch-namespace: stacks of other namespaces are
+	// left alone ("" watches all).
+	WatchNamespace string
 	// Ingress holds the Ingress controller's class flags when it runs;
 	// nil: Ingress stacks are not served (left alone).
 	Ingress  *ingresscontroller.ClassFlags
