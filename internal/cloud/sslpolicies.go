@@ -13,20 +13,28 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// SSLPolicies answers which SSL policies AWS offers network load balancers,
-// from one read cached for SSLPolicyTTL.
+// SSLPolicies answers which SSL policies AWS offers one type of load
+// balancer (network or application), from one read cached for
+// SSLPolicyTTL.
 type SSLPolicies struct {
-	elb   ELBV2
-	clock clock.PassiveClock
+	elb    ELBV2
+	clock  clock.PassiveClock
+	lbType elbtypes.LoadBalancerTypeEnum
 
 	mu     sync.Mutex
 	names  []string
 	readAt time.Time
 }
 
-// NewSSLPolicies returns the provider.
+// NewSSLPolicies returns the provider for network load balancers.
 func NewSSLPolicies(api ELBV2, clk clock.PassiveClock) *SSLPolicies {
-	return &SSLPolicies{elb: api, clock: clk}
+	return &SSLPolicies{elb: api, clock: clk, lbType: elbtypes.LoadBalancerTypeEnumNetwork}
+}
+
+// NewApplicationSSLPolicies returns the provider for application load
+// balancers.
+func NewApplicationSSLPolicies(api ELBV2, clk clock.PassiveClock) *SSLPolicies {
+	return &SSLPolicies{elb: api, clock: clk, lbType: elbtypes.LoadBalancerTypeEnumApplication}
 }
 
 // Names returns the policies' names, sorted; the caller owns the slice.
@@ -45,7 +53,7 @@ func (p *SSLPolicies) Names(ctx context.Context) ([]string, error) {
 
 func (p *SSLPolicies) read(ctx context.Context) ([]string, error) {
 	names := []string{}
-	in := &elbv2.DescribeSSLPoliciesInput{LoadBalancerType: elbtypes.LoadBalancerTypeEnumNetwork}
+	in := &elbv2.DescribeSSLPoliciesInput{LoadBalancerType: p.lbType}
 	for {
 		out, err := p.elb.DescribeSSLPolicies(ctx, in)
 		if err != nil {

@@ -62,3 +62,16 @@ func TestSSLPolicies(t *testing.T) {
 		}
 	}
 }
+
+// TestApplicationSSLPolicies: the application provider asks for the
+// policies of application load balancers.
+func TestApplicationSSLPolicies(t *testing.T) {
+	f := &fakePolicies{names: []string{"ELBSecurityPolicy-2016-08"}}
+	p := NewApplicationSSLPolicies(f, clocktesting.NewFakeClock(time.Now()))
+	if _, err := p.Names(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.calls) != 1 || f.calls[0].LoadBalancerType != elbtypes.LoadBalancerTypeEnumApplication {
+		t.Errorf("calls %+v, want one for application load balancers", f.calls)
+	}
+}

@@ -224,10 +224,14 @@ func (d *Deployer) deleteStackBindings(ctx context.Context, stackID model.StackI
 func bindingSpec(b model.TargetGroupBinding, arn, vpcID, backendSG string) (elbv2api.TargetGroupBindingSpec, error) {
 	targetType := elbv2api.TargetType(b.TargetType)
 	ipType := elbv2api.TargetGroupIPAddressType(b.IPAddressType)
+	port := intstr.FromInt32(b.ServicePort)
+	if b.ServicePortName != "" {
+		port = intstr.FromString(b.ServicePortName)
+	}
 	spec := elbv2api.TargetGroupBindingSpec{
 		TargetGroupARN:          arn,
 		TargetType:              &targetType,
-		ServiceRef:              elbv2api.ServiceReference{Name: b.ServiceName, Port: intstr.FromInt32(b.ServicePort)},
+		ServiceRef:              elbv2api.ServiceReference{Name: b.ServiceName, Port: port},
 		IPAddressType:           &ipType,
 		VpcID:                   vpcID,
 		MultiClusterTargetGroup: b.MultiClusterTargetGroup,

@@ -58,6 +58,9 @@ type Facts struct {
 	CertificateStatuses map[string]service.CertificateStatus
 	// SecurityGroupsByName maps the Name tags of security-groups to ids.
 	SecurityGroupsByName map[string][]string
+	// SSLPolicies are the SSL policies AWS offers application load
+	// balancers (Query.SSLPolicies); nil when not looked up.
+	SSLPolicies []string
 }
 
 // Input is everything the builder looks at.
@@ -87,6 +90,9 @@ type FactsQuery struct {
 	Certificates []string
 	// SecurityGroupNames are Name tags to resolve to ids.
 	SecurityGroupNames []string
+	// SSLPolicies: an HTTPS listener uses an SSL policy, to be checked
+	// against the ones AWS offers.
+	SSLPolicies bool
 }
 
 // Query returns the facts the Ingress needs; it fails only on input the
@@ -101,7 +107,8 @@ func Query(cfg Config, ing *networkingv1.Ingress, class Class) (FactsQuery, erro
 	if err != nil {
 		return FactsQuery{}, err
 	}
-	q := FactsQuery{Scheme: lb.scheme, Subnets: lb.subnets, SubnetTags: lb.subnetTags}
+	q := FactsQuery{Scheme: lb.scheme, Subnets: lb.subnets, SubnetTags: lb.subnetTags,
+		SSLPolicies: needsSSLPolicies(ls)}
 	for _, g := range lb.securityGroups {
 		if !strings.HasPrefix(g, "sg-") {
 			q.SecurityGroupNames = append(q.SecurityGroupNames, g)
@@ -188,6 +195,9 @@ func Build(cfg Config, in Input) (*model.ApplicationStack, error) {
 		return nil, err
 	}
 	if b.listeners, err = readListenerSettings(cfg, a, in.Class.Params); err != nil {
+		return nil, err
+	}
+	if err := checkSSLPolicy(b.listeners, in.Facts.SSLPolicies); err != nil {
 		return nil, err
 	}
 	if err := b.buildLoadBalancer(); err != nil {

@@ -154,6 +154,23 @@ func Classify(ing *networkingv1.Ingress, f ClassFacts) Class {
 	return c
 }
 
+// CheckClassAnnotation refuses a new use of the kubernetes.io/ingress.class
+// annotation for kelb's class under --disable-ingress-class-annotation
+// (disabled). LBC refuses it in its validating webhook (a create, or an
+// update whose old Ingress did not use it) and keeps serving existing uses;
+// kelb runs no Ingress webhook, so it refuses at reconcile an Ingress it
+// would serve by the annotation alone and does not serve yet (served: it
+// carries kelb's finalizer). Nothing is made for it until it names its
+// class in spec.ingressClassName and drops the annotation.
+func CheckClassAnnotation(ing *networkingv1.Ingress, c Class, disabled, served bool) error {
+	if !disabled || served || c.Verdict != Ours || c.By != "annotation "+AnnIngressClass {
+		return nil
+	}
+	return &AnnotationError{Annotation: AnnIngressClass, Value: ing.Annotations[AnnIngressClass],
+		Allowed: "none: new uses are refused with --disable-ingress-class-annotation; " +
+			"name an IngressClass of controller " + ControllerALB + " in spec.ingressClassName"}
+}
+
 func invalid(c Class, field, reason string) Class {
 	c.Verdict, c.Field, c.Reason = Invalid, field, reason
 	return c

@@ -120,3 +120,36 @@ func TestClassify(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckClassAnnotation: under --disable-ingress-class-annotation, only
+// an Ingress kelb would serve by the annotation and does not serve yet is
+// refused; an existing use (kelb's finalizer on it), a class by
+// spec.ingressClassName, and an annotation naming another class pass.
+func TestCheckClassAnnotation(t *testing.T) {
+	byAnnotation := Class{Verdict: Ours, By: "annotation " + AnnIngressClass}
+	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web",
+		Annotations: map[string]string{AnnIngressClass: "alb"}}}
+	refused := &AnnotationError{Annotation: AnnIngressClass, Value: "alb",
+		Allowed: "none: new uses are refused with --disable-ingress-class-annotation; " +
+			"name an IngressClass of controller ingress.k8s.aws/alb in spec.ingressClassName"}
+	tests := []struct {
+		name     string
+		class    Class
+		disabled bool
+		served   bool
+		want     error
+	}{
+		{"flag off", byAnnotation, false, false, nil},
+		{"new use", byAnnotation, true, false, refused},
+		{"existing use: served before", byAnnotation, true, true, nil},
+		{"annotation of another class", Class{Verdict: NotOurs, By: "annotation " + AnnIngressClass}, true, false, nil},
+		{"spec.ingressClassName", Class{Verdict: Ours, By: "spec.ingressClassName", ClassName: "alb"}, true, false, nil},
+		{"default IngressClass", Class{Verdict: Ours, By: "default IngressClass", ClassName: "alb"}, true, false, nil},
+	}
+	for _, tt := range tests {
+		got := CheckClassAnnotation(ing, tt.class, tt.disabled, tt.served)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}

@@ -273,7 +273,8 @@ func TestQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := FactsQuery{Scheme: "internet-facing", Subnets: []string{"subnet-1", "public-a"},
-		CertificateHosts: []string{"a.example.com", "b.example.com"}, SecurityGroupNames: []string{"edge"}}
+		CertificateHosts: []string{"a.example.com", "b.example.com"}, SecurityGroupNames: []string{"edge"},
+		SSLPolicies: true}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("query (-want +got):\n%s", diff)
 	}

@@ -31,6 +31,9 @@ type listenerSettings struct {
 	certificates []string
 	certField    string
 	sslPolicy    string
+	// sslPolicyField names where sslPolicy came from: the annotation, the
+	// params, or "" for --default-ssl-policy.
+	sslPolicyField string
 	// sslRedirect is the HTTPS port HTTP listeners redirect to; 0 for none.
 	sslRedirect int32
 	// mutualAuth is the mutual TLS asked for, by port.
@@ -58,9 +61,9 @@ func readListenerSettings(cfg Config, a service.Annotations, p *elbv2.IngressCla
 		s.sslPolicy = defaultSSLPolicy
 	}
 	if p != nil && p.Spec.SSLPolicy != "" {
-		s.sslPolicy = p.Spec.SSLPolicy
-	} else {
-		s.sslPolicy = a.Str(AnnSSLPolicy, s.sslPolicy)
+		s.sslPolicy, s.sslPolicyField = p.Spec.SSLPolicy, paramsField(p.Name, "sslPolicy")
+	} else if v, ok := a.Value(AnnSSLPolicy); ok {
+		s.sslPolicy, s.sslPolicyField = v, AnnSSLPolicy
 	}
 	if s.sslRedirect, err = sslRedirectOf(a, p, s.ports); err != nil {
 		return s, err

@@ -81,6 +81,9 @@ func (b *builder) targetGroupFor(m member, field string, be networkingv1.Ingress
 	if err != nil {
 		return "", err
 	}
+	// The binding names the Service port as the backend does (LBC's
+	// serviceRef.port is the backend's port, by name or number).
+	binding.ServicePortName = ref.Port.Name
 	b.tgIndex[id] = len(b.stack.TargetGroups)
 	b.stack.TargetGroups = append(b.stack.TargetGroups, tg)
 	b.stack.TargetGroupOptions[id] = opts

@@ -46,6 +46,21 @@ func (a applicationDeployer) Delete(ctx context.Context, id model.StackID) error
 	return a.nodeRules.Forget(ctx, id)
 }
 
+// ingressClassFlags are the flags that decide which Ingresses kelb serves.
+func ingressClassFlags(o Options) ingresscontroller.ClassFlags {
+	return ingresscontroller.ClassFlags{IngressClass: o.IngressClass}
+}
+
+// sweptIngresses gives the orphan sweeper the Ingress controller's class
+// flags when it runs; without it Ingress stacks are left alone.
+func sweptIngresses(o Options) *ingresscontroller.ClassFlags {
+	if !o.EnableIngress {
+		return nil
+	}
+	f := ingressClassFlags(o)
+	return &f
+}
+
 // ingressController returns the Ingress controller.
 func ingressController(mgr ctrl.Manager, o Options, clients *awsclient.Clients, deployer *deploy.Deployer,
 	nodeRules *noderules.Writer, subnets *cloud.Subnets, vpcID string, defaultTags map[string]string, clk clock.Clock) controllers.Controller {
@@ -57,6 +72,7 @@ func ingressController(mgr ctrl.Manager, o Options, clients *awsclient.Clients, 
 		Certificates:        cloud.NewACMCertificates(clients.ACM, clk),
 		CertificateStatuses: cloud.NewCertificates(clients.ACM, clients.IAM, clk),
 		SecurityGroupNames:  cloud.NewSecurityGroupNames(clients.EC2, vpcID, clk),
+		SSLPolicies:         cloud.NewApplicationSSLPolicies(clients.ELBV2, clk),
 		Config: ingress.Config{ClusterName: o.ClusterName, DefaultTags: defaultTags,
 			DefaultTagsLowPriority: o.FeatureGates.Enabled("EnableDefaultTagsLowPriority"),
 			ExternalManagedTags:    o.externalManagedTags(), DefaultTargetType: o.DefaultTargetType,
@@ -64,6 +80,7 @@ func ingressController(mgr ctrl.Manager, o Options, clients *awsclient.Clients, 
 			IPTargetsDisabled: !o.FeatureGates.Enabled("EnableIPTargetType"), SecurityGroups: o.securityGroupFlags(),
 			UnrestrictedBackendRules: o.DisableRestrictedRules},
 		IngressClass:                  o.IngressClass,
+		DisableIngressClassAnnotation: o.LBC.DisableIngressClassAnnotation,
 		AllowedCertificateAuthorities: o.LBC.AllowedCertificateAuthorityARNs,
 		DriftPeriod:                   o.DriftPeriod,
 		MaxConcurrentReconciles:       o.LBC.IngressMaxConcurrent,

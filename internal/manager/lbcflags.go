@@ -78,7 +78,8 @@ func (l *LBCOnly) bind(fs *flag.FlagSet) {
 	fs.StringVar(&l.QUICEnvironmentVariableName, "quic-environment-variable-name", "AWS_LBC_QUIC_SERVER_ID",
 		"environment variable carrying a pod's QUIC server id (not yet used by kelb)")
 	fs.BoolVar(&l.DisableIngressClassAnnotation, "disable-ingress-class-annotation", false,
-		"refuse new uses of the kubernetes.io/ingress.class annotation (kelb serves no Ingress yet)")
+		"refuse new uses of the kubernetes.io/ingress.class annotation for kelb's class (with --enable-ingress; "+
+			"an Ingress already served by it stays served)")
 	fs.BoolVar(&l.DisableIngressGroupNameAnnotation, "disable-ingress-group-name-annotation", false,
 		"refuse new uses of the alb.ingress.kubernetes.io/group.name annotation (kelb serves no Ingress yet)")
 	fs.IntVar(&l.IngressMaxConcurrent, "ingress-max-concurrent-reconciles", 3, "Ingress groups reconciled at once (kelb serves no Ingress yet)")
@@ -112,7 +113,6 @@ var notHonoured = map[string]string{
 	"lb-stabilization-monitor-interval":               "",
 	"enable-endpoint-slices":                          "true",
 	"quic-environment-variable-name":                  "",
-	"disable-ingress-class-annotation":                "",
 	"disable-ingress-group-name-annotation":           "",
 	"ingress-max-concurrent-reconciles":               "",
 	"tolerate-non-existent-backend-service":           "",

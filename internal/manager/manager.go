@@ -188,8 +188,9 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		sweeper.NewController(sweeper.Deps{Cache: mgr.GetClient(), Reader: mgr.GetAPIReader(), Deployer: deployer,
 			Record: record, Store: &ownership.Store{Reader: mgr.GetAPIReader(), Writer: mgr.GetClient(),
 				Key: types.NamespacedName{Namespace: recordNamespace(o), Name: ownership.DefaultName}},
-			LoadBalancerClass: o.LoadBalancerClass, Mode: o.OrphanSweep, Interval: o.OrphanSweepInterval,
-			Grace: o.OrphanGracePeriod, Clock: clk, NodeRules: nodeRules}),
+			LoadBalancerClass: o.LoadBalancerClass, WatchNamespace: o.WatchNamespace, Ingress: sweptIngresses(o),
+			Mode: o.OrphanSweep, Interval: o.OrphanSweepInterval, Grace: o.OrphanGracePeriod, Clock: clk,
+			NodeRules: nodeRules}),
 		vpcendpoint.NewController(vpcendpoint.Deps{
 			Client:   mgr.GetClient(),
 			Reader:   mgr.GetAPIReader(),

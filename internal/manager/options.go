@@ -132,7 +132,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.DriftPeriod, "drift-period", DefaultDriftPeriod,
 		"how often each Service's AWS resources are compared with what kelb wants")
 	fs.StringVar(&o.OrphanSweep, "orphan-sweep", sweeper.ModeDelete,
-		"what to do with AWS resources whose Service is gone: delete, report or off")
+		"what to do with AWS resources whose Service (or, with --enable-ingress, Ingress) is gone: delete, report or off")
 	fs.DurationVar(&o.OrphanSweepInterval, "orphan-sweep-interval", 5*time.Minute, "how often to look for orphans")
 	fs.DurationVar(&o.OrphanGracePeriod, "orphan-grace-period", 10*time.Minute,
 		"how long an orphan is left alone after it is first seen")

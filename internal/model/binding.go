@@ -42,6 +42,10 @@ type TargetGroupBinding struct {
 	IPAddressType string // ipv4 | ipv6
 	ServiceName   string
 	ServicePort   int32
+	// ServicePortName, when set, is the Service port by name: an Ingress
+	// backend that names its port (port.name) gets serviceRef.port as that
+	// name, as LBC writes it, so that a switch rewrites no binding.
+	ServicePortName string
 	// NodeSelector selects the nodes of an instance target group; nil for all.
 	NodeSelector            map[string]string
 	MultiClusterTargetGroup bool

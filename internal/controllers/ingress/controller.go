@@ -22,6 +22,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -53,9 +54,14 @@ type Deps struct {
 	// CertificateStatuses reads the certificates the Ingress names.
 	CertificateStatuses CertificateStatuses
 	SecurityGroupNames  SecurityGroupNames
+	SSLPolicies         SSLPolicies
 	Config              ingress.Config
 	// IngressClass is --ingress-class.
 	IngressClass string
+	// DisableIngressClassAnnotation is --disable-ingress-class-annotation:
+	// an Ingress not served yet that would be ours by the
+	// kubernetes.io/ingress.class annotation alone is refused.
+	DisableIngressClassAnnotation bool
 	// AllowedCertificateAuthorities is
 	// --allowed-certificate-authority-arns: discovery picks only
 	// certificates these CAs issued (empty: any).
@@ -135,6 +141,10 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 		c.Recorder.Eventf(ing, nil, corev1.EventTypeWarning, EventFailedLoadGroupID, "Reconcile",
 			"%s: %s; the load balancer is kept as it is until the class is fixed", class.Field, class.Reason)
 		return reconcile.Result{}, nil
+	}
+	served := controllerutil.ContainsFinalizer(ing, Finalizer)
+	if err := ingress.CheckClassAnnotation(ing, class, c.DisableIngressClassAnnotation, served); err != nil {
+		return c.failed(ctx, ing, EventFailedBuildModel, "Failed build model due to ", err)
 	}
 	if why := ingress.Unserved(ing, class.Params); why != nil {
 		// An explicit group's load balancer is shared by several Ingresses

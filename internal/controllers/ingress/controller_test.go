@@ -100,9 +100,10 @@ func newHarness(t *testing.T, flag string, objs ...client.Object) *harness {
 		WithStatusSubresource(&networkingv1.Ingress{}).Build()
 	h := &harness{c: c, dep: &fakeDeployer{client: c}, rec: &fakeRecorder{}, facts: &fakeFacts{}}
 	h.ctrl = NewController(Deps{Client: c, Recorder: h.rec, Deployer: h.dep, Subnets: h.facts, Certificates: h.facts,
-		CertificateStatuses: h.facts, SecurityGroupNames: h.facts, IngressClass: flag, DriftPeriod: time.Hour,
-		Config: ingress.Config{ClusterName: "prod", SecurityGroups: sgpolicy.Flags{EnableBackendSG: true}},
-		Clock:  clocktesting.NewFakeClock(time.Unix(1000, 0))})
+		CertificateStatuses: h.facts, SecurityGroupNames: h.facts, SSLPolicies: h.facts, IngressClass: flag,
+		DriftPeriod: time.Hour,
+		Config:      ingress.Config{ClusterName: "prod", SecurityGroups: sgpolicy.Flags{EnableBackendSG: true}},
+		Clock:       clocktesting.NewFakeClock(time.Unix(1000, 0))})
 	return h
 }
 
@@ -267,6 +268,40 @@ func TestReconcile(t *testing.T) {
 				t.Errorf("state (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestClassAnnotationDisabled: with --disable-ingress-class-annotation, a
+// new use of the class annotation is refused (nothing made, an event naming
+// it, a wait for an edit), while an Ingress already served by it goes on.
+func TestClassAnnotationDisabled(t *testing.T) {
+	refused := `Warning FailedBuildModel: Failed build model due to annotation kubernetes.io/ingress.class: ` +
+		`invalid value "alb"; allowed: none: new uses are refused with --disable-ingress-class-annotation; ` +
+		`name an IngressClass of controller ingress.k8s.aws/alb in spec.ingressClassName`
+	tests := []struct {
+		name string
+		ing  *networkingv1.Ingress
+		want []string // deployer calls, then events
+	}{
+		{"new use", testIngress(annotate(ingress.AnnIngressClass, "alb")), []string{refused}},
+		{"served before", testIngress(annotate(ingress.AnnIngressClass, "alb"), finalized),
+			[]string{"deploy shop/web finalized=true", "Normal SuccessfullyReconciled: Successfully reconciled"}},
+		{"spec.ingressClassName", testIngress(className("alb")),
+			[]string{"deploy shop/web finalized=true", "Normal SuccessfullyReconciled: Successfully reconciled"}},
+	}
+	for _, tt := range tests {
+		h := newHarness(t, "alb", ingressClass("alb", ingress.ControllerALB), webService(), tt.ing)
+		h.ctrl.DisableIngressClassAnnotation = true
+		res, err := h.reconcile(t)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := append(h.dep.list(), h.rec.list()...); !cmp.Equal(tt.want, got) {
+			t.Errorf("%s: %s", tt.name, cmp.Diff(tt.want, got))
+		}
+		if len(tt.want) == 1 && res.RequeueAfter != 0 {
+			t.Errorf("%s: requeue after %s, want a wait for an edit", tt.name, res.RequeueAfter)
+		}
 	}
 }
 

@@ -133,6 +133,11 @@ func (f *fakeFacts) Resolve(_ context.Context, names []string) (map[string][]str
 	return out, nil
 }
 
+func (f *fakeFacts) Names(context.Context) ([]string, error) {
+	f.count()
+	return []string{"ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-TLS13-1-2-2021-06"}, nil
+}
+
 func (f *fakeFacts) count() {
 	f.mu.Lock()
 	f.calls++

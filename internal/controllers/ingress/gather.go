@@ -32,6 +32,11 @@ type (
 	SecurityGroupNames interface {
 		Resolve(ctx context.Context, names []string) (map[string][]string, error)
 	}
+	// SSLPolicies lists the SSL policies AWS offers application load
+	// balancers.
+	SSLPolicies interface {
+		Names(ctx context.Context) ([]string, error)
+	}
 )
 
 // build gathers the facts the Ingress needs (its backend Services; from
@@ -62,6 +67,11 @@ func (c *Controller) build(ctx context.Context, ing *networkingv1.Ingress,
 			return nil, fmt.Errorf("certificates %v cannot be read: no certificate provider", q.Certificates)
 		}
 		if in.Facts.CertificateStatuses, err = c.CertificateStatuses.Status(ctx, q.Certificates); err != nil {
+			return nil, err
+		}
+	}
+	if q.SSLPolicies {
+		if in.Facts.SSLPolicies, err = c.SSLPolicies.Names(ctx); err != nil {
 			return nil, err
 		}
 	}

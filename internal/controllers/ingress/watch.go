@@ -38,13 +38,16 @@ func indexBackends(ctx context.Context, idx client.FieldIndexer) error {
 
 // watch adds the secondary watches: backend Services (by the index),
 // IngressClasses and IngressClassParams (every Ingress: which are ours may
-// change), and the inventory's changes. Targets are not watched: they are
-// the TargetGroupBinding controller's.
+// change), namespaces' labels (a params namespaceSelector decides by them),
+// and the inventory's changes. Targets are not watched: they are the
+// TargetGroupBinding controller's.
 func (c *Controller) watch(b *builder.Builder) *builder.Builder {
 	b = b.Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(c.routingTo),
 		builder.WithPredicates(serviceChanged())).
 		Watches(&networkingv1.IngressClass{}, handler.EnqueueRequestsFromMapFunc(c.allIngresses)).
-		Watches(&elbv2.IngressClassParams{}, handler.EnqueueRequestsFromMapFunc(c.allIngresses))
+		Watches(&elbv2.IngressClassParams{}, handler.EnqueueRequestsFromMapFunc(c.allIngresses)).
+		Watches(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(c.selectedIn),
+			builder.WithPredicates(namespaceLabelsChanged()))
 	if c.Changed != nil {
 		b = b.WatchesRawSource(source.Channel(c.Changed, &handler.EnqueueRequestForObject{}))
 	}
@@ -60,6 +63,35 @@ func (c *Controller) routingTo(ctx context.Context, o client.Object) []reconcile
 		return nil
 	}
 	return requests(list.Items)
+}
+
+// selectedIn maps a namespace whose labels changed to its Ingresses, when
+// some IngressClassParams selects namespaces: then whether they are ours
+// may have changed. Without a namespaceSelector, labels decide nothing.
+func (c *Controller) selectedIn(ctx context.Context, o client.Object) []reconcile.Request {
+	var params elbv2.IngressClassParamsList
+	if err := c.Client.List(ctx, &params); err != nil || !selectsNamespaces(params.Items) {
+		return nil
+	}
+	var list networkingv1.IngressList
+	if err := c.Client.List(ctx, &list, client.InNamespace(o.GetName())); err != nil {
+		return nil
+	}
+	return requests(list.Items)
+}
+
+// namespaceLabelsChanged passes only label changes of a namespace: a new
+// namespace has no Ingress yet, and a deleted one takes its Ingresses with
+// it (their own events follow).
+func namespaceLabelsChanged() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return !maps.Equal(e.ObjectOld.GetLabels(), e.ObjectNew.GetLabels())
+		},
+	}
 }
 
 // allIngresses maps a class change to every Ingress.

@@ -5,11 +5,13 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
+	ingresscontroller "github.com/kelb-dev/kelb/internal/controllers/ingress"
 	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/service"
 )
@@ -24,8 +26,9 @@ const (
 	// Orphan: nothing in the cluster will clean it up; swept after the
 	// grace period, given proof of ownership.
 	Orphan Verdict = "orphan"
-	// NotServed: a kind kelb does not serve yet (an Ingress group, which
-	// LBC may serve): left alone whatever exists, never an orphan.
+	// NotServed: a kind kelb does not serve (Ingress groups without the
+	// Ingress controller, explicit Ingress groups): left alone whatever
+	// exists, never an orphan.
 	NotServed Verdict = "not-served"
 )
 
@@ -33,9 +36,16 @@ const (
 type ownerCheck func(ctx context.Context, id model.StackID) (Verdict, error)
 
 // verdict asks the owner check of the stack's kind; a kind without one is
-// not served.
+// not served, nor is a stack of a namespace outside --watch-namespace (its
+// owner is not kelb's to judge, and the cache cannot read it).
 func (c *Controller) verdict(ctx context.Context, id model.StackID) (Verdict, error) {
+	if ns, _, ok := id.NamespacedName(); ok && c.WatchNamespace != "" && ns != c.WatchNamespace {
+		return NotServed, nil
+	}
 	checks := map[model.StackKind]ownerCheck{model.ServiceKind: c.serviceVerdict}
+	if c.Ingress != nil {
+		checks[model.IngressKind] = c.ingressVerdict
+	}
 	check, ok := checks[id.Kind]
 	if !ok {
 		return NotServed, nil
@@ -62,6 +72,36 @@ func (c *Controller) serviceVerdict(ctx context.Context, id model.StackID) (Verd
 		case service.OwnershipOf(&svc, c.LoadBalancerClass) != service.Released ||
 			controllerutil.ContainsFinalizer(&svc, service.Finalizer):
 			return Owned, nil // served, someone else's, or to be cleaned up by its finalizer
+		}
+	}
+	return Orphan, nil // both the cache and the API server say so
+}
+
+// ingressVerdict: an implicit group's stack ("<namespace>/<name>") is an
+// orphan when its Ingress is gone, or holds nothing (another controller's
+// class, no implicit group's finalizer), by the cache and then by the API
+// server, classified as the Ingress controller classifies it. An explicit
+// group's stack is not served yet.
+func (c *Controller) ingressVerdict(ctx context.Context, id model.StackID) (Verdict, error) {
+	ns, name, ok := id.NamespacedName()
+	if !ok {
+		return NotServed, nil // an explicit group (its name has no "/")
+	}
+	for _, r := range []client.Reader{c.Cache, c.Reader} {
+		var ing networkingv1.Ingress
+		err := r.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &ing)
+		switch {
+		case apierrors.IsNotFound(err):
+			continue
+		case err != nil:
+			return "", fmt.Errorf("reading Ingress %s: %w", id.Name, err)
+		}
+		hold, err := ingresscontroller.StackHoldOf(ctx, r, *c.Ingress, &ing)
+		if err != nil {
+			return "", fmt.Errorf("classifying Ingress %s: %w", id.Name, err)
+		}
+		if hold != ingresscontroller.HoldNone {
+			return Owned, nil // served (even if its build fails), being cleaned up, or someone else's
 		}
 	}
 	return Orphan, nil // both the cache and the API server say so

@@ -5,11 +5,13 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	ingresscontroller "github.com/kelb-dev/kelb/internal/controllers/ingress"
 	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/ownership"
 	"github.com/kelb-dev/kelb/internal/service"
@@ -62,17 +64,34 @@ func (c *Controller) updateRecord(ctx context.Context) error {
 	return nil
 }
 
-// isLive reports whether the stack is a Service stack whose Service exists,
-// is claimed by this kelb and carries its finalizer, by the cache: then what
-// it holds in AWS is this cluster's. Stacks of kinds kelb does not serve are
-// never live: kelb vouches for nothing it does not serve.
+// isLive reports whether the stack's owner exists, is served by this kelb
+// and carries its finalizer, by the cache: then what the stack holds in AWS
+// is this cluster's. A Service stack's Service; an implicit Ingress group's
+// Ingress, only while the Ingress controller runs. Stacks of kinds kelb
+// does not serve are never live: kelb vouches for nothing it does not
+// serve.
 func (c *Controller) isLive(ctx context.Context, id model.StackID) (bool, error) {
 	ns, name, ok := id.NamespacedName()
-	if id.Kind != model.ServiceKind || !ok {
+	if !ok || (c.WatchNamespace != "" && ns != c.WatchNamespace) {
+		return false, nil
+	}
+	key := types.NamespacedName{Namespace: ns, Name: name}
+	switch {
+	case id.Kind == model.IngressKind && c.Ingress != nil:
+		var ing networkingv1.Ingress
+		if err := c.Cache.Get(ctx, key, &ing); err != nil {
+			if apierrors.IsNotFound(err) {
+				return false, nil
+			}
+			return false, fmt.Errorf("reading Ingress %s: %w", id, err)
+		}
+		hold, err := ingresscontroller.StackHoldOf(ctx, c.Cache, *c.Ingress, &ing)
+		return hold == ingresscontroller.HoldServed, err
+	case id.Kind != model.ServiceKind:
 		return false, nil
 	}
 	var svc corev1.Service
-	err := c.Cache.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &svc)
+	err := c.Cache.Get(ctx, key, &svc)
 	switch {
 	case apierrors.IsNotFound(err):
 		return false, nil

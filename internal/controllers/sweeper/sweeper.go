@@ -1,8 +1,10 @@
-// Package sweeper finds AWS resources tagged for this cluster whose Service
-// is gone (deleted while kelb was down, or its finalizer removed by another
-// tool) and, after a grace period, deletes or reports them. It asks each
-// kind of stack's owner check (owners.go) whether an owner exists: stacks of
-// a kind kelb does not serve (Ingress groups) are left alone.
+// Package sweeper finds AWS resources tagged for this cluster whose owner
+// (a Service, or the Ingress of an implicit group while the Ingress
+// controller runs) is gone (deleted while kelb was down, or its finalizer
+// removed by another tool) and, after a grace period, deletes or reports
+// them. It asks each kind of stack's owner check (owners.go) whether an
+// owner exists: stacks of a kind kelb does not serve (Ingress groups without
+// the Ingress controller, explicit groups) are left alone.
 package sweeper
 
 import (
@@ -20,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	ingresscontroller "github.com/kelb-dev/kelb/internal/controllers/ingress"
 	"github.com/kelb-dev/kelb/internal/controllers/periodic"
 	"github.com/kelb-dev/kelb/internal/deploy"
 	"github.com/kelb-dev/kelb/internal/model"
@@ -39,9 +42,10 @@ const (
 var (
 	findings = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kelb_orphan_stacks_total",
-		Help: "Stacks whose Service is gone, by what the sweeper did: found, deleted, reported, refused, " +
-			"unproven (nothing proves the resources are this cluster's: left in place); not-served counts, once " +
-			"per stack, stacks of a kind kelb does not serve (Ingress groups), left alone whatever exists.",
+		Help: "Stacks whose owner (Service, Ingress) is gone, by what the sweeper did: found, deleted, reported, " +
+			"refused, unproven (nothing proves the resources are this cluster's: left in place), protected; " +
+			"not-served counts, once per stack, stacks of a kind kelb does not serve (Ingress groups without the " +
+			"Ingress controller, explicit groups), left alone whatever exists.",
 	}, []string{"action"})
 	passes = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "kelb_orphan_sweeps_total",
@@ -69,10 +73,16 @@ type Deps struct {
 	Record            *ownership.Record
 	Store             *ownership.Store
 	LoadBalancerClass string
-	Mode              string
-	Interval          time.Duration
-	Grace             time.Duration
-	Clock             clock.PassiveClock
+	// WatchNamespace is --watch-namespace: stacks of other namespaces are
+	// left alone ("" watches all).
+	WatchNamespace string
+	// Ingress holds the Ingress controller's class flags when it runs;
+	// nil: Ingress stacks are not served (left alone).
+	Ingress  *ingresscontroller.ClassFlags
+	Mode     string
+	Interval time.Duration
+	Grace    time.Duration
+	Clock    clock.PassiveClock
 	// NodeRules is told when stacks are gone, so that their node rules are
 	// revoked (and the backend group deleted when nothing uses it).
 	NodeRules interface {
@@ -119,7 +129,7 @@ func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
 }
 
 // Sweep runs one pass: it updates the ownership record, then deletes (or
-// reports) the stacks whose Service has been gone for the grace period,
+// reports) the stacks whose owner has been gone for the grace period,
 // those whose every resource is proven this cluster's.
 func (c *Controller) Sweep(ctx context.Context) error {
 	logger := log.FromContext(ctx).WithName(Name)
@@ -154,7 +164,7 @@ func (c *Controller) Sweep(ctx context.Context) error {
 		if _, ok := c.firstSeen[id]; !ok {
 			c.firstSeen[id] = c.Clock.Now()
 			findings.WithLabelValues("found").Inc()
-			logger.Info("found AWS resources whose Service is gone", "stack", id, "mode", c.Mode, "grace", c.Grace)
+			logger.Info("found AWS resources whose owner is gone", "stack", id, "kind", id.Kind, "mode", c.Mode, "grace", c.Grace)
 		}
 		if c.Clock.Since(c.firstSeen[id]) >= c.Grace {
 			due = append(due, id)
@@ -238,7 +248,7 @@ func (c *Controller) Sweep(ctx context.Context) error {
 func (c *Controller) reportUnproven(ctx context.Context, id model.StackID, missing []deploy.Resource) {
 	logger := log.FromContext(ctx).WithName(Name)
 	msg := "orphaned AWS resources left in place: nothing proves they are this cluster's " +
-		"(no identity tag of this cluster, never recorded in use by one of its Services); delete them by hand if they are"
+		"(no identity tag of this cluster, never recorded in use by one of its Services or Ingresses); delete them by hand if they are"
 	if c.unproven[id] {
 		logger.V(1).Info(msg, "stack", id, "resources", resourceIDs(missing))
 		return
