@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,6 +44,15 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 	existing := map[int32]bool{}
 	for _, l := range st.Listeners {
 		existing[l.Port] = true
+		// A defaultBackend moving to a new target group waits, as a rule
+		// does, for the group's targets.
+		if want, ok := defaults[l.Port]; ok && l.TargetGroupARN != "" && !notReady[l.TargetGroupARN] &&
+			slices.ContainsFunc(forwardTargetGroups(want), func(arn string) bool { return notReady[arn] }) {
+			defaults[l.Port] = []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward,
+				ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{{
+					TargetGroupArn: aws.String(l.TargetGroupARN)}}}}}
+			held = append(held, l.TargetGroupARN)
+		}
 	}
 	first := map[int32][]elbtypes.Action{}
 	for port, actions := range defaults {
