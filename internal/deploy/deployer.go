@@ -219,7 +219,9 @@ func (d *Deployer) deploy(ctx context.Context, stack *model.Stack, app *model.Ap
 	}
 	var held []string
 	if app == nil {
-		err = d.ensureListeners(ctx, st, stack.Listeners, tgARNs)
+		var listenerARNs map[string]string
+		listenerARNs, held = holdListeners(st.Listeners, stack.Listeners, tgARNs, bindings.notReady)
+		err = d.ensureListeners(ctx, st, stack.Listeners, listenerARNs)
 	} else {
 		held, err = d.ensureApplicationListeners(ctx, st, app, tgARNs, bindings.notReady)
 	}

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	elbv2api "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
+	"github.com/kelb-dev/kelb/internal/model"
 )
 
 // A rule whose forward moves to another target group (a new target type
@@ -86,4 +88,36 @@ func forwardTargetGroups(actions []elbtypes.Action) []string {
 		}
 	}
 	return out
+}
+
+// holdListeners is holdRules for a network load balancer's listeners: a
+// listener whose target group is new keeps forwarding to the registered
+// group it has (same port and protocol) until the new one's targets are
+// registered. It returns the target group ARNs the listeners forward to
+// this deploy (tgARNs itself when nothing is held) and the groups kept.
+func holdListeners(have []*ListenerState, want []model.Listener, tgARNs map[string]string,
+	notReady map[string]bool) (map[string]string, []string) {
+	if len(notReady) == 0 {
+		return tgARNs, nil
+	}
+	byPort := map[int32]*ListenerState{}
+	for _, l := range have {
+		byPort[l.Port] = l
+	}
+	out, held := tgARNs, []string(nil)
+	for _, w := range want {
+		l := byPort[w.Port]
+		arn := tgARNs[w.TargetGroupID]
+		if l == nil || !notReady[arn] || l.Protocol != w.Protocol || l.TargetGroupARN == "" ||
+			l.TargetGroupARN == arn || notReady[l.TargetGroupARN] {
+			continue
+		}
+		if len(held) == 0 {
+			out = maps.Clone(tgARNs)
+		}
+		out[w.TargetGroupID] = l.TargetGroupARN
+		held = append(held, l.TargetGroupARN)
+	}
+	slices.Sort(held)
+	return out, slices.Compact(held)
 }

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	elbv2api "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
+	"github.com/kelb-dev/kelb/internal/model"
 )
 
 func TestHoldRules(t *testing.T) {
@@ -100,6 +101,37 @@ func TestBindingRegistered(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := bindingRegistered(tc.binding, now); got != tc.want {
 				t.Errorf("bindingRegistered = %t, want %t", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHoldListeners(t *testing.T) {
+	have := []*ListenerState{{Port: 80, Protocol: "TCP", TargetGroupARN: "old"}}
+	tgARNs := map[string]string{"default/web:80": "new"}
+	for _, tc := range []struct {
+		name     string
+		want     []model.Listener
+		notReady map[string]bool
+		wantARNs map[string]string
+		wantHeld []string
+	}{
+		{"the new group registered: it is used", []model.Listener{{Port: 80, Protocol: "TCP", TargetGroupID: "default/web:80"}},
+			nil, tgARNs, nil},
+		{"the new group registering: the old one stays", []model.Listener{{Port: 80, Protocol: "TCP", TargetGroupID: "default/web:80"}},
+			map[string]bool{"new": true}, map[string]string{"default/web:80": "old"}, []string{"old"}},
+		{"another protocol: the old group may not fit, so no hold", []model.Listener{{Port: 80, Protocol: "UDP", TargetGroupID: "default/web:80"}},
+			map[string]bool{"new": true}, tgARNs, nil},
+		{"a new port: nothing to hold", []model.Listener{{Port: 81, Protocol: "TCP", TargetGroupID: "default/web:80"}},
+			map[string]bool{"new": true}, tgARNs, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			arns, held := holdListeners(have, tc.want, tgARNs, tc.notReady)
+			if diff := cmp.Diff(tc.wantARNs, arns); diff != "" {
+				t.Errorf("target groups (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantHeld, held); diff != "" {
+				t.Errorf("held (-want +got):\n%s", diff)
 			}
 		})
 	}
