@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,19 +17,22 @@ import (
 // Rules go after every listener exists and before unwanted target groups
 // are deleted (the caller's post step), so a target group is never deleted
 // while a rule still forwards to it.
+//
+// Rules that would move to a target group in notReady stay where they
+// forward (holdRules); held are the target groups they keep using.
 func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackState, app *model.ApplicationStack,
-	tgARNs map[string]string) error {
+	tgARNs map[string]string, notReady map[string]bool) (held []string, err error) {
 	defaults := map[int32][]elbtypes.Action{}
 	for _, r := range app.Routing {
 		actions, err := sdkActions(r.DefaultActions, tgARNs)
 		if err != nil {
-			return fmt.Errorf("default actions of listener %d: %w", r.Port, err)
+			return nil, fmt.Errorf("default actions of listener %d: %w", r.Port, err)
 		}
 		defaults[r.Port] = actions
 	}
 	for port, ma := range app.MutualAuthentication {
 		if ma.Mode == "verify" && !strings.HasPrefix(ma.TrustStore, "arn:") {
-			return fmt.Errorf("listener %d: mutual authentication names trust store %q: its ARN must be resolved "+
+			return nil, fmt.Errorf("listener %d: mutual authentication names trust store %q: its ARN must be resolved "+
 				"before the deploy", port, ma.TrustStore)
 		}
 	}
@@ -40,6 +44,15 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 	existing := map[int32]bool{}
 	for _, l := range st.Listeners {
 		existing[l.Port] = true
+		// A defaultBackend moving to a new target group waits, as a rule
+		// does, for the group's targets.
+		if want, ok := defaults[l.Port]; ok && l.TargetGroupARN != "" && !notReady[l.TargetGroupARN] &&
+			slices.ContainsFunc(forwardTargetGroups(want), func(arn string) bool { return notReady[arn] }) {
+			defaults[l.Port] = []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward,
+				ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{{
+					TargetGroupArn: aws.String(l.TargetGroupARN)}}}}}
+			held = append(held, l.TargetGroupARN)
+		}
 	}
 	first := map[int32][]elbtypes.Action{}
 	for port, actions := range defaults {
@@ -48,7 +61,7 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 		}
 	}
 	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, first, app.MutualAuthentication); err != nil {
-		return err
+		return nil, err
 	}
 	byPort := map[int32]*ListenerState{}
 	for _, l := range st.Listeners {
@@ -58,25 +71,26 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 	for _, r := range app.Routing {
 		l := byPort[r.Port]
 		if l == nil {
-			return fmt.Errorf("listener %d of load balancer %s: not found after its creation", r.Port, st.LoadBalancer.Name)
+			return nil, fmt.Errorf("listener %d of load balancer %s: not found after its creation", r.Port, st.LoadBalancer.Name)
 		}
-		arns, err := d.ensureListenerRules(ctx, st.LoadBalancer, l, r.Rules, tgARNs)
+		arns, kept, err := d.ensureListenerRules(ctx, st.LoadBalancer, l, r.Rules, tgARNs, notReady)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		unwanted[l] = arns
+		held = append(held, kept...)
 	}
 	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, defaults, app.MutualAuthentication); err != nil {
-		return err
+		return nil, err
 	}
 	// Every listener's new rules exist: the old ones may go.
 	for _, r := range app.Routing {
 		l := byPort[r.Port]
 		if err := d.deleteRules(ctx, st.LoadBalancer, l, unwanted[l]); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return held, nil
 }
 
 // sdkMutualAuthentication is the listener's mutual TLS in the API's form;

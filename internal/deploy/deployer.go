@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	elbv2api "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
 	"github.com/kelb-dev/kelb/internal/model"
 )
 
@@ -132,6 +134,10 @@ type Result struct {
 	// CleanupPending says what AWS still holds back from deletion; the stack
 	// serves, and the caller should look again soon.
 	CleanupPending error
+	// RulesHeld: some rules still forward to their old target groups until
+	// the new groups' bindings register their targets; look again in a
+	// second or so.
+	RulesHeld bool
 }
 
 // ErrPending means a deletion waits for AWS to release a dependency.
@@ -211,10 +217,13 @@ func (d *Deployer) deploy(ctx context.Context, stack *model.Stack, app *model.Ap
 	if err != nil {
 		return Result{}, err
 	}
+	var held []string
 	if app == nil {
-		err = d.ensureListeners(ctx, st, stack.Listeners, tgARNs)
+		var listenerARNs map[string]string
+		listenerARNs, held = holdListeners(st.Listeners, stack.Listeners, tgARNs, bindings.notReady)
+		err = d.ensureListeners(ctx, st, stack.Listeners, listenerARNs)
 	} else {
-		err = d.ensureApplicationListeners(ctx, st, app, tgARNs)
+		held, err = d.ensureApplicationListeners(ctx, st, app, tgARNs, bindings.notReady)
 	}
 	if err != nil {
 		return Result{}, err
@@ -228,11 +237,24 @@ func (d *Deployer) deploy(ctx context.Context, stack *model.Stack, app *model.Ap
 	// Clean-ups AWS may hold back for a while (a target group still in use,
 	// a group still attached) leave the stack serving: they are retried.
 	cleanup := bindings.pending
+	// Target groups that held rules still forward to stay, with their
+	// bindings, until the rules move.
+	keep := tgARNs
+	if len(held) > 0 {
+		keep = maps.Clone(tgARNs)
+		for _, arn := range held {
+			keep["held:"+arn] = arn
+		}
+		bindings.unmatched = slices.DeleteFunc(bindings.unmatched, func(b *elbv2api.TargetGroupBinding) bool {
+			return slices.Contains(held, b.Spec.TargetGroupARN)
+		})
+		log.FromContext(ctx).V(1).Info("rules wait for new target groups' targets", "kept", held)
+	}
 	if err := d.deleteBindings(ctx, bindings.unmatched); err != nil && !errors.Is(err, ErrPending) {
 		return Result{}, err
 	} else if err != nil {
 		cleanup = err // a target group is deleted only once its binding is gone
-	} else if err := d.deleteUnwantedTargetGroups(ctx, st, tgARNs); err != nil && !errors.Is(err, ErrPending) {
+	} else if err := d.deleteUnwantedTargetGroups(ctx, st, keep); err != nil && !errors.Is(err, ErrPending) {
 		return Result{}, err
 	} else if err != nil {
 		cleanup = err
@@ -253,7 +275,8 @@ func (d *Deployer) deploy(ctx context.Context, stack *model.Stack, app *model.Ap
 		d.inv.setProvisioning(stack.ID, lb.ARN, true)
 		lb.State = "" // known only to the state refresher from now on
 	}
-	return Result{DNSName: lb.DNSName, Provisioning: d.inv.IsProvisioning(stack.ID), CleanupPending: cleanup}, nil
+	return Result{DNSName: lb.DNSName, Provisioning: d.inv.IsProvisioning(stack.ID), CleanupPending: cleanup,
+		RulesHeld: len(held) > 0}, nil
 }
 
 // Delete removes every resource of the stack. It returns ErrPending (wrapped)

@@ -1,6 +1,8 @@
 package deploy
 
 import (
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
 	"slices"
 	"sort"
 )
@@ -20,6 +22,10 @@ type ruleHave struct {
 	Priority int32
 	// Key is the rule's conditions and actions as canonical text.
 	Key string
+	// Conditions is the conditions' part of Key; Actions are the rule's
+	// actions as AWS has them (kept while a rule is held, holdRules).
+	Conditions string
+	Actions    []elbtypes.Action
 }
 
 // ruleWant is a rule the listener should have.

@@ -53,19 +53,23 @@ func sdkRules(rules []model.ListenerRule, tgARNs map[string]string) ([]sdkRule, 
 // (deleteRules) once every listener's new rules exist, so a request that
 // moves from one listener's rule to another's (ssl-redirect turned on) is
 // served throughout.
+//
+// A rule that would move to a target group in notReady keeps forwarding
+// where it does (holdRules); held lists the target groups it keeps using.
 func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerState, l *ListenerState,
-	want []model.ListenerRule, tgARNs map[string]string) (unwanted []string, err error) {
+	want []model.ListenerRule, tgARNs map[string]string, notReady map[string]bool) (unwanted, held []string, err error) {
 	rules, err := sdkRules(want, tgARNs)
 	if err != nil {
-		return nil, fmt.Errorf("listener %d of load balancer %s: %w", l.Port, lb.Name, err)
+		return nil, nil, fmt.Errorf("listener %d of load balancer %s: %w", l.Port, lb.Name, err)
 	}
 	if !l.RulesKnown {
 		have, err := d.describeRules(ctx, l.ARN)
 		if err != nil {
-			return nil, fmt.Errorf("reading rules of listener %d of load balancer %s: %w", l.Port, lb.Name, err)
+			return nil, nil, fmt.Errorf("reading rules of listener %d of load balancer %s: %w", l.Port, lb.Name, err)
 		}
 		l.Rules, l.RulesKnown = have, true
 	}
+	held = holdRules(l.Rules, rules, notReady)
 	wants := make([]ruleWant, len(rules))
 	for i, r := range rules {
 		wants[i] = ruleWant{Priority: r.Priority, Key: r.Key}
@@ -73,7 +77,7 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 	plan := planListenerRules(l.Rules, wants)
 	plan.makeRoom(len(l.Rules), maxRulesPerListener)
 	if plan.Empty() {
-		return nil, nil
+		return nil, held, nil
 	}
 	byARN := map[string]*ruleHave{}
 	for i := range l.Rules {
@@ -83,10 +87,10 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 		w := rules[m.Want]
 		if _, err := d.elb.ModifyRule(ctx, &elbv2.ModifyRuleInput{RuleArn: aws.String(m.ARN), Conditions: w.Conditions,
 			Actions: w.Actions}); err != nil {
-			return nil, fmt.Errorf("modifying rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
+			return nil, nil, fmt.Errorf("modifying rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
 				l.Port, lb.Name, err)
 		}
-		byARN[m.ARN].Key = w.Key
+		byARN[m.ARN].Key, byARN[m.ARN].Conditions, byARN[m.ARN].Actions = w.Key, canonicalConditions(w.Conditions), w.Actions
 	}
 	if len(plan.Move) > 0 {
 		in := &elbv2.SetRulePrioritiesInput{}
@@ -95,7 +99,7 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 				Priority: aws.Int32(m.Priority)})
 		}
 		if _, err := d.elb.SetRulePriorities(ctx, in); err != nil {
-			return nil, fmt.Errorf("setting rule priorities on listener %d of load balancer %s: %w", l.Port, lb.Name, err)
+			return nil, nil, fmt.Errorf("setting rule priorities on listener %d of load balancer %s: %w", l.Port, lb.Name, err)
 		}
 		for _, m := range plan.Move {
 			byARN[m.ARN].Priority = m.Priority
@@ -105,30 +109,31 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 		for _, arn := range sortedKeys(plan.Retag) {
 			w := rules[plan.Retag[arn]]
 			if err := d.retagRule(ctx, arn, w.Tags); err != nil {
-				return nil, fmt.Errorf("tagging rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
+				return nil, nil, fmt.Errorf("tagging rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
 					l.Port, lb.Name, err)
 			}
 		}
 	}
 	if err := d.deleteRules(ctx, lb, l, plan.DeleteFirst); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, wi := range plan.Create {
 		w := rules[wi]
 		out, err := d.elb.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(l.ARN),
 			Priority: aws.Int32(w.Priority), Conditions: w.Conditions, Actions: w.Actions, Tags: elbTags(w.Tags)})
 		if err != nil {
-			return nil, fmt.Errorf("creating rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
+			return nil, nil, fmt.Errorf("creating rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
 				l.Port, lb.Name, err)
 		}
 		if len(out.Rules) != 1 {
-			return nil, fmt.Errorf("creating rule of priority %d on listener %d: AWS returned %d rules", w.Priority,
+			return nil, nil, fmt.Errorf("creating rule of priority %d on listener %d: AWS returned %d rules", w.Priority,
 				l.Port, len(out.Rules))
 		}
-		l.Rules = append(l.Rules, ruleHave{ARN: aws.ToString(out.Rules[0].RuleArn), Priority: w.Priority, Key: w.Key})
+		l.Rules = append(l.Rules, ruleHave{ARN: aws.ToString(out.Rules[0].RuleArn), Priority: w.Priority, Key: w.Key,
+			Conditions: canonicalConditions(w.Conditions), Actions: w.Actions})
 	}
 	sort.Slice(l.Rules, func(i, j int) bool { return l.Rules[i].Priority < l.Rules[j].Priority })
-	return plan.Delete, nil
+	return plan.Delete, held, nil
 }
 
 // deleteRules deletes rules of the listener (one gone already is fine).
@@ -171,7 +176,8 @@ func (d *Deployer) describeRules(ctx context.Context, listenerARN string) ([]rul
 				return nil, fmt.Errorf("rule %s has priority %q: %w", aws.ToString(r.RuleArn), aws.ToString(r.Priority), err)
 			}
 			out = append(out, ruleHave{ARN: aws.ToString(r.RuleArn), Priority: priority,
-				Key: listenerRuleKey(r.Conditions, r.Actions)})
+				Key: listenerRuleKey(r.Conditions, r.Actions), Conditions: canonicalConditions(r.Conditions),
+				Actions: r.Actions})
 		}
 		if aws.ToString(page.NextMarker) == "" {
 			break

@@ -48,6 +48,10 @@ const (
 // bindings that no desired one matched.
 type bindingPlan struct {
 	unmatched []*elbv2api.TargetGroupBinding
+	// notReady are the target groups (ARNs) whose binding is new or
+	// changed, or has not registered its targets yet: no rule moves to
+	// them yet (holdRules).
+	notReady map[string]bool
 	// pending says why a desired binding could not be created yet (its name
 	// is held by an unmatched binding, deleted in the post step).
 	pending error
@@ -87,7 +91,7 @@ func (d *Deployer) ensureBindings(ctx context.Context, stack *model.Stack, tgARN
 	for i := range have {
 		byARN[have[i].Spec.TargetGroupARN] = &have[i]
 	}
-	var plan bindingPlan
+	plan := bindingPlan{notReady: map[string]bool{}}
 	matched := map[string]bool{}
 	for _, want := range stack.Bindings {
 		arn := tgARNs[want.TargetGroupID]
@@ -100,11 +104,16 @@ func (d *Deployer) ensureBindings(ctx context.Context, stack *model.Stack, tgARN
 		}
 		matched[arn] = true
 		if existing := byARN[arn]; existing != nil {
-			if err := d.updateBinding(ctx, existing, want.Labels, spec); err != nil {
+			changed, err := d.updateBinding(ctx, existing, want.Labels, spec)
+			if err != nil {
 				return plan, err
+			}
+			if changed || !bindingRegistered(existing, d.clock.Now()) {
+				plan.notReady[arn] = true
 			}
 			continue
 		}
+		plan.notReady[arn] = true
 		if err := d.createBinding(ctx, want, spec); err != nil {
 			if !apierrors.IsAlreadyExists(err) {
 				return plan, err
@@ -138,7 +147,7 @@ func (d *Deployer) createBinding(ctx context.Context, want model.TargetGroupBind
 // label. Fields kelb does not set (a target group name, a role to assume,
 // the protocol LBC's webhook may fill in) are kept as they are.
 func (d *Deployer) updateBinding(ctx context.Context, have *elbv2api.TargetGroupBinding, labels map[string]string,
-	spec elbv2api.TargetGroupBindingSpec) error {
+	spec elbv2api.TargetGroupBindingSpec) (changed bool, err error) {
 	spec.TargetGroupName = have.Spec.TargetGroupName
 	spec.IamRoleArnToAssume = have.Spec.IamRoleArnToAssume
 	spec.AssumeRoleExternalId = have.Spec.AssumeRoleExternalId
@@ -148,16 +157,17 @@ func (d *Deployer) updateBinding(ctx context.Context, have *elbv2api.TargetGroup
 		labelsOK = labelsOK && have.Labels[k] == v
 	}
 	if labelsOK && equality.Semantic.DeepEqual(have.Spec, spec) {
-		return nil
+		return false, nil
 	}
 	patched := have.DeepCopy()
 	patched.Spec = spec
 	patched.Labels = model.MergeTags(have.Labels, labels)
 	if err := d.bindings.Patch(ctx, patched, client.MergeFrom(have)); err != nil {
-		return fmt.Errorf("patching TargetGroupBinding %s/%s: %w", have.Namespace, have.Name, err)
+		return false, fmt.Errorf("patching TargetGroupBinding %s/%s: %w", have.Namespace, have.Name, err)
 	}
 	log.FromContext(ctx).Info("patched TargetGroupBinding", "binding", have.Namespace+"/"+have.Name)
-	return nil
+	// Only a spec change asks the binding controller for new work.
+	return !equality.Semantic.DeepEqual(have.Spec, spec), nil
 }
 
 // deleteBindings deletes the bindings and waits, within a bound, until they

@@ -33,7 +33,7 @@ func (a applicationDeployer) DeployApplication(ctx context.Context,
 	}
 	res, err := a.d.DeployApplication(ctx, stack)
 	return ingresscontroller.Deployed{DNSName: res.DNSName, Provisioning: res.Provisioning,
-		CleanupPending: res.CleanupPending}, err
+		CleanupPending: res.CleanupPending, RulesHeld: res.RulesHeld}, err
 }
 
 func (a applicationDeployer) Delete(ctx context.Context, id model.StackID) error {

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -47,6 +48,28 @@ func TestTargetsNeverAheadOfTheirRules(t *testing.T) {
 			}
 		}
 		return true, ""
+	})
+	// h0's listener forwards to its new ip target group only once that
+	// group's targets are registered: never to an empty group.
+	var newTG string
+	var registeredAt time.Time
+	for _, c := range cl.calls(t0) {
+		if c.Action == "RegisterTargets" && c.Params["Targets.member.1.Port"] == "8080" {
+			newTG, registeredAt = c.Params["TargetGroupArn"], c.Time
+			break
+		}
+	}
+	eventually(t, 30*time.Second, "h0's listener on its new target group", func() (bool, string) {
+		for _, c := range cl.calls(t0) {
+			if c.Action == "ModifyListener" && slices.Contains(paramValues(c), newTG) {
+				if c.Time.Before(registeredAt) {
+					t.Errorf("the listener moved to %s at %s, before its targets were registered (%s)", newTG,
+						c.Time.Format(time.StampMilli), registeredAt.Format(time.StampMilli))
+				}
+				return true, ""
+			}
+		}
+		return false, "not yet"
 	})
 	time.Sleep(time.Second) // the old ports' rules go after the moves
 	rep := awsproxy.Analyze(cl.accountCalls(), t0, time.Now())

@@ -350,9 +350,19 @@ func TestIngressUpdates(t *testing.T) {
 				t.Errorf("%s: %s: a rule whose conditions stay is replaced, not modified", step, c.Action)
 			case "CreateTargetGroup", "ModifyRule", "DeleteTargetGroup":
 				order = append(order, c.Action)
+			case "DeregisterTargets":
+				if !slices.Contains(order, "ModifyRule") {
+					t.Errorf("%s: the old group's targets deregistered before the rules moved", step)
+				}
+			case "RegisterTargets":
+				// The new group's targets (once, however many calls)
+				// are registered before any rule forwards to it.
+				if len(order) > 0 && order[len(order)-1] != c.Action && !slices.Contains(order, c.Action) {
+					order = append(order, c.Action)
+				}
 			}
 		}
-		if want := []string{"CreateTargetGroup", "ModifyRule", "ModifyRule", "DeleteTargetGroup"}; !slices.Equal(order, want) {
+		if want := []string{"CreateTargetGroup", "RegisterTargets", "ModifyRule", "ModifyRule", "DeleteTargetGroup"}; !slices.Equal(order, want) {
 			t.Errorf("%s: calls %v, want %v", step, order, want)
 		}
 	}

@@ -198,6 +198,8 @@ func (c *Controller) succeeded(ctx context.Context, ing *networkingv1.Ingress,
 		c.Recorder.Eventf(ing, nil, corev1.EventTypeNormal, EventSuccessfullyReconciled, "Reconcile", "Successfully reconciled")
 	}
 	switch {
+	case res.RulesHeld:
+		return reconcile.Result{RequeueAfter: RulesHeldRecheck}, nil
 	case res.CleanupPending != nil:
 		log.FromContext(ctx).V(1).Info("clean-up waits for AWS", "reason", res.CleanupPending.Error())
 		return reconcile.Result{RequeueAfter: 5 * time.Second}, nil
@@ -210,6 +212,11 @@ func (c *Controller) succeeded(ctx context.Context, ing *networkingv1.Ingress,
 // ProvisioningRecheck is how soon an Ingress whose load balancer AWS still
 // provisions is looked at again, to see it ready.
 const ProvisioningRecheck = 15 * time.Second
+
+// RulesHeldRecheck is how soon an Ingress whose rules wait for a new target
+// group's targets is looked at again: the binding controller registers
+// them within about a second.
+const RulesHeldRecheck = time.Second
 
 // failed reports an error as LBC's event (reason and message prefix) with
 // kelb's message, which names the field and the allowed values, and says

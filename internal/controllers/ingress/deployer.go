@@ -24,4 +24,8 @@ type Deployed struct {
 	// CleanupPending says what AWS still holds back from deletion; the
 	// stack serves, and the controller looks again soon.
 	CleanupPending error
+	// RulesHeld: some rules wait for a new target group's targets to be
+	// registered before they move to it; the controller looks again in a
+	// second.
+	RulesHeld bool
 }

@@ -173,6 +173,10 @@ func (c *Controller) Reconcile(ctx context.Context, svc *corev1.Service) (reconc
 	if err := c.setReady(ctx, svc, res); err != nil {
 		return reconcile.Result{}, err
 	}
+	if res.RulesHeld {
+		// A listener waits for its new target group's targets.
+		return reconcile.Result{RequeueAfter: time.Second}, nil
+	}
 	if res.CleanupPending != nil {
 		log.FromContext(ctx).V(1).Info("clean-up waits for AWS", "reason", res.CleanupPending.Error())
 		return reconcile.Result{RequeueAfter: 5 * time.Second}, nil
