@@ -317,7 +317,7 @@ func (b *builder) buildListeners() error {
 			return err
 		}
 		if !(protocol == ProtocolHTTP && b.listeners.sslRedirect != 0) {
-			if routing.Rules, err = b.listenerRules(port, rules); err != nil {
+			if routing.Rules, err = b.listenerRules(port, protocol, rules); err != nil {
 				return err
 			}
 		}
