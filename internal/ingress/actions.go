@@ -251,3 +251,27 @@ func fixedResponseAction(key string, cfg *fixedResponseActionConfig) (model.Acti
 	}
 	return model.Action{Type: model.ActionFixedResponse, FixedResponse: f}, nil
 }
+
+// ActionServiceNames are the Services the Ingress's actions.<name>
+// annotations forward to (forwardConfig.targetGroups[].serviceName), so
+// the controller reads and watches them as it does backends. Annotations
+// that do not parse name none: the build refuses them.
+func ActionServiceNames(ing *networkingv1.Ingress) []string {
+	var names []string
+	for key, raw := range ing.Annotations {
+		if !strings.HasPrefix(key, AnnActionsPrefix) {
+			continue
+		}
+		var cfg actionConfig
+		if json.Unmarshal([]byte(raw), &cfg) != nil || cfg.ForwardConfig == nil {
+			continue
+		}
+		for _, t := range cfg.ForwardConfig.TargetGroups {
+			if t.ServiceName != nil && *t.ServiceName != "" {
+				names = append(names, *t.ServiceName)
+			}
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}

@@ -89,7 +89,8 @@ func (c *Controller) build(ctx context.Context, ing *networkingv1.Ingress,
 }
 
 // backendNames are the Services the Ingress routes to: its default
-// backend's and its rules', sorted, without duplicates.
+// backend's, its rules' and its custom forward actions', sorted, without
+// duplicates.
 func backendNames(ing *networkingv1.Ingress) []string {
 	var names []string
 	add := func(b *networkingv1.IngressBackend) {
@@ -106,6 +107,7 @@ func backendNames(ing *networkingv1.Ingress) []string {
 			add(&r.HTTP.Paths[i].Backend)
 		}
 	}
+	names = append(names, ingress.ActionServiceNames(ing)...)
 	slices.Sort(names)
 	return slices.Compact(names)
 }
