@@ -62,8 +62,10 @@ func TestWeightedForwardEchoedAsAWS(t *testing.T) {
 	if diff := cmp.Diff(weighted(50, 50), out.Rules[0].Actions, cmpIgnoreSDK); diff != "" {
 		t.Errorf("DescribeRules's actions (-want +got):\n%s", diff)
 	}
-	ignoreValues := cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".Values" &&
-		p.Index(-2).Type().String() == "types.RuleCondition" }, cmp.Ignore())
+	ignoreValues := cmp.FilterPath(func(p cmp.Path) bool {
+		return p.Last().String() == ".Values" &&
+			p.Index(-2).Type().String() == "types.RuleCondition"
+	}, cmp.Ignore())
 	if diff := cmp.Diff(conditions, out.Rules[0].Conditions, cmpIgnoreSDK, ignoreValues); diff != "" {
 		t.Errorf("DescribeRules's conditions (-want +got):\n%s", diff)
 	}
