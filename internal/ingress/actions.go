@@ -124,6 +124,10 @@ func (b *builder) forwardAction(m member, key string, cfg actionConfig) (model.A
 				return model.Action{}, configError(key, path+".targetGroupARN", arn,
 					"a target group ARN (arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)")
 			}
+			if found := b.in.Facts.TargetGroupsFound; found != nil && !found[arn] {
+				return model.Action{}, &FieldError{Field: key + " (" + path + ".targetGroupARN)", Value: arn,
+					External: true, Allowed: "the ARN of an existing target group"}
+			}
 			wtg.TargetGroupARN, id = arn, arn
 		} else {
 			if t.ServicePort == nil {
@@ -258,20 +262,46 @@ func fixedResponseAction(key string, cfg *fixedResponseActionConfig) (model.Acti
 // that do not parse name none: the build refuses them.
 func ActionServiceNames(ing *networkingv1.Ingress) []string {
 	var names []string
+	for _, t := range actionTargetGroups(ing) {
+		if t.ServiceName != nil && *t.ServiceName != "" {
+			names = append(names, *t.ServiceName)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// actionTargetGroupARNs are the target groups the Ingress's actions.<name>
+// annotations name by ARN, sorted, for Query.
+func actionTargetGroupARNs(ing *networkingv1.Ingress) []string {
+	var arns []string
+	for _, t := range actionTargetGroups(ing) {
+		if t.TargetGroupARN != nil && targetGroupARNPattern.MatchString(*t.TargetGroupARN) {
+			arns = append(arns, *t.TargetGroupARN)
+		}
+	}
+	slices.Sort(arns)
+	return slices.Compact(arns)
+}
+
+// actionTargetGroups are the target groups of the forward actions of the
+// Ingress's actions.<name> annotations that parse (both forms).
+func actionTargetGroups(ing *networkingv1.Ingress) []targetGroupTuple {
+	var out []targetGroupTuple
 	for key, raw := range ing.Annotations {
 		if !strings.HasPrefix(key, AnnActionsPrefix) {
 			continue
 		}
 		var cfg actionConfig
-		if json.Unmarshal([]byte(raw), &cfg) != nil || cfg.ForwardConfig == nil {
+		if json.Unmarshal([]byte(raw), &cfg) != nil || cfg.Type != model.ActionForward {
 			continue
 		}
-		for _, t := range cfg.ForwardConfig.TargetGroups {
-			if t.ServiceName != nil && *t.ServiceName != "" {
-				names = append(names, *t.ServiceName)
-			}
+		if cfg.TargetGroupARN != nil {
+			out = append(out, targetGroupTuple{TargetGroupARN: cfg.TargetGroupARN})
+		}
+		if cfg.ForwardConfig != nil {
+			out = append(out, cfg.ForwardConfig.TargetGroups...)
 		}
 	}
-	slices.Sort(names)
-	return slices.Compact(names)
+	return out
 }

@@ -330,6 +330,31 @@ func TestCustomActionsRefused(t *testing.T) {
 	}
 }
 
+// TestTargetGroupARNChecked: a target group named by ARN must exist (AWS
+// would refuse only the rule, after the rest was written); Query asks for
+// the ARNs of every forward action.
+func TestTargetGroupARNChecked(t *testing.T) {
+	ing := minimalIngress()
+	ing.Annotations[annCanary] = `{"type":"forward","forwardConfig":{"targetGroups":[{"targetGroupARN":"` + tgARN +
+		`","weight":1},{"targetGroupARN":"` + tgARNOther + `","weight":1}]}}`
+	ing.Annotations[AnnActionsPrefix+"simple"] = `{"type":"forward","targetGroupARN":"` + tgARN + `"}`
+	ing.Spec.Rules[0].HTTP.Paths[0].Backend = useAnnotation("canary")
+	q, err := Query(testConfig(), ing, Class{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{tgARN, tgARNOther}, q.TargetGroupARNs); diff != "" {
+		t.Errorf("Query.TargetGroupARNs (-want +got):\n%s", diff)
+	}
+	_, err = Build(testConfig(), Input{Ingress: ing, Services: testServices(), Facts: Facts{
+		Subnets: []string{"subnet-a", "subnet-b"}, TargetGroupsFound: map[string]bool{tgARN: true, tgARNOther: false}}})
+	want := &FieldError{Field: annCanary + " (forwardConfig.targetGroups[1].targetGroupARN)", Value: tgARNOther,
+		External: true, Allowed: "the ARN of an existing target group"}
+	if diff := cmp.Diff(want, err); diff != "" {
+		t.Errorf("error (-want +got):\n%s", diff)
+	}
+}
+
 func TestConditionsRefused(t *testing.T) {
 	const key = AnnConditionsPrefix + "web"
 	at := func(path string) string { return key + " (" + path + ")" }

@@ -98,7 +98,8 @@ func (cl *cluster) actionRules(lbARN string) ([]string, error) {
 // (their target groups made and bound), a redirect and a fixed response
 // with header and query conditions, as AWS holds them; shifting the canary
 // from 90/10 to 50/50 is one ModifyRule, so every rule stays in place
-// throughout; a bad weight changes nothing in AWS.
+// throughout; a bad weight or a missing target group changes nothing in
+// AWS.
 func TestIngressCustomActions(t *testing.T) {
 	cl := newCluster(t, 2)
 	cl.opts.EnableIngress, cl.opts.IngressClass = true, "alb"
@@ -205,22 +206,33 @@ func TestIngressCustomActions(t *testing.T) {
 		t.Errorf("shifting the weights: calls %v, want %v (no rule deleted or created)", got, want)
 	}
 
-	// A weight AWS would refuse: a Warning naming the field, nothing in AWS.
-	t0 = edit(canary(50, 1000))
-	eventually(t, 30*time.Second, "the warning", func() (bool, string) {
-		events := cl.ingressEvents("shop", corev1.EventTypeWarning)
-		for _, e := range events {
-			if strings.Contains(e, "forwardConfig.targetGroups[1].weight") && strings.Contains(e, "0 to 999") {
-				return true, ""
+	// A weight AWS would refuse, and a target group that does not exist:
+	// a Warning naming the field, nothing in AWS.
+	missing := "arn:aws:elasticloadbalancing:us-west-2:" + cl.world.Account + ":targetgroup/gone/0123456789abcdef"
+	for _, bad := range []struct{ value, field, allowed string }{
+		{canary(50, 1000), "forwardConfig.targetGroups[1].weight", "0 to 999"},
+		{`{"type":"forward","targetGroupARN":"` + missing + `"}`, "forwardConfig.targetGroups[0].targetGroupARN",
+			"the ARN of an existing target group"},
+	} {
+		t0 = edit(bad.value)
+		eventually(t, 30*time.Second, "the warning for "+bad.field, func() (bool, string) {
+			events := cl.ingressEvents("shop", corev1.EventTypeWarning)
+			for _, e := range events {
+				if strings.Contains(e, bad.field) && strings.Contains(e, bad.allowed) {
+					return true, ""
+				}
+			}
+			return false, fmt.Sprint(events)
+		})
+		// (The node-rules writer may still be adding the canary's node
+		// port from the earlier steps: only load balancer calls are the
+		// edit's.)
+		for _, c := range cl.calls(t0) {
+			if c.Mutating() && c.Service == "elasticloadbalancing" {
+				t.Errorf("%s: a call: %s %v", bad.field, c.Action, c.Params)
 			}
 		}
-		return false, fmt.Sprint(events)
-	})
-	// (The node-rules writer may still be adding the canary's node port
-	// from the earlier steps: only load balancer calls are the edit's.)
-	for _, c := range cl.calls(t0) {
-		if c.Mutating() && c.Service == "elasticloadbalancing" {
-			t.Errorf("a bad weight made a call: %s %v", c.Action, c.Params)
-		}
 	}
+	converge("the rules kept", []string{teapot,
+		"2 path /app|/app/* -> forward tg:30971=50,tg:30972=50 sticky=true/60", moved})
 }

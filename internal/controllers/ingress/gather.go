@@ -37,6 +37,11 @@ type (
 	SSLPolicies interface {
 		Names(ctx context.Context) ([]string, error)
 	}
+	// TargetGroups says which target groups exist, for those custom
+	// forward actions name by ARN.
+	TargetGroups interface {
+		Exist(ctx context.Context, arns []string) (map[string]bool, error)
+	}
 )
 
 // build gathers the facts the Ingress needs (its backend Services; from
@@ -72,6 +77,11 @@ func (c *Controller) build(ctx context.Context, ing *networkingv1.Ingress,
 	}
 	if q.SSLPolicies {
 		if in.Facts.SSLPolicies, err = c.SSLPolicies.Names(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if len(q.TargetGroupARNs) > 0 && c.TargetGroups != nil {
+		if in.Facts.TargetGroupsFound, err = c.TargetGroups.Exist(ctx, q.TargetGroupARNs); err != nil {
 			return nil, err
 		}
 	}
