@@ -68,3 +68,50 @@ func TestRuleMeaning(t *testing.T) {
 		t.Errorf("same meaning (-want +got):\n%s", diff)
 	}
 }
+
+// TestWeightedForwardMeaning: a weighted forward is the same whatever the
+// order AWS lists its target groups in, and stickiness that is off is off
+// whatever duration AWS echoes; a weight or a duration that differs is a
+// change.
+func TestWeightedForwardMeaning(t *testing.T) {
+	tgs := map[string]string{"ns/a:80": "arn:tg/a", "ns/b:80": "arn:tg/b"}
+	w := func(n int32) *int32 { return &n }
+	sent := func(wa, wb int32, sticky *model.ForwardStickiness) string {
+		t.Helper()
+		actions, err := sdkActions([]model.Action{{Type: model.ActionForward, Forward: &model.ForwardAction{
+			TargetGroups: []model.WeightedTargetGroup{{TargetGroupID: "ns/a:80", Weight: w(wa)},
+				{TargetGroupID: "ns/b:80", Weight: w(wb)}}, Stickiness: sticky}}}, tgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return canonicalActions(actions)
+	}
+	echo := func(wa, wb int32, on bool, seconds int32) string {
+		return canonicalActions([]elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, Order: aws.Int32(1),
+			ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{
+				{TargetGroupArn: aws.String("arn:tg/b"), Weight: aws.Int32(wb)},
+				{TargetGroupArn: aws.String("arn:tg/a"), Weight: aws.Int32(wa)}},
+				TargetGroupStickinessConfig: &elbtypes.TargetGroupStickinessConfig{Enabled: aws.Bool(on),
+					DurationSeconds: aws.Int32(seconds)}}}})
+	}
+	on300 := &model.ForwardStickiness{Enabled: true, DurationSeconds: 300}
+	tests := []struct {
+		name      string
+		sent, got string
+		same      bool
+	}{
+		{"echoed in another order", sent(90, 10, on300), echo(90, 10, true, 300), true},
+		{"weights shifted", sent(50, 50, on300), echo(90, 10, true, 300), false},
+		{"stickiness off, duration echoed", sent(90, 10, &model.ForwardStickiness{}), echo(90, 10, false, 3600), true},
+		{"stickiness unset is off", sent(90, 10, nil), echo(90, 10, false, 0), true},
+		{"stickiness turned on", sent(90, 10, on300), echo(90, 10, false, 0), false},
+		{"another duration", sent(90, 10, on300), echo(90, 10, true, 600), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.sent == tt.got; got != tt.same {
+				t.Errorf("same meaning = %v, want %v:\nsent %s\nechoed %s", got, tt.same, tt.sent, tt.got)
+			}
+		})
+	}
+}

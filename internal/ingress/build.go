@@ -61,6 +61,10 @@ type Facts struct {
 	// SSLPolicies are the SSL policies AWS offers application load
 	// balancers (Query.SSLPolicies); nil when not looked up.
 	SSLPolicies []string
+	// TargetGroupsFound says which target groups named by ARN in custom
+	// forward actions exist (Query.TargetGroupARNs); nil when not looked
+	// up.
+	TargetGroupsFound map[string]bool
 }
 
 // Input is everything the builder looks at.
@@ -93,6 +97,9 @@ type FactsQuery struct {
 	// SSLPolicies: an HTTPS listener uses an SSL policy, to be checked
 	// against the ones AWS offers.
 	SSLPolicies bool
+	// TargetGroupARNs are the target groups custom forward actions name
+	// by ARN, whose existence AWS is asked for (Facts.TargetGroupsFound).
+	TargetGroupARNs []string
 }
 
 // Query returns the facts the Ingress needs; it fails only on input the
@@ -108,7 +115,7 @@ func Query(cfg Config, ing *networkingv1.Ingress, class Class) (FactsQuery, erro
 		return FactsQuery{}, err
 	}
 	q := FactsQuery{Scheme: lb.scheme, Subnets: lb.subnets, SubnetTags: lb.subnetTags,
-		SSLPolicies: needsSSLPolicies(ls)}
+		SSLPolicies: needsSSLPolicies(ls), TargetGroupARNs: actionTargetGroupARNs(ing)}
 	for _, g := range lb.securityGroups {
 		if !strings.HasPrefix(g, "sg-") {
 			q.SecurityGroupNames = append(q.SecurityGroupNames, g)
@@ -317,7 +324,7 @@ func (b *builder) buildListeners() error {
 			return err
 		}
 		if !(protocol == ProtocolHTTP && b.listeners.sslRedirect != 0) {
-			if routing.Rules, err = b.listenerRules(port, rules); err != nil {
+			if routing.Rules, err = b.listenerRules(port, protocol, rules); err != nil {
 				return err
 			}
 		}

@@ -215,10 +215,11 @@ func TestBuildRefusesBadInput(t *testing.T) {
 			ing.Spec.Rules[0].HTTP.Paths[0].Backend = backend("api", 9090)
 		}, want: &FieldError{Field: "spec.rules[0].http.paths[0].backend.service.port", Value: "9090", External: true,
 			Allowed: "a port of Service shop/api (grpc=8080)"}},
-		{name: "custom actions are not served yet", ing: func(ing *networkingv1.Ingress) {
+		{name: "use-annotation without the action", ing: func(ing *networkingv1.Ingress) {
 			ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Port = networkingv1.ServiceBackendPort{Name: "use-annotation"}
 		}, want: &FieldError{Field: "spec.rules[0].http.paths[0].backend.service.port.name", Value: "use-annotation",
-			Allowed: "a port name or number of the Service (custom actions from actions.<name> are not served yet)"}},
+			Allowed: "a port of Service web, or use-annotation with an annotation " +
+				"alb.ingress.kubernetes.io/actions.web holding the action"}},
 		{name: "no subnet found", facts: func(f *Facts) { f.Subnets = nil }, want: &AnnotationError{
 			Annotation: AnnSubnets, External: true, Allowed: "ids or Name tags of subnets in two or more zones of the " +
 				"cluster's VPC; or tag them kubernetes.io/role/internal-elb=1"}},

@@ -29,9 +29,10 @@ type rule struct {
 // ingressRules turns the Ingress's rules into listener rules in LBC's
 // order: the Ingress rules in spec order, and within each the paths sorted
 // (Exact, then Prefix longest first, then ImplementationSpecific). Each
-// path gets one rule: host-header when the rule has a host, path-pattern
-// from the path (see pathPatterns), path-pattern "/*" when it has neither,
-// and a forward to its backend's target group.
+// path gets one rule: its conditions (ruleConditions: the rule's host, the
+// path's patterns and the backend's conditions.<service> annotation) and
+// its backend's actions (a forward to its target group, or the
+// actions.<service> annotation's action for port use-annotation).
 func (b *builder) ingressRules(m member) ([]rule, error) {
 	var out []rule
 	for i, r := range m.ing.Spec.Rules {
@@ -44,30 +45,19 @@ func (b *builder) ingressRules(m member) ([]rule, error) {
 			if err != nil {
 				return nil, err
 			}
-			var conditions []model.RuleCondition
-			if r.Host != "" {
-				conditions = append(conditions, model.RuleCondition{Field: model.ConditionHostHeader,
-					HostHeader: []string{r.Host}})
+			serviceName := ""
+			if p.path.Backend.Service != nil {
+				serviceName = p.path.Backend.Service.Name
 			}
-			if len(patterns) > 0 {
-				conditions = append(conditions, model.RuleCondition{Field: model.ConditionPathPattern,
-					PathPattern: patterns})
-			}
-			if len(conditions) == 0 {
-				conditions = append(conditions, model.RuleCondition{Field: model.ConditionPathPattern,
-					PathPattern: []string{"/*"}})
-			}
-			if n := conditionValues(conditions); n > MaxConditionValues {
-				return nil, &FieldError{Field: p.field, Value: p.path.Path,
-					Allowed: fmt.Sprintf("at most %d condition values per rule (host and path patterns make %d)",
-						MaxConditionValues, n)}
-			}
-			tg, err := b.targetGroupFor(m, p.field+".backend", p.path.Backend)
+			conditions, err := ruleConditions(m, p.field, r.Host, patterns, serviceName)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, rule{field: p.field, conditions: conditions, actions: []model.Action{model.ForwardTo(tg)},
-				tags: m.userTags})
+			actions, err := b.backendActions(m, p.field+".backend", p.path.Backend)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rule{field: p.field, conditions: conditions, actions: actions, tags: m.userTags})
 		}
 	}
 	return out, nil
@@ -82,9 +72,11 @@ func conditionValues(cs []model.RuleCondition) int {
 }
 
 // listenerRules numbers the rules of one listener from priority 1, as LBC
-// does, and tags each as LBC does: the Ingress's tags and the tracking
-// tags with resource "<port>:<priority>".
-func (b *builder) listenerRules(port int32, rules []rule) ([]model.ListenerRule, error) {
+// does, after LBC's rule optimizer (optimizeRules), and tags each as LBC
+// does: the Ingress's tags and the tracking tags with resource
+// "<port>:<priority>".
+func (b *builder) listenerRules(port int32, protocol string, rules []rule) ([]model.ListenerRule, error) {
+	rules = optimizeRules(port, protocol, rules)
 	if len(rules) > MaxRulesPerListener {
 		return nil, &FieldError{Field: "spec.rules", Value: strconv.Itoa(len(rules)) + " paths",
 			Allowed: fmt.Sprintf("at most %d paths per listener (AWS's quota of rules per listener)", MaxRulesPerListener)}
@@ -116,11 +108,9 @@ func (b *builder) defaultActions(protocol string) ([]model.Action, error) {
 	case 0:
 		return []model.Action{notFoundAction()}, nil
 	case 1:
-		tg, err := b.targetGroupFor(with[0], "spec.defaultBackend", *with[0].ing.Spec.DefaultBackend)
-		if err != nil {
-			return nil, err
-		}
-		return []model.Action{model.ForwardTo(tg)}, nil
+		// Conditions do not apply to the default; a use-annotation
+		// backend's action does, as in LBC.
+		return b.backendActions(with[0], "spec.defaultBackend", *with[0].ing.Spec.DefaultBackend)
 	}
 	var names []string
 	for _, m := range with {

@@ -62,28 +62,37 @@ func (b *builder) targetGroupFor(m member, field string, be networkingv1.Ingress
 	ref := be.Service
 	if ref.Port.Name == useAnnotationPortName {
 		return "", &FieldError{Field: field + ".service.port.name", Value: useAnnotationPortName,
-			Allowed: "a port name or number of the Service (custom actions from actions.<name> are not served yet)"}
+			Allowed: "a port name or number of the Service"}
 	}
-	id := fmt.Sprintf("%s/%s-%s:%s", m.ing.Namespace, m.ing.Name, ref.Name, portKey(ref.Port))
+	return b.targetGroupForService(m, field+".service.name", field+".service.port", ref.Name, ref.Port)
+}
+
+// targetGroupForService returns the ResourceID of the target group of a
+// Service port (of a backend, or of a custom forward action), making it
+// with its binding the first time it appears; nameField and portField
+// name where the Service and port were given, for errors.
+func (b *builder) targetGroupForService(m member, nameField, portField, name string,
+	port networkingv1.ServiceBackendPort) (string, error) {
+	id := fmt.Sprintf("%s/%s-%s:%s", m.ing.Namespace, m.ing.Name, name, portKey(port))
 	if _, ok := b.tgIndex[id]; ok {
 		return id, nil
 	}
-	svc := m.services[ref.Name]
+	svc := m.services[name]
 	if svc == nil {
-		return "", &FieldError{Field: field + ".service.name", Value: ref.Name, External: true,
+		return "", &FieldError{Field: nameField, Value: name, External: true,
 			Allowed: "the name of a Service in namespace " + m.ing.Namespace}
 	}
-	sp, err := lookupServicePort(field, svc, ref.Port)
+	sp, err := lookupServicePort(portField, svc, port)
 	if err != nil {
 		return "", err
 	}
-	tg, opts, binding, err := b.buildTargetGroup(m, id, svc, sp, portKey(ref.Port))
+	tg, opts, binding, err := b.buildTargetGroup(m, id, svc, sp, portKey(port))
 	if err != nil {
 		return "", err
 	}
 	// The binding names the Service port as the backend does (LBC's
 	// serviceRef.port is the backend's port, by name or number).
-	binding.ServicePortName = ref.Port.Name
+	binding.ServicePortName = port.Name
 	b.tgIndex[id] = len(b.stack.TargetGroups)
 	b.stack.TargetGroups = append(b.stack.TargetGroups, tg)
 	b.stack.TargetGroupOptions[id] = opts
@@ -103,7 +112,7 @@ func lookupServicePort(field string, svc *corev1.Service, p networkingv1.Service
 			have = append(have, strconv.Itoa(int(sp.Port)))
 		}
 	}
-	return corev1.ServicePort{}, &FieldError{Field: field + ".service.port", Value: portKey(p), External: true,
+	return corev1.ServicePort{}, &FieldError{Field: field, Value: portKey(p), External: true,
 		Allowed: fmt.Sprintf("a port of Service %s/%s (%s)", svc.Namespace, svc.Name, strings.Join(have, ", "))}
 }
 

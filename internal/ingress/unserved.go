@@ -16,7 +16,7 @@ const AnnGroupName = Prefix + "group.name"
 // not build yet. Building an Ingress without them would not be "the same
 // load balancer minus a feature": kelb's diff would take away what LBC made
 // for them (an authenticate action before a forward, a WAF association, a
-// custom action's rule), so such an Ingress is refused before any AWS call
+// rule's transform), so such an Ingress is refused before any AWS call
 // and its load balancer stays exactly as it is.
 var unservedAnnotations = []string{
 	"customer-owned-ipv4-pool", "wafv2-acl-arn", "wafv2-acl-name", "waf-acl-id", "web-acl-id",
@@ -26,7 +26,10 @@ var unservedAnnotations = []string{
 }
 
 // unservedPrefixes are LBC's annotation families keyed by a user's name.
-var unservedPrefixes = []string{"actions.", "conditions.", "transforms."}
+// Transforms (like use-regex-path-match above) are refused because the
+// test emulator cannot carry rule transforms or regular-expression
+// conditions, so kelb would write what it never ran.
+var unservedPrefixes = []string{"transforms."}
 
 // Unserved says why kelb cannot serve ing yet, or nil: an explicit group
 // (by annotation or by the class's IngressClassParams), or a setting from

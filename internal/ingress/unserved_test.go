@@ -39,11 +39,15 @@ func TestUnserved(t *testing.T) {
 			&FieldError{Field: "IngressClassParams team spec.wafv2AclArn", Value: "(set)", Allowed: "the field unset"}},
 		{"cognito", ing(map[string]string{Prefix + "auth-type": "cognito"}), nil,
 			&FieldError{Field: Prefix + "auth-type", Value: "cognito", Allowed: "the annotation unset"}},
-		{"a custom action", ing(map[string]string{Prefix + "actions.blue-green": "{}"}), nil,
-			&FieldError{Field: Prefix + "actions.blue-green", Value: "{}", Allowed: "the annotation unset"}},
+		{"custom actions and conditions are served", ing(map[string]string{Prefix + "actions.blue-green": "{}",
+			Prefix + "conditions.web": "[]"}), nil, nil},
+		{"transforms are not", ing(map[string]string{Prefix + "transforms.web": "[]"}), nil,
+			&FieldError{Field: Prefix + "transforms.web", Value: "[]", Allowed: "the annotation unset"}},
+		{"nor regex paths", ing(map[string]string{Prefix + "use-regex-path-match": "true"}), nil,
+			&FieldError{Field: Prefix + "use-regex-path-match", Value: "true", Allowed: "the annotation unset"}},
 		{"the first of several, by name", ing(map[string]string{Prefix + "wafv2-acl-arn": "arn:acl",
-			Prefix + "conditions.web": "[]", Prefix + "shield-advanced-protection": "false"}), nil,
-			&FieldError{Field: Prefix + "conditions.web", Value: "[]", Allowed: "the annotation unset"}},
+			Prefix + "transforms.web": "[]", Prefix + "shield-advanced-protection": "false"}), nil,
+			&FieldError{Field: Prefix + "shield-advanced-protection", Value: "false", Allowed: "the annotation unset"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, Unserved(tc.ing, tc.params)); diff != "" {

@@ -55,7 +55,10 @@ type Deps struct {
 	CertificateStatuses CertificateStatuses
 	SecurityGroupNames  SecurityGroupNames
 	SSLPolicies         SSLPolicies
-	Config              ingress.Config
+	// TargetGroups checks the target groups custom actions name by ARN
+	// (optional: unchecked without).
+	TargetGroups TargetGroups
+	Config       ingress.Config
 	// IngressClass is --ingress-class.
 	IngressClass string
 	// DisableIngressClassAnnotation is --disable-ingress-class-annotation:

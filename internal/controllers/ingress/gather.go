@@ -37,6 +37,11 @@ type (
 	SSLPolicies interface {
 		Names(ctx context.Context) ([]string, error)
 	}
+	// TargetGroups says which target groups exist, for those custom
+	// forward actions name by ARN.
+	TargetGroups interface {
+		Exist(ctx context.Context, arns []string) (map[string]bool, error)
+	}
 )
 
 // build gathers the facts the Ingress needs (its backend Services; from
@@ -75,6 +80,11 @@ func (c *Controller) build(ctx context.Context, ing *networkingv1.Ingress,
 			return nil, err
 		}
 	}
+	if len(q.TargetGroupARNs) > 0 && c.TargetGroups != nil {
+		if in.Facts.TargetGroupsFound, err = c.TargetGroups.Exist(ctx, q.TargetGroupARNs); err != nil {
+			return nil, err
+		}
+	}
 	if q.CertificateHosts != nil {
 		certs, err := c.Certificates.List(ctx)
 		if err != nil {
@@ -89,7 +99,8 @@ func (c *Controller) build(ctx context.Context, ing *networkingv1.Ingress,
 }
 
 // backendNames are the Services the Ingress routes to: its default
-// backend's and its rules', sorted, without duplicates.
+// backend's, its rules' and its custom forward actions', sorted, without
+// duplicates.
 func backendNames(ing *networkingv1.Ingress) []string {
 	var names []string
 	add := func(b *networkingv1.IngressBackend) {
@@ -106,6 +117,7 @@ func backendNames(ing *networkingv1.Ingress) []string {
 			add(&r.HTTP.Paths[i].Backend)
 		}
 	}
+	names = append(names, ingress.ActionServiceNames(ing)...)
 	slices.Sort(names)
 	return slices.Compact(names)
 }
