@@ -22,6 +22,9 @@ type member struct {
 	// tags (a target group merges the backend Service's between them);
 	// userTags are both merged, the class's winning (rule tags).
 	ingTags, paramsTags, userTags map[string]string
+	// ports are the member's own listen ports (explicit groups): its
+	// rules go on these listeners only; nil puts them on every listener.
+	ports map[int32]string
 }
 
 func newMember(cfg Config, ing *networkingv1.Ingress, class Class, services map[string]*corev1.Service) (member, error) {
