@@ -17,7 +17,7 @@ import (
 // are deleted (the caller's post step), so a target group is never deleted
 // while a rule still forwards to it.
 func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackState, app *model.ApplicationStack,
-	tgARNs map[string]string) error {
+	tgARNs, kept map[string]string) error {
 	defaults := map[int32][]elbtypes.Action{}
 	for _, r := range app.Routing {
 		actions, err := sdkActions(r.DefaultActions, tgARNs)
@@ -60,7 +60,7 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 		if l == nil {
 			return fmt.Errorf("listener %d of load balancer %s: not found after its creation", r.Port, st.LoadBalancer.Name)
 		}
-		arns, err := d.ensureListenerRules(ctx, st.LoadBalancer, l, r.Rules, tgARNs)
+		arns, err := d.ensureListenerRules(ctx, st.LoadBalancer, l, r.Rules, tgARNs, kept)
 		if err != nil {
 			return err
 		}

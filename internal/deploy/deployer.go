@@ -14,6 +14,7 @@ import (
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
+	elbv2api "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
 	"github.com/kelb-dev/kelb/internal/model"
 )
 
@@ -206,15 +207,19 @@ func (d *Deployer) deploy(ctx context.Context, stack *model.Stack, app *model.Ap
 	if err != nil {
 		return Result{}, err
 	}
+	kept := keepTargetGroups(st, app, tgARNs)
 	d.inv.publishTargetGroups(stack.ID, st)
 	bindings, err := d.ensureBindings(ctx, stack, tgARNs, backendSG)
 	if err != nil {
 		return Result{}, err
 	}
+	bindings.unmatched = slices.DeleteFunc(bindings.unmatched, func(b *elbv2api.TargetGroupBinding) bool {
+		return kept[b.Spec.TargetGroupARN] != ""
+	})
 	if app == nil {
 		err = d.ensureListeners(ctx, st, stack.Listeners, tgARNs)
 	} else {
-		err = d.ensureApplicationListeners(ctx, st, app, tgARNs)
+		err = d.ensureApplicationListeners(ctx, st, app, tgARNs, kept)
 	}
 	if err != nil {
 		return Result{}, err

@@ -20,6 +20,9 @@ type ruleHave struct {
 	Priority int32
 	// Key is the rule's conditions and actions as canonical text.
 	Key string
+	// TargetGroups are the ARNs its forward actions name (kept rules of
+	// an excluded group member are found by them).
+	TargetGroups []string
 }
 
 // ruleWant is a rule the listener should have.

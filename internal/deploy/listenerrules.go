@@ -54,7 +54,7 @@ func sdkRules(rules []model.ListenerRule, tgARNs map[string]string) ([]sdkRule, 
 // moves from one listener's rule to another's (ssl-redirect turned on) is
 // served throughout.
 func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerState, l *ListenerState,
-	want []model.ListenerRule, tgARNs map[string]string) (unwanted []string, err error) {
+	want []model.ListenerRule, tgARNs map[string]string, kept map[string]string) (unwanted []string, err error) {
 	rules, err := sdkRules(want, tgARNs)
 	if err != nil {
 		return nil, fmt.Errorf("listener %d of load balancer %s: %w", l.Port, lb.Name, err)
@@ -66,6 +66,7 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 		}
 		l.Rules, l.RulesKnown = have, true
 	}
+	rules = expandKeptRules(l.Port, want, rules, l.Rules, kept)
 	wants := make([]ruleWant, len(rules))
 	for i, r := range rules {
 		wants[i] = ruleWant{Priority: r.Priority, Key: r.Key}
@@ -86,7 +87,7 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 			return nil, fmt.Errorf("modifying rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
 				l.Port, lb.Name, err)
 		}
-		byARN[m.ARN].Key = w.Key
+		byARN[m.ARN].Key, byARN[m.ARN].TargetGroups = w.Key, forwardTargets(w.Actions)
 	}
 	if len(plan.Move) > 0 {
 		in := &elbv2.SetRulePrioritiesInput{}
@@ -125,7 +126,8 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 			return nil, fmt.Errorf("creating rule of priority %d on listener %d: AWS returned %d rules", w.Priority,
 				l.Port, len(out.Rules))
 		}
-		l.Rules = append(l.Rules, ruleHave{ARN: aws.ToString(out.Rules[0].RuleArn), Priority: w.Priority, Key: w.Key})
+		l.Rules = append(l.Rules, ruleHave{ARN: aws.ToString(out.Rules[0].RuleArn), Priority: w.Priority, Key: w.Key,
+			TargetGroups: forwardTargets(w.Actions)})
 	}
 	sort.Slice(l.Rules, func(i, j int) bool { return l.Rules[i].Priority < l.Rules[j].Priority })
 	return plan.Delete, nil
@@ -171,7 +173,7 @@ func (d *Deployer) describeRules(ctx context.Context, listenerARN string) ([]rul
 				return nil, fmt.Errorf("rule %s has priority %q: %w", aws.ToString(r.RuleArn), aws.ToString(r.Priority), err)
 			}
 			out = append(out, ruleHave{ARN: aws.ToString(r.RuleArn), Priority: priority,
-				Key: listenerRuleKey(r.Conditions, r.Actions)})
+				Key: listenerRuleKey(r.Conditions, r.Actions), TargetGroups: forwardTargets(r.Actions)})
 		}
 		if aws.ToString(page.NextMarker) == "" {
 			break
