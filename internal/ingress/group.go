@@ -87,7 +87,10 @@ func (m GroupMember) key() string { return m.Ingress.Namespace + "/" + m.Ingress
 type GroupInput struct {
 	Name    string
 	Members []GroupMember
-	Facts   Facts
+	// Kept are members that cannot be built at all (the caller says why):
+	// what they have in AWS stays, as for an excluded member.
+	Kept  []Excluded
+	Facts Facts
 }
 
 // Excluded is a member left out of the group's build: its error names the
@@ -195,6 +198,10 @@ func conflictOrder(ms []GroupMember, orders map[string]int) []GroupMember {
 func planGroup(cfg Config, in GroupInput) (*groupPlan, error) {
 	p := &groupPlan{name: in.Name, ann: service.Annotations{}, tags: map[string]string{}, orders: map[string]int{}}
 	exclude := func(m GroupMember, err error) { p.excluded = append(p.excluded, Excluded{Key: m.key(), Err: err}) }
+	for _, k := range in.Kept {
+		p.all = append(p.all, k.Key)
+		p.excluded = append(p.excluded, k)
+	}
 	var candidates []GroupMember
 	for _, m := range in.Members {
 		p.all = append(p.all, m.key())

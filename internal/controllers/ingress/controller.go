@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -86,6 +85,7 @@ type Controller struct {
 	Deps
 	retries *conditions.Backoff
 	health  *health
+	groups  *groupLocks
 }
 
 // NewController returns the controller.
@@ -96,7 +96,8 @@ func NewController(deps Deps) *Controller {
 	if deps.DriftPeriod <= 0 {
 		deps.DriftPeriod = 10 * time.Minute
 	}
-	return &Controller{Deps: deps, retries: conditions.NewBackoff(deps.Clock), health: newHealth(deps.Clock)}
+	return &Controller{Deps: deps, retries: conditions.NewBackoff(deps.Clock), health: newHealth(deps.Clock),
+		groups: &groupLocks{}}
 }
 
 // Name implements the controllers list's interface.
@@ -135,6 +136,16 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 		c.health.forget(client.ObjectKeyFromObject(ing))
 		return reconcile.Result{}, nil
 	case own == Released || deleting:
+		// Out of its explicit groups first (their deploy drops its rules),
+		// then its implicit group's stack, if any.
+		if res, _, err := c.leaveGroups(ctx, ing, ""); err != nil || res.RequeueAfter > 0 {
+			return res, err
+		}
+		if len(groupFinalizersOf(ing)) > 0 {
+			if err := c.Client.Get(ctx, client.ObjectKeyFromObject(ing), ing); err != nil {
+				return reconcile.Result{}, client.IgnoreNotFound(err)
+			}
+		}
 		return c.finalize(ctx, ing)
 	case own == Broken:
 		// Kept as it is: fixing the class (a watched change) brings it back.
@@ -142,23 +153,43 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 			"%s: %s; the load balancer is kept as it is until the class is fixed", class.Field, class.Reason)
 		return reconcile.Result{}, nil
 	}
+	group, err := ingress.GroupOf(ing, class.Params)
+	if err != nil {
+		// A group name kelb cannot take: whatever the Ingress has in AWS
+		// (in its implicit or former group) is kept as it is.
+		return c.failed(ctx, ing, EventFailedLoadGroupID, "Failed load group ID due to ", err)
+	}
+	if res, left, err := c.leaveGroups(ctx, ing, group); err != nil || res.RequeueAfter > 0 {
+		return res, err
+	} else if left {
+		if err := c.Client.Get(ctx, client.ObjectKeyFromObject(ing), ing); err != nil {
+			return reconcile.Result{}, client.IgnoreNotFound(err)
+		}
+	}
+	if group != "" {
+		res, built, err := c.reconcileGroupBuilt(ctx, group, ing)
+		if err != nil || !built || !controllerutil.ContainsFinalizer(ing, Finalizer) {
+			return res, err
+		}
+		// It moved from its implicit group: that load balancer goes once
+		// the group serves it.
+		if r, err := c.releaseImplicit(ctx, ing); err != nil || r.RequeueAfter > 0 {
+			return r, err
+		}
+		return res, nil
+	}
 	served := controllerutil.ContainsFinalizer(ing, Finalizer)
 	if err := ingress.CheckClassAnnotation(ing, class, c.DisableIngressClassAnnotation, served); err != nil {
 		return c.failed(ctx, ing, EventFailedBuildModel, "Failed build model due to ", err)
 	}
 	if why := ingress.Unserved(ing, class.Params); why != nil {
-		// An explicit group's load balancer is shared by several Ingresses
-		// under another finalizer, and a setting kelb does not build yet
-		// would be taken away by the diff: nothing is made or changed, and
-		// what LBC made stays as it is.
-		reason := ReasonNotServed
-		if why.Field == AnnGroupName || strings.HasSuffix(why.Field, "group.name") {
-			reason = ReasonExplicitGroup
-		}
+		// A setting kelb does not build yet would be taken away by the
+		// diff: nothing is made or changed, and what LBC made stays as it
+		// is.
 		c.Recorder.Eventf(ing, nil, corev1.EventTypeWarning, EventFailedBuildModel, "Reconcile",
 			"Failed build model due to %s: %q is not served by kelb yet; allowed: %s; the load balancer is kept as it is",
 			why.Field, why.Value, why.Allowed)
-		c.health.update(client.ObjectKeyFromObject(ing), ing.Generation, markInvalid(reason, why.Field+" is not served by kelb yet"))
+		c.health.update(client.ObjectKeyFromObject(ing), ing.Generation, markInvalid(ReasonNotServed, why.Field+" is not served by kelb yet"))
 		return reconcile.Result{}, nil
 	}
 	stack, err := c.build(ctx, ing, class)
