@@ -157,13 +157,73 @@ func groupLevelKeys(ing *networkingv1.Ingress) []string {
 }
 
 func canonicalValue(a service.Annotations, key string) string {
-	if slices.Contains(groupLevelLists, key) {
-		l := slices.Clone(a.List(key))
-		slices.Sort(l)
-		return strings.Join(l, ",")
+	switch {
+	case slices.Contains(groupLevelLists, key):
+		return sortedJoin(a.List(key))
+	case key == AnnLoadBalancerAttributes:
+		kv, err := a.KeyValues(key)
+		if err != nil {
+			break
+		}
+		var pairs []string
+		for k, v := range kv {
+			pairs = append(pairs, k+"="+v)
+		}
+		return sortedJoin(pairs)
 	}
 	v, _ := a.Value(key)
 	return strings.TrimSpace(v)
+}
+
+func sortedJoin(l []string) string {
+	l = slices.Clone(l)
+	slices.Sort(l)
+	return strings.Join(l, ",")
+}
+
+// explicitSettings are the group-level settings a member sets, by the
+// annotation's name, in canonical form: its annotations', with its
+// IngressClassParams' fields over them (the params win, as for an
+// Ingress alone), so that an annotation and another member's params
+// field are compared too.
+func explicitSettings(ing *networkingv1.Ingress, p *elbv2.IngressClassParams) map[string]string {
+	a := service.Annotations(ing.Annotations)
+	out := map[string]string{}
+	for _, k := range groupLevelKeys(ing) {
+		out[k] = canonicalValue(a, k)
+	}
+	if p == nil {
+		return out
+	}
+	s := p.Spec
+	set := func(key, value string) {
+		if value != "" {
+			out[key] = value
+		}
+	}
+	if s.Scheme != nil {
+		set(AnnScheme, string(*s.Scheme))
+	}
+	if s.IPAddressType != nil {
+		set(AnnIPAddressType, string(*s.IPAddressType))
+	}
+	set(AnnLoadBalancerName, s.LoadBalancerName)
+	set(AnnSSLPolicy, s.SSLPolicy)
+	set(AnnSSLRedirect, s.SSLRedirectPort)
+	set(AnnInboundCIDRs, sortedJoin(s.InboundCIDRs))
+	if s.Subnets != nil {
+		var ids []string
+		for _, id := range s.Subnets.IDs {
+			ids = append(ids, string(id))
+		}
+		set(AnnSubnets, sortedJoin(ids))
+	}
+	var attrs []string
+	for _, at := range s.LoadBalancerAttributes {
+		attrs = append(attrs, at.Key+"="+at.Value)
+	}
+	set(AnnLoadBalancerAttributes, sortedJoin(attrs))
+	return out
 }
 
 // paramsGroupSettings are the load-balancer and listener fields of an
@@ -214,7 +274,8 @@ func planGroup(cfg Config, in GroupInput) (*groupPlan, error) {
 		candidates = append(candidates, m)
 	}
 	slices.Sort(p.all)
-	winner := map[string]string{} // group-level key -> member that set it
+	winner := map[string]string{}      // group-level key -> member that set it
+	winnerValue := map[string]string{} // group-level key -> its canonical value
 	portWinner := map[int32]string{}
 	ports := map[int32]string{}
 	tagWinner := map[string]string{}
@@ -240,12 +301,11 @@ func planGroup(cfg Config, in GroupInput) (*groupPlan, error) {
 			continue
 		}
 		m.ports = ls.ports
+		explicit := explicitSettings(ing, params)
 		conflict := func() error {
-			for _, k := range groupLevelKeys(ing) {
-				v := canonicalValue(a, k)
-				if w, ok := winner[k]; ok && canonicalValue(p.ann, k) != v {
-					have, _ := p.ann.Value(k)
-					return &ConflictError{Annotation: k, Value: ing.Annotations[k], Winner: w, WinnerValue: have}
+			for _, k := range slices.Sorted(maps.Keys(explicit)) {
+				if w, ok := winner[k]; ok && winnerValue[k] != explicit[k] {
+					return &ConflictError{Annotation: k, Value: explicit[k], Winner: w, WinnerValue: winnerValue[k]}
 				}
 			}
 			for _, port := range slices.Sorted(maps.Keys(ls.ports)) {
@@ -275,9 +335,14 @@ func planGroup(cfg Config, in GroupInput) (*groupPlan, error) {
 			exclude(gm, conflict)
 			continue
 		}
-		for _, k := range groupLevelKeys(ing) {
+		for k, v := range explicit {
 			if _, ok := winner[k]; !ok {
-				winner[k], p.ann[k] = gm.key(), ing.Annotations[k]
+				winner[k], winnerValue[k] = gm.key(), v
+			}
+		}
+		for _, k := range groupLevelKeys(ing) {
+			if _, ok := p.ann[k]; !ok {
+				p.ann[k] = ing.Annotations[k]
 			}
 		}
 		for port, proto := range ls.ports {

@@ -123,6 +123,29 @@ func TestBuildGroup(t *testing.T) {
 		kept:     []string{"a/old"},
 		scheme:   SchemeInternetFacing,
 	}, {
+		name: "a member's IngressClassParams field conflicts with a later member's annotation",
+		members: func() []GroupMember {
+			a := groupMember("a", "one", "/one", 0, nil)
+			public := elbv2.LoadBalancerSchemeInternetFacing
+			a.Class.Params = &elbv2.IngressClassParams{ObjectMeta: metav1.ObjectMeta{Name: "public"},
+				Spec: elbv2.IngressClassParamsSpec{Scheme: &public}}
+			return []GroupMember{a, groupMember("b", "two", "/two", 1, map[string]string{AnnScheme: SchemeInternal})}
+		}(),
+		built:    []string{"a/one"},
+		excluded: []string{"b/two: conflict " + AnnScheme + " with a/one"},
+		routing:  []string{"80: 1 a/one-web:80", "80: 2 kept b/two"},
+		kept:     []string{"b/two"},
+		scheme:   SchemeInternetFacing,
+	}, {
+		name: "lists agree whatever their order",
+		members: []GroupMember{
+			groupMember("a", "one", "/one", 0, map[string]string{AnnInboundCIDRs: "10.0.0.0/8, 192.168.0.0/16"}),
+			groupMember("b", "two", "/two", 1, map[string]string{AnnInboundCIDRs: "192.168.0.0/16,10.0.0.0/8"}),
+		},
+		built:   []string{"a/one", "b/two"},
+		routing: []string{"80: 1 a/one-web:80", "80: 2 b/two-web:80"},
+		scheme:  SchemeInternal,
+	}, {
 		name: "a bad annotation of a later member excludes it alone",
 		members: []GroupMember{
 			groupMember("a", "one", "/one", 0, nil),
