@@ -138,13 +138,8 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 	case own == Released || deleting:
 		// Out of its explicit groups first (their deploy drops its rules),
 		// then its implicit group's stack, if any.
-		if res, _, err := c.leaveGroups(ctx, ing, ""); err != nil || res.RequeueAfter > 0 {
+		if res, _, err := c.leaveGroups(ctx, ing, ""); err != nil || len(groupFinalizersOf(ing)) > 0 {
 			return res, err
-		}
-		if len(groupFinalizersOf(ing)) > 0 {
-			if err := c.Client.Get(ctx, client.ObjectKeyFromObject(ing), ing); err != nil {
-				return reconcile.Result{}, client.IgnoreNotFound(err)
-			}
 		}
 		return c.finalize(ctx, ing)
 	case own == Broken:
@@ -159,28 +154,43 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 		// (in its implicit or former group) is kept as it is.
 		return c.failed(ctx, ing, EventFailedLoadGroupID, "Failed load group ID due to ", err)
 	}
-	if res, left, err := c.leaveGroups(ctx, ing, group); err != nil || res.RequeueAfter > 0 {
-		return res, err
-	} else if left {
-		if err := c.Client.Get(ctx, client.ObjectKeyFromObject(ing), ing); err != nil {
-			return reconcile.Result{}, client.IgnoreNotFound(err)
-		}
-	}
+	// An Ingress moving between load balancers is served by the new one
+	// before it leaves the old ones (create before delete).
 	if group != "" {
 		res, built, err := c.reconcileGroupBuilt(ctx, group, ing)
-		if err != nil || !built || !controllerutil.ContainsFinalizer(ing, Finalizer) {
+		if err != nil || !built {
 			return res, err
 		}
-		// It moved from its implicit group: that load balancer goes once
-		// the group serves it.
-		if r, err := c.releaseImplicit(ctx, ing); err != nil || r.RequeueAfter > 0 {
+		if r, _, err := c.leaveGroups(ctx, ing, group); err != nil || hasOtherGroup(ing, group) {
 			return r, err
+		}
+		if controllerutil.ContainsFinalizer(ing, Finalizer) {
+			// It moved from its implicit group: that load balancer goes.
+			if r, err := c.releaseImplicit(ctx, ing); err != nil || r.RequeueAfter > 0 {
+				return r, err
+			}
 		}
 		return res, nil
 	}
+	res, deployed, err := c.reconcileImplicit(ctx, ing, class)
+	if err != nil || !deployed || len(groupFinalizersOf(ing)) == 0 {
+		return res, err
+	}
+	// Served by its own load balancer now: out of its former groups.
+	if r, _, err := c.leaveGroups(ctx, ing, ""); err != nil || len(groupFinalizersOf(ing)) > 0 {
+		return r, err
+	}
+	return res, nil
+}
+
+// reconcileImplicit makes AWS match the implicit group of one Ingress and
+// says whether it deployed.
+func (c *Controller) reconcileImplicit(ctx context.Context, ing *networkingv1.Ingress, class ingress.Class) (
+	reconcile.Result, bool, error) {
+	failed := func(res reconcile.Result, err error) (reconcile.Result, bool, error) { return res, false, err }
 	served := controllerutil.ContainsFinalizer(ing, Finalizer)
 	if err := ingress.CheckClassAnnotation(ing, class, c.DisableIngressClassAnnotation, served); err != nil {
-		return c.failed(ctx, ing, EventFailedBuildModel, "Failed build model due to ", err)
+		return failed(c.failed(ctx, ing, EventFailedBuildModel, "Failed build model due to ", err))
 	}
 	if why := ingress.Unserved(ing, class.Params); why != nil {
 		// A setting kelb does not build yet would be taken away by the
@@ -190,11 +200,11 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 			"Failed build model due to %s: %q is not served by kelb yet; allowed: %s; the load balancer is kept as it is",
 			why.Field, why.Value, why.Allowed)
 		c.health.update(client.ObjectKeyFromObject(ing), ing.Generation, markInvalid(ReasonNotServed, why.Field+" is not served by kelb yet"))
-		return reconcile.Result{}, nil
+		return reconcile.Result{}, false, nil
 	}
 	stack, err := c.build(ctx, ing, class)
 	if err != nil {
-		return c.failed(ctx, ing, EventFailedBuildModel, "Failed build model due to ", err)
+		return failed(c.failed(ctx, ing, EventFailedBuildModel, "Failed build model due to ", err))
 	}
 	// The finalizer goes on before the first change in AWS, and only on an
 	// Ingress whose build succeeded: bad input changes nothing, not even
@@ -202,13 +212,25 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 	if err := c.ensureFinalizer(ctx, ing); err != nil {
 		c.Recorder.Eventf(ing, nil, corev1.EventTypeWarning, EventFailedAddFinalizer, "Reconcile",
 			"Failed add finalizer due to %v", err)
-		return reconcile.Result{}, err
+		return reconcile.Result{}, false, err
 	}
 	res, err := c.Deployer.DeployApplication(ctx, stack)
 	if err != nil {
-		return c.failed(ctx, ing, EventFailedDeployModel, "Failed deploy model due to ", err)
+		return failed(c.failed(ctx, ing, EventFailedDeployModel, "Failed deploy model due to ", err))
 	}
-	return c.succeeded(ctx, ing, res)
+	r, err := c.succeeded(ctx, ing, res)
+	return r, true, err
+}
+
+// hasOtherGroup reports whether the Ingress still carries the finalizer of
+// a group other than group.
+func hasOtherGroup(ing *networkingv1.Ingress, group string) bool {
+	for _, g := range groupFinalizersOf(ing) {
+		if g != group {
+			return true
+		}
+	}
+	return false
 }
 
 // succeeded writes the hostname, records the conditions and says when to

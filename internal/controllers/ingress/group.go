@@ -192,7 +192,7 @@ func (c *Controller) syncGroup(ctx context.Context, name string, trigger *networ
 		return r, false, err
 	}
 	// The leaving members' rules are gone from AWS: their finalizer may go.
-	if err := c.releaseGroup(ctx, name, st.leaving); err != nil {
+	if err := c.releaseGroup(ctx, name, st.leaving, trigger); err != nil {
 		return reconcile.Result{}, false, err
 	}
 	for _, e := range res.Excluded {
@@ -254,12 +254,15 @@ func (c *Controller) deleteGroup(ctx context.Context, name string, leaving []*ne
 			"Failed to delete the load balancer of group %s due to %v", name, err)
 		return reconcile.Result{}, err
 	}
-	return reconcile.Result{}, c.releaseGroup(ctx, name, leaving)
+	return reconcile.Result{}, c.releaseGroup(ctx, name, leaving, trigger)
 }
 
 // releaseGroup removes the group's finalizer from Ingresses no longer in
-// it.
-func (c *Controller) releaseGroup(ctx context.Context, name string, leaving []*networkingv1.Ingress) error {
+// it; the trigger's copy hears of its own release (the write was made on
+// another copy, which is then the current one: the trigger's is taken to
+// be it).
+func (c *Controller) releaseGroup(ctx context.Context, name string, leaving []*networkingv1.Ingress,
+	trigger *networkingv1.Ingress) error {
 	finalizer := ingress.GroupFinalizer(name)
 	for _, ing := range leaving {
 		if !controllerutil.RemoveFinalizer(ing, finalizer) {
@@ -269,6 +272,9 @@ func (c *Controller) releaseGroup(ctx context.Context, name string, leaving []*n
 			c.Recorder.Eventf(ing, nil, corev1.EventTypeWarning, EventFailedRemoveFinalizer, "Delete",
 				"Failed remove finalizer due to %v", err)
 			return fmt.Errorf("removing finalizer %s from Ingress %s/%s: %w", finalizer, ing.Namespace, ing.Name, err)
+		}
+		if ing.Namespace == trigger.Namespace && ing.Name == trigger.Name {
+			ing.DeepCopyInto(trigger)
 		}
 	}
 	return nil
@@ -285,22 +291,12 @@ func (c *Controller) leaveGroups(ctx context.Context, ing *networkingv1.Ingress,
 			continue
 		}
 		res, err := c.reconcileGroup(ctx, g, ing)
-		if err != nil || res.RequeueAfter > 0 && !c.released(ctx, ing, g) {
-			return res, false, err
+		if err != nil || controllerutil.ContainsFinalizer(ing, ingress.GroupFinalizer(g)) {
+			return res, false, err // still in it: AWS holds something back, or the group cannot be built
 		}
 		left = true
 	}
 	return reconcile.Result{}, left, nil
-}
-
-// released reports whether the Ingress no longer carries group name's
-// finalizer (read again: the group's reconcile wrote another copy).
-func (c *Controller) released(ctx context.Context, ing *networkingv1.Ingress, name string) bool {
-	var fresh networkingv1.Ingress
-	if err := c.Client.Get(ctx, client.ObjectKeyFromObject(ing), &fresh); err != nil {
-		return apierrors.IsNotFound(err)
-	}
-	return !controllerutil.ContainsFinalizer(&fresh, ingress.GroupFinalizer(name))
 }
 
 // releaseImplicit deletes the stack of the Ingress's implicit group once it
