@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	elbv2 "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
 	"github.com/kelb-dev/kelb/internal/deploy"
 	"github.com/kelb-dev/kelb/internal/ingress"
 	"github.com/kelb-dev/kelb/internal/model"
@@ -74,11 +76,23 @@ func (c *Controller) loadGroup(ctx context.Context, name string) (groupState, er
 	if err := c.Client.List(ctx, &list); err != nil {
 		return st, fmt.Errorf("listing Ingresses of group %s: %w", name, err)
 	}
+	// Only an Ingress that names the group, carries its finalizer, or may
+	// be put in it by its class's IngressClassParams is classified.
+	var params elbv2.IngressClassParamsList
+	if err := c.Client.List(ctx, &params); err != nil {
+		return st, fmt.Errorf("listing IngressClassParams: %w", err)
+	}
+	byParams := slices.ContainsFunc(params.Items, func(p elbv2.IngressClassParams) bool {
+		return p.Spec.Group != nil && p.Spec.Group.Name == name
+	})
 	finalizer := ingress.GroupFinalizer(name)
 	for i := range list.Items {
 		ing := &list.Items[i]
 		key := ing.Namespace + "/" + ing.Name
 		finalized := controllerutil.ContainsFinalizer(ing, finalizer)
+		if !finalized && !byParams && ing.Annotations[ingress.AnnGroupName] != name {
+			continue
+		}
 		if !ing.DeletionTimestamp.IsZero() {
 			if finalized {
 				st.leaving = append(st.leaving, ing)
