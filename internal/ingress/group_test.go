@@ -240,6 +240,11 @@ func TestBuildGroup(t *testing.T) {
 			if tc.lbName != "" && res.Stack.LoadBalancer.Name != tc.lbName {
 				t.Errorf("load balancer name %s, want %s", res.Stack.LoadBalancer.Name, tc.lbName)
 			}
+			// LBC's managed group of an explicit group: cluster + group
+			// name hashed, "prodteam-a" -> f2fac9541f.
+			if sg := res.Stack.FrontendSG; sg == nil || sg.Name != "k8s-teama-f2fac9541f" {
+				t.Errorf("managed security group %+v, want k8s-teama-f2fac9541f", sg)
+			}
 			if res.Stack.LoadBalancer.Scheme != tc.scheme {
 				t.Errorf("scheme %s, want %s", res.Stack.LoadBalancer.Scheme, tc.scheme)
 			}
