@@ -58,6 +58,21 @@ func GroupOf(ing *networkingv1.Ingress, params *elbv2.IngressClassParams) (strin
 	return name, nil
 }
 
+// CheckGroupNameAnnotation refuses a new use of the group.name annotation
+// with --disable-ingress-group-name-annotation (LBC's webhook refuses it);
+// a member the group already serves (served: it carries the group's
+// finalizer) is kept, and a group forced by IngressClassParams is not
+// refused.
+func CheckGroupNameAnnotation(ing *networkingv1.Ingress, params *elbv2.IngressClassParams, disabled, served bool) error {
+	v, ok := ing.Annotations[AnnGroupName]
+	if !disabled || served || !ok || (params != nil && params.Spec.Group != nil) {
+		return nil
+	}
+	return &AnnotationError{Annotation: AnnGroupName, Value: v,
+		Allowed: "none: new uses are refused with --disable-ingress-group-name-annotation; " +
+			"set spec.group of the class's IngressClassParams"}
+}
+
 // groupOrderOf reads group.order: an integer from -1000 to 1000, 0 when
 // unset.
 func groupOrderOf(ing *networkingv1.Ingress) (int, error) {

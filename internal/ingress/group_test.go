@@ -301,3 +301,31 @@ func TestGroupOf(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckGroupNameAnnotation(t *testing.T) {
+	forced := &elbv2.IngressClassParams{Spec: elbv2.IngressClassParamsSpec{Group: &elbv2.IngressGroup{Name: "g"}}}
+	named := minimalIngress()
+	named.Annotations = map[string]string{AnnGroupName: "g"}
+	tests := []struct {
+		name             string
+		ing              *networkingv1.Ingress
+		params           *elbv2.IngressClassParams
+		disabled, served bool
+		refused          bool
+	}{
+		{name: "flag off", ing: named},
+		{name: "new use refused", ing: named, disabled: true, refused: true},
+		{name: "a member already served stays", ing: named, disabled: true, served: true},
+		{name: "a group forced by the class is not refused", ing: named, params: forced, disabled: true},
+		{name: "no annotation", ing: minimalIngress(), disabled: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckGroupNameAnnotation(tc.ing, tc.params, tc.disabled, tc.served)
+			var ae *AnnotationError
+			if got := errors.As(err, &ae) && ae.Annotation == AnnGroupName; got != tc.refused || (err != nil) != tc.refused {
+				t.Errorf("error %v, want refused=%t", err, tc.refused)
+			}
+		})
+	}
+}

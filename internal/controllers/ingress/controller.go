@@ -61,6 +61,10 @@ type Deps struct {
 	// an Ingress not served yet that would be ours by the
 	// kubernetes.io/ingress.class annotation alone is refused.
 	DisableIngressClassAnnotation bool
+	// DisableIngressGroupNameAnnotation is
+	// --disable-ingress-group-name-annotation: a new use of group.name is
+	// refused (a member already served stays).
+	DisableIngressGroupNameAnnotation bool
 	// AllowedCertificateAuthorities is
 	// --allowed-certificate-authority-arns: discovery picks only
 	// certificates these CAs issued (empty: any).

@@ -140,6 +140,11 @@ func (c *Controller) loadGroup(ctx context.Context, name string) (groupState, er
 			keep(err)
 			continue
 		}
+		if err := ingress.CheckGroupNameAnnotation(ing, class.Params, c.DisableIngressGroupNameAnnotation,
+			finalized); err != nil {
+			keep(err)
+			continue
+		}
 		if why := ingress.Unserved(ing, class.Params); why != nil {
 			keep(why)
 			continue
