@@ -10,10 +10,10 @@ import (
 
 // member is one Ingress of the group a stack serves, with what its own
 // rules and target groups read: its class's params, its backend Services
-// and its tags. Today a group is one Ingress (implicit groups); explicit
-// groups (group.name) give a stack several members, whose rules follow one
+// and its tags. An implicit group is one Ingress; an explicit group
+// (group.name) gives a stack several members, whose rules follow one
 // another in group order, while load-balancer and listener settings are
-// merged across them.
+// merged across them (planGroup).
 type member struct {
 	ing      *networkingv1.Ingress
 	params   *elbv2.IngressClassParams

@@ -1,8 +1,9 @@
-// Package ingress is the controller that gives each Ingress kelb serves
-// (an implicit group of one) an application load balancer: class check,
-// finalizer, gather facts, build the desired stack purely, hand it to the
-// deployer, write the hostname; delete the stack when the Ingress goes or
-// leaves the class.
+// Package ingress is the controller that gives each Ingress kelb serves an
+// application load balancer, its own (an implicit group of one) or its
+// explicit IngressGroup's (group.go): class check, finalizer, gather facts,
+// build the desired stack purely, hand it to the deployer, write the
+// hostname; delete the stack when the Ingress (or the group's last member)
+// goes or leaves the class.
 package ingress
 
 import (

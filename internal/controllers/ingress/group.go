@@ -171,12 +171,6 @@ func (c *Controller) reconcileGroup(ctx context.Context, name string, trigger *n
 // reconcileGroupBuilt is reconcileGroup that also says whether the trigger
 // is served by the group's load balancer now (built and deployed).
 func (c *Controller) reconcileGroupBuilt(ctx context.Context, name string, trigger *networkingv1.Ingress) (
-	reconcile.Result, bool, error) {
-	result, built, err := c.syncGroup(ctx, name, trigger)
-	return result, built, err
-}
-
-func (c *Controller) syncGroup(ctx context.Context, name string, trigger *networkingv1.Ingress) (
 	result reconcile.Result, triggerBuilt bool, resultErr error) {
 	unlock := c.groups.lock(name)
 	defer unlock()
