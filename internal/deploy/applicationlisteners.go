@@ -21,7 +21,7 @@ import (
 // Rules that would move to a target group in notReady stay where they
 // forward (holdRules); held are the target groups they keep using.
 func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackState, app *model.ApplicationStack,
-	tgARNs map[string]string, notReady map[string]bool) (held []string, err error) {
+	tgARNs, kept map[string]string, notReady map[string]bool) (held []string, err error) {
 	defaults := map[int32][]elbtypes.Action{}
 	for _, r := range app.Routing {
 		actions, err := sdkActions(r.DefaultActions, tgARNs)
@@ -47,7 +47,7 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 		// A defaultBackend moving to a new target group waits, as a rule
 		// does, for the group's targets.
 		if want, ok := defaults[l.Port]; ok && l.TargetGroupARN != "" && !notReady[l.TargetGroupARN] &&
-			slices.ContainsFunc(forwardTargetGroups(want), func(arn string) bool { return notReady[arn] }) {
+			slices.ContainsFunc(forwardTargets(want), func(arn string) bool { return notReady[arn] }) {
 			defaults[l.Port] = []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward,
 				ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{{
 					TargetGroupArn: aws.String(l.TargetGroupARN)}}}}}
@@ -73,12 +73,12 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 		if l == nil {
 			return nil, fmt.Errorf("listener %d of load balancer %s: not found after its creation", r.Port, st.LoadBalancer.Name)
 		}
-		arns, kept, err := d.ensureListenerRules(ctx, st.LoadBalancer, l, r.Rules, tgARNs, notReady)
+		arns, keptHeld, err := d.ensureListenerRules(ctx, st.LoadBalancer, l, r.Rules, tgARNs, kept, notReady)
 		if err != nil {
 			return nil, err
 		}
 		unwanted[l] = arns
-		held = append(held, kept...)
+		held = append(held, keptHeld...)
 	}
 	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, defaults, app.MutualAuthentication); err != nil {
 		return nil, err

@@ -212,18 +212,22 @@ func (d *Deployer) deploy(ctx context.Context, stack *model.Stack, app *model.Ap
 	if err != nil {
 		return Result{}, err
 	}
+	kept := keepTargetGroups(st, app, tgARNs)
 	d.inv.publishTargetGroups(stack.ID, st)
 	bindings, err := d.ensureBindings(ctx, stack, tgARNs, backendSG)
 	if err != nil {
 		return Result{}, err
 	}
 	var held []string
+	bindings.unmatched = slices.DeleteFunc(bindings.unmatched, func(b *elbv2api.TargetGroupBinding) bool {
+		return kept[b.Spec.TargetGroupARN] != ""
+	})
 	if app == nil {
 		var listenerARNs map[string]string
 		listenerARNs, held = holdListeners(st.Listeners, stack.Listeners, tgARNs, bindings.notReady)
 		err = d.ensureListeners(ctx, st, stack.Listeners, listenerARNs)
 	} else {
-		held, err = d.ensureApplicationListeners(ctx, st, app, tgARNs, bindings.notReady)
+		held, err = d.ensureApplicationListeners(ctx, st, app, tgARNs, kept, bindings.notReady)
 	}
 	if err != nil {
 		return Result{}, err

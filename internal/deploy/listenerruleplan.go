@@ -26,6 +26,9 @@ type ruleHave struct {
 	// actions as AWS has them (kept while a rule is held, holdRules).
 	Conditions string
 	Actions    []elbtypes.Action
+	// TargetGroups are the ARNs its forward actions name (kept rules of
+	// an excluded group member are found by them).
+	TargetGroups []string
 }
 
 // ruleWant is a rule the listener should have.

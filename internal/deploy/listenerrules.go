@@ -57,7 +57,8 @@ func sdkRules(rules []model.ListenerRule, tgARNs map[string]string) ([]sdkRule, 
 // A rule that would move to a target group in notReady keeps forwarding
 // where it does (holdRules); held lists the target groups it keeps using.
 func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerState, l *ListenerState,
-	want []model.ListenerRule, tgARNs map[string]string, notReady map[string]bool) (unwanted, held []string, err error) {
+	want []model.ListenerRule, tgARNs map[string]string, kept map[string]string,
+	notReady map[string]bool) (unwanted, held []string, err error) {
 	rules, err := sdkRules(want, tgARNs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listener %d of load balancer %s: %w", l.Port, lb.Name, err)
@@ -69,6 +70,7 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 		}
 		l.Rules, l.RulesKnown = have, true
 	}
+	rules = expandKeptRules(l.Port, want, rules, l.Rules, kept)
 	held = holdRules(l.Rules, rules, notReady)
 	wants := make([]ruleWant, len(rules))
 	for i, r := range rules {
@@ -90,7 +92,8 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 			return nil, nil, fmt.Errorf("modifying rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
 				l.Port, lb.Name, err)
 		}
-		byARN[m.ARN].Key, byARN[m.ARN].Conditions, byARN[m.ARN].Actions = w.Key, canonicalConditions(w.Conditions), w.Actions
+		byARN[m.ARN].Key, byARN[m.ARN].TargetGroups = w.Key, forwardTargets(w.Actions)
+		byARN[m.ARN].Conditions, byARN[m.ARN].Actions = canonicalConditions(w.Conditions), w.Actions
 	}
 	if len(plan.Move) > 0 {
 		in := &elbv2.SetRulePrioritiesInput{}
@@ -130,7 +133,7 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 				l.Port, len(out.Rules))
 		}
 		l.Rules = append(l.Rules, ruleHave{ARN: aws.ToString(out.Rules[0].RuleArn), Priority: w.Priority, Key: w.Key,
-			Conditions: canonicalConditions(w.Conditions), Actions: w.Actions})
+			TargetGroups: forwardTargets(w.Actions), Conditions: canonicalConditions(w.Conditions), Actions: w.Actions})
 	}
 	sort.Slice(l.Rules, func(i, j int) bool { return l.Rules[i].Priority < l.Rules[j].Priority })
 	return plan.Delete, held, nil
@@ -176,8 +179,8 @@ func (d *Deployer) describeRules(ctx context.Context, listenerARN string) ([]rul
 				return nil, fmt.Errorf("rule %s has priority %q: %w", aws.ToString(r.RuleArn), aws.ToString(r.Priority), err)
 			}
 			out = append(out, ruleHave{ARN: aws.ToString(r.RuleArn), Priority: priority,
-				Key: listenerRuleKey(r.Conditions, r.Actions), Conditions: canonicalConditions(r.Conditions),
-				Actions: r.Actions})
+				Key: listenerRuleKey(r.Conditions, r.Actions), TargetGroups: forwardTargets(r.Actions),
+				Conditions: canonicalConditions(r.Conditions), Actions: r.Actions})
 		}
 		if aws.ToString(page.NextMarker) == "" {
 			break

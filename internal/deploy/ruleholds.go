@@ -5,8 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	elbv2api "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
@@ -51,12 +49,12 @@ func holdRules(have []ruleHave, want []sdkRule, notReady map[string]bool) (held 
 	used := map[string]bool{}
 	for i := range want {
 		w := &want[i]
-		if !slices.ContainsFunc(forwardTargetGroups(w.Actions), func(arn string) bool { return notReady[arn] }) {
+		if !slices.ContainsFunc(forwardTargets(w.Actions), func(arn string) bool { return notReady[arn] }) {
 			continue
 		}
 		conditions := canonicalConditions(w.Conditions)
 		for _, h := range have {
-			tgs := forwardTargetGroups(h.Actions)
+			tgs := forwardTargets(h.Actions)
 			if used[h.ARN] || h.Conditions != conditions || h.Key == w.Key || len(tgs) == 0 ||
 				slices.ContainsFunc(tgs, func(arn string) bool { return notReady[arn] }) {
 				continue
@@ -69,25 +67,6 @@ func holdRules(have []ruleHave, want []sdkRule, notReady map[string]bool) (held 
 	}
 	slices.Sort(held)
 	return slices.Compact(held)
-}
-
-// forwardTargetGroups are the target groups the actions forward to.
-func forwardTargetGroups(actions []elbtypes.Action) []string {
-	var out []string
-	for _, a := range actions {
-		if a.Type != elbtypes.ActionTypeEnumForward {
-			continue
-		}
-		if a.ForwardConfig != nil {
-			for _, tg := range a.ForwardConfig.TargetGroups {
-				out = append(out, aws.ToString(tg.TargetGroupArn))
-			}
-		}
-		if len(out) == 0 && a.TargetGroupArn != nil {
-			out = append(out, aws.ToString(a.TargetGroupArn))
-		}
-	}
-	return out
 }
 
 // holdListeners is holdRules for a network load balancer's listeners: a

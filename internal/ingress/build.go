@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
+	elbv2 "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
 	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/service"
 	"github.com/kelb-dev/kelb/internal/sgpolicy"
@@ -105,17 +106,27 @@ type FactsQuery struct {
 // Query returns the facts the Ingress needs; it fails only on input the
 // query itself depends on.
 func Query(cfg Config, ing *networkingv1.Ingress, class Class) (FactsQuery, error) {
-	a := service.Annotations(ing.Annotations)
-	lb, err := readLBSettings(cfg, a, class.Params)
+	return query(cfg, service.Annotations(ing.Annotations), class.Params, []*networkingv1.Ingress{ing},
+		func() []string { return hostsOf(ing) })
+}
+
+// query is Query for the settings a and p of the Ingresses ings, hosts
+// giving the hosts to discover certificates for.
+func query(cfg Config, a service.Annotations, p *elbv2.IngressClassParams, ings []*networkingv1.Ingress,
+	hosts func() []string) (FactsQuery, error) {
+	lb, err := readLBSettings(cfg, a, p)
 	if err != nil {
 		return FactsQuery{}, err
 	}
-	ls, err := readListenerSettings(cfg, a, class.Params)
+	ls, err := readListenerSettings(cfg, a, p)
 	if err != nil {
 		return FactsQuery{}, err
 	}
 	q := FactsQuery{Scheme: lb.scheme, Subnets: lb.subnets, SubnetTags: lb.subnetTags,
-		SSLPolicies: needsSSLPolicies(ls), TargetGroupARNs: actionTargetGroupARNs(ing)}
+		SSLPolicies: needsSSLPolicies(ls)}
+	for _, ing := range ings {
+		q.TargetGroupARNs = append(q.TargetGroupARNs, actionTargetGroupARNs(ing)...)
+	}
 	for _, g := range lb.securityGroups {
 		if !strings.HasPrefix(g, "sg-") {
 			q.SecurityGroupNames = append(q.SecurityGroupNames, g)
@@ -123,7 +134,7 @@ func Query(cfg Config, ing *networkingv1.Ingress, class Class) (FactsQuery, erro
 	}
 	if slices.Contains(slices.Collect(maps.Values(ls.ports)), ProtocolHTTPS) {
 		if len(ls.certificates) == 0 {
-			q.CertificateHosts = hostsOf(ing)
+			q.CertificateHosts = hosts()
 		} else {
 			q.Certificates = ls.certificates
 		}
@@ -170,12 +181,39 @@ type builder struct {
 	// stackNamespace and stackName name the stack's own resources (an
 	// implicit group's are its Ingress's).
 	stackNamespace, stackName string
+	// ann and params are where the load-balancer and listener settings
+	// come from: the Ingress's and its class's, or an explicit group's
+	// merge.
+	ann    service.Annotations
+	params *elbv2.IngressClassParams
+	// group is the explicit group's plan; nil for an implicit group.
+	group *groupPlan
+	// excluded are the explicit group's members left out of the build.
+	excluded []Excluded
 	// groupTags are the members' tags (without --default-tags), for the
 	// load balancer, its listeners and its managed group.
 	groupTags     map[string]string
 	manageBackend bool
 	stack         *model.ApplicationStack
 	tgIndex       map[string]int
+}
+
+// allRules are the members' rules in group order; an implicit group's
+// first error fails the build, an explicit group's member whose rules
+// fail is left out (excluded) and its rules in AWS kept.
+func (b *builder) allRules() ([]rule, error) {
+	if b.group == nil {
+		var rules []rule
+		for _, m := range b.members {
+			mr, err := b.ingressRules(m)
+			if err != nil {
+				return nil, err
+			}
+			rules = append(rules, mr...)
+		}
+		return rules, nil
+	}
+	return b.groupRules(), nil
 }
 
 func (b *builder) tracking(resource string) map[string]string {
@@ -191,7 +229,7 @@ func Build(cfg Config, in Input) (*model.ApplicationStack, error) {
 	ing := in.Ingress
 	a := service.Annotations(ing.Annotations)
 	b := &builder{cfg: cfg, in: in, tgIndex: map[string]int{}, stackNamespace: ing.Namespace, stackName: ing.Name,
-		stack: &model.ApplicationStack{TargetGroupOptions: map[string]model.ApplicationTargetGroup{}}}
+		ann: a, params: in.Class.Params, stack: &model.ApplicationStack{TargetGroupOptions: map[string]model.ApplicationTargetGroup{}}}
 	b.stack.ID = model.StackID{Kind: model.IngressKind, Name: ing.Namespace + "/" + ing.Name}
 	m, err := newMember(cfg, ing, in.Class, in.Services)
 	if err != nil {
@@ -235,7 +273,7 @@ func (b *builder) buildLoadBalancer() error {
 	name := b.lb.name
 	if name == "" {
 		// LBC's hash input: cluster, group id, scheme.
-		name = service.StackName(b.stackNamespace, b.stackName, b.cfg.ClusterName, b.stack.ID.Name, b.lb.scheme)
+		name = b.resourceName(b.cfg.ClusterName, b.stack.ID.Name, b.lb.scheme)
 	}
 	lb := model.LoadBalancer{Name: name, Type: "application", Scheme: b.lb.scheme, IPAddressType: b.lb.ipAddressType,
 		Subnets: slices.Sorted(slices.Values(b.in.Facts.Subnets)), Attributes: b.lb.attributes,
@@ -274,12 +312,9 @@ func (b *builder) buildListeners() error {
 		}
 	}
 	if needRules {
-		for _, m := range b.members {
-			mr, err := b.ingressRules(m)
-			if err != nil {
-				return err
-			}
-			rules = append(rules, mr...)
+		var err error
+		if rules, err = b.allRules(); err != nil {
+			return err
 		}
 	}
 	for _, port := range ports {
@@ -313,10 +348,9 @@ func (b *builder) buildListeners() error {
 			}
 		}
 		var err error
-		// An implicit group has one member; explicit groups merge their
-		// members' listener attributes.
-		if l.Attributes, err = listenerAttributesOf(service.Annotations(b.members[0].ing.Annotations),
-			b.members[0].params, protocol, port); err != nil {
+		// An explicit group's members agree on the listener attributes
+		// (planGroup).
+		if l.Attributes, err = listenerAttributesOf(b.ann, b.params, protocol, port); err != nil {
 			return err
 		}
 		routing := model.ListenerRouting{Port: port}
@@ -351,7 +385,7 @@ func (b *builder) frontendSG(ports []int32) *model.SecurityGroup {
 	}
 	dual := b.lb.ipAddressType != "ipv4"
 	sg := &model.SecurityGroup{
-		Name:        service.StackName(b.stackNamespace, b.stackName, b.cfg.ClusterName, b.stack.ID.Name),
+		Name:        b.resourceName(b.cfg.ClusterName, b.stack.ID.Name),
 		Description: ManagedSGDescription,
 		Tags:        model.MergeTags(withDefaultTags(b.cfg, b.groupTags), b.tracking(model.ResourceManagedLBSG)),
 	}

@@ -1,7 +1,8 @@
-// Package ingress turns one Ingress (an implicit group of one), its
-// IngressClass and IngressClassParams, its backend Services and resolved AWS
-// facts into the desired state of an application load balancer, the way
-// LBC v3.5 does. Everything here is pure: no clients, no clock, no I/O.
+// Package ingress turns one Ingress (an implicit group of one: Build) or
+// the members of an explicit IngressGroup (BuildGroup), their IngressClass
+// and IngressClassParams, their backend Services and resolved AWS facts
+// into the desired state of an application load balancer, the way LBC
+// v3.5 does. Everything here is pure: no clients, no clock, no I/O.
 package ingress
 
 import (

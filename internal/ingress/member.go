@@ -10,10 +10,10 @@ import (
 
 // member is one Ingress of the group a stack serves, with what its own
 // rules and target groups read: its class's params, its backend Services
-// and its tags. Today a group is one Ingress (implicit groups); explicit
-// groups (group.name) give a stack several members, whose rules follow one
+// and its tags. An implicit group is one Ingress; an explicit group
+// (group.name) gives a stack several members, whose rules follow one
 // another in group order, while load-balancer and listener settings are
-// merged across them.
+// merged across them (planGroup).
 type member struct {
 	ing      *networkingv1.Ingress
 	params   *elbv2.IngressClassParams
@@ -22,6 +22,9 @@ type member struct {
 	// tags (a target group merges the backend Service's between them);
 	// userTags are both merged, the class's winning (rule tags).
 	ingTags, paramsTags, userTags map[string]string
+	// ports are the member's own listen ports (explicit groups): its
+	// rules go on these listeners only; nil puts them on every listener.
+	ports map[int32]string
 }
 
 func newMember(cfg Config, ing *networkingv1.Ingress, class Class, services map[string]*corev1.Service) (member, error) {

@@ -24,6 +24,10 @@ type rule struct {
 	actions    []model.Action
 	// tags are the member's tags (without --default-tags).
 	tags map[string]string
+	// ports are the listeners the rule goes on (nil: every listener).
+	ports map[int32]string
+	// kept, when set, holds the place of an excluded member's rules.
+	kept string
 }
 
 // ingressRules turns the Ingress's rules into listener rules in LBC's
@@ -57,7 +61,8 @@ func (b *builder) ingressRules(m member) ([]rule, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, rule{field: p.field, conditions: conditions, actions: actions, tags: m.userTags})
+			out = append(out, rule{field: p.field, conditions: conditions, actions: actions, tags: m.userTags,
+				ports: m.ports})
 		}
 	}
 	return out, nil
@@ -82,11 +87,14 @@ func (b *builder) listenerRules(port int32, protocol string, rules []rule) ([]mo
 			Allowed: fmt.Sprintf("at most %d paths per listener (AWS's quota of rules per listener)", MaxRulesPerListener)}
 	}
 	out := make([]model.ListenerRule, 0, len(rules))
-	for i, r := range rules {
-		priority := int32(i + 1)
+	for _, r := range rules {
+		if r.ports != nil && r.ports[port] == "" {
+			continue
+		}
+		priority := int32(len(out) + 1)
 		resource := fmt.Sprintf("%d:%d", port, priority)
 		out = append(out, model.ListenerRule{Priority: priority, Conditions: r.conditions, Actions: r.actions,
-			Tags: model.MergeTags(withDefaultTags(b.cfg, r.tags), b.tracking(resource))})
+			Tags: model.MergeTags(withDefaultTags(b.cfg, r.tags), b.tracking(resource)), KeptMember: r.kept})
 	}
 	return out, nil
 }

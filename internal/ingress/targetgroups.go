@@ -186,9 +186,12 @@ func (b *builder) buildTargetGroup(m member, id string, svc *corev1.Service, sp 
 		Tags: model.MergeTags(withDefaultTags(b.cfg, userTags), b.tracking(id)),
 	}
 	opts := model.ApplicationTargetGroup{ProtocolVersion: version, GRPCMatcher: version == ProtocolVersionGRPC}
+	// LBC's labels: the implicit group's namespace and name, or the
+	// explicit group's name.
+	_, labels := model.BindingLabels(b.stack.ID)
 	binding := model.TargetGroupBinding{
 		Namespace: svc.Namespace, Name: tg.Name,
-		Labels:        map[string]string{LabelStackNamespace: b.stackNamespace, LabelStackName: b.stackName},
+		Labels:        labels,
 		TargetGroupID: id, TargetType: targetType, IPAddressType: ipType,
 		ServiceName: svc.Name, ServicePort: sp.Port, NodeSelector: nodeLabels, MultiClusterTargetGroup: multiCluster,
 		Networking: b.bindingNetworking(targetType, sp, hc.Port),

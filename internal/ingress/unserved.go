@@ -31,18 +31,9 @@ var unservedAnnotations = []string{
 // conditions, so kelb would write what it never ran.
 var unservedPrefixes = []string{"transforms."}
 
-// Unserved says why kelb cannot serve ing yet, or nil: an explicit group
-// (by annotation or by the class's IngressClassParams), or a setting from
-// the lists above. It is pure: the controller calls it before building.
+// Unserved says why kelb cannot serve ing yet, or nil: a setting from the
+// lists above (explicit groups are served: GroupOf, BuildGroup). It is pure: the controller calls it before building.
 func Unserved(ing *networkingv1.Ingress, params *elbv2.IngressClassParams) *FieldError {
-	if params != nil && params.Spec.Group != nil && params.Spec.Group.Name != "" {
-		return &FieldError{Field: paramsField(params.Name, "group.name"), Value: params.Spec.Group.Name,
-			Allowed: "no group (an implicit group of each Ingress alone)"}
-	}
-	if g := ing.Annotations[AnnGroupName]; g != "" {
-		return &FieldError{Field: AnnGroupName, Value: g,
-			Allowed: "no group.name (an implicit group of this Ingress alone)"}
-	}
 	if params != nil {
 		for _, f := range []struct {
 			set   bool

@@ -29,12 +29,10 @@ func TestUnserved(t *testing.T) {
 		{"auth-type none is what LBC does without it", ing(map[string]string{Prefix + "auth-type": "none"}), nil, nil},
 		{"auth settings without auth-type are ignored by LBC", ing(map[string]string{Prefix + "auth-scope": "openid"}), nil, nil},
 		{"another controller's annotations", ing(map[string]string{"nginx.ingress.kubernetes.io/auth-type": "basic"}), nil, nil},
-		{"explicit group", ing(map[string]string{AnnGroupName: "shared"}), nil,
-			&FieldError{Field: AnnGroupName, Value: "shared", Allowed: "no group.name (an implicit group of this Ingress alone)"}},
-		{"the class forces a group", ing(nil), params(func(s *elbv2.IngressClassParamsSpec) {
+		{"explicit groups are served", ing(map[string]string{AnnGroupName: "shared"}), nil, nil},
+		{"the class forces a group: served", ing(nil), params(func(s *elbv2.IngressClassParamsSpec) {
 			s.Group = &elbv2.IngressGroup{Name: "team"}
-		}), &FieldError{Field: "IngressClassParams team spec.group.name", Value: "team",
-			Allowed: "no group (an implicit group of each Ingress alone)"}},
+		}), nil},
 		{"the class asks for WAF", ing(nil), params(func(s *elbv2.IngressClassParamsSpec) { s.WAFv2ACLArn = "arn:acl" }),
 			&FieldError{Field: "IngressClassParams team spec.wafv2AclArn", Value: "(set)", Allowed: "the field unset"}},
 		{"cognito", ing(map[string]string{Prefix + "auth-type": "cognito"}), nil,

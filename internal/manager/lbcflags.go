@@ -81,7 +81,8 @@ func (l *LBCOnly) bind(fs *flag.FlagSet) {
 		"refuse new uses of the kubernetes.io/ingress.class annotation for kelb's class (with --enable-ingress; "+
 			"an Ingress already served by it stays served)")
 	fs.BoolVar(&l.DisableIngressGroupNameAnnotation, "disable-ingress-group-name-annotation", false,
-		"refuse new uses of the alb.ingress.kubernetes.io/group.name annotation (kelb serves no Ingress yet)")
+		"refuse new uses of the alb.ingress.kubernetes.io/group.name annotation (an Ingress already in its group "+
+			"stays; IngressClassParams groups are not refused)")
 	fs.IntVar(&l.IngressMaxConcurrent, "ingress-max-concurrent-reconciles", 3, "Ingress groups reconciled at once (kelb serves no Ingress yet)")
 	fs.BoolVar(&l.TolerateNonExistentBackendService, "tolerate-non-existent-backend-service", true,
 		"allow rules whose backend Service does not exist (kelb serves no Ingress yet)")
@@ -113,7 +114,6 @@ var notHonoured = map[string]string{
 	"lb-stabilization-monitor-interval":               "",
 	"enable-endpoint-slices":                          "true",
 	"quic-environment-variable-name":                  "",
-	"disable-ingress-group-name-annotation":           "",
 	"ingress-max-concurrent-reconciles":               "",
 	"tolerate-non-existent-backend-service":           "",
 	"tolerate-non-existent-backend-action":            "",

@@ -1,5 +1,7 @@
 package model
 
+import "strings"
+
 // What an application load balancer does with a request: each listener
 // has rules, tried in priority order, and default actions for requests no
 // rule matches. The types follow the ELBv2 API's (RuleCondition, Action)
@@ -40,6 +42,25 @@ type ApplicationStack struct {
 	// MutualAuthentication is the mutual TLS of HTTPS listeners, by port;
 	// listeners without an entry are left as AWS has them.
 	MutualAuthentication map[int32]MutualAuthentication
+	// Members are the keys ("<namespace>/<name>") of every Ingress of an
+	// explicit group, built or kept; KeptMembers are those left out of the
+	// build (invalid or conflicting input), whose rules, target groups and
+	// bindings in AWS stay as they are (see ListenerRule.KeptMember).
+	Members, KeptMembers []string
+}
+
+// MemberOfResource says which of members ("<namespace>/<name>") a target
+// group's resource id ("<namespace>/<ingress>-<service>:<port>") belongs
+// to: the longest "<namespace>/<name>-" prefix, so that Ingresses "a" and
+// "a-b" of one namespace are told apart; "" for none.
+func MemberOfResource(resourceID string, members []string) string {
+	best := ""
+	for _, m := range members {
+		if strings.HasPrefix(resourceID, m+"-") && len(m) > len(best) {
+			best = m
+		}
+	}
+	return best
 }
 
 // ApplicationTargetGroup are the settings only an application load
@@ -68,6 +89,12 @@ type ListenerRule struct {
 	Conditions []RuleCondition
 	Actions    []Action
 	Tags       map[string]string
+	// KeptMember, when set, makes this entry a place holder: the rules AWS
+	// has on the listener that forward to the kept target groups of that
+	// group member go here, in their current order (Conditions and Actions
+	// are empty). The deployer numbers the rules again from 1 once they
+	// are known.
+	KeptMember string
 }
 
 // RuleCondition is one condition of a rule; exactly the config of Field is

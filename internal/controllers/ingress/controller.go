@@ -1,8 +1,9 @@
-// Package ingress is the controller that gives each Ingress kelb serves
-// (an implicit group of one) an application load balancer: class check,
-// finalizer, gather facts, build the desired stack purely, hand it to the
-// deployer, write the hostname; delete the stack when the Ingress goes or
-// leaves the class.
+// Package ingress is the controller that gives each Ingress kelb serves an
+// application load balancer, its own (an implicit group of one) or its
+// explicit IngressGroup's (group.go): class check, finalizer, gather facts,
+// build the desired stack purely, hand it to the deployer, write the
+// hostname; delete the stack when the Ingress (or the group's last member)
+// goes or leaves the class.
 package ingress
 
 import (
@@ -11,7 +12,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -65,6 +65,10 @@ type Deps struct {
 	// an Ingress not served yet that would be ours by the
 	// kubernetes.io/ingress.class annotation alone is refused.
 	DisableIngressClassAnnotation bool
+	// DisableIngressGroupNameAnnotation is
+	// --disable-ingress-group-name-annotation: a new use of group.name is
+	// refused (a member already served stays).
+	DisableIngressGroupNameAnnotation bool
 	// AllowedCertificateAuthorities is
 	// --allowed-certificate-authority-arns: discovery picks only
 	// certificates these CAs issued (empty: any).
@@ -89,6 +93,7 @@ type Controller struct {
 	Deps
 	retries *conditions.Backoff
 	health  *health
+	groups  *groupLocks
 }
 
 // NewController returns the controller.
@@ -99,7 +104,8 @@ func NewController(deps Deps) *Controller {
 	if deps.DriftPeriod <= 0 {
 		deps.DriftPeriod = 10 * time.Minute
 	}
-	return &Controller{Deps: deps, retries: conditions.NewBackoff(deps.Clock), health: newHealth(deps.Clock)}
+	return &Controller{Deps: deps, retries: conditions.NewBackoff(deps.Clock), health: newHealth(deps.Clock),
+		groups: &groupLocks{}}
 }
 
 // Name implements the controllers list's interface.
@@ -138,6 +144,11 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 		c.health.forget(client.ObjectKeyFromObject(ing))
 		return reconcile.Result{}, nil
 	case own == Released || deleting:
+		// Out of its explicit groups first (their deploy drops its rules),
+		// then its implicit group's stack, if any.
+		if res, _, err := c.leaveGroups(ctx, ing, ""); err != nil || len(groupFinalizersOf(ing)) > 0 {
+			return res, err
+		}
 		return c.finalize(ctx, ing)
 	case own == Broken:
 		// Kept as it is: fixing the class (a watched change) brings it back.
@@ -145,28 +156,63 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 			"%s: %s; the load balancer is kept as it is until the class is fixed", class.Field, class.Reason)
 		return reconcile.Result{}, nil
 	}
+	group, err := ingress.GroupOf(ing, class.Params)
+	if err != nil {
+		// A group name kelb cannot take: whatever the Ingress has in AWS
+		// (in its implicit or former group) is kept as it is.
+		return c.failed(ctx, ing, EventFailedLoadGroupID, "Failed load group ID due to ", err)
+	}
+	// An Ingress moving between load balancers is served by the new one
+	// before it leaves the old ones (create before delete).
+	if group != "" {
+		res, built, err := c.reconcileGroupBuilt(ctx, group, ing)
+		if err != nil || !built {
+			return res, err
+		}
+		if r, _, err := c.leaveGroups(ctx, ing, group); err != nil || hasOtherGroup(ing, group) {
+			return r, err
+		}
+		if controllerutil.ContainsFinalizer(ing, Finalizer) {
+			// It moved from its implicit group: that load balancer goes.
+			if r, err := c.releaseImplicit(ctx, ing); err != nil || r.RequeueAfter > 0 {
+				return r, err
+			}
+		}
+		return res, nil
+	}
+	res, deployed, err := c.reconcileImplicit(ctx, ing, class)
+	if err != nil || !deployed || len(groupFinalizersOf(ing)) == 0 {
+		return res, err
+	}
+	// Served by its own load balancer now: out of its former groups.
+	if r, _, err := c.leaveGroups(ctx, ing, ""); err != nil || len(groupFinalizersOf(ing)) > 0 {
+		return r, err
+	}
+	return res, nil
+}
+
+// reconcileImplicit makes AWS match the implicit group of one Ingress and
+// says whether it deployed.
+func (c *Controller) reconcileImplicit(ctx context.Context, ing *networkingv1.Ingress, class ingress.Class) (
+	reconcile.Result, bool, error) {
+	failed := func(res reconcile.Result, err error) (reconcile.Result, bool, error) { return res, false, err }
 	served := controllerutil.ContainsFinalizer(ing, Finalizer)
 	if err := ingress.CheckClassAnnotation(ing, class, c.DisableIngressClassAnnotation, served); err != nil {
-		return c.failed(ctx, ing, EventFailedBuildModel, "Failed build model due to ", err)
+		return failed(c.failed(ctx, ing, EventFailedBuildModel, "Failed build model due to ", err))
 	}
 	if why := ingress.Unserved(ing, class.Params); why != nil {
-		// An explicit group's load balancer is shared by several Ingresses
-		// under another finalizer, and a setting kelb does not build yet
-		// would be taken away by the diff: nothing is made or changed, and
-		// what LBC made stays as it is.
-		reason := ReasonNotServed
-		if why.Field == AnnGroupName || strings.HasSuffix(why.Field, "group.name") {
-			reason = ReasonExplicitGroup
-		}
+		// A setting kelb does not build yet would be taken away by the
+		// diff: nothing is made or changed, and what LBC made stays as it
+		// is.
 		c.Recorder.Eventf(ing, nil, corev1.EventTypeWarning, EventFailedBuildModel, "Reconcile",
 			"Failed build model due to %s: %q is not served by kelb yet; allowed: %s; the load balancer is kept as it is",
 			why.Field, why.Value, why.Allowed)
-		c.health.update(client.ObjectKeyFromObject(ing), ing.Generation, markInvalid(reason, why.Field+" is not served by kelb yet"))
-		return reconcile.Result{}, nil
+		c.health.update(client.ObjectKeyFromObject(ing), ing.Generation, markInvalid(ReasonNotServed, why.Field+" is not served by kelb yet"))
+		return reconcile.Result{}, false, nil
 	}
 	stack, err := c.build(ctx, ing, class)
 	if err != nil {
-		return c.failed(ctx, ing, EventFailedBuildModel, "Failed build model due to ", err)
+		return failed(c.failed(ctx, ing, EventFailedBuildModel, "Failed build model due to ", err))
 	}
 	// The finalizer goes on before the first change in AWS, and only on an
 	// Ingress whose build succeeded: bad input changes nothing, not even
@@ -174,13 +220,25 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 	if err := c.ensureFinalizer(ctx, ing); err != nil {
 		c.Recorder.Eventf(ing, nil, corev1.EventTypeWarning, EventFailedAddFinalizer, "Reconcile",
 			"Failed add finalizer due to %v", err)
-		return reconcile.Result{}, err
+		return reconcile.Result{}, false, err
 	}
 	res, err := c.Deployer.DeployApplication(ctx, stack)
 	if err != nil {
-		return c.failed(ctx, ing, EventFailedDeployModel, "Failed deploy model due to ", err)
+		return failed(c.failed(ctx, ing, EventFailedDeployModel, "Failed deploy model due to ", err))
 	}
-	return c.succeeded(ctx, ing, res)
+	r, err := c.succeeded(ctx, ing, res)
+	return r, true, err
+}
+
+// hasOtherGroup reports whether the Ingress still carries the finalizer of
+// a group other than group.
+func hasOtherGroup(ing *networkingv1.Ingress, group string) bool {
+	for _, g := range groupFinalizersOf(ing) {
+		if g != group {
+			return true
+		}
+	}
+	return false
 }
 
 // succeeded writes the hostname, records the conditions and says when to

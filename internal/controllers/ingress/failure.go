@@ -35,9 +35,6 @@ const (
 	// created, a permission granted): retried with backoff.
 	ReasonWaitingForAWS     = conditions.ReasonWaitingForAWS
 	ReasonDeletionProtected = "DeletionProtected"
-	// ReasonExplicitGroup: the Ingress names an explicit IngressGroup,
-	// which kelb does not serve yet; nothing is made for it.
-	ReasonExplicitGroup = "ExplicitGroupNotServed"
 	// ReasonNotServed: the Ingress or its class asks for a setting kelb
 	// does not build yet (custom actions, auth, WAF, ...).
 	ReasonNotServed = "SettingNotServed"
@@ -57,7 +54,10 @@ func classifyFailure(err error) failure {
 	var fieldErr *ingress.FieldError
 	var annErr *ingress.AnnotationError
 	var protected *deploy.LoadBalancerProtectedError
+	var conflict *ingress.ConflictError
 	switch {
+	case errors.As(err, &conflict):
+		return failure{ReasonInvalidConfiguration, conditions.RetryOnChange}
 	case errors.As(err, &fieldErr):
 		if fieldErr.External {
 			return failure{ReasonWaitingForAWS, conditions.RetryWithBackoff}

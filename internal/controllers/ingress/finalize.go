@@ -28,7 +28,13 @@ func stackID(ing *networkingv1.Ingress) model.StackID {
 // the same write, so that it knows the Ingress as its own once it leaves the
 // class.
 func (c *Controller) ensureFinalizer(ctx context.Context, ing *networkingv1.Ingress) error {
-	changed := controllerutil.AddFinalizer(ing, Finalizer)
+	return c.ensureFinalizerNamed(ctx, ing, Finalizer)
+}
+
+// ensureFinalizerNamed is ensureFinalizer with the finalizer given (an
+// explicit group's).
+func (c *Controller) ensureFinalizerNamed(ctx context.Context, ing *networkingv1.Ingress, finalizer string) error {
+	changed := controllerutil.AddFinalizer(ing, finalizer)
 	if !standsInForLBC(c.IngressClass) && ing.Annotations[AnnClaimedClass] != c.IngressClass {
 		if ing.Annotations == nil {
 			ing.Annotations = map[string]string{}
@@ -40,7 +46,7 @@ func (c *Controller) ensureFinalizer(ctx context.Context, ing *networkingv1.Ingr
 		return nil
 	}
 	if err := c.Client.Update(ctx, ing); err != nil {
-		return fmt.Errorf("adding finalizer %s: %w", Finalizer, err)
+		return fmt.Errorf("adding finalizer %s: %w", finalizer, err)
 	}
 	return nil
 }

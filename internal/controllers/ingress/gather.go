@@ -57,45 +57,55 @@ func (c *Controller) build(ctx context.Context, ing *networkingv1.Ingress,
 	if in.Services, err = c.backendServices(ctx, ing); err != nil {
 		return nil, err
 	}
-	if in.Facts.Subnets, err = c.Subnets.ResolveALB(ctx, q); err != nil {
+	if in.Facts, err = c.facts(ctx, q); err != nil {
 		return nil, err
 	}
+	return ingress.Build(c.Config, in)
+}
+
+// facts reads from AWS (through the cached providers) what q asks for.
+func (c *Controller) facts(ctx context.Context, q ingress.FactsQuery) (ingress.Facts, error) {
+	var f ingress.Facts
+	var err error
+	if f.Subnets, err = c.Subnets.ResolveALB(ctx, q); err != nil {
+		return f, err
+	}
 	if len(q.SecurityGroupNames) > 0 {
-		if in.Facts.SecurityGroupsByName, err = c.SecurityGroupNames.Resolve(ctx, q.SecurityGroupNames); err != nil {
-			return nil, err
+		if f.SecurityGroupsByName, err = c.SecurityGroupNames.Resolve(ctx, q.SecurityGroupNames); err != nil {
+			return f, err
 		}
 	}
 	if len(q.Certificates) > 0 {
 		// Read before the build, so that a certificate AWS would refuse is
 		// refused before anything changes (LBC finds out at the listener).
 		if c.CertificateStatuses == nil {
-			return nil, fmt.Errorf("certificates %v cannot be read: no certificate provider", q.Certificates)
+			return f, fmt.Errorf("certificates %v cannot be read: no certificate provider", q.Certificates)
 		}
-		if in.Facts.CertificateStatuses, err = c.CertificateStatuses.Status(ctx, q.Certificates); err != nil {
-			return nil, err
+		if f.CertificateStatuses, err = c.CertificateStatuses.Status(ctx, q.Certificates); err != nil {
+			return f, err
 		}
 	}
 	if q.SSLPolicies {
-		if in.Facts.SSLPolicies, err = c.SSLPolicies.Names(ctx); err != nil {
-			return nil, err
+		if f.SSLPolicies, err = c.SSLPolicies.Names(ctx); err != nil {
+			return f, err
 		}
 	}
 	if len(q.TargetGroupARNs) > 0 && c.TargetGroups != nil {
-		if in.Facts.TargetGroupsFound, err = c.TargetGroups.Exist(ctx, q.TargetGroupARNs); err != nil {
-			return nil, err
+		if f.TargetGroupsFound, err = c.TargetGroups.Exist(ctx, q.TargetGroupARNs); err != nil {
+			return f, err
 		}
 	}
 	if q.CertificateHosts != nil {
 		certs, err := c.Certificates.List(ctx)
 		if err != nil {
-			return nil, err
+			return f, err
 		}
-		if in.Facts.DiscoveredCertificates, err = ingress.DiscoverCertificates(q.CertificateHosts, certs,
+		if f.DiscoveredCertificates, err = ingress.DiscoverCertificates(q.CertificateHosts, certs,
 			c.AllowedCertificateAuthorities); err != nil {
-			return nil, err
+			return f, err
 		}
 	}
-	return ingress.Build(c.Config, in)
+	return f, nil
 }
 
 // backendNames are the Services the Ingress routes to: its default

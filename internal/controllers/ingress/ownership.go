@@ -1,6 +1,8 @@
 package ingress
 
 import (
+	"strings"
+
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -18,8 +20,26 @@ const Finalizer = "ingress.k8s.aws/resources"
 // a kelb could not tell its own former Ingress from LBC's.
 const AnnClaimedClass = "kelb.dev/ingress-class"
 
-// AnnGroupName names an explicit IngressGroup (LBC's), not served yet.
+// AnnGroupName names an explicit IngressGroup (LBC's).
 const AnnGroupName = ingress.AnnGroupName
+
+// groupFinalizersOf are the explicit groups whose finalizer the Ingress
+// carries (LBC's "group.ingress.k8s.aws/<group>").
+func groupFinalizersOf(ing *networkingv1.Ingress) []string {
+	var out []string
+	for _, f := range ing.Finalizers {
+		if name, ok := strings.CutPrefix(f, ingress.GroupFinalizerPrefix); ok && name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// finalizedByUs reports whether the Ingress carries the finalizer of its
+// implicit group or of an explicit group.
+func finalizedByUs(ing *networkingv1.Ingress) bool {
+	return controllerutil.ContainsFinalizer(ing, Finalizer) || len(groupFinalizersOf(ing)) > 0
+}
 
 // Ownership says what kelb may do with an Ingress.
 type Ownership int
@@ -59,7 +79,7 @@ func ownershipOf(ing *networkingv1.Ingress, class ingress.Class, flag string) Ow
 	if marker := ing.Annotations[AnnClaimedClass]; marker != "" && marker != flag {
 		return Foreign // another kelb's, of another class
 	}
-	finalized := controllerutil.ContainsFinalizer(ing, Finalizer)
+	finalized := finalizedByUs(ing)
 	switch {
 	case class.Verdict == ingress.Ours:
 		return Claimed

@@ -68,3 +68,33 @@ func stackHold(ing *networkingv1.Ingress, class ingress.Class, flag string) Stac
 	}
 	return HoldNone
 }
+
+// GroupHoldOf says what an Ingress means for the stack of explicit group
+// name (ingress.k8s.aws/stack "<group>"): it holds it while it carries
+// the group's finalizer (kelb's or LBC's reconcile cleans up), or names
+// the group by its annotation or its class's IngressClassParams (served
+// when kelb serves it, else someone else's or being fixed).
+func GroupHoldOf(ctx context.Context, r client.Reader, flags ClassFlags, ing *networkingv1.Ingress,
+	name string) (StackHold, error) {
+	if controllerutil.ContainsFinalizer(ing, ingress.GroupFinalizer(name)) {
+		return HoldOther, nil
+	}
+	if !ing.DeletionTimestamp.IsZero() {
+		return HoldNone, nil // gone soon, and holds nothing of the group
+	}
+	named := ing.Annotations[ingress.AnnGroupName] == name
+	class, err := classify(ctx, r, flags, ing)
+	if err != nil {
+		return HoldOther, err
+	}
+	if p := class.Params; p != nil && p.Spec.Group != nil {
+		named = p.Spec.Group.Name == name
+	}
+	switch {
+	case !named:
+		return HoldNone, nil
+	case ownershipOf(ing, class, flags.IngressClass) == Claimed:
+		return HoldServed, nil
+	}
+	return HoldOther, nil
+}

@@ -137,7 +137,13 @@ func relevantUpdate(o, n *networkingv1.Ingress) bool {
 		!o.DeletionTimestamp.Equal(n.DeletionTimestamp) {
 		return true
 	}
-	return !slices.Equal(o.Finalizers, n.Finalizers) && !controllerutil.ContainsFinalizer(n, Finalizer)
+	if slices.Equal(o.Finalizers, n.Finalizers) {
+		return false
+	}
+	// A group's finalizer added or removed moves the Ingress between
+	// load balancers: its implicit stack may have to go.
+	return !controllerutil.ContainsFinalizer(n, Finalizer) ||
+		!slices.Equal(groupFinalizersOf(o), groupFinalizersOf(n))
 }
 
 // recheckLast enqueues Ingresses so that new work goes ahead of re-checks

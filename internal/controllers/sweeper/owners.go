@@ -27,8 +27,8 @@ const (
 	// grace period, given proof of ownership.
 	Orphan Verdict = "orphan"
 	// NotServed: a kind kelb does not serve (Ingress groups without the
-	// Ingress controller, explicit Ingress groups): left alone whatever
-	// exists, never an orphan.
+	// Ingress controller; explicit Ingress groups with --watch-namespace):
+	// left alone whatever exists, never an orphan.
 	NotServed Verdict = "not-served"
 )
 
@@ -81,11 +81,11 @@ func (c *Controller) serviceVerdict(ctx context.Context, id model.StackID) (Verd
 // orphan when its Ingress is gone, or holds nothing (another controller's
 // class, no implicit group's finalizer), by the cache and then by the API
 // server, classified as the Ingress controller classifies it. An explicit
-// group's stack is not served yet.
+// group's stack: groupVerdict.
 func (c *Controller) ingressVerdict(ctx context.Context, id model.StackID) (Verdict, error) {
 	ns, name, ok := id.NamespacedName()
 	if !ok {
-		return NotServed, nil // an explicit group (its name has no "/")
+		return c.groupVerdict(ctx, id) // an explicit group (its name has no "/")
 	}
 	for _, r := range []client.Reader{c.Cache, c.Reader} {
 		var ing networkingv1.Ingress
@@ -105,4 +105,30 @@ func (c *Controller) ingressVerdict(ctx context.Context, id model.StackID) (Verd
 		}
 	}
 	return Orphan, nil // both the cache and the API server say so
+}
+
+// groupVerdict: an explicit group's stack is an orphan when no Ingress, by
+// the cache and then by the API server, names the group or carries its
+// finalizer (GroupHoldOf). With --watch-namespace it is not served: its
+// members may be in any namespace, which the cache cannot read.
+func (c *Controller) groupVerdict(ctx context.Context, id model.StackID) (Verdict, error) {
+	if c.WatchNamespace != "" {
+		return NotServed, nil
+	}
+	for _, r := range []client.Reader{c.Cache, c.Reader} {
+		var list networkingv1.IngressList
+		if err := r.List(ctx, &list); err != nil {
+			return "", fmt.Errorf("listing Ingresses for group %s: %w", id.Name, err)
+		}
+		for i := range list.Items {
+			hold, err := ingresscontroller.GroupHoldOf(ctx, r, *c.Ingress, &list.Items[i], id.Name)
+			if err != nil {
+				return "", fmt.Errorf("classifying Ingress %s/%s: %w", list.Items[i].Namespace, list.Items[i].Name, err)
+			}
+			if hold != ingresscontroller.HoldNone {
+				return Owned, nil
+			}
+		}
+	}
+	return Orphan, nil
 }

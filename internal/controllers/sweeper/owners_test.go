@@ -16,6 +16,7 @@ import (
 
 	elbv2 "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
 	ingresscontroller "github.com/kelb-dev/kelb/internal/controllers/ingress"
+	"github.com/kelb-dev/kelb/internal/ingress"
 	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/service"
 )
@@ -108,13 +109,22 @@ func TestIngressVerdict(t *testing.T) {
 			i.DeletionTimestamp = ptr.To(metav1.Now())
 		}),
 		ing("unknown-class", "gone", nil),
+		ing("member", "alb", func(i *networkingv1.Ingress) {
+			i.Annotations = map[string]string{ingresscontroller.AnnGroupName: "shared-group"}
+		}),
+		ing("former-member", "nginx", func(i *networkingv1.Ingress) {
+			i.Finalizers = []string{ingress.GroupFinalizer("leaving-group")}
+		}),
+		ing("foreign-member", "nginx", func(i *networkingv1.Ingress) {
+			i.Annotations = map[string]string{ingresscontroller.AnnGroupName: "nginx-group"}
+		}),
 	}
 	cache := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objects...).Build()
 	apiOnly := ing("new", "nginx", withFinalizer) // created since the cache last heard
 	reader := fake.NewClientBuilder().WithScheme(scheme).WithObjects(append(objects, apiOnly)...).Build()
 
 	ids := []string{"ns/served", "ns/failing", "ns/left", "ns/leaving", "ns/deleting", "ns/unknown-class", "ns/new",
-		"ns/gone", "shared-group"}
+		"ns/gone", "shared-group", "leaving-group", "nginx-group", "gone-group"}
 	verdicts := func(flags *ingresscontroller.ClassFlags) (map[string]Verdict, map[string]bool) {
 		c := NewController(Deps{Cache: cache, Reader: reader, Ingress: flags})
 		got, live := map[string]Verdict{}, map[string]bool{}
@@ -139,12 +149,13 @@ func TestIngressVerdict(t *testing.T) {
 	got, live := verdicts(&ingresscontroller.ClassFlags{IngressClass: "alb"})
 	want := map[string]Verdict{
 		"ns/served": Owned, "ns/failing": Owned, "ns/left": Orphan, "ns/leaving": Owned, "ns/deleting": Owned,
-		"ns/unknown-class": Owned, "ns/new": Owned, "ns/gone": Orphan, "shared-group": NotServed,
+		"ns/unknown-class": Owned, "ns/new": Owned, "ns/gone": Orphan, "shared-group": Owned,
+		"leaving-group": Owned, "nginx-group": Owned, "gone-group": Orphan,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("verdicts with the Ingress controller (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]bool{"ns/served": true}, live); diff != "" {
+	if diff := cmp.Diff(map[string]bool{"ns/served": true}, live); diff != "" { // groups are never live
 		t.Errorf("live stacks (-want +got):\n%s", diff)
 	}
 
@@ -162,8 +173,9 @@ func TestIngressVerdict(t *testing.T) {
 
 // TestVerdictOutsideWatchedNamespace: with --watch-namespace, stacks of
 // other namespaces are not served (their owners are not kelb's to judge;
-// the cache cannot read them) and never live; explicit Ingress groups and
-// stacks of the watched namespace are judged as before.
+// the cache cannot read them) and never live, nor are explicit Ingress
+// groups (their members may be anywhere); stacks of the watched namespace
+// are judged as before.
 func TestVerdictOutsideWatchedNamespace(t *testing.T) {
 	cache := fake.NewClientBuilder().Build()
 	c := NewController(Deps{Cache: cache, Reader: cache, LoadBalancerClass: service.DefaultLoadBalancerClass,

@@ -1,0 +1,100 @@
+package deploy
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+// An explicit Ingress group's member whose input is invalid or conflicts
+// is left out of the group's build (model.ApplicationStack.KeptMembers):
+// what it has in AWS stays as it is, so traffic that flowed keeps flowing
+// while its author fixes it. Its target groups are the stack's whose
+// resource id names it; its bindings those of these target groups; its
+// rules those that forward to them, kept in their current order where the
+// builder put the member's place holder.
+
+// keepTargetGroups adds the kept members' target groups to tgARNs (so that
+// they are not deleted) and returns them by ARN, with their member.
+func keepTargetGroups(st *StackState, app *model.ApplicationStack, tgARNs map[string]string) map[string]string {
+	kept := map[string]string{}
+	if app == nil || len(app.KeptMembers) == 0 {
+		return kept
+	}
+	for _, tg := range st.TargetGroups {
+		rid := tg.ResourceID()
+		if _, wanted := tgARNs[rid]; wanted || rid == "" {
+			continue
+		}
+		if m := model.MemberOfResource(rid, app.Members); m != "" && slices.Contains(app.KeptMembers, m) {
+			kept[tg.ARN], tgARNs[rid] = m, tg.ARN
+		}
+	}
+	return kept
+}
+
+// forwardTargets are the target group ARNs the forward actions name.
+func forwardTargets(actions []elbtypes.Action) []string {
+	var out []string
+	for _, a := range actions {
+		if a.Type != elbtypes.ActionTypeEnumForward {
+			continue
+		}
+		if arn := aws.ToString(a.TargetGroupArn); arn != "" {
+			out = append(out, arn)
+		}
+		if a.ForwardConfig != nil {
+			for _, tg := range a.ForwardConfig.TargetGroups {
+				out = append(out, aws.ToString(tg.TargetGroupArn))
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// expandKeptRules puts, in place of each kept member's place holder, the
+// rules the listener has that forward to that member's kept target groups
+// (in their current order), and numbers the rules again from 1, with the
+// resource tag of their new priority. Without place holders the rules are
+// returned as they are.
+func expandKeptRules(port int32, want []model.ListenerRule, rules []sdkRule, have []ruleHave,
+	kept map[string]string) []sdkRule {
+	if !slices.ContainsFunc(want, func(r model.ListenerRule) bool { return r.KeptMember != "" }) {
+		return rules
+	}
+	taken := map[string]bool{}
+	var out []sdkRule
+	for i, w := range want {
+		if w.KeptMember == "" {
+			out = append(out, rules[i])
+			continue
+		}
+		for _, h := range have {
+			if taken[h.ARN] || !slices.ContainsFunc(h.TargetGroups, func(arn string) bool {
+				return kept[arn] == w.KeptMember
+			}) {
+				continue
+			}
+			taken[h.ARN] = true
+			out = append(out, sdkRule{Key: h.Key, Tags: w.Tags})
+		}
+	}
+	for i := range out {
+		out[i].Priority = int32(i + 1)
+		tags := maps.Clone(out[i].Tags)
+		if tags == nil {
+			tags = map[string]string{}
+		}
+		if _, ok := tags[model.TagIngressResource]; ok {
+			tags[model.TagIngressResource] = fmt.Sprintf("%d:%d", port, i+1)
+		}
+		out[i].Tags = tags
+	}
+	return out
+}

@@ -1,0 +1,58 @@
+package deploy
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kelb-dev/kelb/internal/model"
+)
+
+func TestExpandKeptRules(t *testing.T) {
+	tag := func(resource string) map[string]string { return map[string]string{model.TagIngressResource: resource} }
+	have := []ruleHave{
+		{ARN: "r-b1", Priority: 2, Key: "b1", TargetGroups: []string{"tg-b"}},
+		{ARN: "r-a", Priority: 1, Key: "a", TargetGroups: []string{"tg-a"}},
+		{ARN: "r-b2", Priority: 3, Key: "b2", TargetGroups: []string{"tg-b"}},
+		{ARN: "r-c", Priority: 4, Key: "c", TargetGroups: []string{"tg-c"}},
+	}
+	kept := map[string]string{"tg-b": "ns/b", "tg-c": "ns/c"}
+	tests := []struct {
+		name  string
+		want  []model.ListenerRule
+		rules []sdkRule
+		out   []sdkRule
+	}{{
+		name:  "without place holders the rules stay as built",
+		want:  []model.ListenerRule{{Priority: 1}},
+		rules: []sdkRule{{Priority: 1, Key: "a", Tags: tag("80:1")}},
+		out:   []sdkRule{{Priority: 1, Key: "a", Tags: tag("80:1")}},
+	}, {
+		name: "a kept member's rules take its place, in their order, and all are numbered again",
+		want: []model.ListenerRule{{Priority: 1}, {Priority: 2, KeptMember: "ns/b", Tags: tag("80:2")},
+			{Priority: 3}, {Priority: 4, KeptMember: "ns/gone", Tags: tag("80:4")}},
+		rules: []sdkRule{{Priority: 1, Key: "a", Tags: tag("80:1")}, {}, {Priority: 3, Key: "new", Tags: tag("80:3")}, {}},
+		out: []sdkRule{{Priority: 1, Key: "a", Tags: tag("80:1")}, {Priority: 2, Key: "b1", Tags: tag("80:2")},
+			{Priority: 3, Key: "b2", Tags: tag("80:3")}, {Priority: 4, Key: "new", Tags: tag("80:4")}},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := expandKeptRules(80, tc.want, tc.rules, sortedHave(have), kept)
+			if d := cmp.Diff(tc.out, got); d != "" {
+				t.Errorf("rules (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func sortedHave(h []ruleHave) []ruleHave {
+	out := append([]ruleHave(nil), h...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j].Priority < out[i].Priority {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
