@@ -206,7 +206,7 @@ func TestParseLBCCommandLines(t *testing.T) {
 			},
 			want: []any{map[string]string{"team": "b", "env": "prod"}, "x,y,z",
 				map[string]string{"Name": "main", "zone": "1"}, []string{"arn:1", "arn:2"}, map[string]string{"k": "v"}},
-			notHonoured: []string{"allowed-certificate-authority-arns", "service-target-eni-security-group-tags"}},
+			notHonoured: []string{"service-target-eni-security-group-tags"}},
 		{name: "endpoints given twice", args: []string{"--aws-api-endpoints=EC2=http://a", "--aws-api-endpoints=ACM=http://b"},
 			check: func(o *Options) any { return o.AWSAPIEndpoints }, want: "EC2=http://a,ACM=http://b"},
 		{name: "unknown flag", args: []string{"--enable-magic"}, parseFailure: "unknown flag: --enable-magic"},

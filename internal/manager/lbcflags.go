@@ -83,19 +83,19 @@ func (l *LBCOnly) bind(fs *flag.FlagSet) {
 	fs.BoolVar(&l.DisableIngressGroupNameAnnotation, "disable-ingress-group-name-annotation", false,
 		"refuse new uses of the alb.ingress.kubernetes.io/group.name annotation (an Ingress already in its group "+
 			"stays; IngressClassParams groups are not refused)")
-	fs.IntVar(&l.IngressMaxConcurrent, "ingress-max-concurrent-reconciles", 3, "Ingress groups reconciled at once (kelb serves no Ingress yet)")
+	fs.IntVar(&l.IngressMaxConcurrent, "ingress-max-concurrent-reconciles", 3, "Ingresses and Ingress groups reconciled at once")
 	fs.BoolVar(&l.TolerateNonExistentBackendService, "tolerate-non-existent-backend-service", true,
-		"allow rules whose backend Service does not exist (kelb serves no Ingress yet)")
+		"allow rules whose backend Service does not exist (kelb refuses such an Ingress, as LBC with false)")
 	fs.BoolVar(&l.TolerateNonExistentBackendAction, "tolerate-non-existent-backend-action", true,
-		"allow rules whose backend action does not exist (kelb serves no Ingress yet)")
+		"allow rules whose backend action does not exist (kelb refuses such an Ingress, as LBC with false)")
 	stringSlice(fs, &l.AllowedCertificateAuthorityARNs, "allowed-certificate-authority-arns", []string{},
-		"CA ARNs certificate discovery may pick from; empty allows all (kelb serves no Ingress yet)")
-	fs.StringVar(&l.DefaultPCAARN, "default-pca-arn", "", "private CA of certificates LBC creates in ACM (kelb serves no Ingress yet)")
+		"CA ARNs certificate discovery may pick from; empty allows all")
+	fs.StringVar(&l.DefaultPCAARN, "default-pca-arn", "", "private CA of certificates LBC creates in ACM (kelb creates none yet)")
 	fs.BoolVar(&l.EnableACMCertificates, "enable-acm-certificates", false,
-		"create ACM certificates for Ingresses (kelb serves no Ingress yet)")
-	fs.BoolVar(&l.EnableWAF, "enable-waf", true, "manage WAF classic on ALBs (kelb makes no ALB yet)")
-	fs.BoolVar(&l.EnableWAFV2, "enable-wafv2", true, "manage WAFv2 on ALBs (kelb makes no ALB yet)")
-	fs.BoolVar(&l.EnableShield, "enable-shield", true, "manage Shield protection of ALBs (kelb makes no ALB yet)")
+		"create ACM certificates for Ingresses (kelb creates none yet)")
+	fs.BoolVar(&l.EnableWAF, "enable-waf", true, "manage WAF classic on ALBs (kelb refuses Ingresses that ask for it, for now)")
+	fs.BoolVar(&l.EnableWAFV2, "enable-wafv2", true, "manage WAFv2 on ALBs (kelb refuses Ingresses that ask for it, for now)")
+	fs.BoolVar(&l.EnableShield, "enable-shield", true, "manage Shield protection of ALBs (kelb refuses Ingresses that ask for it, for now)")
 	fs.IntVar(&l.ALBGatewayMaxConcurrent, "alb-gateway-max-concurrent-reconciles", 3, "ALB Gateways reconciled at once (kelb serves no Gateway yet)")
 	fs.IntVar(&l.NLBGatewayMaxConcurrent, "nlb-gateway-max-concurrent-reconciles", 3, "NLB Gateways reconciled at once (kelb serves no Gateway yet)")
 	fs.IntVar(&l.GlobalAcceleratorMaxConcurrent, "globalaccelerator-max-concurrent-reconciles", 1,
@@ -108,16 +108,16 @@ func (l *LBCOnly) bind(fs *flag.FlagSet) {
 // A flag with a value here is honoured when set to exactly that value (kelb
 // always does what it says).
 var notHonoured = map[string]string{
-	"service-target-eni-security-group-tags":          "",
-	"targetgroupbinding-requeue-duration":             "",
-	"max-targets-per-target-group":                    "",
-	"lb-stabilization-monitor-interval":               "",
-	"enable-endpoint-slices":                          "true",
-	"quic-environment-variable-name":                  "",
-	"ingress-max-concurrent-reconciles":               "",
-	"tolerate-non-existent-backend-service":           "",
-	"tolerate-non-existent-backend-action":            "",
-	"allowed-certificate-authority-arns":              "",
+	"service-target-eni-security-group-tags": "",
+	"targetgroupbinding-requeue-duration":    "",
+	"max-targets-per-target-group":           "",
+	"lb-stabilization-monitor-interval":      "",
+	"enable-endpoint-slices":                 "true",
+	"quic-environment-variable-name":         "",
+	// kelb refuses an Ingress whose backend Service or action is missing
+	// (and retries), which is what LBC does with these set to false.
+	"tolerate-non-existent-backend-service":           "false",
+	"tolerate-non-existent-backend-action":            "false",
 	"default-pca-arn":                                 "",
 	"enable-acm-certificates":                         "",
 	"enable-waf":                                      "",
