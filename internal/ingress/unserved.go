@@ -31,16 +31,55 @@ var unservedAnnotations = []string{
 // conditions, so kelb would write what it never ran.
 var unservedPrefixes = []string{"transforms."}
 
+// AddOns are LBC's --enable-wafv2, --enable-waf and --enable-shield: with
+// one off, LBC ignores its annotations and leaves what AWS has alone, as
+// kelb does anyway, so they are ignored (IgnoredAddOns) rather than
+// refused.
+type AddOns struct {
+	WAFv2, WAF, Shield bool
+}
+
+// addOnAnnotations are the annotations each add-on flag turns off.
+func (a AddOns) off() map[string]string {
+	out := map[string]string{}
+	if !a.WAFv2 {
+		out["wafv2-acl-arn"], out["wafv2-acl-name"] = "--enable-wafv2", "--enable-wafv2"
+	}
+	if !a.WAF {
+		out["waf-acl-id"], out["web-acl-id"] = "--enable-waf", "--enable-waf"
+	}
+	if !a.Shield {
+		out["shield-advanced-protection"] = "--enable-shield"
+	}
+	return out
+}
+
+// IgnoredAddOns are the annotations of ing that an add-on flag turned off
+// makes LBC (and kelb) ignore, each with its flag.
+func IgnoredAddOns(ing *networkingv1.Ingress, on AddOns) map[string]string {
+	off := on.off()
+	out := map[string]string{}
+	for key := range ing.Annotations {
+		if name, ok := strings.CutPrefix(key, Prefix); ok && off[name] != "" {
+			out[key] = off[name]
+		}
+	}
+	return out
+}
+
 // Unserved says why kelb cannot serve ing yet, or nil: a setting from the
-// lists above (explicit groups are served: GroupOf, BuildGroup). It is pure: the controller calls it before building.
-func Unserved(ing *networkingv1.Ingress, params *elbv2.IngressClassParams) *FieldError {
+// lists above (explicit groups are served: GroupOf, BuildGroup), unless an
+// add-on flag that is off makes LBC ignore it. It is pure: the controller
+// calls it before building.
+func Unserved(ing *networkingv1.Ingress, params *elbv2.IngressClassParams, on AddOns) *FieldError {
+	off := on.off()
 	if params != nil {
 		for _, f := range []struct {
 			set   bool
 			field string
 		}{
-			{params.Spec.WAFv2ACLArn != "", "wafv2AclArn"},
-			{params.Spec.WAFv2ACLName != "", "wafv2AclName"},
+			{params.Spec.WAFv2ACLArn != "" && on.WAFv2, "wafv2AclArn"},
+			{params.Spec.WAFv2ACLName != "" && on.WAFv2, "wafv2AclName"},
 			{params.Spec.MinimumLoadBalancerCapacity != nil, "minimumLoadBalancerCapacity"},
 			{params.Spec.IPAMConfiguration != nil, "ipamConfiguration"},
 		} {
@@ -53,7 +92,7 @@ func Unserved(ing *networkingv1.Ingress, params *elbv2.IngressClassParams) *Fiel
 	var found []string
 	for key, value := range ing.Annotations {
 		name, ok := strings.CutPrefix(key, Prefix)
-		if !ok {
+		if !ok || off[name] != "" {
 			continue
 		}
 		switch {

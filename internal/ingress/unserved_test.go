@@ -19,6 +19,7 @@ func TestUnserved(t *testing.T) {
 		mutate(&p.Spec)
 		return p
 	}
+	on := AddOns{WAFv2: true, WAF: true, Shield: true}
 	for _, tc := range []struct {
 		name   string
 		ing    *networkingv1.Ingress
@@ -48,9 +49,34 @@ func TestUnserved(t *testing.T) {
 			&FieldError{Field: Prefix + "shield-advanced-protection", Value: "false", Allowed: "the annotation unset"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, Unserved(tc.ing, tc.params)); diff != "" {
+			if diff := cmp.Diff(tc.want, Unserved(tc.ing, tc.params, on)); diff != "" {
 				t.Errorf("Unserved (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestAddOnFlagsOff: with --enable-wafv2, --enable-waf or --enable-shield
+// off, LBC ignores those annotations (and the class's WAF fields) and
+// leaves AWS alone, as kelb does: they are ignored, not refused.
+func TestAddOnFlagsOff(t *testing.T) {
+	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web", Annotations: map[string]string{
+		Prefix + "wafv2-acl-arn": "arn:acl", Prefix + "waf-acl-id": "id", Prefix + "shield-advanced-protection": "true"}}}
+	params := &elbv2.IngressClassParams{ObjectMeta: metav1.ObjectMeta{Name: "team"},
+		Spec: elbv2.IngressClassParamsSpec{WAFv2ACLArn: "arn:acl"}}
+	if why := Unserved(ing, params, AddOns{}); why != nil {
+		t.Errorf("with every add-on off: refused for %s", why.Field)
+	}
+	want := map[string]string{Prefix + "wafv2-acl-arn": "--enable-wafv2", Prefix + "waf-acl-id": "--enable-waf",
+		Prefix + "shield-advanced-protection": "--enable-shield"}
+	if diff := cmp.Diff(want, IgnoredAddOns(ing, AddOns{})); diff != "" {
+		t.Errorf("ignored (-want +got):\n%s", diff)
+	}
+	if why := Unserved(ing, params, AddOns{WAF: true, Shield: true}); why == nil ||
+		why.Field != Prefix+"shield-advanced-protection" {
+		t.Errorf("with Shield on: %v, want shield-advanced-protection refused", why)
+	}
+	if diff := cmp.Diff(map[string]string{}, IgnoredAddOns(ing, AddOns{WAFv2: true, WAF: true, Shield: true})); diff != "" {
+		t.Errorf("ignored with every add-on on (-want +got):\n%s", diff)
 	}
 }

@@ -93,9 +93,9 @@ func (l *LBCOnly) bind(fs *flag.FlagSet) {
 	fs.StringVar(&l.DefaultPCAARN, "default-pca-arn", "", "private CA of certificates LBC creates in ACM (kelb creates none yet)")
 	fs.BoolVar(&l.EnableACMCertificates, "enable-acm-certificates", false,
 		"create ACM certificates for Ingresses (kelb creates none yet)")
-	fs.BoolVar(&l.EnableWAF, "enable-waf", true, "manage WAF classic on ALBs (kelb refuses Ingresses that ask for it, for now)")
-	fs.BoolVar(&l.EnableWAFV2, "enable-wafv2", true, "manage WAFv2 on ALBs (kelb refuses Ingresses that ask for it, for now)")
-	fs.BoolVar(&l.EnableShield, "enable-shield", true, "manage Shield protection of ALBs (kelb refuses Ingresses that ask for it, for now)")
+	fs.BoolVar(&l.EnableWAF, "enable-waf", true, "manage WAF classic on ALBs (kelb refuses Ingresses that ask for it for now; false: their annotations are ignored, as LBC)")
+	fs.BoolVar(&l.EnableWAFV2, "enable-wafv2", true, "manage WAFv2 on ALBs (kelb refuses Ingresses that ask for it for now; false: their annotations are ignored, as LBC)")
+	fs.BoolVar(&l.EnableShield, "enable-shield", true, "manage Shield protection of ALBs (kelb refuses Ingresses that ask for it for now; false: their annotations are ignored, as LBC)")
 	fs.IntVar(&l.ALBGatewayMaxConcurrent, "alb-gateway-max-concurrent-reconciles", 3, "ALB Gateways reconciled at once (kelb serves no Gateway yet)")
 	fs.IntVar(&l.NLBGatewayMaxConcurrent, "nlb-gateway-max-concurrent-reconciles", 3, "NLB Gateways reconciled at once (kelb serves no Gateway yet)")
 	fs.IntVar(&l.GlobalAcceleratorMaxConcurrent, "globalaccelerator-max-concurrent-reconciles", 1,
@@ -120,9 +120,9 @@ var notHonoured = map[string]string{
 	"tolerate-non-existent-backend-action":            "false",
 	"default-pca-arn":                                 "",
 	"enable-acm-certificates":                         "",
-	"enable-waf":                                      "",
-	"enable-wafv2":                                    "",
-	"enable-shield":                                   "",
+	"enable-waf":                                      "false",
+	"enable-wafv2":                                    "false",
+	"enable-shield":                                   "false",
 	"alb-gateway-max-concurrent-reconciles":           "",
 	"nlb-gateway-max-concurrent-reconciles":           "",
 	"globalaccelerator-max-concurrent-reconciles":     "",

@@ -11,7 +11,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -61,6 +63,8 @@ type Deps struct {
 	Config       ingress.Config
 	// IngressClass is --ingress-class.
 	IngressClass string
+	// AddOns are --enable-wafv2, --enable-waf and --enable-shield.
+	AddOns ingress.AddOns
 	// DisableIngressClassAnnotation is --disable-ingress-class-annotation:
 	// an Ingress not served yet that would be ours by the
 	// kubernetes.io/ingress.class annotation alone is refused.
@@ -200,7 +204,8 @@ func (c *Controller) reconcileImplicit(ctx context.Context, ing *networkingv1.In
 	if err := ingress.CheckClassAnnotation(ing, class, c.DisableIngressClassAnnotation, served); err != nil {
 		return failed(c.failed(ctx, ing, EventFailedBuildModel, "Failed build model due to ", err))
 	}
-	if why := ingress.Unserved(ing, class.Params); why != nil {
+	c.reportIgnored(ing)
+	if why := ingress.Unserved(ing, class.Params, c.AddOns); why != nil {
 		// A setting kelb does not build yet would be taken away by the
 		// diff: nothing is made or changed, and what LBC made stays as it
 		// is.
@@ -324,4 +329,14 @@ func contentVersion(ing *networkingv1.Ingress) string {
 	}{ing.Spec, ing.Annotations})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
+}
+
+// reportIgnored says, in a Normal event, which annotations an add-on flag
+// that is off makes kelb ignore, as LBC ignores them.
+func (c *Controller) reportIgnored(ing *networkingv1.Ingress) {
+	ignored := ingress.IgnoredAddOns(ing, c.AddOns)
+	for _, key := range slices.Sorted(maps.Keys(ignored)) {
+		c.Recorder.Eventf(ing, nil, corev1.EventTypeNormal, EventAnnotationIgnored, "Reconcile",
+			"annotation %s ignored: %s=false", key, ignored[key])
+	}
 }

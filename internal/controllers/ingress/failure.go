@@ -19,6 +19,9 @@ const (
 	EventFailedBuildModel       = "FailedBuildModel"
 	EventFailedDeployModel      = "FailedDeployModel"
 	EventSuccessfullyReconciled = "SuccessfullyReconciled"
+	// EventAnnotationIgnored: an add-on flag that is off makes an
+	// annotation of the Ingress ignored (kelb's).
+	EventAnnotationIgnored = "AnnotationIgnored"
 	// EventFailedCleanup is kelb's: deleting the stack of an Ingress that
 	// is deleted or left the class failed (LBC reports it as a failed
 	// deploy of the emptied group).

@@ -145,7 +145,8 @@ func (c *Controller) loadGroup(ctx context.Context, name string) (groupState, er
 			keep(err)
 			continue
 		}
-		if why := ingress.Unserved(ing, class.Params); why != nil {
+		c.reportIgnored(ing)
+		if why := ingress.Unserved(ing, class.Params, c.AddOns); why != nil {
 			keep(why)
 			continue
 		}
