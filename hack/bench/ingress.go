@@ -66,7 +66,7 @@ func (b *bench) ingressScenario(ctx context.Context) error {
 		kelbMain.stop() // never two kelbs at once
 	}
 	var f ingressFigures
-	if err := b.ingressBackends(ctx, n+1); err != nil {
+	if err := b.ingressBackends(ctx, ingNamespace, n+1, 64); err != nil {
 		return err
 	}
 	k, err := b.startKelb("ingress", "--enable-ingress")
@@ -88,7 +88,7 @@ func (b *bench) ingressScenario(ctx context.Context) error {
 			return err
 		}
 	}
-	allHosts, err := b.waitIngressHostnames(ctx, ings, b.scaleIngress(5*time.Minute))
+	allHosts, err := b.waitIngressHostnames(ctx, ingNamespace, ings, b.scaleIngress(5*time.Minute))
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (b *bench) ingressScenario(ctx context.Context) error {
 	if k, err = b.startKelb("ingress-restart", "--enable-ingress"); err != nil {
 		return err
 	}
-	got, err := b.waitIngressHostnames(ctx, []string{newcomer}, b.scaleIngress(2*time.Minute))
+	got, err := b.waitIngressHostnames(ctx, ingNamespace, []string{newcomer}, b.scaleIngress(2*time.Minute))
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func (b *bench) ingressScenario(ctx context.Context) error {
 	fmt.Println()
 
 	// 4. Delete them all.
-	if err := b.ingressDeleteAll(ctx, n+1, &f); err != nil {
+	if err := b.ingressDeleteAll(ctx, ingNamespace, "Ingress", n+1, &f); err != nil {
 		return err
 	}
 	b.printIngressFigures(n, f)
@@ -171,9 +171,10 @@ func ingBackend(i int) [2]string {
 
 // ingressBackends creates the namespace, the IngressClass and, for each of
 // count Ingresses, two ClusterIP Services with running pods and their
-// EndpointSlices, before kelb starts.
-func (b *bench) ingressBackends(ctx context.Context, count int) error {
-	if err := b.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ingNamespace}}); err != nil {
+// EndpointSlices, before kelb starts. Pod IPs start at 10.0.<ipBase>.1, so
+// that scenarios in different namespaces never share a target.
+func (b *bench) ingressBackends(ctx context.Context, ns string, count, ipBase int) error {
+	if err := b.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return err
 	}
 	class := &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: ingClass},
@@ -188,7 +189,7 @@ func (b *bench) ingressBackends(ctx context.Context, count int) error {
 	pod := 0
 	for i := range count {
 		for _, name := range ingBackend(i) {
-			svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ingNamespace, Name: name},
+			svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 				Spec: corev1.ServiceSpec{Selector: map[string]string{"app": name},
 					Ports: []corev1.ServicePort{{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP,
 						TargetPort: intstr.FromString("http")}}}}
@@ -198,11 +199,11 @@ func (b *bench) ingressBackends(ctx context.Context, count int) error {
 			var pods []*corev1.Pod
 			for j := range ingPodsPer {
 				node := b.world.Nodes[pod%len(b.world.Nodes)]
-				p := benchPod(ingNamespace, name, j, node)
+				p := benchPod(ns, name, j, node)
 				if err := b.c.Create(ctx, p); err != nil {
 					return err
 				}
-				p.Status = benchPodStatus(nodes[node].ip, fmt.Sprintf("10.0.%d.%d", 64+pod/250, 1+pod%250))
+				p.Status = benchPodStatus(nodes[node].ip, fmt.Sprintf("10.0.%d.%d", ipBase+pod/250, 1+pod%250))
 				if err := b.c.Status().Update(ctx, p); err != nil {
 					return err
 				}
@@ -245,7 +246,7 @@ func ingPath(path, service string) networkingv1.HTTPIngressPath {
 
 // waitIngressHostnames waits until every named Ingress has a hostname and
 // returns when the last one got it.
-func (b *bench) waitIngressHostnames(ctx context.Context, names []string, timeout time.Duration) (time.Time, error) {
+func (b *bench) waitIngressHostnames(ctx context.Context, ns string, names []string, timeout time.Duration) (time.Time, error) {
 	deadline := time.Now().Add(timeout)
 	want := map[string]bool{}
 	for _, n := range names {
@@ -253,7 +254,7 @@ func (b *bench) waitIngressHostnames(ctx context.Context, names []string, timeou
 	}
 	for {
 		var list networkingv1.IngressList
-		if err := b.c.List(ctx, &list, client.InNamespace(ingNamespace)); err != nil {
+		if err := b.c.List(ctx, &list, client.InNamespace(ns)); err != nil {
 			return time.Time{}, err
 		}
 		var left []string
@@ -283,7 +284,7 @@ func (b *bench) ingressPathChange(ctx context.Context, name string, add bool) (t
 		verb = "removed from"
 	}
 	header(fmt.Sprintf("Ingress: one path (/c, to an existing backend) %s one converged Ingress", verb))
-	listener, err := b.ingressListener(ctx, name)
+	listener, err := b.ingressListener(ctx, ingNamespace, name)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -336,9 +337,9 @@ func (b *bench) ingressPathChange(ctx context.Context, name string, add bool) (t
 
 // ingressListener finds the listener of the named Ingress's load balancer
 // by the hostname in its status.
-func (b *bench) ingressListener(ctx context.Context, name string) (string, error) {
+func (b *bench) ingressListener(ctx context.Context, ns, name string) (string, error) {
 	var ing networkingv1.Ingress
-	if err := b.c.Get(ctx, client.ObjectKey{Namespace: ingNamespace, Name: name}, &ing); err != nil {
+	if err := b.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &ing); err != nil {
 		return "", err
 	}
 	if len(ing.Status.LoadBalancer.Ingress) == 0 {
@@ -385,12 +386,15 @@ func (b *bench) ruleHasPath(ctx context.Context, listener, path string) (bool, e
 	return false, nil
 }
 
-// ingressDeleteAll deletes every Ingress and waits until the objects and
-// every load balancer and target group of theirs are gone.
-func (b *bench) ingressDeleteAll(ctx context.Context, n int, f *ingressFigures) error {
-	header(fmt.Sprintf("Ingress: delete %d Ingresses", n))
+// ingressDeleteAll deletes every Ingress of the namespace and waits until
+// the objects and every load balancer and target group of Ingress stacks
+// are gone; calls are counted per unit (an Ingress, a group member).
+func (b *bench) ingressDeleteAll(ctx context.Context, ns, unit string, n int, f *ingressFigures) error {
+	if unit == "Ingress" {
+		header(fmt.Sprintf("Ingress: delete %d Ingresses", n))
+	}
 	t0 := time.Now()
-	if err := b.c.DeleteAllOf(ctx, &networkingv1.Ingress{}, client.InNamespace(ingNamespace)); err != nil {
+	if err := b.c.DeleteAllOf(ctx, &networkingv1.Ingress{}, client.InNamespace(ns)); err != nil {
 		return err
 	}
 	deadline := t0.Add(b.scaleIngress(5 * time.Minute))
@@ -402,7 +406,7 @@ func (b *bench) ingressDeleteAll(ctx context.Context, n int, f *ingressFigures) 
 		}
 		if objectsGone == 0 {
 			var list networkingv1.IngressList
-			if err := b.c.List(ctx, &list, client.InNamespace(ingNamespace)); err != nil {
+			if err := b.c.List(ctx, &list, client.InNamespace(ns)); err != nil {
 				return err
 			}
 			if len(list.Items) == 0 {
@@ -421,11 +425,11 @@ func (b *bench) ingressDeleteAll(ctx context.Context, n int, f *ingressFigures) 
 		time.Sleep(250 * time.Millisecond)
 	}
 	f.deleteObjects, f.deleteAWS = objectsGone, awsGone
-	fmt.Printf("  Ingress objects gone after %s; every load balancer and target group gone after %s\n",
+	fmt.Printf("  %s objects gone after %s; every load balancer and target group gone after %s\n", unit,
 		objectsGone.Round(time.Millisecond), awsGone.Round(time.Millisecond))
 	b.waitQuiet(ctx, t0, 5*time.Second, b.scaleIngress(2*time.Minute))
 	calls := b.calls(t0)
-	printCallsPer(calls, n, "Ingress")
+	printCallsPer(calls, n, unit)
 	f.deleteCalls = float64(len(calls)) / float64(n)
 	lbs, tgs, err := b.ingressELB(ctx)
 	if err != nil {
@@ -436,7 +440,7 @@ func (b *bench) ingressDeleteAll(ctx context.Context, n int, f *ingressFigures) 
 		return err
 	}
 	var bindings v1beta1.TargetGroupBindingList
-	if err := b.c.List(ctx, &bindings, client.InNamespace(ingNamespace)); err != nil {
+	if err := b.c.List(ctx, &bindings, client.InNamespace(ns)); err != nil {
 		return err
 	}
 	f.leftovers = lbs + tgs + sgs + len(bindings.Items)

@@ -42,6 +42,7 @@ type config struct {
 
 	endpoints      int
 	ingresses      int // Ingresses of the ingress scenario
+	groupMembers   int // member Ingresses of the ingressgroup scenario
 	endpointSpread time.Duration
 	endpointRest   time.Duration
 }
@@ -61,7 +62,8 @@ func main() {
 	flag.DurationVar(&cfg.endpointSpread, "endpoint-spread", time.Minute, "endpoints become available at random within this time")
 	flag.DurationVar(&cfg.endpointRest, "endpoint-rest", 2*time.Minute, "how long endpoints at rest are watched for calls")
 	flag.IntVar(&cfg.ingresses, "ingresses", 50, "Ingresses of the ingress scenario (ip targets, two paths each)")
-	only := flag.String("scenarios", "converge,idle,drift,restart,delete,memory,endpoints,ingress,gates",
+	flag.IntVar(&cfg.groupMembers, "group-members", 50, "member Ingresses of the ingressgroup scenario's one explicit group")
+	only := flag.String("scenarios", "converge,idle,drift,restart,delete,memory,endpoints,ingress,ingressgroup,gates",
 		"scenarios to run, in this order; drift, restart and delete need converge")
 	flag.Parse()
 	for _, f := range strings.Split(*sizes, ",") {
@@ -166,9 +168,10 @@ func run(cfg config) error {
 	once := []scenario{
 		{"memory", b.memory},
 		{"endpoints", b.endpointsScenario},
-		// ingress before gates: gates leaves its bindings, which a later
+		// ingress and ingressgroup before gates: gates leaves its bindings, which a later
 		// kelb would re-check within the Ingress scenario's figures.
 		{"ingress", b.ingressScenario},
+		{"ingressgroup", b.ingressGroupScenario},
 		{"gates", b.gatesScenario},
 	}
 	runAll := func(list []scenario) error {
