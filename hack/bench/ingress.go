@@ -7,22 +7,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
-	taggingtypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
-	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/kelb-dev/kelb/api/elbv2/v1beta1"
 	"github.com/kelb-dev/kelb/internal/awsproxy"
-	"github.com/kelb-dev/kelb/internal/model"
 )
 
 // The Ingress scenario: cfg.ingresses Ingresses of LBC's class, each with
@@ -62,23 +51,12 @@ type ingressFigures struct {
 func (b *bench) ingressScenario(ctx context.Context) error {
 	n := b.cfg.ingresses
 	header(fmt.Sprintf("Ingress: %d Ingresses (ip targets, 2 paths to 2 Services of %d pods each) from zero", n, ingPodsPer))
-	if kelbMain != nil {
-		kelbMain.stop() // never two kelbs at once
-	}
 	var f ingressFigures
-	if err := b.ingressBackends(ctx, ingNamespace, n+1, 64); err != nil {
-		return err
-	}
-	k, err := b.startKelb("ingress", "--enable-ingress")
+	k, err := b.startIngressKelb(ctx, "ingress", ingNamespace, n+1, 64)
 	if err != nil {
 		return err
 	}
 	defer func() { k.stop() }()
-	// Let kelb start, sync its caches and finish with what earlier
-	// scenarios left, so that only the Ingresses' calls are counted.
-	start := time.Now()
-	time.Sleep(2 * time.Second)
-	b.waitQuiet(ctx, start, 3*time.Second, time.Minute)
 
 	// 1. From zero.
 	t0 := time.Now()
@@ -160,90 +138,38 @@ func (b *bench) ingressScenario(ctx context.Context) error {
 }
 
 // scaleIngress stretches a timeout made for 50 Ingresses to the size measured.
+// startIngressKelb makes count backends' Services and pods in ns (pod
+// addresses from ipBase) and starts a kelb of its own (never two at once),
+// returning once kelb has synced and finished with what earlier scenarios
+// left, so that only the scenario's calls are counted.
+func (b *bench) startIngressKelb(ctx context.Context, name, ns string, count, ipBase int) (*kelbProcess, error) {
+	if kelbMain != nil {
+		kelbMain.stop()
+	}
+	if err := b.ingressBackends(ctx, ns, count, ipBase); err != nil {
+		return nil, err
+	}
+	k, err := b.startKelb(name)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	time.Sleep(2 * time.Second)
+	b.waitQuiet(ctx, start, 3*time.Second, time.Minute)
+	return k, nil
+}
+
 func (b *bench) scaleIngress(d time.Duration) time.Duration {
 	return d * time.Duration(max(1, b.cfg.ingresses/50))
 }
 
 // ingBackend names the i-th Ingress's backend Services.
-func ingBackend(i int) [2]string {
-	return [2]string{fmt.Sprintf("be%03d-a", i), fmt.Sprintf("be%03d-b", i)}
-}
-
 // ingressBackends creates the namespace, the IngressClass and, for each of
 // count Ingresses, two ClusterIP Services with running pods and their
 // EndpointSlices, before kelb starts. Pod IPs start at 10.0.<ipBase>.1, so
 // that scenarios in different namespaces never share a target.
-func (b *bench) ingressBackends(ctx context.Context, ns string, count, ipBase int) error {
-	if err := b.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		return err
-	}
-	class := &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: ingClass},
-		Spec: networkingv1.IngressClassSpec{Controller: "ingress.k8s.aws/alb"}}
-	if err := b.c.Create(ctx, class); err != nil && !apierrors.IsAlreadyExists(err) {
-		return err
-	}
-	nodes, err := b.benchNodes(ctx)
-	if err != nil {
-		return err
-	}
-	pod := 0
-	for i := range count {
-		for _, name := range ingBackend(i) {
-			svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-				Spec: corev1.ServiceSpec{Selector: map[string]string{"app": name},
-					Ports: []corev1.ServicePort{{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP,
-						TargetPort: intstr.FromString("http")}}}}
-			if err := b.c.Create(ctx, svc); err != nil {
-				return err
-			}
-			var pods []*corev1.Pod
-			for j := range ingPodsPer {
-				node := b.world.Nodes[pod%len(b.world.Nodes)]
-				p := benchPod(ns, name, j, node)
-				if err := b.c.Create(ctx, p); err != nil {
-					return err
-				}
-				p.Status = benchPodStatus(nodes[node].ip, fmt.Sprintf("10.0.%d.%d", ipBase+pod/250, 1+pod%250))
-				if err := b.c.Status().Update(ctx, p); err != nil {
-					return err
-				}
-				pods = append(pods, p)
-				pod++
-			}
-			for _, s := range benchSlices(svc, pods, nodes) {
-				if err := b.c.Create(ctx, s); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}
-
-func benchIngress(name string) *networkingv1.Ingress {
-	var i int
-	_, _ = fmt.Sscanf(name, "ing%d", &i)
-	return benchIngressNamed(name, ingBackend(i))
-}
-
 // benchIngressNamed is an Ingress of LBC's class with ip targets and two
 // paths, /a and /b, to the two backend Services.
-func benchIngressNamed(name string, backends [2]string) *networkingv1.Ingress {
-	return &networkingv1.Ingress{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ingNamespace, Name: name,
-			Annotations: map[string]string{"alb.ingress.kubernetes.io/target-type": "ip"}},
-		Spec: networkingv1.IngressSpec{IngressClassName: aws.String(ingClass), Rules: []networkingv1.IngressRule{{
-			IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
-				Paths: []networkingv1.HTTPIngressPath{ingPath("/a", backends[0]), ingPath("/b", backends[1])}}}}}},
-	}
-}
-
-func ingPath(path, service string) networkingv1.HTTPIngressPath {
-	prefix := networkingv1.PathTypePrefix
-	return networkingv1.HTTPIngressPath{Path: path, PathType: &prefix, Backend: networkingv1.IngressBackend{
-		Service: &networkingv1.IngressServiceBackend{Name: service, Port: networkingv1.ServiceBackendPort{Number: 80}}}}
-}
-
 // waitIngressHostnames waits until every named Ingress has a hostname and
 // returns when the last one got it.
 func (b *bench) waitIngressHostnames(ctx context.Context, ns string, names []string, timeout time.Duration) (time.Time, error) {
@@ -337,163 +263,14 @@ func (b *bench) ingressPathChange(ctx context.Context, name string, add bool) (t
 
 // ingressListener finds the listener of the named Ingress's load balancer
 // by the hostname in its status.
-func (b *bench) ingressListener(ctx context.Context, ns, name string) (string, error) {
-	var ing networkingv1.Ingress
-	if err := b.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &ing); err != nil {
-		return "", err
-	}
-	if len(ing.Status.LoadBalancer.Ingress) == 0 {
-		return "", fmt.Errorf("ingress %s has no hostname", name)
-	}
-	host := ing.Status.LoadBalancer.Ingress[0].Hostname
-	api := b.world.Clients.ELBV2
-	p := elbv2.NewDescribeLoadBalancersPaginator(api, &elbv2.DescribeLoadBalancersInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return "", err
-		}
-		for _, lb := range page.LoadBalancers {
-			if aws.ToString(lb.DNSName) != host {
-				continue
-			}
-			ls, err := api.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancerArn})
-			if err != nil {
-				return "", err
-			}
-			if len(ls.Listeners) != 1 {
-				return "", fmt.Errorf("%s has %d listeners, want 1", aws.ToString(lb.LoadBalancerName), len(ls.Listeners))
-			}
-			return aws.ToString(ls.Listeners[0].ListenerArn), nil
-		}
-	}
-	return "", fmt.Errorf("no load balancer with the hostname %s of ingress %s", host, name)
-}
-
 // ruleHasPath reports whether a rule of the listener matches the path.
-func (b *bench) ruleHasPath(ctx context.Context, listener, path string) (bool, error) {
-	rules, err := b.world.Clients.ELBV2.DescribeRules(ctx, &elbv2.DescribeRulesInput{ListenerArn: aws.String(listener)})
-	if err != nil {
-		return false, err
-	}
-	for _, r := range rules.Rules {
-		for _, c := range r.Conditions {
-			if c.PathPatternConfig != nil && slices.Contains(c.PathPatternConfig.Values, path) {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
-}
-
 // ingressDeleteAll deletes every Ingress of the namespace and waits until
 // the objects and every load balancer and target group of Ingress stacks
 // are gone; calls are counted per unit (an Ingress, a group member).
-func (b *bench) ingressDeleteAll(ctx context.Context, ns, unit string, n int, f *ingressFigures) error {
-	if unit == "Ingress" {
-		header(fmt.Sprintf("Ingress: delete %d Ingresses", n))
-	}
-	t0 := time.Now()
-	if err := b.c.DeleteAllOf(ctx, &networkingv1.Ingress{}, client.InNamespace(ns)); err != nil {
-		return err
-	}
-	deadline := t0.Add(b.scaleIngress(5 * time.Minute))
-	objectsGone, awsGone := time.Duration(0), time.Duration(0)
-	for objectsGone == 0 || awsGone == 0 {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not all gone after %s (objects gone after %s, AWS after %s)",
-				time.Since(t0).Round(time.Second), objectsGone, awsGone)
-		}
-		if objectsGone == 0 {
-			var list networkingv1.IngressList
-			if err := b.c.List(ctx, &list, client.InNamespace(ns)); err != nil {
-				return err
-			}
-			if len(list.Items) == 0 {
-				objectsGone = time.Since(t0)
-			}
-		}
-		if awsGone == 0 {
-			lbs, tgs, err := b.ingressELB(ctx)
-			if err != nil {
-				return err
-			}
-			if lbs+tgs == 0 {
-				awsGone = time.Since(t0)
-			}
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	f.deleteObjects, f.deleteAWS = objectsGone, awsGone
-	fmt.Printf("  %s objects gone after %s; every load balancer and target group gone after %s\n", unit,
-		objectsGone.Round(time.Millisecond), awsGone.Round(time.Millisecond))
-	b.waitQuiet(ctx, t0, 5*time.Second, b.scaleIngress(2*time.Minute))
-	calls := b.calls(t0)
-	printCallsPer(calls, n, unit)
-	f.deleteCalls = float64(len(calls)) / float64(n)
-	lbs, tgs, err := b.ingressELB(ctx)
-	if err != nil {
-		return err
-	}
-	sgs, backendSG, err := b.ingressSecurityGroups(ctx)
-	if err != nil {
-		return err
-	}
-	var bindings v1beta1.TargetGroupBindingList
-	if err := b.c.List(ctx, &bindings, client.InNamespace(ns)); err != nil {
-		return err
-	}
-	f.leftovers = lbs + tgs + sgs + len(bindings.Items)
-	fmt.Printf("  left: %d load balancers, %d target groups, %d security groups of Ingress stacks, %d TargetGroupBindings "+
-		"(the shared backend security group: %d, kept or deleted as LBC does)\n\n",
-		lbs, tgs, sgs, len(bindings.Items), backendSG)
-	return nil
-}
-
 // ingressELB counts the load balancers and target groups of the cluster's
 // Ingress stacks (tagged ingress.k8s.aws/stack).
-func (b *bench) ingressELB(ctx context.Context) (lbs, tgs int, err error) {
-	p := tagging.NewGetResourcesPaginator(b.world.Clients.Tagging, &tagging.GetResourcesInput{
-		ResourceTypeFilters: []string{"elasticloadbalancing:loadbalancer", "elasticloadbalancing:targetgroup"},
-		TagFilters: []taggingtypes.TagFilter{{Key: aws.String(model.TagCluster), Values: []string{b.world.Cluster}},
-			{Key: aws.String(model.TagIngressStack)}}})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return 0, 0, err
-		}
-		for _, r := range page.ResourceTagMappingList {
-			if strings.Contains(aws.ToString(r.ResourceARN), ":targetgroup/") {
-				tgs++
-			} else {
-				lbs++
-			}
-		}
-	}
-	return lbs, tgs, nil
-}
-
 // ingressSecurityGroups counts the security groups of the cluster's
 // Ingress stacks and the shared backend group.
-func (b *bench) ingressSecurityGroups(ctx context.Context) (stacks, backend int, err error) {
-	out, err := b.world.Clients.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{
-		Filters: []ec2types.Filter{{Name: aws.String("tag:" + model.TagCluster), Values: []string{b.world.Cluster}}}})
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, sg := range out.SecurityGroups {
-		for _, t := range sg.Tags {
-			switch {
-			case aws.ToString(t.Key) == model.TagIngressStack:
-				stacks++
-			case aws.ToString(t.Key) == model.TagResource && aws.ToString(t.Value) == model.ResourceBackendSG:
-				backend++
-			}
-		}
-	}
-	return stacks, backend, nil
-}
-
 // actionList is "Action n, ..." in the order of the counts, largest first.
 func actionList(counts map[string]int) string {
 	actions := awsproxy.Actions(counts)

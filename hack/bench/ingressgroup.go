@@ -48,21 +48,12 @@ func (b *bench) ingressGroupScenario(ctx context.Context) error {
 	n := b.cfg.groupMembers
 	header(fmt.Sprintf("IngressGroup: one explicit group of %d members (ip targets, 1 or 2 paths each to its own "+
 		"Services of %d pods) from zero", n, ingPodsPer))
-	if kelbMain != nil {
-		kelbMain.stop() // never two kelbs at once
-	}
 	var f groupFigures
-	if err := b.ingressBackends(ctx, groupNamespace, n+1, groupIPBase); err != nil {
-		return err
-	}
-	k, err := b.startKelb("ingressgroup", "--enable-ingress")
+	k, err := b.startIngressKelb(ctx, "ingressgroup", groupNamespace, n+1, groupIPBase)
 	if err != nil {
 		return err
 	}
 	defer func() { k.stop() }()
-	start := time.Now()
-	time.Sleep(2 * time.Second)
-	b.waitQuiet(ctx, start, 3*time.Second, time.Minute)
 
 	// 1. From zero.
 	t0 := time.Now()
