@@ -1,8 +1,6 @@
 package deploy
 
 import (
-	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -60,10 +58,9 @@ func forwardTargets(actions []elbtypes.Action) []string {
 
 // expandKeptRules puts, in place of each kept member's place holder, the
 // rules the listener has that forward to that member's kept target groups
-// (in their current order), and numbers the rules again from 1, with the
-// resource tag of their new priority. Without place holders the rules are
-// returned as they are.
-func expandKeptRules(port int32, want []model.ListenerRule, rules []sdkRule, have []ruleHave,
+// (in their current order); placeRules then gives them their priorities.
+// Without place holders the rules are returned as they are.
+func expandKeptRules(want []model.ListenerRule, rules []sdkRule, have []ruleHave,
 	kept map[string]string) []sdkRule {
 	if !slices.ContainsFunc(want, func(r model.ListenerRule) bool { return r.KeptMember != "" }) {
 		return rules
@@ -84,17 +81,6 @@ func expandKeptRules(port int32, want []model.ListenerRule, rules []sdkRule, hav
 			taken[h.ARN] = true
 			out = append(out, sdkRule{Key: h.Key, Tags: w.Tags})
 		}
-	}
-	for i := range out {
-		out[i].Priority = int32(i + 1)
-		tags := maps.Clone(out[i].Tags)
-		if tags == nil {
-			tags = map[string]string{}
-		}
-		if _, ok := tags[model.TagIngressResource]; ok {
-			tags[model.TagIngressResource] = fmt.Sprintf("%d:%d", port, i+1)
-		}
-		out[i].Tags = tags
 	}
 	return out
 }

@@ -28,7 +28,7 @@ func TestExpandKeptRules(t *testing.T) {
 		rules: []sdkRule{{Priority: 1, Key: "a", Tags: tag("80:1")}},
 		out:   []sdkRule{{Priority: 1, Key: "a", Tags: tag("80:1")}},
 	}, {
-		name: "a kept member's rules take its place, in their order, and all are numbered again",
+		name: "a kept member's rules take its place, in their order, and keep their priorities",
 		want: []model.ListenerRule{{Priority: 1}, {Priority: 2, KeptMember: "ns/b", Tags: tag("80:2")},
 			{Priority: 3}, {Priority: 4, KeptMember: "ns/gone", Tags: tag("80:4")}},
 		rules: []sdkRule{{Priority: 1, Key: "a", Tags: tag("80:1")}, {}, {Priority: 3, Key: "new", Tags: tag("80:3")}, {}},
@@ -37,7 +37,8 @@ func TestExpandKeptRules(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := expandKeptRules(80, tc.want, tc.rules, sortedHave(have), kept)
+			got := expandKeptRules(tc.want, tc.rules, sortedHave(have), kept)
+			placeRules(80, got, sortedHave(have))
 			if d := cmp.Diff(tc.out, got); d != "" {
 				t.Errorf("rules (-want +got):\n%s", d)
 			}

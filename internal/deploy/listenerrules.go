@@ -70,8 +70,9 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 		}
 		l.Rules, l.RulesKnown = have, true
 	}
-	rules = expandKeptRules(l.Port, want, rules, l.Rules, kept)
+	rules = expandKeptRules(want, rules, l.Rules, kept)
 	held = holdRules(l.Rules, rules, notReady)
+	placeRules(l.Port, rules, l.Rules)
 	wants := make([]ruleWant, len(rules))
 	for i, r := range rules {
 		wants[i] = ruleWant{Priority: r.Priority, Key: r.Key}
