@@ -269,7 +269,7 @@ func TestIngressUpdates(t *testing.T) {
 		Targets: nodeTargets(tgInstance)})
 
 	// A longer prefix sorts first: the rules after it move down a priority
-	// before it is made, and move back before it goes, none replaced.
+	// before it is made, none replaced.
 	// ruleWrites are kelb's writes of listeners and rules (tags aside).
 	ruleWrites := func(calls []awsproxy.Call) []string {
 		var out []string
@@ -291,11 +291,15 @@ func TestIngressUpdates(t *testing.T) {
 	if got, want := ruleWrites(cl.calls(t0)), []string{"SetRulePriorities", "CreateRule"}; !slices.Equal(got, want) {
 		t.Errorf("a path inserted: calls %v, want %v", got, want)
 	}
+	// Removing it moves nothing: the rules that stay keep their
+	// priorities (LBC would number them from 1 again).
 	t0 = edit(func(i *networkingv1.Ingress) { i.Spec.Rules[0].HTTP.Paths = i.Spec.Rules[0].HTTP.Paths[:1] })
+	port80 := []string{"2 path /v2|/v2/* -> forward " + tgInstance,
+		"3 host shop.example.com path /cart|/cart/* -> forward " + tgInstance}
 	converge("the longer prefix removed", albView{Listeners: []string{"HTTP:80 default fixed 404"},
-		Rules: map[string][]string{"HTTP:80": routes}, TargetGroups: []string{tgInstance},
+		Rules: map[string][]string{"HTTP:80": port80}, TargetGroups: []string{tgInstance},
 		Targets: nodeTargets(tgInstance)})
-	if got, want := ruleWrites(cl.calls(t0)), []string{"SetRulePriorities", "DeleteRule"}; !slices.Equal(got, want) {
+	if got, want := ruleWrites(cl.calls(t0)), []string{"DeleteRule"}; !slices.Equal(got, want) {
 		t.Errorf("a path removed: calls %v, want %v", got, want)
 	}
 
@@ -307,7 +311,7 @@ func TestIngressUpdates(t *testing.T) {
 	})
 	converge("the HTTPS listener", albView{
 		Listeners: []string{"HTTP:80 default fixed 404", "HTTPS:443 default fixed 404 cert " + cert},
-		Rules:     map[string][]string{"HTTP:80": routes, "HTTPS:443": routes}, TargetGroups: []string{tgInstance},
+		Rules:     map[string][]string{"HTTP:80": port80, "HTTPS:443": routes}, TargetGroups: []string{tgInstance},
 		Targets: nodeTargets(tgInstance)})
 	for _, c := range cl.calls(t0) {
 		if c.Mutating() && (c.Action == "DeleteRule" || c.Action == "ModifyRule") {
