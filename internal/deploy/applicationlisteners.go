@@ -20,8 +20,11 @@ import (
 //
 // Rules that would move to a target group in notReady stay where they
 // forward (holdRules); held are the target groups they keep using.
+//
+// Listeners no one wants that serve a kept group member (keepPorts) stay
+// as they are.
 func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackState, app *model.ApplicationStack,
-	tgARNs, kept map[string]string, notReady map[string]bool) (held []string, err error) {
+	tgARNs, kept map[string]string, keepPorts map[int32]bool, notReady map[string]bool) (held []string, err error) {
 	defaults := map[int32][]elbtypes.Action{}
 	for _, r := range app.Routing {
 		actions, err := sdkActions(r.DefaultActions, tgARNs)
@@ -44,6 +47,14 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 	existing := map[int32]bool{}
 	for _, l := range st.Listeners {
 		existing[l.Port] = true
+		// A default action that forwards to a kept group member's target
+		// group (its defaultBackend) stays while the member is left out.
+		if _, ok := defaults[l.Port]; ok && kept[l.TargetGroupARN] != "" {
+			defaults[l.Port] = []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward,
+				ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{{
+					TargetGroupArn: aws.String(l.TargetGroupARN)}}}}}
+			continue
+		}
 		// A defaultBackend moving to a new target group waits, as a rule
 		// does, for the group's targets.
 		if want, ok := defaults[l.Port]; ok && l.TargetGroupARN != "" && !notReady[l.TargetGroupARN] &&
@@ -60,7 +71,8 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 			first[port] = actions
 		}
 	}
-	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, first, app.MutualAuthentication); err != nil {
+	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, &applicationListeners{Defaults: first,
+		Mutual: app.MutualAuthentication, Keep: keepPorts}); err != nil {
 		return nil, err
 	}
 	byPort := map[int32]*ListenerState{}
@@ -80,7 +92,8 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 		unwanted[l] = arns
 		held = append(held, keptHeld...)
 	}
-	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, defaults, app.MutualAuthentication); err != nil {
+	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, &applicationListeners{Defaults: defaults,
+		Mutual: app.MutualAuthentication, Keep: keepPorts}); err != nil {
 		return nil, err
 	}
 	// Every listener's new rules exist: the old ones may go.

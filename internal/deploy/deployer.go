@@ -213,6 +213,12 @@ func (d *Deployer) deploy(ctx context.Context, stack *model.Stack, app *model.Ap
 		return Result{}, err
 	}
 	kept := keepTargetGroups(st, app, tgARNs)
+	var keepPorts map[int32]bool
+	if app != nil {
+		if keepPorts, err = d.keptListenerPorts(ctx, st, app, kept); err != nil {
+			return Result{}, err
+		}
+	}
 	d.inv.publishTargetGroups(stack.ID, st)
 	bindings, err := d.ensureBindings(ctx, stack, tgARNs, backendSG)
 	if err != nil {
@@ -227,7 +233,7 @@ func (d *Deployer) deploy(ctx context.Context, stack *model.Stack, app *model.Ap
 		listenerARNs, held = holdListeners(st.Listeners, stack.Listeners, tgARNs, bindings.notReady)
 		err = d.ensureListeners(ctx, st, stack.Listeners, listenerARNs)
 	} else {
-		held, err = d.ensureApplicationListeners(ctx, st, app, tgARNs, kept, bindings.notReady)
+		held, err = d.ensureApplicationListeners(ctx, st, app, tgARNs, kept, keepPorts, bindings.notReady)
 	}
 	if err != nil {
 		return Result{}, err
@@ -264,7 +270,8 @@ func (d *Deployer) deploy(ctx context.Context, stack *model.Stack, app *model.Ap
 		cleanup = err
 	}
 	if stack.FrontendSG != nil {
-		if err := d.revokeFrontendRules(ctx, st, stack.FrontendSG.Ingress); err != nil {
+		want := slices.Concat(stack.FrontendSG.Ingress, keptFrontendRules(st.FrontendSG, keepPorts))
+		if err := d.revokeFrontendRules(ctx, st, want); err != nil {
 			return Result{}, err
 		}
 	} else if st.FrontendSG != nil {

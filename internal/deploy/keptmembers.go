@@ -1,6 +1,8 @@
 package deploy
 
 import (
+	"context"
+	"fmt"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -80,6 +82,63 @@ func expandKeptRules(want []model.ListenerRule, rules []sdkRule, have []ruleHave
 			}
 			taken[h.ARN] = true
 			out = append(out, sdkRule{Key: h.Key, Tags: w.Tags})
+		}
+	}
+	return out
+}
+
+// keptListenerPorts are the ports of the listeners no one wants that
+// serve a kept member: their default action or one of their rules
+// forwards to one of its target groups (a listen-ports entry only that
+// member asked for). They stay, with their rules and the managed security
+// group's rules for their port, until the member is fixed or goes. Their
+// rules are read when not known, which happens only while a member is
+// kept.
+func (d *Deployer) keptListenerPorts(ctx context.Context, st *StackState, app *model.ApplicationStack,
+	kept map[string]string) (map[int32]bool, error) {
+	if len(kept) == 0 {
+		return nil, nil
+	}
+	wanted := map[int32]bool{}
+	for _, l := range app.Listeners {
+		wanted[l.Port] = true
+	}
+	isKept := func(arn string) bool { return kept[arn] != "" }
+	out := map[int32]bool{}
+	for _, l := range st.Listeners {
+		if wanted[l.Port] {
+			continue
+		}
+		if !isKept(l.TargetGroupARN) && !l.RulesKnown {
+			rules, err := d.describeRules(ctx, l.ARN)
+			if err != nil {
+				return nil, fmt.Errorf("reading rules of listener %d of load balancer %s: %w", l.Port,
+					st.LoadBalancer.Name, err)
+			}
+			l.Rules, l.RulesKnown = rules, true
+		}
+		if isKept(l.TargetGroupARN) || slices.ContainsFunc(l.Rules, func(r ruleHave) bool {
+			return slices.ContainsFunc(r.TargetGroups, isKept)
+		}) {
+			out[l.Port] = true
+		}
+	}
+	return out, nil
+}
+
+// keptFrontendRules are the managed security group's rules that let
+// traffic in to a kept listener's port.
+func keptFrontendRules(sg *SecurityGroupState, ports map[int32]bool) []model.Rule {
+	if sg == nil || len(ports) == 0 {
+		return nil
+	}
+	var out []model.Rule
+	for _, r := range sg.Ingress {
+		for port := range ports {
+			if r.Protocol == "-1" || (r.FromPort <= port && port <= r.ToPort) {
+				out = append(out, r)
+				break
+			}
 		}
 	}
 	return out

@@ -57,3 +57,28 @@ func sortedHave(h []ruleHave) []ruleHave {
 	}
 	return out
 }
+
+func TestKeptFrontendRules(t *testing.T) {
+	sg := &SecurityGroupState{Ingress: []model.Rule{
+		{Protocol: "tcp", FromPort: 80, ToPort: 80, CIDR: "0.0.0.0/0"},
+		{Protocol: "tcp", FromPort: 8080, ToPort: 8080, CIDR: "0.0.0.0/0"},
+		{Protocol: "tcp", FromPort: 8080, ToPort: 8080, CIDR: "::/0"},
+		{Protocol: "tcp", FromPort: 9000, ToPort: 9100, CIDR: "10.0.0.0/8"},
+	}}
+	tests := []struct {
+		name  string
+		ports map[int32]bool
+		want  []model.Rule
+	}{
+		{"no kept listener keeps nothing", nil, nil},
+		{"a kept port keeps every rule to it", map[int32]bool{8080: true}, sg.Ingress[1:3]},
+		{"a range that holds the port", map[int32]bool{9050: true}, sg.Ingress[3:]},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if d := cmp.Diff(tc.want, keptFrontendRules(sg, tc.ports)); d != "" {
+				t.Errorf("rules (-want +got):\n%s", d)
+			}
+		})
+	}
+}

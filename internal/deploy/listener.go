@@ -137,15 +137,27 @@ func listenerTLS(want model.Listener) ([]elbtypes.Certificate, *string, []string
 // ensureListeners creates, modifies and deletes listeners so that each
 // desired port forwards to its target group with its certificates.
 func (d *Deployer) ensureListeners(ctx context.Context, st *StackState, want []model.Listener, tgARNs map[string]string) error {
-	return d.ensureListenersWith(ctx, st, want, tgARNs, nil, nil)
+	return d.ensureListenersWith(ctx, st, want, tgARNs, nil)
 }
 
-// ensureListenersWith is ensureListeners with the default actions of an
-// application load balancer's listeners by port (nil: each listener
-// forwards to its target group; a port missing from the map keeps the
-// default action its listener has, as ModifyListener does without one).
+// applicationListeners is what ensureListenersWith needs beyond the
+// listeners for an application load balancer.
+type applicationListeners struct {
+	// Defaults are the default actions by port (a port missing from the
+	// map keeps the default action its listener has, as ModifyListener
+	// does without one).
+	Defaults map[int32][]elbtypes.Action
+	Mutual   map[int32]model.MutualAuthentication
+	// Keep are ports of listeners that stay though no listener is wanted
+	// there (those of group members left out of the build).
+	Keep map[int32]bool
+}
+
+// ensureListenersWith is ensureListeners for an application load
+// balancer's listeners (app nil: each listener forwards to its target
+// group).
 func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want []model.Listener,
-	tgARNs map[string]string, defaults map[int32][]elbtypes.Action, mutual map[int32]model.MutualAuthentication) error {
+	tgARNs map[string]string, app *applicationListeners) error {
 	lb := st.LoadBalancer
 	byPort := map[int32]*ListenerState{}
 	for _, l := range st.Listeners {
@@ -157,9 +169,9 @@ func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want
 		tgARN := tgARNs[w.TargetGroupID]
 		actions, matches := forwardActions(tgARN), func(have *ListenerState) bool { return listenerMatches(have, w, tgARN) }
 		var mutualAuth *elbtypes.MutualAuthenticationAttributes
-		if defaults != nil {
-			actions = defaults[w.Port]
-			ma, ok := mutual[w.Port]
+		if app != nil {
+			actions = app.Defaults[w.Port]
+			ma, ok := app.Mutual[w.Port]
 			if ok && securedProtocol(w.Protocol) {
 				mutualAuth = sdkMutualAuthentication(ma)
 			}
@@ -206,7 +218,7 @@ func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want
 	}
 	var kept []*ListenerState
 	for _, l := range st.Listeners {
-		if wanted[l.Port] {
+		if wanted[l.Port] || (app != nil && app.Keep[l.Port]) {
 			kept = append(kept, l)
 			continue
 		}

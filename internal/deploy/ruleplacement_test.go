@@ -149,7 +149,7 @@ func TestPlaceRulesTagsAndMoves(t *testing.T) {
 		keys = append(keys, fmt.Sprintf("m%02d", i))
 		have = append(have, ruleHave{ARN: keys[i], Priority: int32(i + 1), Key: keys[i]})
 	}
-	without := append(append(append([]string(nil), keys[:25]...)), keys[26:]...)
+	without := append(append([]string(nil), keys[:25]...), keys[26:]...)
 	removed, have := moves(have, without)
 	added, _ := moves(have, keys)
 	if d := cmp.Diff([2]int{0, 0}, [2]int{removed, added}); d != "" {

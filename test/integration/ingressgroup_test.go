@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
@@ -24,7 +25,8 @@ import (
 // TestIngressGroup: three Ingresses of two namespaces share one load
 // balancer (group "shared"). One member's bad annotation and another's
 // conflicting scheme leave them out while the healthy member's new path
-// reaches AWS, their rules kept in place; a member that leaves the group
+// reaches AWS, their rules (and a listener only one of them uses) kept in
+// place; a member that leaves the group
 // moves to its own load balancer and leaves nothing in the group's;
 // deleting the members deletes the group's load balancer.
 func TestIngressGroup(t *testing.T) {
@@ -165,6 +167,13 @@ func TestIngressGroup(t *testing.T) {
 		}
 		return out
 	}
+	// b alone listens on 8080 too: a listener only its rules use.
+	edit("team2/b", func(i *networkingv1.Ingress) {
+		i.Annotations[ingress.AnnListenPorts] = `[{"HTTP": 80}, {"HTTP": 8080}]`
+	})
+	converge("b's own listener", []string{"tg 30971", "tg 30972", "tg 30973",
+		"1 /a -> 30971", "2 /c -> 30973", "3 /b -> 30972", "1 /b -> 30972"})
+
 	// b's typo and c's conflicting scheme; then a's new path.
 	edit("team2/b", func(i *networkingv1.Ingress) { i.Annotations[ingress.AnnBackendProtocol] = "FTP" })
 	edit("default/c", func(i *networkingv1.Ingress) { i.Annotations[ingress.AnnScheme] = "internet-facing" })
@@ -181,7 +190,11 @@ func TestIngressGroup(t *testing.T) {
 		i.Spec.Rules[0].HTTP.Paths = append(i.Spec.Rules[0].HTTP.Paths, path("a", "/a2"))
 	})
 	converge("a's new path, b's and c's rules kept", []string{"tg 30971", "tg 30972", "tg 30973",
-		"1 /a2 -> 30971", "2 /a -> 30971", "3 /c -> 30973", "4 /b -> 30972"})
+		"1 /a2 -> 30971", "2 /a -> 30971", "3 /c -> 30973", "4 /b -> 30972", "1 /b -> 30972"})
+	// b's listener stays open in the load balancer's security group.
+	if got := openPorts(t, cl, groupLB); !slices.Contains(got, 8080) {
+		t.Errorf("b's listener port closed while b is left out: open ports %v", got)
+	}
 
 	// b fixed, then out of the group: its own load balancer, nothing of it
 	// left in the group's (rules, target group, binding).
@@ -195,7 +208,7 @@ func TestIngressGroup(t *testing.T) {
 			return false, fmt.Sprint(cl.loadBalancers())
 		}
 		got, err := routes(arn)
-		want := []string{"tg 30972", "1 /b -> 30972"}
+		want := []string{"tg 30972", "1 /b -> 30972", "1 /b -> 30972"} // ports 80 and 8080
 		return err == nil && cmp.Equal(want, got), fmt.Sprint(got, err)
 	})
 	eventually(t, 30*time.Second, "b's finalizers", func() (bool, string) {
@@ -231,4 +244,27 @@ func TestIngressGroup(t *testing.T) {
 		lbs := cl.loadBalancers()
 		return len(lbs) == 0, fmt.Sprint(lbs)
 	})
+}
+
+// openPorts are the ports the load balancer's security groups let in.
+func openPorts(t *testing.T, cl *cluster, lbARN string) []int32 {
+	t.Helper()
+	lbs, err := cl.world.Clients.ELBV2.DescribeLoadBalancers(t.Context(),
+		&elbv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{lbARN}})
+	if err != nil || len(lbs.LoadBalancers) != 1 {
+		t.Fatalf("load balancer %s: %v", lbARN, err)
+	}
+	sgs, err := cl.world.Clients.EC2.DescribeSecurityGroups(t.Context(),
+		&ec2.DescribeSecurityGroupsInput{GroupIds: lbs.LoadBalancers[0].SecurityGroups})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int32
+	for _, sg := range sgs.SecurityGroups {
+		for _, p := range sg.IpPermissions {
+			out = append(out, aws.ToInt32(p.FromPort))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
