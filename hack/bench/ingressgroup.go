@@ -32,7 +32,7 @@ type groupFigures struct {
 	converge, convergeQuiet           time.Duration
 	convergeCalls, convergeQuietCalls float64
 	lbs                               int // load balancers the members' hostnames name
-	add, del                          groupChange
+	add, del, readd                   groupChange
 	deletion                          ingressFigures // its delete* fields and leftovers
 }
 
@@ -85,8 +85,9 @@ func (b *bench) ingressGroupScenario(ctx context.Context) error {
 	printCallsPer(all, n, "member")
 	fmt.Println()
 
-	// 2. and 3. One member added in the middle of the group order (its name
-	// sorts between two members, so the rules after it move), then removed.
+	// 2. to 4. One member added in the middle of the group order (its name
+	// sorts between two members, so the rules after it move), removed (its
+	// rules' priorities stay free), and added again (into that gap).
 	newcomer := fmt.Sprintf("m%03d-new", n/2)
 	listener, err := b.ingressListener(ctx, groupNamespace, members[0])
 	if err != nil {
@@ -98,10 +99,13 @@ func (b *bench) ingressGroupScenario(ctx context.Context) error {
 	if f.del, err = b.groupMemberChange(ctx, listener, newcomer, n, false); err != nil {
 		return err
 	}
+	if f.readd, err = b.groupMemberChange(ctx, listener, newcomer, n, true); err != nil {
+		return err
+	}
 
-	// 4. Delete the group.
-	header(fmt.Sprintf("IngressGroup: delete the group's %d members", n))
-	if err := b.ingressDeleteAll(ctx, groupNamespace, "member", n, &f.deletion); err != nil {
+	// 5. Delete the group.
+	header(fmt.Sprintf("IngressGroup: delete the group's %d members", n+1))
+	if err := b.ingressDeleteAll(ctx, groupNamespace, "member", n+1, &f.deletion); err != nil {
 		return err
 	}
 	b.printGroupFigures(n, f)
@@ -270,6 +274,7 @@ func (b *bench) printGroupFigures(n int, f groupFigures) {
 		f.convergeQuietCalls)
 	fmt.Printf("  %-46s | %s\n", "add a member: its rules in AWS", change(f.add))
 	fmt.Printf("  %-46s | %s\n", "remove it: its rules gone from AWS", change(f.del))
+	fmt.Printf("  %-46s | %s\n", "add it again: its rules in AWS", change(f.readd))
 	fmt.Printf("  %-46s | %s (%.2f), %d left\n", "delete: ALB and TGs gone (calls per member)",
 		ms(f.deletion.deleteAWS), f.deletion.deleteCalls, f.deletion.leftovers)
 	fmt.Println()
