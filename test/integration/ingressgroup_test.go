@@ -28,7 +28,8 @@ import (
 // reaches AWS, their rules (and a listener only one of them uses) kept in
 // place; a member that leaves the group
 // moves to its own load balancer and leaves nothing in the group's;
-// deleting the members deletes the group's load balancer.
+// deleting the members deletes the group's load balancer, and deleting
+// two stacks at once leaves no shared backend security group.
 func TestIngressGroup(t *testing.T) {
 	cl := newCluster(t, 1)
 	cl.opts.EnableIngress, cl.opts.IngressClass = true, "alb"
@@ -227,22 +228,33 @@ func TestIngressGroup(t *testing.T) {
 		t.Errorf("the group's bindings of b left behind: %d", len(bindings.Items))
 	}
 
-	// Deleting the members: c (left out) first, then a, the last one;
-	// then b's own.
-	for _, key := range []string{"default/c", "default/a", "team2/b"} {
-		ns, name, _ := strings.Cut(key, "/")
-		if err := cl.c.Delete(ctx, &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, 90*time.Second, key+" gone", func() (bool, string) {
-			var ing networkingv1.Ingress
-			err := cl.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &ing)
-			return err != nil, fmt.Sprint(ing.Finalizers)
-		})
+	// Deleting the members: c (left out) first; then a, the group's last
+	// one, and b's own at once: both load balancers go, and the shared
+	// backend security group after them (LBC leaves it when two stacks
+	// go at once).
+	if cl.backendSG() == "" {
+		t.Fatal("no backend security group while load balancers use it")
 	}
-	eventually(t, 90*time.Second, "every load balancer deleted", func() (bool, string) {
-		lbs := cl.loadBalancers()
-		return len(lbs) == 0, fmt.Sprint(lbs)
+	for _, keys := range [][]string{{"default/c"}, {"default/a", "team2/b"}} {
+		for _, key := range keys {
+			ns, name, _ := strings.Cut(key, "/")
+			err := cl.c.Delete(ctx, &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, key := range keys {
+			ns, name, _ := strings.Cut(key, "/")
+			eventually(t, 90*time.Second, key+" gone", func() (bool, string) {
+				var ing networkingv1.Ingress
+				err := cl.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &ing)
+				return err != nil, fmt.Sprint(ing.Finalizers)
+			})
+		}
+	}
+	eventually(t, 90*time.Second, "every load balancer and the backend security group deleted", func() (bool, string) {
+		lbs, sg := cl.loadBalancers(), cl.backendSG()
+		return len(lbs) == 0 && sg == "", fmt.Sprint(lbs, sg)
 	})
 }
 
