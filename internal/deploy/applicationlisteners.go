@@ -50,18 +50,14 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 		// A default action that forwards to a kept group member's target
 		// group (its defaultBackend) stays while the member is left out.
 		if _, ok := defaults[l.Port]; ok && kept[l.TargetGroupARN] != "" {
-			defaults[l.Port] = []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward,
-				ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{{
-					TargetGroupArn: aws.String(l.TargetGroupARN)}}}}}
+			defaults[l.Port] = keepForwarding(l.TargetGroupARN)
 			continue
 		}
 		// A defaultBackend moving to a new target group waits, as a rule
 		// does, for the group's targets.
 		if want, ok := defaults[l.Port]; ok && l.TargetGroupARN != "" && !notReady[l.TargetGroupARN] &&
 			slices.ContainsFunc(forwardTargets(want), func(arn string) bool { return notReady[arn] }) {
-			defaults[l.Port] = []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward,
-				ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{{
-					TargetGroupArn: aws.String(l.TargetGroupARN)}}}}}
+			defaults[l.Port] = keepForwarding(l.TargetGroupARN)
 			held = append(held, l.TargetGroupARN)
 		}
 	}
@@ -142,4 +138,12 @@ func mutualAuthMatches(have, want model.MutualAuthentication) bool {
 		(want.IgnoreClientCertificateExpiry == nil || have.IgnoreClientCertificateExpiry != nil &&
 			*have.IgnoreClientCertificateExpiry == *want.IgnoreClientCertificateExpiry) &&
 		(want.AdvertiseTrustStoreCANames == "" || have.AdvertiseTrustStoreCANames == want.AdvertiseTrustStoreCANames)
+}
+
+// keepForwarding is a default action that keeps a listener forwarding
+// to the one target group it forwards to.
+func keepForwarding(tgARN string) []elbtypes.Action {
+	return []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward,
+		ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{{
+			TargetGroupArn: aws.String(tgARN)}}}}}
 }
