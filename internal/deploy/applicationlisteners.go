@@ -23,12 +23,17 @@ import (
 func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackState, app *model.ApplicationStack,
 	tgARNs, kept map[string]string, notReady map[string]bool) (held []string, err error) {
 	defaults := map[int32][]elbtypes.Action{}
+	// clients are the fingerprints of the default actions' OIDC clients.
+	clients := map[int32]string{}
 	for _, r := range app.Routing {
 		actions, err := sdkActions(r.DefaultActions, tgARNs)
 		if err != nil {
 			return nil, fmt.Errorf("default actions of listener %d: %w", r.Port, err)
 		}
 		defaults[r.Port] = actions
+		if c := oidcClientOf(r.DefaultActions); c != "" {
+			clients[r.Port] = c
+		}
 	}
 	for port, ma := range app.MutualAuthentication {
 		if ma.Mode == "verify" && !strings.HasPrefix(ma.TrustStore, "arn:") {
@@ -51,6 +56,7 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 			defaults[l.Port] = []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward,
 				ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{{
 					TargetGroupArn: aws.String(l.TargetGroupARN)}}}}}
+			delete(clients, l.Port)
 			held = append(held, l.TargetGroupARN)
 		}
 	}
@@ -60,7 +66,11 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 			first[port] = actions
 		}
 	}
-	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, first, app.MutualAuthentication); err != nil {
+	if err := d.knowListenerClients(ctx, st, clients); err != nil {
+		return nil, err
+	}
+	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, first, app.MutualAuthentication,
+		clients); err != nil {
 		return nil, err
 	}
 	byPort := map[int32]*ListenerState{}
@@ -80,7 +90,8 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 		unwanted[l] = arns
 		held = append(held, keptHeld...)
 	}
-	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, defaults, app.MutualAuthentication); err != nil {
+	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, defaults, app.MutualAuthentication,
+		clients); err != nil {
 		return nil, err
 	}
 	// Every listener's new rules exist: the old ones may go.

@@ -137,15 +137,18 @@ func listenerTLS(want model.Listener) ([]elbtypes.Certificate, *string, []string
 // ensureListeners creates, modifies and deletes listeners so that each
 // desired port forwards to its target group with its certificates.
 func (d *Deployer) ensureListeners(ctx context.Context, st *StackState, want []model.Listener, tgARNs map[string]string) error {
-	return d.ensureListenersWith(ctx, st, want, tgARNs, nil, nil)
+	return d.ensureListenersWith(ctx, st, want, tgARNs, nil, nil, nil)
 }
 
 // ensureListenersWith is ensureListeners with the default actions of an
 // application load balancer's listeners by port (nil: each listener
 // forwards to its target group; a port missing from the map keeps the
-// default action its listener has, as ModifyListener does without one).
+// default action its listener has, as ModifyListener does without one);
+// clients are the fingerprints of the default actions' OIDC clients by
+// port (listenerClientMatches).
 func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want []model.Listener,
-	tgARNs map[string]string, defaults map[int32][]elbtypes.Action, mutual map[int32]model.MutualAuthentication) error {
+	tgARNs map[string]string, defaults map[int32][]elbtypes.Action, mutual map[int32]model.MutualAuthentication,
+	clients map[int32]string) error {
 	lb := st.LoadBalancer
 	byPort := map[int32]*ListenerState{}
 	for _, l := range st.Listeners {
@@ -157,14 +160,19 @@ func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want
 		tgARN := tgARNs[w.TargetGroupID]
 		actions, matches := forwardActions(tgARN), func(have *ListenerState) bool { return listenerMatches(have, w, tgARN) }
 		var mutualAuth *elbtypes.MutualAuthenticationAttributes
+		client := ""
 		if defaults != nil {
 			actions = defaults[w.Port]
+			if actions != nil {
+				client = clients[w.Port]
+			}
 			ma, ok := mutual[w.Port]
 			if ok && securedProtocol(w.Protocol) {
 				mutualAuth = sdkMutualAuthentication(ma)
 			}
 			matches = func(have *ListenerState) bool {
-				return applicationListenerMatches(have, w, actions) && (mutualAuth == nil || mutualAuthMatches(have.MutualAuth, ma))
+				return applicationListenerMatches(have, w, actions) && (mutualAuth == nil || mutualAuthMatches(have.MutualAuth, ma)) &&
+					(actions == nil || d.listenerClientMatches(st.ID, have.ARN, clients[w.Port]))
 			}
 		}
 		certs, policy, alpn := listenerTLS(w)
@@ -173,7 +181,8 @@ func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want
 		case have == nil:
 			out, err := d.elb.CreateListener(ctx, &elbv2.CreateListenerInput{
 				LoadBalancerArn: aws.String(lb.ARN), Port: aws.Int32(w.Port), Protocol: elbtypes.ProtocolEnum(w.Protocol),
-				DefaultActions: actions, Certificates: certs, SslPolicy: policy, AlpnPolicy: alpn, Tags: elbTags(w.Tags),
+				DefaultActions: actions, Certificates: certs, SslPolicy: policy, AlpnPolicy: alpn,
+				Tags:                 elbTags(model.MergeTags(w.Tags, clientTag(client))),
 				MutualAuthentication: mutualAuth,
 			})
 			if err != nil {
@@ -183,7 +192,7 @@ func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want
 			have.ExtrasKnown = true // a new listener has none
 			have.RulesKnown = true
 			st.Listeners = append(st.Listeners, have)
-			d.inv.setListenerTags(st.ID, aws.ToString(out.Listeners[0].ListenerArn), w.Tags)
+			d.inv.setListenerTags(st.ID, aws.ToString(out.Listeners[0].ListenerArn), model.MergeTags(w.Tags, clientTag(client)))
 		case !matches(have):
 			// Send only what changes: the port never does (it is the key).
 			in := &elbv2.ModifyListenerInput{ListenerArn: aws.String(have.ARN), DefaultActions: actions,
@@ -199,6 +208,9 @@ func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want
 			extras, known, rules, rulesKnown := have.ExtraCertificates, have.ExtrasKnown, have.Rules, have.RulesKnown
 			*have = *listenerState(out.Listeners[0])
 			have.ExtraCertificates, have.ExtrasKnown, have.Rules, have.RulesKnown = extras, known, rules, rulesKnown
+			if err := d.tagListenerClient(ctx, st.ID, have.ARN, client); err != nil {
+				return fmt.Errorf("listener %d on load balancer %s: %w", w.Port, lb.Name, err)
+			}
 		}
 		if err := d.ensureExtraCertificates(ctx, lb, have, w); err != nil {
 			return err
