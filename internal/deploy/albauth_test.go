@@ -195,3 +195,45 @@ func TestAuthMeaning(t *testing.T) {
 		t.Errorf("the meaning shows the secret: %s", base)
 	}
 }
+
+// TestListenerDefaultClient: the OIDC client of a listener's default
+// actions (a defaultBackend with authentication) is compared by kelb's
+// listener tag: read once when unknown, LBC's untagged listener taken as
+// it is, a different fingerprint a mismatch until kelb writes the action
+// and then the tag.
+func TestListenerDefaultClient(t *testing.T) {
+	f := &taggedListeners{tags: map[string]map[string]string{
+		"arn:lbc": {"elbv2.k8s.aws/cluster": "prod"},
+		"arn:old": {model.TagOIDCClient: "fp0"},
+	}}
+	d := New(Deps{Config: Config{ClusterName: "prod"}, ELBV2: f})
+	stack := svcStack("shop/web")
+	st := &StackState{ID: stack, Listeners: []*ListenerState{{ARN: "arn:lbc", Port: 443}, {ARN: "arn:old", Port: 8443}}}
+	if err := d.knowListenerClients(t.Context(), st, map[int32]string{443: "fp1", 8443: "fp1"}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{
+		"LBC's listener":             d.listenerClientMatches(stack, "arn:lbc", "fp1"),
+		"LBC's listener, remembered": d.listenerClientMatches(stack, "arn:lbc", "fp1"),
+		"LBC's, the Secret changed":  d.listenerClientMatches(stack, "arn:lbc", "fp2"),
+		"kelb's, another client":     d.listenerClientMatches(stack, "arn:old", "fp1"),
+		"no OIDC default":            d.listenerClientMatches(stack, "arn:old", ""),
+	}
+	want := map[string]bool{"LBC's listener": true, "LBC's listener, remembered": true,
+		"LBC's, the Secret changed": false, "kelb's, another client": false, "no OIDC default": true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("matches (-want +got):\n%s", diff)
+	}
+	if err := d.tagListenerClient(t.Context(), stack, "arn:old", "fp1"); err != nil {
+		t.Fatal(err)
+	}
+	if !d.listenerClientMatches(stack, "arn:old", "fp1") || f.tags["arn:old"][model.TagOIDCClient] != "fp1" {
+		t.Errorf("after the write: tags %v", f.tags["arn:old"])
+	}
+	if diff := cmp.Diff([]string{"DescribeTags", "AddTags"}, f.calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if _, ok := f.tags["arn:lbc"][model.TagOIDCClient]; ok {
+		t.Errorf("LBC's listener was tagged: %v", f.tags["arn:lbc"])
+	}
+}

@@ -305,3 +305,50 @@ func TestAuthSkippedOnHTTP(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildGroupAuth: authentication is per member: each member's rules
+// carry its own, and a member whose OIDC Secret is missing is left out
+// (its rules in AWS kept) while the others are built.
+func TestBuildGroupAuth(t *testing.T) {
+	https := map[string]string{AnnListenPorts: `[{"HTTPS": 443}]`, AnnCertificateARN: certDefault}
+	with := func(extra map[string]string) map[string]string {
+		out := map[string]string{}
+		for _, m := range []map[string]string{https, extra} {
+			for k, v := range m {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	one := groupMember("a", "one", "/one", 0, with(map[string]string{AnnAuthType: "cognito", AnnAuthIDPCognito: cognitoJSON}))
+	two := groupMember("b", "two", "/two", 1, with(map[string]string{AnnAuthType: "oidc", AnnAuthIDPOIDC: oidcJSON}))
+	three := groupMember("c", "three", "/three", 2, with(nil))
+	four := groupMember("d", "four", "/four", 3, with(map[string]string{AnnAuthType: "oidc", AnnAuthIDPOIDC: oidcJSON}))
+	four.OIDCClients = map[string]OIDCClient{"oidc": oidcClient()}
+	res, err := BuildGroup(testConfig(), GroupInput{Name: "team-a", Members: []GroupMember{one, two, three, four},
+		Facts: Facts{Subnets: []string{"subnet-a", "subnet-b"}, CertificateStatuses: issued(certDefault)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range res.Stack.Routing {
+		for _, rule := range r.Rules {
+			if rule.KeptMember != "" {
+				got = append(got, fmt.Sprintf("%d kept %s", rule.Priority, rule.KeptMember))
+				continue
+			}
+			var types []string
+			for _, a := range rule.Actions {
+				types = append(types, a.Type)
+			}
+			got = append(got, fmt.Sprintf("%d %s", rule.Priority, strings.Join(types, ", ")))
+		}
+	}
+	want := []string{"1 authenticate-cognito, forward", "2 kept b/two", "3 forward", "4 authenticate-oidc, forward"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rules of 443 (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"b/two: invalid"}, excludedSummary(res.Excluded)); diff != "" {
+		t.Errorf("excluded (-want +got):\n%s", diff)
+	}
+}
