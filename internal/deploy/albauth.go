@@ -218,3 +218,17 @@ func (d *Deployer) tagListenerClient(ctx context.Context, stack model.StackID, a
 	}
 	return nil
 }
+
+// withoutSecrets is actions as AWS describes them, for what kelb keeps
+// in memory: the OIDC client secret left out.
+func withoutSecrets(actions []elbtypes.Action) []elbtypes.Action {
+	out := slices.Clone(actions)
+	for i, a := range out {
+		if a.AuthenticateOidcConfig != nil {
+			c := *a.AuthenticateOidcConfig
+			c.ClientSecret = nil
+			out[i].AuthenticateOidcConfig = &c
+		}
+	}
+	return out
+}

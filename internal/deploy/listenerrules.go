@@ -108,7 +108,7 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 		}
 		byARN[m.ARN].Key, byARN[m.ARN].TargetGroups = w.Key, forwardTargets(w.Actions)
 		byARN[m.ARN].Meaning, byARN[m.ARN].Client, byARN[m.ARN].ClientUnknown = w.Meaning, w.Client, false
-		byARN[m.ARN].Conditions, byARN[m.ARN].Actions = canonicalConditions(w.Conditions), w.Actions
+		byARN[m.ARN].Conditions, byARN[m.ARN].Actions = canonicalConditions(w.Conditions), withoutSecrets(w.Actions)
 	}
 	if len(plan.Move) > 0 {
 		in := &elbv2.SetRulePrioritiesInput{}
@@ -150,7 +150,7 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 		}
 		l.Rules = append(l.Rules, ruleHave{ARN: aws.ToString(out.Rules[0].RuleArn), Priority: w.Priority, Key: w.Key,
 			Meaning: w.Meaning, Client: w.Client, TargetGroups: forwardTargets(w.Actions),
-			Conditions: canonicalConditions(w.Conditions), Actions: w.Actions})
+			Conditions: canonicalConditions(w.Conditions), Actions: withoutSecrets(w.Actions)})
 	}
 	sort.Slice(l.Rules, func(i, j int) bool { return l.Rules[i].Priority < l.Rules[j].Priority })
 	return plan.Delete, held, nil
