@@ -80,7 +80,9 @@ func (l *CallLog) Wrap(next Handler) Handler {
 		c := Call{Time: start, Account: r.Account, Caller: r.Caller, Service: r.Service, Action: r.Action, Status: resp.Status, Duration: time.Since(start)}
 		keepAll := fullParams[r.Action]
 		for k, v := range r.Params {
-			if k != "Action" && k != "Version" && (keepAll || keyParams.MatchString(k)) && len(v) > 0 {
+			// An OIDC client secret is never recorded.
+			if k != "Action" && k != "Version" && (keepAll || keyParams.MatchString(k)) && len(v) > 0 &&
+				!strings.HasSuffix(k, ".ClientSecret") {
 				if c.Params == nil {
 					c.Params = map[string]string{}
 				}

@@ -16,7 +16,8 @@ import (
 // to a canonical text, so that rules and default actions are compared by
 // meaning (AWS echoes a forward both as TargetGroupArn and ForwardConfig,
 // fills the redirect's unset parts with #{...}, and lists a condition's
-// values both in Values and in its config).
+// values both in Values and in its config). Authenticate actions are in
+// albauth.go.
 
 // sdkActions returns the actions in the API's form, target groups of the
 // stack resolved to their ARNs (tgARNs by ResourceID).
@@ -62,6 +63,16 @@ func sdkActions(actions []model.Action, tgARNs map[string]string) ([]elbtypes.Ac
 			}
 			sa.FixedResponseConfig = &elbtypes.FixedResponseActionConfig{StatusCode: aws.String(f.StatusCode),
 				ContentType: optional(f.ContentType), MessageBody: optional(f.MessageBody)}
+		case model.ActionAuthenticateCognito:
+			if a.AuthenticateCognito == nil {
+				return nil, fmt.Errorf("authenticate-cognito action without its config")
+			}
+			sa.AuthenticateCognitoConfig = sdkAuthenticateCognito(a.AuthenticateCognito)
+		case model.ActionAuthenticateOIDC:
+			if a.AuthenticateOIDC == nil {
+				return nil, fmt.Errorf("authenticate-oidc action without its config")
+			}
+			sa.AuthenticateOidcConfig = sdkAuthenticateOIDC(a.AuthenticateOIDC)
 		default:
 			return nil, fmt.Errorf("action type %q is not supported", a.Type)
 		}
@@ -172,8 +183,11 @@ func canonicalAction(a elbtypes.Action) string {
 		return fmt.Sprintf("fixed-response %s %q %q", aws.ToString(f.StatusCode), aws.ToString(f.ContentType),
 			aws.ToString(f.MessageBody))
 	}
-	// kelb writes no other action (authentication comes with the next
-	// issue): such an action never equals a wanted one.
+	if s, ok := canonicalAuthAction(a); ok {
+		return s
+	}
+	// kelb writes no other action: such an action never equals a wanted
+	// one.
 	return string(a.Type) + " (not written by kelb)"
 }
 

@@ -26,12 +26,17 @@ import (
 func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackState, app *model.ApplicationStack,
 	tgARNs, kept map[string]string, keepPorts map[int32]bool, notReady map[string]bool) (held []string, err error) {
 	defaults := map[int32][]elbtypes.Action{}
+	// clients are the fingerprints of the default actions' OIDC clients.
+	clients := map[int32]string{}
 	for _, r := range app.Routing {
 		actions, err := sdkActions(r.DefaultActions, tgARNs)
 		if err != nil {
 			return nil, fmt.Errorf("default actions of listener %d: %w", r.Port, err)
 		}
 		defaults[r.Port] = actions
+		if c := oidcClientOf(r.DefaultActions); c != "" {
+			clients[r.Port] = c
+		}
 	}
 	for port, ma := range app.MutualAuthentication {
 		if ma.Mode == "verify" && !strings.HasPrefix(ma.TrustStore, "arn:") {
@@ -58,6 +63,7 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 		if want, ok := defaults[l.Port]; ok && l.TargetGroupARN != "" && !notReady[l.TargetGroupARN] &&
 			slices.ContainsFunc(forwardTargets(want), func(arn string) bool { return notReady[arn] }) {
 			defaults[l.Port] = keepForwarding(l.TargetGroupARN)
+			delete(clients, l.Port)
 			held = append(held, l.TargetGroupARN)
 		}
 	}
@@ -67,8 +73,11 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 			first[port] = actions
 		}
 	}
+	if err := d.knowListenerClients(ctx, st, clients); err != nil {
+		return nil, err
+	}
 	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, &applicationListeners{Defaults: first,
-		Mutual: app.MutualAuthentication, Keep: keepPorts}); err != nil {
+		Mutual: app.MutualAuthentication, Clients: clients, Keep: keepPorts}); err != nil {
 		return nil, err
 	}
 	byPort := map[int32]*ListenerState{}
@@ -89,7 +98,7 @@ func (d *Deployer) ensureApplicationListeners(ctx context.Context, st *StackStat
 		held = append(held, keptHeld...)
 	}
 	if err := d.ensureListenersWith(ctx, st, app.Listeners, tgARNs, &applicationListeners{Defaults: defaults,
-		Mutual: app.MutualAuthentication, Keep: keepPorts}); err != nil {
+		Mutual: app.MutualAuthentication, Clients: clients, Keep: keepPorts}); err != nil {
 		return nil, err
 	}
 	// Every listener's new rules exist: the old ones may go.

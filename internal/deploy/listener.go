@@ -148,6 +148,9 @@ type applicationListeners struct {
 	// does without one).
 	Defaults map[int32][]elbtypes.Action
 	Mutual   map[int32]model.MutualAuthentication
+	// Clients are the fingerprints of the default actions' OIDC clients
+	// by port (listenerClientMatches).
+	Clients map[int32]string
 	// Keep are ports of listeners that stay though no listener is wanted
 	// there (those of group members left out of the build).
 	Keep map[int32]bool
@@ -169,14 +172,19 @@ func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want
 		tgARN := tgARNs[w.TargetGroupID]
 		actions, matches := forwardActions(tgARN), func(have *ListenerState) bool { return listenerMatches(have, w, tgARN) }
 		var mutualAuth *elbtypes.MutualAuthenticationAttributes
+		client := ""
 		if app != nil {
 			actions = app.Defaults[w.Port]
+			if actions != nil {
+				client = app.Clients[w.Port]
+			}
 			ma, ok := app.Mutual[w.Port]
 			if ok && securedProtocol(w.Protocol) {
 				mutualAuth = sdkMutualAuthentication(ma)
 			}
 			matches = func(have *ListenerState) bool {
-				return applicationListenerMatches(have, w, actions) && (mutualAuth == nil || mutualAuthMatches(have.MutualAuth, ma))
+				return applicationListenerMatches(have, w, actions) && (mutualAuth == nil || mutualAuthMatches(have.MutualAuth, ma)) &&
+					(actions == nil || d.listenerClientMatches(st.ID, have.ARN, client))
 			}
 		}
 		certs, policy, alpn := listenerTLS(w)
@@ -185,7 +193,8 @@ func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want
 		case have == nil:
 			out, err := d.elb.CreateListener(ctx, &elbv2.CreateListenerInput{
 				LoadBalancerArn: aws.String(lb.ARN), Port: aws.Int32(w.Port), Protocol: elbtypes.ProtocolEnum(w.Protocol),
-				DefaultActions: actions, Certificates: certs, SslPolicy: policy, AlpnPolicy: alpn, Tags: elbTags(w.Tags),
+				DefaultActions: actions, Certificates: certs, SslPolicy: policy, AlpnPolicy: alpn,
+				Tags:                 elbTags(model.MergeTags(w.Tags, clientTag(client))),
 				MutualAuthentication: mutualAuth,
 			})
 			if err != nil {
@@ -195,7 +204,7 @@ func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want
 			have.ExtrasKnown = true // a new listener has none
 			have.RulesKnown = true
 			st.Listeners = append(st.Listeners, have)
-			d.inv.setListenerTags(st.ID, aws.ToString(out.Listeners[0].ListenerArn), w.Tags)
+			d.inv.setListenerTags(st.ID, aws.ToString(out.Listeners[0].ListenerArn), model.MergeTags(w.Tags, clientTag(client)))
 		case !matches(have):
 			// Send only what changes: the port never does (it is the key).
 			in := &elbv2.ModifyListenerInput{ListenerArn: aws.String(have.ARN), DefaultActions: actions,
@@ -211,6 +220,9 @@ func (d *Deployer) ensureListenersWith(ctx context.Context, st *StackState, want
 			extras, known, rules, rulesKnown := have.ExtraCertificates, have.ExtrasKnown, have.Rules, have.RulesKnown
 			*have = *listenerState(out.Listeners[0])
 			have.ExtraCertificates, have.ExtrasKnown, have.Rules, have.RulesKnown = extras, known, rules, rulesKnown
+			if err := d.tagListenerClient(ctx, st.ID, have.ARN, client); err != nil {
+				return fmt.Errorf("listener %d on load balancer %s: %w", w.Port, lb.Name, err)
+			}
 		}
 		if err := d.ensureExtraCertificates(ctx, lb, have, w); err != nil {
 			return err

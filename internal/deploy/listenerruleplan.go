@@ -20,8 +20,15 @@ const maxRulePriority = 50000
 type ruleHave struct {
 	ARN      string
 	Priority int32
-	// Key is the rule's conditions and actions as canonical text.
-	Key string
+	// Key is the rule's conditions and actions as canonical text, with
+	// its OIDC client's fingerprint (withClient); Meaning is Key without
+	// the fingerprint.
+	Key, Meaning string
+	// Client is the fingerprint of its OIDC action's client, from kelb's
+	// tag (or taken as the wanted one, adoptClients); ClientUnknown: it
+	// authenticates by OIDC and has no tag (not adopted yet).
+	Client        string
+	ClientUnknown bool
 	// Conditions is the conditions' part of Key; Actions are the rule's
 	// actions as AWS has them (kept while a rule is held, holdRules).
 	Conditions string

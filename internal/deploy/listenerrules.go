@@ -21,6 +21,9 @@ type sdkRule struct {
 	Actions    []elbtypes.Action
 	Tags       map[string]string
 	Key        string
+	// Meaning is Key without the OIDC client's fingerprint (Client).
+	Meaning string
+	Client  string
 }
 
 // listenerRuleKey is the meaning of a rule: its conditions and actions.
@@ -37,8 +40,9 @@ func sdkRules(rules []model.ListenerRule, tgARNs map[string]string) ([]sdkRule, 
 			return nil, fmt.Errorf("rule of priority %d: %w", r.Priority, err)
 		}
 		conditions := sdkConditions(r.Conditions)
+		meaning, client := listenerRuleKey(conditions, actions), oidcClientOf(r.Actions)
 		out = append(out, sdkRule{Priority: r.Priority, Conditions: conditions, Actions: actions, Tags: r.Tags,
-			Key: listenerRuleKey(conditions, actions)})
+			Key: withClient(meaning, client), Meaning: meaning, Client: client})
 	}
 	return out, nil
 }
@@ -70,6 +74,7 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 		}
 		l.Rules, l.RulesKnown = have, true
 	}
+	adoptClients(l.Rules, rules)
 	rules = expandKeptRules(want, rules, l.Rules, kept)
 	held = holdRules(l.Rules, rules, notReady)
 	placeRules(l.Port, rules, l.Rules)
@@ -93,8 +98,18 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 			return nil, nil, fmt.Errorf("modifying rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
 				l.Port, lb.Name, err)
 		}
+		// The tag follows the write: a crash in between leaves the old
+		// fingerprint, and the action is written once more.
+		if w.Client != "" {
+			if _, err := d.elb.AddTags(ctx, &elbv2.AddTagsInput{ResourceArns: []string{m.ARN},
+				Tags: elbTags(clientTag(w.Client))}); err != nil {
+				return nil, nil, fmt.Errorf("tagging rule of priority %d on listener %d of load balancer %s: %w",
+					w.Priority, l.Port, lb.Name, err)
+			}
+		}
 		byARN[m.ARN].Key, byARN[m.ARN].TargetGroups = w.Key, forwardTargets(w.Actions)
-		byARN[m.ARN].Conditions, byARN[m.ARN].Actions = canonicalConditions(w.Conditions), w.Actions
+		byARN[m.ARN].Meaning, byARN[m.ARN].Client, byARN[m.ARN].ClientUnknown = w.Meaning, w.Client, false
+		byARN[m.ARN].Conditions, byARN[m.ARN].Actions = canonicalConditions(w.Conditions), withoutSecrets(w.Actions)
 	}
 	if len(plan.Move) > 0 {
 		in := &elbv2.SetRulePrioritiesInput{}
@@ -124,7 +139,8 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 	for _, wi := range plan.Create {
 		w := rules[wi]
 		out, err := d.elb.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(l.ARN),
-			Priority: aws.Int32(w.Priority), Conditions: w.Conditions, Actions: w.Actions, Tags: elbTags(w.Tags)})
+			Priority: aws.Int32(w.Priority), Conditions: w.Conditions, Actions: w.Actions,
+			Tags: elbTags(model.MergeTags(w.Tags, clientTag(w.Client)))})
 		if err != nil {
 			return nil, nil, fmt.Errorf("creating rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
 				l.Port, lb.Name, err)
@@ -134,7 +150,8 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 				l.Port, len(out.Rules))
 		}
 		l.Rules = append(l.Rules, ruleHave{ARN: aws.ToString(out.Rules[0].RuleArn), Priority: w.Priority, Key: w.Key,
-			TargetGroups: forwardTargets(w.Actions), Conditions: canonicalConditions(w.Conditions), Actions: w.Actions})
+			Meaning: w.Meaning, Client: w.Client, TargetGroups: forwardTargets(w.Actions),
+			Conditions: canonicalConditions(w.Conditions), Actions: withoutSecrets(w.Actions)})
 	}
 	sort.Slice(l.Rules, func(i, j int) bool { return l.Rules[i].Priority < l.Rules[j].Priority })
 	return plan.Delete, held, nil
@@ -179,8 +196,9 @@ func (d *Deployer) describeRules(ctx context.Context, listenerARN string) ([]rul
 			if _, err := fmt.Sscanf(aws.ToString(r.Priority), "%d", &priority); err != nil {
 				return nil, fmt.Errorf("rule %s has priority %q: %w", aws.ToString(r.RuleArn), aws.ToString(r.Priority), err)
 			}
-			out = append(out, ruleHave{ARN: aws.ToString(r.RuleArn), Priority: priority,
-				Key: listenerRuleKey(r.Conditions, r.Actions), TargetGroups: forwardTargets(r.Actions),
+			meaning := listenerRuleKey(r.Conditions, r.Actions)
+			out = append(out, ruleHave{ARN: aws.ToString(r.RuleArn), Priority: priority, Key: meaning, Meaning: meaning,
+				ClientUnknown: hasOIDC(r.Actions), TargetGroups: forwardTargets(r.Actions),
 				Conditions: canonicalConditions(r.Conditions), Actions: r.Actions})
 		}
 		if aws.ToString(page.NextMarker) == "" {
@@ -189,5 +207,30 @@ func (d *Deployer) describeRules(ctx context.Context, listenerARN string) ([]rul
 		in.Marker = page.NextMarker
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Priority < out[j].Priority })
-	return out, nil
+	return out, d.readRuleClients(ctx, out)
+}
+
+// readRuleClients reads the OIDC client fingerprint kelb tagged each OIDC
+// rule with (one DescribeTags per 20 such rules; rules without OIDC cost
+// nothing). A rule without the tag stays ClientUnknown.
+func (d *Deployer) readRuleClients(ctx context.Context, rules []ruleHave) error {
+	var arns []string
+	byARN := map[string]*ruleHave{}
+	for i := range rules {
+		if rules[i].ClientUnknown {
+			arns = append(arns, rules[i].ARN)
+			byARN[rules[i].ARN] = &rules[i]
+		}
+	}
+	tags, err := d.describeListenerTags(ctx, arns)
+	if err != nil {
+		return fmt.Errorf("reading the tags of OIDC rules: %w", err)
+	}
+	for arn, t := range tags {
+		if client := t[model.TagOIDCClient]; client != "" && byARN[arn] != nil {
+			r := byARN[arn]
+			r.Client, r.Key, r.ClientUnknown = client, withClient(r.Meaning, client), false
+		}
+	}
+	return nil
 }

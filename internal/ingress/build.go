@@ -77,7 +77,10 @@ type Input struct {
 	// Services are the backend Services, by name, in the Ingress's
 	// namespace.
 	Services map[string]*corev1.Service
-	Facts    Facts
+	// OIDCClients are the OIDC Secrets its authentication names
+	// (OIDCSecretNames), by name; a missing one is left out.
+	OIDCClients map[string]OIDCClient
+	Facts       Facts
 }
 
 // FactsQuery says which AWS facts an Ingress needs.
@@ -231,7 +234,7 @@ func Build(cfg Config, in Input) (*model.ApplicationStack, error) {
 	b := &builder{cfg: cfg, in: in, tgIndex: map[string]int{}, stackNamespace: ing.Namespace, stackName: ing.Name,
 		ann: a, params: in.Class.Params, stack: &model.ApplicationStack{TargetGroupOptions: map[string]model.ApplicationTargetGroup{}}}
 	b.stack.ID = model.StackID{Kind: model.IngressKind, Name: ing.Namespace + "/" + ing.Name}
-	m, err := newMember(cfg, ing, in.Class, in.Services)
+	m, err := newMember(cfg, ing, in.Class, in.Services, in.OIDCClients)
 	if err != nil {
 		return nil, err
 	}

@@ -120,6 +120,9 @@ func (b *builder) groupRules() []rule {
 		mr, err := b.ingressRules(m)
 		if err == nil && m.ing.Spec.DefaultBackend != nil {
 			_, err = b.targetGroupFor(m, "spec.defaultBackend", *m.ing.Spec.DefaultBackend)
+			if err == nil {
+				_, err = b.httpsAuth(m, *m.ing.Spec.DefaultBackend)
+			}
 		}
 		if err != nil {
 			undo()

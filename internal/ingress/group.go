@@ -94,6 +94,9 @@ type GroupMember struct {
 	Ingress  *networkingv1.Ingress
 	Class    Class
 	Services map[string]*corev1.Service
+	// OIDCClients are the OIDC Secrets its authentication names
+	// (OIDCSecretNames), by name; a missing one is left out.
+	OIDCClients map[string]OIDCClient
 }
 
 func (m GroupMember) key() string { return m.Ingress.Namespace + "/" + m.Ingress.Name }
@@ -300,7 +303,7 @@ func planGroup(cfg Config, in GroupInput) (*groupPlan, error) {
 	for i, gm := range conflictOrder(candidates, p.orders) {
 		ing, params := gm.Ingress, gm.Class.Params
 		a := service.Annotations(ing.Annotations)
-		m, err := newMember(cfg, ing, gm.Class, gm.Services)
+		m, err := newMember(cfg, ing, gm.Class, gm.Services, gm.OIDCClients)
 		if err == nil {
 			_, err = readLBSettings(cfg, a, params)
 		}

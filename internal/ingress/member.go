@@ -25,11 +25,14 @@ type member struct {
 	// ports are the member's own listen ports (explicit groups): its
 	// rules go on these listeners only; nil puts them on every listener.
 	ports map[int32]string
+	// oidc are the OIDC Secrets its authentication names, by name.
+	oidc map[string]OIDCClient
 }
 
-func newMember(cfg Config, ing *networkingv1.Ingress, class Class, services map[string]*corev1.Service) (member, error) {
+func newMember(cfg Config, ing *networkingv1.Ingress, class Class, services map[string]*corev1.Service,
+	oidc map[string]OIDCClient) (member, error) {
 	a := service.Annotations(ing.Annotations)
-	m := member{ing: ing, params: class.Params, services: services, paramsTags: map[string]string{}}
+	m := member{ing: ing, params: class.Params, services: services, paramsTags: map[string]string{}, oidc: oidc}
 	var err error
 	if m.userTags, err = userTagsOf(cfg, a, class.Params); err != nil {
 		return m, err

@@ -28,6 +28,9 @@ type rule struct {
 	ports map[int32]string
 	// kept, when set, holds the place of an excluded member's rules.
 	kept string
+	// auth is the authenticate action that goes before actions on HTTPS
+	// listeners (nil: none).
+	auth *model.Action
 }
 
 // ingressRules turns the Ingress's rules into listener rules in LBC's
@@ -61,8 +64,12 @@ func (b *builder) ingressRules(m member) ([]rule, error) {
 			if err != nil {
 				return nil, err
 			}
+			auth, err := b.httpsAuth(m, p.path.Backend)
+			if err != nil {
+				return nil, err
+			}
 			out = append(out, rule{field: p.field, conditions: conditions, actions: actions, tags: m.userTags,
-				ports: m.ports})
+				ports: m.ports, auth: auth})
 		}
 	}
 	return out, nil
@@ -93,7 +100,11 @@ func (b *builder) listenerRules(port int32, protocol string, rules []rule) ([]mo
 		}
 		priority := int32(len(out) + 1)
 		resource := fmt.Sprintf("%d:%d", port, priority)
-		out = append(out, model.ListenerRule{Priority: priority, Conditions: r.conditions, Actions: r.actions,
+		actions := r.actions
+		if r.auth != nil && protocol == ProtocolHTTPS {
+			actions = append([]model.Action{*r.auth}, actions...)
+		}
+		out = append(out, model.ListenerRule{Priority: priority, Conditions: r.conditions, Actions: actions,
 			Tags: model.MergeTags(withDefaultTags(b.cfg, r.tags), b.tracking(resource)), KeptMember: r.kept})
 	}
 	return out, nil
@@ -117,8 +128,18 @@ func (b *builder) defaultActions(protocol string) ([]model.Action, error) {
 		return []model.Action{notFoundAction()}, nil
 	case 1:
 		// Conditions do not apply to the default; a use-annotation
-		// backend's action does, as in LBC.
-		return b.backendActions(with[0], "spec.defaultBackend", *with[0].ing.Spec.DefaultBackend)
+		// backend's action does, as in LBC, and so does its
+		// authentication on HTTPS.
+		m, be := with[0], *with[0].ing.Spec.DefaultBackend
+		actions, err := b.backendActions(m, "spec.defaultBackend", be)
+		if err != nil || protocol != ProtocolHTTPS {
+			return actions, err
+		}
+		auth, err := b.httpsAuth(m, be)
+		if err != nil || auth == nil {
+			return actions, err
+		}
+		return append([]model.Action{*auth}, actions...), nil
 	}
 	var names []string
 	for _, m := range with {

@@ -15,12 +15,11 @@ const AnnGroupName = Prefix + "group.name"
 // unservedAnnotations are LBC's Ingress annotations whose meaning kelb does
 // not build yet. Building an Ingress without them would not be "the same
 // load balancer minus a feature": kelb's diff would take away what LBC made
-// for them (an authenticate action before a forward, a WAF association, a
-// rule's transform), so such an Ingress is refused before any AWS call
+// for them (a WAF association, a rule's transform), so such an Ingress is refused before any AWS call
 // and its load balancer stays exactly as it is.
 var unservedAnnotations = []string{
 	"customer-owned-ipv4-pool", "wafv2-acl-arn", "wafv2-acl-name", "waf-acl-id", "web-acl-id",
-	"shield-advanced-protection", "auth-idp-cognito", "auth-idp-oidc", "jwt-validation",
+	"shield-advanced-protection", "jwt-validation",
 	"minimum-load-balancer-capacity", "ipam-ipv4-pool-id", "enable-frontend-nlb", "use-regex-path-match",
 	"target-control-port", "create-acm-cert", "acm-pca-arn",
 }
@@ -90,14 +89,13 @@ func Unserved(ing *networkingv1.Ingress, params *elbv2.IngressClassParams, on Ad
 		}
 	}
 	var found []string
-	for key, value := range ing.Annotations {
+	for key := range ing.Annotations {
 		name, ok := strings.CutPrefix(key, Prefix)
 		if !ok || off[name] != "" {
 			continue
 		}
 		switch {
 		case slices.Contains(unservedAnnotations, name),
-			name == "auth-type" && value != "none",
 			slices.ContainsFunc(unservedPrefixes, func(p string) bool { return strings.HasPrefix(name, p) }):
 			found = append(found, key)
 		}

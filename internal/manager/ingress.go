@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 
+	"k8s.io/client-go/metadata"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -88,5 +89,7 @@ func ingressController(mgr ctrl.Manager, o Options, clients *awsclient.Clients, 
 		DriftPeriod:                       o.DriftPeriod,
 		MaxConcurrentReconciles:           o.LBC.IngressMaxConcurrent,
 		Clock:                             clk,
+		Secrets:                           mgr.GetAPIReader(),
+		SecretWatch:                       ingresscontroller.NewSecretWatch(metadata.NewForConfigOrDie(mgr.GetConfig())),
 	})
 }

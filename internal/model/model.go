@@ -228,16 +228,17 @@ type TagPolicy struct {
 
 // TagDiff returns the tags to set and the keys to remove (sorted) so that
 // have gets want, as the policy allows. The cluster identity
-// (TagClusterUID) is set only at creation: never added, changed or removed.
+// (TagClusterUID) is set only at creation: never added, changed or removed;
+// TagOIDCClient is written only with the action it describes.
 func TagDiff(have, want map[string]string, p TagPolicy) (add map[string]string, remove []string) {
 	add = map[string]string{}
 	for k, v := range want {
-		if hv, ok := have[k]; (!ok || hv != v) && !p.External[k] && k != TagClusterUID {
+		if hv, ok := have[k]; (!ok || hv != v) && !p.External[k] && k != TagClusterUID && k != TagOIDCClient {
 			add[k] = v
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(have)) {
-		if _, ok := want[k]; ok || strings.HasPrefix(k, "aws:") || k == TagClusterUID || p.External[k] ||
+		if _, ok := want[k]; ok || strings.HasPrefix(k, "aws:") || k == TagClusterUID || k == TagOIDCClient || p.External[k] ||
 			p.OnlyRemovable && !p.Removable[k] {
 			continue
 		}

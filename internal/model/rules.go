@@ -1,6 +1,11 @@
 package model
 
-import "strings"
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+)
 
 // What an application load balancer does with a request: each listener
 // has rules, tried in priority order, and default actions for requests no
@@ -15,6 +20,11 @@ const (
 	ActionForward       = "forward"
 	ActionRedirect      = "redirect"
 	ActionFixedResponse = "fixed-response"
+	// The authenticate actions come before a rule's (or default's)
+	// terminal action: AWS runs a rule's actions by Order, which the
+	// deployer numbers from the list's order.
+	ActionAuthenticateCognito = "authenticate-cognito"
+	ActionAuthenticateOIDC    = "authenticate-oidc"
 )
 
 // Condition fields (ELBv2 rule condition field names).
@@ -136,11 +146,93 @@ func (c RuleCondition) ValueCount() int {
 // Action is one action of a rule or of a listener's default; exactly the
 // config of Type is set.
 type Action struct {
-	Type          string
-	Forward       *ForwardAction
-	Redirect      *RedirectAction
-	FixedResponse *FixedResponseAction
+	Type                string
+	Forward             *ForwardAction
+	Redirect            *RedirectAction
+	FixedResponse       *FixedResponseAction
+	AuthenticateCognito *AuthenticateCognitoAction
+	AuthenticateOIDC    *AuthenticateOIDCAction
 }
+
+// Authentication is what the two authenticate actions share; empty values
+// are AWS's defaults (AuthDefault*).
+type Authentication struct {
+	// ExtraParams are query parameters added to the redirect to the
+	// identity provider.
+	ExtraParams map[string]string
+	// OnUnauthenticatedRequest is authenticate, allow or deny.
+	OnUnauthenticatedRequest string
+	Scope                    string
+	SessionCookieName        string
+	// SessionTimeout is in seconds.
+	SessionTimeout int64
+}
+
+// AWS's defaults of the authenticate actions' settings.
+const (
+	AuthDefaultOnUnauthenticated = "authenticate"
+	AuthDefaultScope             = "openid"
+	AuthDefaultSessionCookie     = "AWSELBAuthSessionCookie"
+	AuthDefaultSessionTimeout    = 604800
+)
+
+// AuthenticateCognitoAction authenticates users through an Amazon Cognito
+// user pool.
+type AuthenticateCognitoAction struct {
+	UserPoolARN      string
+	UserPoolClientID string
+	UserPoolDomain   string
+	Authentication
+}
+
+// AuthenticateOIDCAction authenticates users through an OpenID Connect
+// identity provider.
+type AuthenticateOIDCAction struct {
+	Issuer                string
+	AuthorizationEndpoint string
+	TokenEndpoint         string
+	UserInfoEndpoint      string
+	ClientID              string
+	// ClientSecret is written to AWS and never read back (AWS does not
+	// return it), logged or shown.
+	ClientSecret Secret
+	// ClientFingerprint identifies ClientID and ClientSecret without
+	// revealing them (OIDCClientFingerprint): the deployer keeps it in a
+	// tag to know when the secret changed.
+	ClientFingerprint string
+	Authentication
+}
+
+// Secret is a value that must never be printed: fmt and JSON show it
+// redacted.
+type Secret string
+
+// String implements fmt.Stringer.
+func (Secret) String() string { return "(redacted)" }
+
+// GoString implements fmt.GoStringer.
+func (Secret) GoString() string { return `"(redacted)"` }
+
+// MarshalJSON keeps it out of JSON.
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"(redacted)"`), nil }
+
+// OIDCClientFingerprint identifies an OIDC client's id and secret, keyed
+// with the Kubernetes Secret's UID: the value is stored in an AWS tag, and
+// without the key (which AWS never sees) it cannot be used to guess the
+// secret.
+func OIDCClientFingerprint(key, clientID string, clientSecret Secret) string {
+	mac := hmac.New(sha256.New, []byte(key))
+	mac.Write([]byte(clientID))
+	mac.Write([]byte{0})
+	mac.Write([]byte(clientSecret))
+	return hex.EncodeToString(mac.Sum(nil))[:32]
+}
+
+// TagOIDCClient is kelb's tag on a listener rule (or a listener, for its
+// default actions) whose authenticate-oidc action kelb wrote: the
+// ClientFingerprint it wrote. A rule without it (LBC made it) is taken as
+// it is; only a different fingerprint makes kelb write the action again.
+const TagOIDCClient = "kelb.dev/oidc-client"
 
 // ForwardAction sends requests to one or more target groups, by weight.
 type ForwardAction struct {

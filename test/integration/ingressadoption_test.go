@@ -50,7 +50,15 @@ type lbcIngressVariant struct {
 	internetFacing bool   // scheme internet-facing: public subnets
 	ipTargets      bool   // target-type ip: the pods' addresses on the target port
 	certificate    string // HTTPS:443 with this certificate, HTTP:80 redirecting to it
+	// oidc: the HTTPS rule authenticates by OIDC first, with the client of
+	// Secret web-oidc (LBC's form: every setting written out, orders 1, 2).
+	oidc bool
 }
+
+// lbcOIDC is the OIDC identity provider of the oidc variant.
+const lbcOIDC = `{"issuer":"https://idp.example.com","authorizationEndpoint":"https://idp.example.com/auth",` +
+	`"tokenEndpoint":"https://idp.example.com/token","userInfoEndpoint":"https://idp.example.com/userinfo",` +
+	`"secretName":"web-oidc"}`
 
 // annotations are the Ingress's annotations for v.
 func (v lbcIngressVariant) annotations() map[string]string {
@@ -65,6 +73,10 @@ func (v lbcIngressVariant) annotations() map[string]string {
 		a["alb.ingress.kubernetes.io/listen-ports"] = `[{"HTTP": 80}, {"HTTPS": 443}]`
 		a["alb.ingress.kubernetes.io/certificate-arn"] = v.certificate
 		a["alb.ingress.kubernetes.io/ssl-redirect"] = "443"
+	}
+	if v.oidc {
+		a["alb.ingress.kubernetes.io/auth-type"] = "oidc"
+		a["alb.ingress.kubernetes.io/auth-idp-oidc"] = lbcOIDC
 	}
 	return a
 }
@@ -170,12 +182,25 @@ func (cl *cluster) leaveLBCIngressStack(ing *networkingv1.Ingress, svc *corev1.S
 	if err != nil {
 		t.Fatal(err)
 	}
+	actions := []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, ForwardConfig: &elbtypes.ForwardActionConfig{
+		TargetGroups: []elbtypes.TargetGroupTuple{{TargetGroupArn: &out.tgARN}}}}}
+	if v.oidc {
+		actions[0].Order = aws.Int32(2)
+		actions = append([]elbtypes.Action{{Type: elbtypes.ActionTypeEnumAuthenticateOidc, Order: aws.Int32(1),
+			AuthenticateOidcConfig: &elbtypes.AuthenticateOidcActionConfig{Issuer: aws.String("https://idp.example.com"),
+				AuthorizationEndpoint: aws.String("https://idp.example.com/auth"),
+				TokenEndpoint:         aws.String("https://idp.example.com/token"),
+				UserInfoEndpoint:      aws.String("https://idp.example.com/userinfo"), ClientId: aws.String("web-id"),
+				ClientSecret: aws.String("web-secret"), AuthenticationRequestExtraParams: map[string]string{},
+				OnUnauthenticatedRequest: elbtypes.AuthenticateOidcActionConditionalBehaviorEnumAuthenticate,
+				Scope:                    aws.String("openid"), SessionCookieName: aws.String("AWSELBAuthSessionCookie"),
+				SessionTimeout: aws.Int64(604800)}}}, actions...)
+	}
 	if _, err := api.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: ls.Listeners[0].ListenerArn, Priority: aws.Int32(1),
 		Conditions: []elbtypes.RuleCondition{{Field: aws.String("path-pattern"),
 			PathPatternConfig: &elbtypes.PathPatternConditionConfig{Values: []string{"/api", "/api/*"}}}},
-		Actions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, ForwardConfig: &elbtypes.ForwardActionConfig{
-			TargetGroups: []elbtypes.TargetGroupTuple{{TargetGroupArn: &out.tgARN}}}}},
-		Tags: elbTagList(tags(fmt.Sprintf("%d:1", aws.ToInt32(rulesOn.Port))))}); err != nil {
+		Actions: actions,
+		Tags:    elbTagList(tags(fmt.Sprintf("%d:1", aws.ToInt32(rulesOn.Port))))}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -211,6 +236,9 @@ func TestIngressTakeOverMakesNoWrites(t *testing.T) {
 		{"internet-facing, ip targets, HTTPS:443 with HTTP:80 redirecting", func(cl *cluster) lbcIngressVariant {
 			return lbcIngressVariant{internetFacing: true, ipTargets: true, certificate: importCertificate(cl.t, cl)}
 		}},
+		{"HTTPS:443 authenticating by OIDC (AWS never shows the client secret)", func(cl *cluster) lbcIngressVariant {
+			return lbcIngressVariant{certificate: importCertificate(cl.t, cl), oidc: true}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cl := newCluster(t, 2)
@@ -239,6 +267,12 @@ func TestIngressTakeOverMakesNoWrites(t *testing.T) {
 								Port: networkingv1.ServiceBackendPort{Number: 80}}}}}}}}}}}
 			if err := cl.c.Create(ctx, ing); err != nil {
 				t.Fatal(err)
+			}
+			if v.oidc {
+				if err := cl.c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web-oidc"},
+					Data: map[string][]byte{"clientID": []byte("web-id"), "clientSecret": []byte("web-secret")}}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			left := cl.leaveLBCIngressStack(ing, svc, nodePort, v, podIPs)
 			ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{Hostname: left.dnsName}}

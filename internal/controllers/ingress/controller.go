@@ -44,6 +44,8 @@ const Name = "ingress"
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// OIDC Secrets are read one at a time and watched by name (SecretWatch):
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 
 // Deps are the controller's dependencies.
 type Deps struct {
@@ -85,6 +87,12 @@ type Deps struct {
 	// Changed receives Ingresses whose AWS resources changed outside kelb
 	// (optional).
 	Changed <-chan event.GenericEvent
+	// Secrets reads the OIDC Secrets Ingresses name, from the API server:
+	// kelb keeps no Secret cache.
+	Secrets client.Reader
+	// SecretWatch re-queues the Ingresses naming a Secret that changed
+	// (optional).
+	SecretWatch *SecretWatch
 }
 
 // EventRecorder is the part of the events API the controller uses.
@@ -120,6 +128,7 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 	if err := indexBackends(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
+	c.SecretWatch.start(ctx)
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(Name).
 		Watches(&networkingv1.Ingress{}, recheckLast(c.forget), ingressPredicates()).
@@ -131,6 +140,7 @@ func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
 func (c *Controller) forget(key types.NamespacedName) {
 	c.health.forget(key)
 	c.retries.Reset(key.String())
+	c.SecretWatch.Track(key, nil)
 }
 
 // Reconcile makes AWS match one Ingress.
@@ -146,6 +156,7 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 		// Another controller's: never changed, never finalized; only what
 		// kelb knew of it, if it once was kelb's to build, is forgotten.
 		c.health.forget(client.ObjectKeyFromObject(ing))
+		c.SecretWatch.Track(client.ObjectKeyFromObject(ing), nil)
 		return reconcile.Result{}, nil
 	case own == Released || deleting:
 		// Out of its explicit groups first (their deploy drops its rules),
@@ -219,6 +230,7 @@ func (c *Controller) reconcileImplicit(ctx context.Context, ing *networkingv1.In
 	if err != nil {
 		return failed(c.failed(ctx, ing, EventFailedBuildModel, "Failed build model due to ", err))
 	}
+	c.reportAuthSkipped(ctx, ing, class)
 	// The finalizer goes on before the first change in AWS, and only on an
 	// Ingress whose build succeeded: bad input changes nothing, not even
 	// the Ingress.

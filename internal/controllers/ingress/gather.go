@@ -57,6 +57,9 @@ func (c *Controller) build(ctx context.Context, ing *networkingv1.Ingress,
 	if in.Services, err = c.backendServices(ctx, ing); err != nil {
 		return nil, err
 	}
+	if in.OIDCClients, err = c.oidcClients(ctx, ing, in.Services); err != nil {
+		return nil, err
+	}
 	if in.Facts, err = c.facts(ctx, q); err != nil {
 		return nil, err
 	}

@@ -154,7 +154,13 @@ func (c *Controller) loadGroup(ctx context.Context, name string) (groupState, er
 		if err != nil {
 			return st, err
 		}
-		st.members = append(st.members, ingress.GroupMember{Ingress: ing, Class: class, Services: services})
+		clients, err := c.oidcClients(ctx, ing, services)
+		if err != nil {
+			return st, err
+		}
+		c.reportAuthSkipped(ctx, ing, class)
+		st.members = append(st.members, ingress.GroupMember{Ingress: ing, Class: class, Services: services,
+			OIDCClients: clients})
 		st.byKey[key] = ing
 	}
 	return st, nil

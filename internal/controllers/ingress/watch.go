@@ -51,6 +51,9 @@ func (c *Controller) watch(b *builder.Builder) *builder.Builder {
 	if c.Changed != nil {
 		b = b.WatchesRawSource(source.Channel(c.Changed, &handler.EnqueueRequestForObject{}))
 	}
+	if c.SecretWatch != nil {
+		b = b.WatchesRawSource(source.Channel(c.SecretWatch.changed, &handler.EnqueueRequestForObject{}))
+	}
 	return b
 }
 
