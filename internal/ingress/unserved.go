@@ -15,21 +15,15 @@ const AnnGroupName = Prefix + "group.name"
 // unservedAnnotations are LBC's Ingress annotations whose meaning kelb does
 // not build yet. Building an Ingress without them would not be "the same
 // load balancer minus a feature": kelb's diff would take away what LBC made
-// for them (an authenticate action before a forward, a WAF association, a
-// rule's transform), so such an Ingress is refused before any AWS call
+// for them (an authenticate action before a forward, a WAF association),
+// so such an Ingress is refused before any AWS call
 // and its load balancer stays exactly as it is.
 var unservedAnnotations = []string{
 	"customer-owned-ipv4-pool", "wafv2-acl-arn", "wafv2-acl-name", "waf-acl-id", "web-acl-id",
 	"shield-advanced-protection", "auth-idp-cognito", "auth-idp-oidc", "jwt-validation",
-	"minimum-load-balancer-capacity", "ipam-ipv4-pool-id", "enable-frontend-nlb", "use-regex-path-match",
+	"minimum-load-balancer-capacity", "ipam-ipv4-pool-id", "enable-frontend-nlb",
 	"target-control-port", "create-acm-cert", "acm-pca-arn",
 }
-
-// unservedPrefixes are LBC's annotation families keyed by a user's name.
-// Transforms (like use-regex-path-match above) are refused because the
-// test emulator cannot carry rule transforms or regular-expression
-// conditions, so kelb would write what it never ran.
-var unservedPrefixes = []string{"transforms."}
 
 // AddOns are LBC's --enable-wafv2, --enable-waf and --enable-shield: with
 // one off, LBC ignores its annotations and leaves what AWS has alone, as
@@ -97,8 +91,7 @@ func Unserved(ing *networkingv1.Ingress, params *elbv2.IngressClassParams, on Ad
 		}
 		switch {
 		case slices.Contains(unservedAnnotations, name),
-			name == "auth-type" && value != "none",
-			slices.ContainsFunc(unservedPrefixes, func(p string) bool { return strings.HasPrefix(name, p) }):
+			name == "auth-type" && value != "none":
 			found = append(found, key)
 		}
 	}
