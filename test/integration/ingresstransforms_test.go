@@ -97,7 +97,8 @@ func prefixed(p string, values []string) []string {
 // use-regex-path-match, a regular-expression path to another: the rules in
 // AWS carry both as written; changing a transform's replacement is one
 // ModifyRule; a transform AWS would refuse gives a Warning naming the
-// annotation and makes no AWS write.
+// annotation and makes no AWS write; removing the annotation is one
+// ModifyRule that resets the rule's transforms.
 func TestIngressTransforms(t *testing.T) {
 	cl := newCluster(t, 2)
 	cl.opts.EnableIngress, cl.opts.IngressClass = true, "alb"
@@ -204,4 +205,12 @@ func TestIngressTransforms(t *testing.T) {
 	}
 	converge("the rules kept", []string{
 		"1 path /api|/api/* -> tg:30981 with " + hostRewrite + "; url-rewrite ^/api/(.+)$=>/v2/$1", regexRule})
+
+	t0 = time.Now()
+	updateRetrying(cl, func(name string) *networkingv1.Ingress { return load(cl, name, &networkingv1.Ingress{}) },
+		"rewrite", func(i *networkingv1.Ingress) { delete(i.Annotations, key) })
+	converge("the transforms gone", []string{"1 path /api|/api/* -> tg:30981", regexRule})
+	if got, want := elbWrites(t0), []string{"ModifyRule"}; !slices.Equal(got, want) {
+		t.Errorf("removing the transforms: calls %v, want %v", got, want)
+	}
 }
