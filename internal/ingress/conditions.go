@@ -26,7 +26,9 @@ var (
 // http-request-method, query-string and source-ip conditions in their
 // order, then one host-header condition with the rule's host and the
 // annotation's hosts, then one path-pattern condition with the path's
-// patterns and the annotation's paths; "/*" when nothing else. AWS's
+// patterns and the annotation's paths; "/*" when nothing else. Host and
+// path conditions hold values or regular expressions (the path's, with
+// use-regex-path-match, and the annotation's regexValues), never both. AWS's
 // limits (condition values per rule, one condition of each field but
 // http-header and query-string) are checked on the result.
 func ruleConditions(m member, field, host string, patterns pathMatch, serviceName string) ([]model.RuleCondition, error) {
