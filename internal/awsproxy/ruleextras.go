@@ -31,9 +31,10 @@ import (
 //     its conditions in moto itself, whatever later moves it.
 //
 // It refuses, as AWS does, Transforms together with ResetTransforms, two
-// transforms of one type, a transform without the config of its type, and
-// a rewrite list that is not exactly one regex and replacement of 1 to 1024
-// characters (AWS's words for these are not known; the codes are AWS's).
+// transforms of one type, a transform without the config of its type or
+// without rewrites, and a rewrite without a regex of 1 to 1024 characters
+// or with a longer replacement (AWS's words for these are not known; the
+// codes are AWS's).
 type RuleExtras struct {
 	mu         sync.Mutex
 	transforms map[string][]ruleTransform // by rule ARN
@@ -57,10 +58,11 @@ var transformConfigs = map[string]string{
 const maxRewriteLength = 1024
 
 type ruleTransform struct {
-	Type    string
-	Regex   string
-	Replace string
+	Type     string
+	Rewrites []rewritePair
 }
+
+type rewritePair struct{ Regex, Replace string }
 
 // Wrap implements Middleware.
 func (x *RuleExtras) Wrap(next Handler) Handler {
@@ -202,11 +204,7 @@ func requestTransforms(r *Request) ([]ruleTransform, bool, *Response) {
 			}
 		}
 	}
-	indexes := make([]int, 0, len(byIndex))
-	for i := range byIndex {
-		indexes = append(indexes, i)
-	}
-	slices.Sort(indexes)
+	indexes := sortedIndexes(byIndex)
 	refuse := func(msg string) ([]ruleTransform, bool, *Response) {
 		return nil, named, errorResponse(r, http.StatusBadRequest, "ValidationError", msg)
 	}
@@ -224,17 +222,20 @@ func requestTransforms(r *Request) ([]ruleTransform, bool, *Response) {
 		}
 		seen[t.typ] = true
 		rws := t.rewrites[config]
-		if len(rws) != 1 || len(t.rewrites) != 1 {
-			return refuse(fmt.Sprintf("A '%s' transform must have %s with exactly one rewrite", t.typ, config))
+		if len(rws) == 0 || len(t.rewrites) != 1 {
+			return refuse(fmt.Sprintf("A '%s' transform must have %s with one or more rewrites", t.typ, config))
 		}
-		for _, rw := range rws {
+		rt := ruleTransform{Type: t.typ}
+		for _, j := range sortedIndexes(rws) {
+			rw := rws[j]
 			if rw.regex == nil || rw.replace == nil || *rw.regex == "" || len(*rw.regex) > maxRewriteLength ||
 				len(*rw.replace) > maxRewriteLength {
 				return refuse(fmt.Sprintf("A rewrite needs a regex of 1 to %d characters and a replace of at most %d",
 					maxRewriteLength, maxRewriteLength))
 			}
-			out = append(out, ruleTransform{Type: t.typ, Regex: *rw.regex, Replace: *rw.replace})
+			rt.Rewrites = append(rt.Rewrites, rewritePair{Regex: *rw.regex, Replace: *rw.replace})
 		}
+		out = append(out, rt)
 	}
 	return out, named, nil
 }
@@ -263,12 +264,7 @@ func paramsForMoto(in url.Values) url.Values {
 		for out.Has(fmt.Sprintf("%s.Values.member.%d", prefix, n+1)) {
 			n++
 		}
-		indexes := make([]int, 0, len(byIndex))
-		for i := range byIndex {
-			indexes = append(indexes, i)
-		}
-		slices.Sort(indexes)
-		for _, i := range indexes {
+		for _, i := range sortedIndexes(byIndex) {
 			n++
 			out.Set(fmt.Sprintf("%s.Values.member.%d", prefix, n), regexMarker+byIndex[i])
 		}
@@ -359,17 +355,31 @@ func restoreRegexValues(config []byte) []byte {
 	})
 }
 
+// sortedIndexes are the keys of a map by list position, in order.
+func sortedIndexes[V any](m map[int]V) []int {
+	out := make([]int, 0, len(m))
+	for i := range m {
+		out = append(out, i)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // transformsXML is a rule's transforms as AWS lists them.
 func transformsXML(ts []ruleTransform) []byte {
 	var b bytes.Buffer
 	b.WriteString("<Transforms>")
 	for _, t := range ts {
 		config := transformConfigs[t.Type]
-		b.WriteString("<member><Type>" + t.Type + "</Type><" + config + "><Rewrites><member><Regex>")
-		_ = xml.EscapeText(&b, []byte(t.Regex))
-		b.WriteString("</Regex><Replace>")
-		_ = xml.EscapeText(&b, []byte(t.Replace))
-		b.WriteString("</Replace></member></Rewrites></" + config + "></member>")
+		b.WriteString("<member><Type>" + t.Type + "</Type><" + config + "><Rewrites>")
+		for _, rw := range t.Rewrites {
+			b.WriteString("<member><Regex>")
+			_ = xml.EscapeText(&b, []byte(rw.Regex))
+			b.WriteString("</Regex><Replace>")
+			_ = xml.EscapeText(&b, []byte(rw.Replace))
+			b.WriteString("</Replace></member>")
+		}
+		b.WriteString("</Rewrites></" + config + "></member>")
 	}
 	b.WriteString("</Transforms>")
 	return b.Bytes()

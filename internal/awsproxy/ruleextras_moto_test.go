@@ -33,7 +33,10 @@ func TestRuleTransformsCarried(t *testing.T) {
 	e := newALBEnv(t)
 	ctx := context.Background()
 	fwd := []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(e.tg)}}
-	both := []elbtypes.RuleTransform{urlRewrite(`^/api/(.+)$`, "/$1"), hostRewrite(`^api\.example\.com$`, "example.com")}
+	twoRewrites := urlRewrite(`^/api/(.+)$`, "/$1")
+	twoRewrites.UrlRewriteConfig.Rewrites = append(twoRewrites.UrlRewriteConfig.Rewrites,
+		elbtypes.RewriteConfig{Regex: aws.String(`^/v1/(.*)$`), Replace: aws.String("/v2/$1")})
+	both := []elbtypes.RuleTransform{twoRewrites, hostRewrite(`^api\.example\.com$`, "example.com")}
 	created, err := e.elb.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(e.listener),
 		Priority: aws.Int32(1), Conditions: []elbtypes.RuleCondition{paths("/api/*")}, Actions: fwd, Transforms: both})
 	if err != nil {
@@ -107,10 +110,10 @@ func TestRuleTransformsRefused(t *testing.T) {
 		{"two url rewrites", []elbtypes.RuleTransform{urlRewrite("a", "b"), urlRewrite("c", "d")},
 			"ValidationError: A rule can only have one 'url-rewrite' transform"},
 		{"no config", []elbtypes.RuleTransform{{Type: elbtypes.TransformTypeEnumUrlRewrite}},
-			"ValidationError: A 'url-rewrite' transform must have UrlRewriteConfig with exactly one rewrite"},
+			"ValidationError: A 'url-rewrite' transform must have UrlRewriteConfig with one or more rewrites"},
 		{"config of the other type", []elbtypes.RuleTransform{{Type: elbtypes.TransformTypeEnumHostHeaderRewrite,
 			UrlRewriteConfig: urlRewrite("a", "b").UrlRewriteConfig}},
-			"ValidationError: A 'host-header-rewrite' transform must have HostHeaderRewriteConfig with exactly one rewrite"},
+			"ValidationError: A 'host-header-rewrite' transform must have HostHeaderRewriteConfig with one or more rewrites"},
 		{"regex too long", []elbtypes.RuleTransform{urlRewrite(strings.Repeat("a", 1025), "b")},
 			"ValidationError: A rewrite needs a regex of 1 to 1024 characters and a replace of at most 1024"},
 	}

@@ -43,7 +43,8 @@ func TestParamsForMoto(t *testing.T) {
 // stay Values), and a known rule's transforms are added to it, XML-escaped.
 func TestRuleExtrasAnswer(t *testing.T) {
 	x := NewRuleExtras()
-	x.transforms["arn:rule/1"] = []ruleTransform{{Type: "url-rewrite", Regex: "^/a&b/(.*)$", Replace: "/$1"}}
+	x.transforms["arn:rule/1"] = []ruleTransform{{Type: "url-rewrite",
+		Rewrites: []rewritePair{{Regex: "^/a&b/(.*)$", Replace: "/$1"}}}}
 	body := `<DescribeRulesResponse><DescribeRulesResult><Rules><member><RuleArn>arn:rule/1</RuleArn>` +
 		`<Conditions><member><Field>http-header</Field><HttpHeaderConfig><HttpHeaderName>X-A</HttpHeaderName><Values>` +
 		`<member>on</member><member>` + regexMarker + `^t.+$</member></Values></HttpHeaderConfig></member></Conditions>` +

@@ -109,7 +109,10 @@ func sdkConditions(cs []model.RuleCondition) []elbtypes.RuleCondition {
 func sdkTransforms(ts []model.RuleTransform) []elbtypes.RuleTransform {
 	var out []elbtypes.RuleTransform
 	for _, t := range ts {
-		rewrites := []elbtypes.RewriteConfig{{Regex: aws.String(t.Regex), Replace: aws.String(t.Replace)}}
+		rewrites := make([]elbtypes.RewriteConfig, 0, len(t.Rewrites))
+		for _, r := range t.Rewrites {
+			rewrites = append(rewrites, elbtypes.RewriteConfig{Regex: aws.String(r.Regex), Replace: aws.String(r.Replace)})
+		}
 		st := elbtypes.RuleTransform{Type: elbtypes.TransformTypeEnum(t.Type)}
 		switch t.Type {
 		case model.TransformHostHeaderRewrite:

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,8 +27,11 @@ func TestRuleTransformsAndRegexMeaning(t *testing.T) {
 		t.Fatal(err)
 	}
 	regexPath := model.RuleCondition{Field: model.ConditionPathPattern, PathPatternRegex: []string{"^/api/.+$"}}
-	url := model.RuleTransform{Type: model.TransformURLRewrite, Regex: "^/api/(.+)$", Replace: "/$1"}
-	host := model.RuleTransform{Type: model.TransformHostHeaderRewrite, Regex: `^api\.example\.com$`, Replace: "example.com"}
+	rewrite1 := func(typ, regex, replace string) model.RuleTransform {
+		return model.RuleTransform{Type: typ, Rewrites: []model.Rewrite{{Regex: regex, Replace: replace}}}
+	}
+	url := rewrite1(model.TransformURLRewrite, "^/api/(.+)$", "/$1")
+	host := rewrite1(model.TransformHostHeaderRewrite, `^api\.example\.com$`, "example.com")
 	sent := func(cs []model.RuleCondition, ts ...model.RuleTransform) string {
 		return listenerRuleKey(sdkConditions(cs), actions, sdkTransforms(ts)...)
 	}
@@ -47,13 +51,15 @@ func TestRuleTransformsAndRegexMeaning(t *testing.T) {
 
 	got := map[string]bool{
 		"AWS's echo":        echoed == base,
-		"other replacement": sent([]model.RuleCondition{regexPath}, model.RuleTransform{Type: url.Type, Regex: url.Regex, Replace: "/v2/$1"}, host) == base,
+		"other replacement": sent([]model.RuleCondition{regexPath}, rewrite1(url.Type, "^/api/(.+)$", "/v2/$1"), host) == base,
 		"transform removed": sent([]model.RuleCondition{regexPath}, url) == base,
 		"no transforms":     sent([]model.RuleCondition{regexPath}) == base,
 		"wildcard value":    sent([]model.RuleCondition{{Field: model.ConditionPathPattern, PathPattern: []string{"^/api/.+$"}}}, url, host) == base,
 		"other expression":  sent([]model.RuleCondition{{Field: model.ConditionPathPattern, PathPatternRegex: []string{"^/v1/.+$"}}}, url, host) == base,
 		"key without transforms unchanged": sent(plainPath) ==
 			canonicalConditions(sdkConditions(plainPath))+" => "+canonicalActions(actions),
+		"a second rewrite": sent([]model.RuleCondition{regexPath}, model.RuleTransform{Type: url.Type,
+			Rewrites: append(slices.Clone(url.Rewrites), model.Rewrite{Regex: "^/v1/(.*)$", Replace: "/v2/$1"})}, host) == base,
 		"empty transforms from AWS": listenerRuleKey(sdkConditions(plainPath), actions, []elbtypes.RuleTransform{}...) == sent(plainPath),
 		"header regex is not a header value": sent([]model.RuleCondition{{Field: model.ConditionHTTPHeader,
 			HTTPHeader: &model.HTTPHeaderCondition{Name: "X-A", RegexValues: []string{"on"}}}}) ==
@@ -65,7 +71,7 @@ func TestRuleTransformsAndRegexMeaning(t *testing.T) {
 	}
 	want := map[string]bool{"AWS's echo": true, "other replacement": false, "transform removed": false,
 		"no transforms": false, "wildcard value": false, "other expression": false,
-		"key without transforms unchanged": true, "empty transforms from AWS": true,
+		"key without transforms unchanged": true, "a second rewrite": false, "empty transforms from AWS": true,
 		"header regex is not a header value": false, "host regex kept as written": false}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("same meaning (-want +got):\n%s", diff)
@@ -75,8 +81,8 @@ func TestRuleTransformsAndRegexMeaning(t *testing.T) {
 // TestSDKTransforms: transforms go to AWS in the config of their type.
 func TestSDKTransforms(t *testing.T) {
 	got := sdkTransforms([]model.RuleTransform{
-		{Type: model.TransformURLRewrite, Regex: "^/a/(.*)$", Replace: "/$1"},
-		{Type: model.TransformHostHeaderRewrite, Regex: "^a$", Replace: "b"}})
+		{Type: model.TransformURLRewrite, Rewrites: []model.Rewrite{{Regex: "^/a/(.*)$", Replace: "/$1"}}},
+		{Type: model.TransformHostHeaderRewrite, Rewrites: []model.Rewrite{{Regex: "^a$", Replace: "b"}}}})
 	want := []elbtypes.RuleTransform{
 		{Type: elbtypes.TransformTypeEnumUrlRewrite, UrlRewriteConfig: &elbtypes.UrlRewriteConfig{
 			Rewrites: []elbtypes.RewriteConfig{{Regex: aws.String("^/a/(.*)$"), Replace: aws.String("/$1")}}}},

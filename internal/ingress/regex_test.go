@@ -32,3 +32,27 @@ func TestRegexError(t *testing.T) {
 		}
 	}
 }
+
+// TestTransformRegexError: a transform's regex is also refused for what
+// AWS documents as not supported in transforms.
+func TestTransformRegexError(t *testing.T) {
+	tests := []struct{ re, want string }{
+		{`^/api/(.+)$`, ""},
+		{`^/a\\p$`, ""}, // an escaped backslash, then p
+		{`^\d+\.example\.com$`, ""},
+		{`^(?!admin).*$`, transformRegexAllowed}, // lookahead
+		{`^(?<=a)b$`, transformRegexAllowed},     // lookbehind
+		{`^(a)\1$`, transformRegexAllowed},       // backreference
+		{`^(?>a+)b$`, transformRegexAllowed},     // atomic group
+		{`^a*+b$`, transformRegexAllowed},        // possessive quantifier
+		{`^(a|(?R))$`, transformRegexAllowed},    // recursion
+		{`^\p{L}+$`, transformRegexAllowed},      // Unicode class
+		{`^(api$`, "a regular expression of 1 to 1024 characters (missing closing ))"},
+		{strings.Repeat("a", 1025), "a regular expression of 1 to 1024 characters"},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, transformRegexError(tt.re)); diff != "" {
+			t.Errorf("transformRegexError(%q) (-want +got):\n%s", tt.re, diff)
+		}
+	}
+}

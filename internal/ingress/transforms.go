@@ -31,9 +31,8 @@ type rewrite struct {
 // from the Ingress's transforms.<serviceName> annotation, as LBC keys them;
 // none when it is not set. Everything AWS would refuse is refused here,
 // before any call: an unknown type, a type without its config (LBC refuses
-// these too), two transforms of one type, a config that is not exactly one
-// rewrite, a regex that is empty, too long or broken, a replacement too
-// long.
+// these too), two transforms of one type, a config without rewrites, a
+// regex AWS would refuse (transformRegexError), a replacement too long.
 func ruleTransforms(m member, serviceName string) ([]model.RuleTransform, error) {
 	key := AnnTransformsPrefix + serviceName
 	raw, ok := m.ing.Annotations[key]
@@ -68,19 +67,24 @@ func ruleTransforms(m member, serviceName string) ([]model.RuleTransform, error)
 		if cfg == nil {
 			return nil, configError(key, at+"."+cfgField, "", "a "+cfgField+" object for type "+c.Type)
 		}
-		if len(cfg.Rewrites) != 1 {
-			return nil, configError(key, at+"."+cfgField+".rewrites", fmt.Sprintf("%d rewrites", len(cfg.Rewrites)),
-				`exactly one {"regex": ..., "replace": ...} (AWS takes one rewrite per transform)`)
+		if len(cfg.Rewrites) == 0 {
+			return nil, configError(key, at+"."+cfgField+".rewrites", "",
+				`one or more {"regex": ..., "replace": ...}`)
 		}
-		rw := cfg.Rewrites[0]
-		if msg := regexError(rw.Regex, maxRewriteLength); msg != "" {
-			return nil, configError(key, at+"."+cfgField+".rewrites[0].regex", rw.Regex, msg)
+		t := model.RuleTransform{Type: c.Type}
+		for j, rw := range cfg.Rewrites {
+			rat := fmt.Sprintf("%s.%s.rewrites[%d]", at, cfgField, j)
+			if msg := transformRegexError(rw.Regex); msg != "" {
+				return nil, configError(key, rat+".regex", rw.Regex, msg)
+			}
+			if len(rw.Replace) > maxRewriteLength {
+				return nil, configError(key, rat+".replace", rw.Replace,
+					fmt.Sprintf("a replacement of at most %d characters ($1 names the regex's first group)",
+						maxRewriteLength))
+			}
+			t.Rewrites = append(t.Rewrites, model.Rewrite{Regex: rw.Regex, Replace: rw.Replace})
 		}
-		if len(rw.Replace) > maxRewriteLength {
-			return nil, configError(key, at+"."+cfgField+".rewrites[0].replace", rw.Replace,
-				fmt.Sprintf("a replacement of at most %d characters ($1 names the regex's first group)", maxRewriteLength))
-		}
-		out = append(out, model.RuleTransform{Type: c.Type, Regex: rw.Regex, Replace: rw.Replace})
+		out = append(out, t)
 	}
 	return out, nil
 }

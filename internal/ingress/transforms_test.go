@@ -10,7 +10,12 @@ import (
 	"github.com/kelb-dev/kelb/internal/model"
 )
 
-const annTransformsWeb = AnnTransformsPrefix + "web"
+const (
+	annTransformsWeb      = AnnTransformsPrefix + "web"
+	transformRegexAllowed = "a regular expression of 1 to 1024 characters without lookarounds, backreferences, " +
+		"atomic groups, possessive quantifiers, subroutines, recursion or \\p classes (AWS does not support them " +
+		"in transforms)"
+)
 
 // TestTransformsAndRegexBuilt: transforms.<service> go on the rules of the
 // paths whose backend is that Service (or that use-annotation action), as
@@ -18,9 +23,10 @@ const annTransformsWeb = AnnTransformsPrefix + "web"
 // into regular expressions (the leading "/" dropped), other paths stay
 // patterns; conditions.<service> regexValues join the rule's.
 func TestTransformsAndRegexBuilt(t *testing.T) {
-	urlRewrite := model.RuleTransform{Type: model.TransformURLRewrite, Regex: "^/api/(.+)$", Replace: "/$1"}
-	hostRewrite := model.RuleTransform{Type: model.TransformHostHeaderRewrite, Regex: `^api\.example\.com$`,
-		Replace: "example.com"}
+	urlRewrite := model.RuleTransform{Type: model.TransformURLRewrite,
+		Rewrites: []model.Rewrite{{Regex: "^/api/(.+)$", Replace: "/$1"}}}
+	hostRewrite := model.RuleTransform{Type: model.TransformHostHeaderRewrite,
+		Rewrites: []model.Rewrite{{Regex: `^api\.example\.com$`, Replace: "example.com"}}}
 	withTransforms := func(r model.ListenerRule, ts ...model.RuleTransform) model.ListenerRule {
 		r.Transforms = ts
 		return r
@@ -59,6 +65,13 @@ func TestTransformsAndRegexBuilt(t *testing.T) {
 			rules: []model.ListenerRule{withTransforms(ruleWith(1, "80", model.Action{Type: model.ActionForward,
 				Forward: &model.ForwardAction{TargetGroups: []model.WeightedTargetGroup{{TargetGroupARN: tgARN}}}},
 				paths("/*")), hostRewrite)}},
+		{name: "several rewrites in one transform, in order",
+			ann: map[string]string{annTransformsWeb: `[{"type":"url-rewrite","urlRewriteConfig":{"rewrites":[
+				{"regex":"^/api/(.+)$","replace":"/$1"},{"regex":"^/v1/(.*)$","replace":"/v2/$1"}]}}]`},
+			be: backend("web", 80),
+			rules: []model.ListenerRule{withTransforms(pathRule(1, "80", tgWeb, paths("/*")),
+				model.RuleTransform{Type: model.TransformURLRewrite, Rewrites: []model.Rewrite{
+					{Regex: "^/api/(.+)$", Replace: "/$1"}, {Regex: "^/v1/(.*)$", Replace: "/v2/$1"}}})}},
 		{name: "an empty list is no transform",
 			ann:   map[string]string{annTransformsWeb: `[]`},
 			be:    backend("web", 80),
@@ -139,12 +152,12 @@ func TestTransformsRefused(t *testing.T) {
 			{"regex":"a","replace":"b"}]}},{"type":"url-rewrite","urlRewriteConfig":{"rewrites":[{"regex":"c","replace":"d"}]}}]`},
 			&FieldError{Field: at("[1].type"), Value: "url-rewrite",
 				Allowed: "one transform of each type per rule (AWS takes one host-header-rewrite and one url-rewrite)"}},
-		{"two rewrites", map[string]string{annTransformsWeb: url(`[{"regex":"a","replace":"b"},{"regex":"c","replace":"d"}]`)},
-			&FieldError{Field: at("[0].urlRewriteConfig.rewrites"), Value: "2 rewrites",
-				Allowed: `exactly one {"regex": ..., "replace": ...} (AWS takes one rewrite per transform)`}},
 		{"no rewrite", map[string]string{annTransformsWeb: url(`[]`)},
-			&FieldError{Field: at("[0].urlRewriteConfig.rewrites"), Value: "0 rewrites",
-				Allowed: `exactly one {"regex": ..., "replace": ...} (AWS takes one rewrite per transform)`}},
+			&FieldError{Field: at("[0].urlRewriteConfig.rewrites"), Allowed: `one or more {"regex": ..., "replace": ...}`}},
+		{"look-ahead, which AWS does not support in transforms", map[string]string{annTransformsWeb: url(
+			`[{"regex":"^/a$","replace":"/"},{"regex":"^/(?!admin)(.*)$","replace":"/$1"}]`)},
+			&FieldError{Field: at("[0].urlRewriteConfig.rewrites[1].regex"), Value: "^/(?!admin)(.*)$",
+				Allowed: transformRegexAllowed}},
 		{"empty regex", map[string]string{annTransformsWeb: url(`[{"regex":"","replace":"/"}]`)},
 			&FieldError{Field: at("[0].urlRewriteConfig.rewrites[0].regex"),
 				Allowed: "a regular expression of 1 to 1024 characters"}},

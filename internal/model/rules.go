@@ -107,10 +107,15 @@ const (
 )
 
 // RuleTransform rewrites the host header or the URL of a request that
-// matches the rule: Regex is matched and replaced by Replace, which may
-// name its capture groups ($1).
+// matches the rule, by its rewrites in order.
 type RuleTransform struct {
-	Type    string
+	Type     string
+	Rewrites []Rewrite
+}
+
+// Rewrite replaces what Regex matches by Replace, which may name Regex's
+// capture groups ($1).
+type Rewrite struct {
 	Regex   string
 	Replace string
 }

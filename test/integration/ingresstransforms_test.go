@@ -211,15 +211,15 @@ func TestIngressTransforms(t *testing.T) {
 		t.Errorf("changing a transform: calls %v, want %v", got, want)
 	}
 
-	// Two rewrites in one transform (AWS takes one): a Warning naming the
-	// annotation, nothing in AWS.
+	// Two url-rewrite transforms (AWS takes one of each type): a Warning
+	// naming the annotation, nothing in AWS.
 	key := ingress.AnnTransformsPrefix + "api"
-	t0 = edit(`[{"type":"url-rewrite","urlRewriteConfig":{"rewrites":[{"regex":"a","replace":"b"},` +
-		`{"regex":"c","replace":"d"}]}}]`)
+	t0 = edit(`[{"type":"url-rewrite","urlRewriteConfig":{"rewrites":[{"regex":"a","replace":"b"}]}},` +
+		`{"type":"url-rewrite","urlRewriteConfig":{"rewrites":[{"regex":"c","replace":"d"}]}}]`)
 	eventually(t, 30*time.Second, "the warning naming "+key, func() (bool, string) {
 		events := cl.ingressEvents("rewrite", corev1.EventTypeWarning)
 		for _, e := range events {
-			if strings.Contains(e, key) && strings.Contains(e, "rewrites") {
+			if strings.Contains(e, key) && strings.Contains(e, "one transform of each type") {
 				return true, ""
 			}
 		}
