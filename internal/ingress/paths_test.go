@@ -56,8 +56,10 @@ func TestPathPatterns(t *testing.T) {
 		{"regex: unclosed group", pathOf("/^/(api$", specific), true, pathMatch{}, &FieldError{
 			Field: "p.path", Value: "/^/(api$", Allowed: "/ followed by a regular expression of 1 to 128 characters " +
 				"(missing closing )) (" + AnnUseRegexPathMatch + " is true)"}},
-		{"regex: look-ahead is left to AWS", pathOf("/^/(?!admin).*$", specific), true,
-			pathMatch{regex: []string{"^/(?!admin).*$"}}, nil},
+		{"regex: look-ahead, which AWS does not support", pathOf("/^/(?!admin).*$", specific), true, pathMatch{},
+			&FieldError{Field: "p.path", Value: "/^/(?!admin).*$", Allowed: "/ followed by a regular expression of 1 " +
+				"to 128 characters without lookarounds, backreferences, atomic groups, possessive quantifiers, " +
+				"subroutines, recursion or \\p classes (AWS does not support them) (" + AnnUseRegexPathMatch + " is true)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

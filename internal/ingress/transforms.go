@@ -32,7 +32,7 @@ type rewrite struct {
 // none when it is not set. Everything AWS would refuse is refused here,
 // before any call: an unknown type, a type without its config (LBC refuses
 // these too), two transforms of one type, a config without rewrites, a
-// regex AWS would refuse (transformRegexError), a replacement too long.
+// regex AWS would refuse (regexError), a replacement too long.
 func ruleTransforms(m member, serviceName string) ([]model.RuleTransform, error) {
 	key := AnnTransformsPrefix + serviceName
 	raw, ok := m.ing.Annotations[key]
@@ -74,7 +74,7 @@ func ruleTransforms(m member, serviceName string) ([]model.RuleTransform, error)
 		t := model.RuleTransform{Type: c.Type}
 		for j, rw := range cfg.Rewrites {
 			rat := fmt.Sprintf("%s.%s.rewrites[%d]", at, cfgField, j)
-			if msg := transformRegexError(rw.Regex); msg != "" {
+			if msg := regexError(rw.Regex, maxRewriteLength); msg != "" {
 				return nil, configError(key, rat+".regex", rw.Regex, msg)
 			}
 			if len(rw.Replace) > maxRewriteLength {

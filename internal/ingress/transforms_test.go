@@ -13,8 +13,7 @@ import (
 const (
 	annTransformsWeb      = AnnTransformsPrefix + "web"
 	transformRegexAllowed = "a regular expression of 1 to 1024 characters without lookarounds, backreferences, " +
-		"atomic groups, possessive quantifiers, subroutines, recursion or \\p classes (AWS does not support them " +
-		"in transforms)"
+		"atomic groups, possessive quantifiers, subroutines, recursion or \\p classes (AWS does not support them)"
 )
 
 // TestTransformsAndRegexBuilt: transforms.<service> go on the rules of the
@@ -154,7 +153,7 @@ func TestTransformsRefused(t *testing.T) {
 				Allowed: "one transform of each type per rule (AWS takes one host-header-rewrite and one url-rewrite)"}},
 		{"no rewrite", map[string]string{annTransformsWeb: url(`[]`)},
 			&FieldError{Field: at("[0].urlRewriteConfig.rewrites"), Allowed: `one or more {"regex": ..., "replace": ...}`}},
-		{"look-ahead, which AWS does not support in transforms", map[string]string{annTransformsWeb: url(
+		{"look-ahead, which AWS does not support", map[string]string{annTransformsWeb: url(
 			`[{"regex":"^/a$","replace":"/"},{"regex":"^/(?!admin)(.*)$","replace":"/$1"}]`)},
 			&FieldError{Field: at("[0].urlRewriteConfig.rewrites[1].regex"), Value: "^/(?!admin)(.*)$",
 				Allowed: transformRegexAllowed}},
