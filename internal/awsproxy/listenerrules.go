@@ -112,11 +112,11 @@ type condition struct {
 
 var (
 	conditionParam = regexp.MustCompile(`^Conditions\.member\.(\d+)\.(.+)$`)
-	// A condition value: a plain value, a value of one of the *Config
-	// forms, or a key/value pair of a query string (counted once, by its
+	// A condition value: a plain value, a value (or regular expression)
+	// of one of the *Config forms, or a key/value pair of a query string (counted once, by its
 	// Value).
-	conditionValue = regexp.MustCompile(`^(Values|HostHeaderConfig\.Values|PathPatternConfig\.Values|` +
-		`HttpHeaderConfig\.Values|HttpRequestMethodConfig\.Values|SourceIpConfig\.Values)\.member\.\d+$|` +
+	conditionValue = regexp.MustCompile(`^(Values|HostHeaderConfig\.(Regex)?Values|PathPatternConfig\.(Regex)?Values|` +
+		`HttpHeaderConfig\.(Regex)?Values|HttpRequestMethodConfig\.Values|SourceIpConfig\.Values)\.member\.\d+$|` +
 		`^QueryStringConfig\.Values\.member\.\d+\.Value$`)
 )
 

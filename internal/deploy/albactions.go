@@ -89,13 +89,15 @@ func sdkConditions(cs []model.RuleCondition) []elbtypes.RuleCondition {
 		sc := elbtypes.RuleCondition{Field: aws.String(c.Field)}
 		switch c.Field {
 		case model.ConditionHostHeader:
-			sc.HostHeaderConfig = &elbtypes.HostHeaderConditionConfig{Values: c.HostHeader}
+			sc.HostHeaderConfig = &elbtypes.HostHeaderConditionConfig{Values: c.HostHeader,
+				RegexValues: c.HostHeaderRegex}
 		case model.ConditionPathPattern:
-			sc.PathPatternConfig = &elbtypes.PathPatternConditionConfig{Values: c.PathPattern}
+			sc.PathPatternConfig = &elbtypes.PathPatternConditionConfig{Values: c.PathPattern,
+				RegexValues: c.PathPatternRegex}
 		case model.ConditionHTTPHeader:
 			if c.HTTPHeader != nil {
 				sc.HttpHeaderConfig = &elbtypes.HttpHeaderConditionConfig{HttpHeaderName: aws.String(c.HTTPHeader.Name),
-					Values: c.HTTPHeader.Values}
+					Values: c.HTTPHeader.Values, RegexValues: c.HTTPHeader.RegexValues}
 			}
 		case model.ConditionHTTPRequestMethod:
 			sc.HttpRequestMethodConfig = &elbtypes.HttpRequestMethodConditionConfig{Values: c.HTTPRequestMethod}
@@ -111,6 +113,50 @@ func sdkConditions(cs []model.RuleCondition) []elbtypes.RuleCondition {
 		out = append(out, sc)
 	}
 	return out
+}
+
+// sdkTransforms returns a rule's transforms in the API's form; nil for
+// none.
+func sdkTransforms(ts []model.RuleTransform) []elbtypes.RuleTransform {
+	var out []elbtypes.RuleTransform
+	for _, t := range ts {
+		rewrites := make([]elbtypes.RewriteConfig, 0, len(t.Rewrites))
+		for _, r := range t.Rewrites {
+			rewrites = append(rewrites, elbtypes.RewriteConfig{Regex: aws.String(r.Regex), Replace: aws.String(r.Replace)})
+		}
+		st := elbtypes.RuleTransform{Type: elbtypes.TransformTypeEnum(t.Type)}
+		switch t.Type {
+		case model.TransformHostHeaderRewrite:
+			st.HostHeaderRewriteConfig = &elbtypes.HostHeaderRewriteConfig{Rewrites: rewrites}
+		case model.TransformURLRewrite:
+			st.UrlRewriteConfig = &elbtypes.UrlRewriteConfig{Rewrites: rewrites}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// canonicalTransforms is the meaning of a rule's transforms as text: each
+// type's rewrites in order (AWS allows one transform per type, so the
+// order of transforms does not matter).
+func canonicalTransforms(ts []elbtypes.RuleTransform) string {
+	parts := make([]string, 0, len(ts))
+	for _, t := range ts {
+		var rewrites []elbtypes.RewriteConfig
+		switch {
+		case t.HostHeaderRewriteConfig != nil:
+			rewrites = t.HostHeaderRewriteConfig.Rewrites
+		case t.UrlRewriteConfig != nil:
+			rewrites = t.UrlRewriteConfig.Rewrites
+		}
+		part := string(t.Type)
+		for _, r := range rewrites {
+			part += fmt.Sprintf(" %q=>%q", aws.ToString(r.Regex), aws.ToString(r.Replace))
+		}
+		parts = append(parts, part)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, " ; ")
 }
 
 // canonicalActions is the meaning of actions as text: equal texts do the
@@ -205,10 +251,14 @@ func canonicalConditions(cs []elbtypes.RuleCondition) string {
 func canonicalCondition(c elbtypes.RuleCondition) string {
 	field := aws.ToString(c.Field)
 	values := c.Values // the legacy form, used by host-header and path-pattern
+	var regex []string // regular expressions, compared as written
 	switch field {
 	case model.ConditionHostHeader:
 		if c.HostHeaderConfig != nil && len(c.HostHeaderConfig.Values) > 0 {
 			values = c.HostHeaderConfig.Values
+		}
+		if c.HostHeaderConfig != nil {
+			regex = c.HostHeaderConfig.RegexValues
 		}
 		// Host names match without regard to case.
 		values = mapStrings(values, strings.ToLower)
@@ -216,10 +266,13 @@ func canonicalCondition(c elbtypes.RuleCondition) string {
 		if c.PathPatternConfig != nil && len(c.PathPatternConfig.Values) > 0 {
 			values = c.PathPatternConfig.Values
 		}
+		if c.PathPatternConfig != nil {
+			regex = c.PathPatternConfig.RegexValues
+		}
 	case model.ConditionHTTPHeader:
 		if h := c.HttpHeaderConfig; h != nil {
 			field += ":" + strings.ToLower(aws.ToString(h.HttpHeaderName))
-			values = h.Values
+			values, regex = h.Values, h.RegexValues
 		}
 	case model.ConditionHTTPRequestMethod:
 		if c.HttpRequestMethodConfig != nil {
@@ -240,7 +293,13 @@ func canonicalCondition(c elbtypes.RuleCondition) string {
 	values = slices.Clone(values)
 	slices.Sort(values)
 	values = slices.Compact(values)
-	return field + "[" + strings.Join(values, ",") + "]"
+	out := field + "[" + strings.Join(values, ",") + "]"
+	if len(regex) > 0 {
+		regex = slices.Clone(regex)
+		slices.Sort(regex)
+		out += fmt.Sprintf("~%q", slices.Compact(regex))
+	}
+	return out
 }
 
 func mapStrings(in []string, f func(string) string) []string {

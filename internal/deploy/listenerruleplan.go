@@ -33,6 +33,9 @@ type ruleHave struct {
 	// actions as AWS has them (kept while a rule is held, holdRules).
 	Conditions string
 	Actions    []elbtypes.Action
+	// Transforms are the rule's transforms as AWS has them (a modify
+	// that wants none resets them).
+	Transforms []elbtypes.RuleTransform
 	// TargetGroups are the ARNs its forward actions name (kept rules of
 	// an excluded group member are found by them).
 	TargetGroups []string

@@ -19,6 +19,7 @@ type sdkRule struct {
 	Priority   int32
 	Conditions []elbtypes.RuleCondition
 	Actions    []elbtypes.Action
+	Transforms []elbtypes.RuleTransform
 	Tags       map[string]string
 	Key        string
 	// Meaning is Key without the OIDC client's fingerprint (Client).
@@ -26,9 +27,16 @@ type sdkRule struct {
 	Client  string
 }
 
-// listenerRuleKey is the meaning of a rule: its conditions and actions.
-func listenerRuleKey(conditions []elbtypes.RuleCondition, actions []elbtypes.Action) string {
-	return canonicalConditions(conditions) + " => " + canonicalActions(actions)
+// listenerRuleKey is the meaning of a rule: its conditions, actions and
+// transforms (a rule without transforms has the key it had before kelb
+// wrote any).
+func listenerRuleKey(conditions []elbtypes.RuleCondition, actions []elbtypes.Action,
+	transforms ...elbtypes.RuleTransform) string {
+	key := canonicalConditions(conditions) + " => " + canonicalActions(actions)
+	if len(transforms) > 0 {
+		key += " ~ " + canonicalTransforms(transforms)
+	}
+	return key
 }
 
 // sdkRules turns the wanted rules into the API's form.
@@ -39,10 +47,10 @@ func sdkRules(rules []model.ListenerRule, tgARNs map[string]string) ([]sdkRule, 
 		if err != nil {
 			return nil, fmt.Errorf("rule of priority %d: %w", r.Priority, err)
 		}
-		conditions := sdkConditions(r.Conditions)
-		meaning, client := listenerRuleKey(conditions, actions), oidcClientOf(r.Actions)
-		out = append(out, sdkRule{Priority: r.Priority, Conditions: conditions, Actions: actions, Tags: r.Tags,
-			Key: withClient(meaning, client), Meaning: meaning, Client: client})
+		conditions, transforms := sdkConditions(r.Conditions), sdkTransforms(r.Transforms)
+		meaning, client := listenerRuleKey(conditions, actions, transforms...), oidcClientOf(r.Actions)
+		out = append(out, sdkRule{Priority: r.Priority, Conditions: conditions, Actions: actions,
+			Transforms: transforms, Tags: r.Tags, Key: withClient(meaning, client), Meaning: meaning, Client: client})
 	}
 	return out, nil
 }
@@ -93,8 +101,15 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 	}
 	for _, m := range plan.Modify {
 		w := rules[m.Want]
-		if _, err := d.elb.ModifyRule(ctx, &elbv2.ModifyRuleInput{RuleArn: aws.String(m.ARN), Conditions: w.Conditions,
-			Actions: w.Actions}); err != nil {
+		in := &elbv2.ModifyRuleInput{RuleArn: aws.String(m.ARN), Conditions: w.Conditions, Actions: w.Actions}
+		switch {
+		case len(w.Transforms) > 0:
+			in.Transforms = w.Transforms
+		case len(byARN[m.ARN].Transforms) > 0:
+			// AWS keeps a rule's transforms unless told to drop them.
+			in.ResetTransforms = aws.Bool(true)
+		}
+		if _, err := d.elb.ModifyRule(ctx, in); err != nil {
 			return nil, nil, fmt.Errorf("modifying rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
 				l.Port, lb.Name, err)
 		}
@@ -110,6 +125,7 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 		byARN[m.ARN].Key, byARN[m.ARN].TargetGroups = w.Key, forwardTargets(w.Actions)
 		byARN[m.ARN].Meaning, byARN[m.ARN].Client, byARN[m.ARN].ClientUnknown = w.Meaning, w.Client, false
 		byARN[m.ARN].Conditions, byARN[m.ARN].Actions = canonicalConditions(w.Conditions), withoutSecrets(w.Actions)
+		byARN[m.ARN].Transforms = w.Transforms
 	}
 	if len(plan.Move) > 0 {
 		in := &elbv2.SetRulePrioritiesInput{}
@@ -139,7 +155,7 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 	for _, wi := range plan.Create {
 		w := rules[wi]
 		out, err := d.elb.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(l.ARN),
-			Priority: aws.Int32(w.Priority), Conditions: w.Conditions, Actions: w.Actions,
+			Priority: aws.Int32(w.Priority), Conditions: w.Conditions, Actions: w.Actions, Transforms: w.Transforms,
 			Tags: elbTags(model.MergeTags(w.Tags, clientTag(w.Client)))})
 		if err != nil {
 			return nil, nil, fmt.Errorf("creating rule of priority %d on listener %d of load balancer %s: %w", w.Priority,
@@ -151,7 +167,7 @@ func (d *Deployer) ensureListenerRules(ctx context.Context, lb *LoadBalancerStat
 		}
 		l.Rules = append(l.Rules, ruleHave{ARN: aws.ToString(out.Rules[0].RuleArn), Priority: w.Priority, Key: w.Key,
 			Meaning: w.Meaning, Client: w.Client, TargetGroups: forwardTargets(w.Actions),
-			Conditions: canonicalConditions(w.Conditions), Actions: withoutSecrets(w.Actions)})
+			Conditions: canonicalConditions(w.Conditions), Actions: withoutSecrets(w.Actions), Transforms: w.Transforms})
 	}
 	sort.Slice(l.Rules, func(i, j int) bool { return l.Rules[i].Priority < l.Rules[j].Priority })
 	return plan.Delete, held, nil
@@ -196,10 +212,10 @@ func (d *Deployer) describeRules(ctx context.Context, listenerARN string) ([]rul
 			if _, err := fmt.Sscanf(aws.ToString(r.Priority), "%d", &priority); err != nil {
 				return nil, fmt.Errorf("rule %s has priority %q: %w", aws.ToString(r.RuleArn), aws.ToString(r.Priority), err)
 			}
-			meaning := listenerRuleKey(r.Conditions, r.Actions)
+			meaning := listenerRuleKey(r.Conditions, r.Actions, r.Transforms...)
 			out = append(out, ruleHave{ARN: aws.ToString(r.RuleArn), Priority: priority, Key: meaning, Meaning: meaning,
 				ClientUnknown: hasOIDC(r.Actions), TargetGroups: forwardTargets(r.Actions),
-				Conditions: canonicalConditions(r.Conditions), Actions: r.Actions})
+				Conditions: canonicalConditions(r.Conditions), Actions: r.Actions, Transforms: r.Transforms})
 		}
 		if aws.ToString(page.NextMarker) == "" {
 			break

@@ -60,7 +60,7 @@ func holdRules(have []ruleHave, want []sdkRule, notReady map[string]bool) (held 
 				continue
 			}
 			used[h.ARN] = true
-			w.Actions, w.Key = h.Actions, h.Key
+			w.Actions, w.Transforms, w.Key = h.Actions, h.Transforms, h.Key
 			held = append(held, tgs...)
 			break
 		}

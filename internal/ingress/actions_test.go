@@ -372,18 +372,35 @@ func TestConditionsRefused(t *testing.T) {
 		{"config missing", `[{"field":"host-header","pathPatternConfig":{"values":["/a"]}}]`, "", &FieldError{
 			Field: at("[0].hostHeaderConfig"), Allowed: "a config object holding the condition's values"}},
 		{"no values", `[{"field":"path-pattern","pathPatternConfig":{"values":[]}}]`, "", &FieldError{
-			Field: at("[0].pathPatternConfig.values"), Allowed: "one or more path patterns"}},
+			Field:   at("[0].pathPatternConfig.values"),
+			Allowed: "one or more path patterns (or regular expressions in regexValues)"}},
 		{"value too long", `[{"field":"host-header","hostHeaderConfig":{"values":["` + string(make129()) + `"]}}]`, "",
 			&FieldError{Field: at("[0].hostHeaderConfig.values[0]"), Value: string(make129()),
 				Allowed: "host names of 1 to 128 characters"}},
-		{"regex values", `[{"field":"path-pattern","pathPatternConfig":{"regexValues":["^/a$"]}}]`, "", &FieldError{
-			Field: at("[0].pathPatternConfig.regexValues"), Value: "[^/a$]",
-			Allowed: "values (regular expressions in regexValues are not served yet)"}},
+		{"regex values with the rule's path patterns", `[{"field":"path-pattern","pathPatternConfig":{"regexValues":["^/a$"]}}]`,
+			"", &FieldError{Field: key, Value: `path patterns ["/*"] and regexValues ["^/a$"]`,
+				Allowed: "path patterns (Prefix or Exact paths, pathPatternConfig.values) or regular expressions " +
+					"(ImplementationSpecific paths with " + AnnUseRegexPathMatch + ", pathPatternConfig.regexValues), " +
+					"not both in one rule"}},
+		{"regex host with the rule's host", `[{"field":"host-header","hostHeaderConfig":{"regexValues":["^b\\..+$"]}}]`,
+			hostA, &FieldError{Field: key, Value: `host names ["` + hostA + `"] and regexValues ["^b\\..+$"]`,
+				Allowed: "host names (the rule's host, hostHeaderConfig.values) or regular expressions " +
+					"(hostHeaderConfig.regexValues), not both in one rule"}},
+		{"regex values of a method", `[{"field":"http-request-method","httpRequestMethodConfig":{"regexValues":["G.*"]}}]`,
+			"", &FieldError{Field: at("[0].httpRequestMethodConfig.regexValues"), Value: "[G.*]",
+				Allowed: "values (regexValues are taken by host-header, path-pattern and http-header conditions only)"}},
+		{"broken regex", `[{"field":"http-header","httpHeaderConfig":{"httpHeaderName":"X-A","regexValues":["[a-"]}}]`,
+			"", &FieldError{Field: at("[0].httpHeaderConfig.regexValues[0]"), Value: "[a-",
+				Allowed: "a regular expression of 1 to 128 characters (missing closing ])"}},
+		{"regex too long", `[{"field":"http-header","httpHeaderConfig":{"httpHeaderName":"X-A","regexValues":["` +
+			string(make129()) + `"]}}]`, "", &FieldError{Field: at("[0].httpHeaderConfig.regexValues[0]"),
+			Value: string(make129()), Allowed: "a regular expression of 1 to 128 characters"}},
 		{"header name", `[{"field":"http-header","httpHeaderConfig":{"httpHeaderName":"X Bad","values":["1"]}}]`, "",
 			&FieldError{Field: at("[0].httpHeaderConfig.httpHeaderName"), Value: "X Bad",
 				Allowed: "an HTTP header name of 1 to 40 characters"}},
 		{"header without values", `[{"field":"http-header","httpHeaderConfig":{"httpHeaderName":"X-A"}}]`, "",
-			&FieldError{Field: at("[0].httpHeaderConfig.values"), Allowed: "one or more header values"}},
+			&FieldError{Field: at("[0].httpHeaderConfig.values"),
+				Allowed: "one or more header values (or regular expressions in regexValues)"}},
 		{"method", `[{"field":"http-request-method","httpRequestMethodConfig":{"values":["get"]}}]`, "",
 			&FieldError{Field: at("[0].httpRequestMethodConfig.values[0]"), Value: "get",
 				Allowed: "an HTTP method of 1 to 40 characters A-Z, - and _ (GET, POST, ...)"}},

@@ -26,6 +26,8 @@ const (
 	AnnSSLRedirect            = Prefix + "ssl-redirect"
 	AnnCertificateARN         = Prefix + "certificate-arn"
 	AnnSSLPolicy              = Prefix + "ssl-policy"
+	AnnUseRegexPathMatch      = Prefix + "use-regex-path-match"
+	AnnTransformsPrefix       = Prefix + "transforms."
 
 	// Per backend (Service annotation over Ingress annotation).
 	AnnTargetType              = Prefix + "target-type"

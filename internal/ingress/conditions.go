@@ -26,15 +26,18 @@ var (
 // http-request-method, query-string and source-ip conditions in their
 // order, then one host-header condition with the rule's host and the
 // annotation's hosts, then one path-pattern condition with the path's
-// patterns and the annotation's paths; "/*" when nothing else. AWS's
+// patterns and the annotation's paths; "/*" when nothing else. Host and
+// path conditions hold values or regular expressions (the path's, with
+// use-regex-path-match, and the annotation's regexValues), never both. AWS's
 // limits (condition values per rule, one condition of each field but
 // http-header and query-string) are checked on the result.
-func ruleConditions(m member, field, host string, patterns []string, serviceName string) ([]model.RuleCondition, error) {
-	var hosts []string
+func ruleConditions(m member, field, host string, patterns pathMatch, serviceName string) ([]model.RuleCondition, error) {
+	var hosts, hostRegex []string
 	if host != "" {
 		hosts = append(hosts, host)
 	}
-	paths := append([]string(nil), patterns...)
+	paths := append([]string(nil), patterns.values...)
+	pathRegex := append([]string(nil), patterns.regex...)
 	key := AnnConditionsPrefix + serviceName
 	extra, err := annotationConditions(m, key)
 	if err != nil {
@@ -44,18 +47,39 @@ func ruleConditions(m member, field, host string, patterns []string, serviceName
 	for _, c := range extra {
 		switch c.Field {
 		case model.ConditionHostHeader:
-			hosts = append(hosts, c.HostHeader...)
+			hosts, hostRegex = append(hosts, c.HostHeader...), append(hostRegex, c.HostHeaderRegex...)
 		case model.ConditionPathPattern:
-			paths = append(paths, c.PathPattern...)
+			paths, pathRegex = append(paths, c.PathPattern...), append(pathRegex, c.PathPatternRegex...)
 		default:
 			out = append(out, c)
 		}
 	}
-	if len(hosts) > 0 {
-		out = append(out, model.RuleCondition{Field: model.ConditionHostHeader, HostHeader: hosts})
+	// AWS takes a host or path condition of values or of regular
+	// expressions, not both; LBC refuses the mix before its call too.
+	if len(hosts) > 0 && len(hostRegex) > 0 {
+		return nil, &FieldError{Field: key, Value: fmt.Sprintf("host names %q and regexValues %q", hosts, hostRegex),
+			Allowed: "host names (the rule's host, hostHeaderConfig.values) or regular expressions " +
+				"(hostHeaderConfig.regexValues), not both in one rule"}
 	}
-	if len(paths) > 0 {
+	if len(paths) > 0 && len(pathRegex) > 0 {
+		// One Ingress path gives values or expressions, so the annotation
+		// is always part of the mix.
+		return nil, &FieldError{Field: key, Value: fmt.Sprintf("path patterns %q and regexValues %q", paths, pathRegex),
+			Allowed: "path patterns (Prefix or Exact paths, pathPatternConfig.values) or regular expressions " +
+				"(ImplementationSpecific paths with " + AnnUseRegexPathMatch + ", pathPatternConfig.regexValues), not both " +
+				"in one rule"}
+	}
+	switch {
+	case len(hosts) > 0:
+		out = append(out, model.RuleCondition{Field: model.ConditionHostHeader, HostHeader: hosts})
+	case len(hostRegex) > 0:
+		out = append(out, model.RuleCondition{Field: model.ConditionHostHeader, HostHeaderRegex: hostRegex})
+	}
+	switch {
+	case len(paths) > 0:
 		out = append(out, model.RuleCondition{Field: model.ConditionPathPattern, PathPattern: paths})
+	case len(pathRegex) > 0:
+		out = append(out, model.RuleCondition{Field: model.ConditionPathPattern, PathPatternRegex: pathRegex})
 	}
 	if len(out) == 0 {
 		out = append(out, model.RuleCondition{Field: model.ConditionPathPattern, PathPattern: []string{"/*"}})
@@ -121,9 +145,10 @@ func modelCondition(key, at string, c conditionConfig) (model.RuleCondition, err
 	var err error
 	switch c.Field {
 	case model.ConditionHostHeader:
-		mc.HostHeader, err = plainValues(key, at+".hostHeaderConfig", c.HostHeaderConfig, "host names")
+		mc.HostHeader, mc.HostHeaderRegex, err = matchValues(key, at+".hostHeaderConfig", c.HostHeaderConfig, "host names")
 	case model.ConditionPathPattern:
-		mc.PathPattern, err = plainValues(key, at+".pathPatternConfig", c.PathPatternConfig, "path patterns")
+		mc.PathPattern, mc.PathPatternRegex, err = matchValues(key, at+".pathPatternConfig", c.PathPatternConfig,
+			"path patterns")
 	case model.ConditionHTTPRequestMethod:
 		mc.HTTPRequestMethod, err = plainValues(key, at+".httpRequestMethodConfig", c.HTTPRequestMethodConfig,
 			"methods")
@@ -150,10 +175,10 @@ func modelCondition(key, at string, c conditionConfig) (model.RuleCondition, err
 			return mc, configError(key, at+".httpHeaderConfig.httpHeaderName", h.HTTPHeaderName,
 				fmt.Sprintf("an HTTP header name of 1 to %d characters", maxHeaderNameLength))
 		}
-		var values []string
-		values, err = plainValues(key, at+".httpHeaderConfig", &valuesConfig{Values: h.Values, RegexValues: h.RegexValues},
-			"header values")
-		mc.HTTPHeader = &model.HTTPHeaderCondition{Name: h.HTTPHeaderName, Values: values}
+		var values, regex []string
+		values, regex, err = matchValues(key, at+".httpHeaderConfig", &valuesConfig{Values: h.Values,
+			RegexValues: h.RegexValues}, "header values")
+		mc.HTTPHeader = &model.HTTPHeaderCondition{Name: h.HTTPHeaderName, Values: values, RegexValues: regex}
 	case model.ConditionQueryString:
 		q := c.QueryStringConfig
 		if q == nil || len(q.Values) == 0 {
@@ -180,25 +205,52 @@ func modelCondition(key, at string, c conditionConfig) (model.RuleCondition, err
 	return mc, err
 }
 
-// plainValues are the values of a condition config: one or more, each 1 to
-// 128 characters. Regular expressions (regexValues) are refused: the test
-// emulator cannot carry them, so kelb does not write them yet.
+// matchValues are the values and regular expressions of a host-header,
+// path-pattern or http-header condition config (AWS's RegexValues): one or
+// more in all, each value 1 to 128 characters, each expression a valid one
+// of 1 to 128 characters (regexError).
+func matchValues(key, at string, cfg *valuesConfig, what string) ([]string, []string, error) {
+	if cfg == nil {
+		return nil, nil, configError(key, at, "", "a config object holding the condition's values")
+	}
+	if len(cfg.Values) == 0 && len(cfg.RegexValues) == 0 {
+		return nil, nil, configError(key, at+".values", "", "one or more "+what+" (or regular expressions in regexValues)")
+	}
+	values, err := checkedValues(key, at, cfg.Values, what)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, v := range cfg.RegexValues {
+		if msg := regexError(v, maxConditionValueLength); msg != "" {
+			return nil, nil, configError(key, fmt.Sprintf("%s.regexValues[%d]", at, i), v, msg)
+		}
+	}
+	return values, cfg.RegexValues, nil
+}
+
+// plainValues are the values of a condition config that takes no regular
+// expressions (AWS has no RegexValues for http-request-method and
+// source-ip): one or more, each 1 to 128 characters.
 func plainValues(key, at string, cfg *valuesConfig, what string) ([]string, error) {
 	if cfg == nil {
 		return nil, configError(key, at, "", "a config object holding the condition's values")
 	}
 	if len(cfg.RegexValues) > 0 {
 		return nil, configError(key, at+".regexValues", fmt.Sprint(cfg.RegexValues),
-			"values (regular expressions in regexValues are not served yet)")
+			"values (regexValues are taken by host-header, path-pattern and http-header conditions only)")
 	}
 	if len(cfg.Values) == 0 {
 		return nil, configError(key, at+".values", "", "one or more "+what)
 	}
-	for i, v := range cfg.Values {
+	return checkedValues(key, at, cfg.Values, what)
+}
+
+func checkedValues(key, at string, values []string, what string) ([]string, error) {
+	for i, v := range values {
 		if v == "" || len(v) > maxConditionValueLength {
 			return nil, configError(key, fmt.Sprintf("%s.values[%d]", at, i), v,
 				fmt.Sprintf("%s of 1 to %d characters", what, maxConditionValueLength))
 		}
 	}
-	return cfg.Values, nil
+	return values, nil
 }

@@ -14,11 +14,33 @@ import (
 // ImplementationSpecific (or no pathType) is taken as written, ELB
 // wildcards (* and ?) included. Exact and Prefix paths may not hold
 // wildcards: ELB would read them as wildcards, which Kubernetes does not
-// mean. An empty path adds no pattern.
-func pathPatterns(field string, p networkingv1.HTTPIngressPath) ([]string, error) {
+// mean. An empty path adds no pattern. With use-regex-path-match, an
+// ImplementationSpecific path is a regular expression after its leading
+// "/" (Kubernetes wants paths to start with one, the expression may not),
+// as LBC reads it; Exact and Prefix paths are unchanged.
+func pathPatterns(field string, p networkingv1.HTTPIngressPath, useRegex bool) (pathMatch, error) {
 	if p.Path == "" {
-		return nil, nil
+		return pathMatch{}, nil
 	}
+	if useRegex && pathTypeOf(p) == networkingv1.PathTypeImplementationSpecific {
+		re := strings.TrimPrefix(p.Path, "/")
+		if msg := regexError(re, maxConditionValueLength); msg != "" {
+			return pathMatch{}, &FieldError{Field: field + ".path", Value: p.Path,
+				Allowed: "/ followed by " + msg + " (" + AnnUseRegexPathMatch + " is true)"}
+		}
+		return pathMatch{regex: []string{re}}, nil
+	}
+	values, err := pathValues(field, p)
+	return pathMatch{values: values}, err
+}
+
+// pathMatch is what an Ingress path matches: path patterns (values) or
+// regular expressions (regex).
+type pathMatch struct {
+	values, regex []string
+}
+
+func pathValues(field string, p networkingv1.HTTPIngressPath) ([]string, error) {
 	switch pathTypeOf(p) {
 	case networkingv1.PathTypeExact:
 		if strings.ContainsAny(p.Path, "*?") {

@@ -24,36 +24,57 @@ func TestPathPatterns(t *testing.T) {
 	tests := []struct {
 		name    string
 		path    networkingv1.HTTPIngressPath
-		want    []string
+		regex   bool // use-regex-path-match
+		want    pathMatch
 		wantErr error
 	}{
-		{"exact", pathOf("/foo", exact), []string{"/foo"}, nil},
-		{"exact keeps a trailing slash", pathOf("/foo/", exact), []string{"/foo/"}, nil},
-		{"prefix matches the path and below", pathOf("/foo", prefix), []string{"/foo", "/foo/*"}, nil},
-		{"prefix with a trailing slash", pathOf("/foo/", prefix), []string{"/foo", "/foo/*"}, nil},
-		{"prefix root matches everything", pathOf("/", prefix), []string{"/*"}, nil},
-		{"implementation specific as written, wildcards allowed", pathOf("/img/*.png", specific), []string{"/img/*.png"}, nil},
-		{"no pathType is implementation specific", pathOf("/a?c", ""), []string{"/a?c"}, nil},
-		{"empty path adds no pattern", pathOf("", prefix), nil, nil},
-		{"exact refuses wildcards", pathOf("/foo*", exact), nil, &FieldError{Field: "p.path", Value: "/foo*",
+		{"exact", pathOf("/foo", exact), false, values("/foo"), nil},
+		{"exact keeps a trailing slash", pathOf("/foo/", exact), false, values("/foo/"), nil},
+		{"prefix matches the path and below", pathOf("/foo", prefix), false, values("/foo", "/foo/*"), nil},
+		{"prefix with a trailing slash", pathOf("/foo/", prefix), false, values("/foo", "/foo/*"), nil},
+		{"prefix root matches everything", pathOf("/", prefix), false, values("/*"), nil},
+		{"implementation specific as written, wildcards allowed", pathOf("/img/*.png", specific), false,
+			values("/img/*.png"), nil},
+		{"no pathType is implementation specific", pathOf("/a?c", ""), false, values("/a?c"), nil},
+		{"empty path adds no pattern", pathOf("", prefix), false, pathMatch{}, nil},
+		{"exact refuses wildcards", pathOf("/foo*", exact), false, pathMatch{}, &FieldError{Field: "p.path", Value: "/foo*",
 			Allowed: "a path without * or ? for pathType Exact (use ImplementationSpecific for ELB wildcards)"}},
-		{"prefix refuses wildcards", pathOf("/fo?", prefix), nil, &FieldError{Field: "p.path", Value: "/fo?",
+		{"prefix refuses wildcards", pathOf("/fo?", prefix), false, pathMatch{}, &FieldError{Field: "p.path", Value: "/fo?",
 			Allowed: "a path without * or ? for pathType Prefix (use ImplementationSpecific for ELB wildcards)"}},
-		{"unknown pathType", pathOf("/foo", "Regex"), nil, &FieldError{Field: "p.pathType", Value: "Regex",
+		{"unknown pathType", pathOf("/foo", "Regex"), false, pathMatch{}, &FieldError{Field: "p.pathType", Value: "Regex",
 			Allowed: "Exact, Prefix or ImplementationSpecific"}},
+		// use-regex-path-match, as LBC: ImplementationSpecific paths are a
+		// regular expression after their leading "/".
+		{"regex: implementation specific", pathOf("/^/api/v[0-9]+/.+$", specific), true,
+			pathMatch{regex: []string{"^/api/v[0-9]+/.+$"}}, nil},
+		{"regex: no pathType", pathOf("/^api/.+$", ""), true, pathMatch{regex: []string{"^api/.+$"}}, nil},
+		{"regex: prefix paths are unchanged", pathOf("/foo", prefix), true, values("/foo", "/foo/*"), nil},
+		{"regex: exact paths are unchanged", pathOf("/foo", exact), true, values("/foo"), nil},
+		{"regex: the root leaves an empty expression", pathOf("/", specific), true, pathMatch{}, &FieldError{
+			Field: "p.path", Value: "/", Allowed: "/ followed by a regular expression of 1 to 128 characters " +
+				"(" + AnnUseRegexPathMatch + " is true)"}},
+		{"regex: unclosed group", pathOf("/^/(api$", specific), true, pathMatch{}, &FieldError{
+			Field: "p.path", Value: "/^/(api$", Allowed: "/ followed by a regular expression of 1 to 128 characters " +
+				"(missing closing )) (" + AnnUseRegexPathMatch + " is true)"}},
+		{"regex: look-ahead, which AWS does not support", pathOf("/^/(?!admin).*$", specific), true, pathMatch{},
+			&FieldError{Field: "p.path", Value: "/^/(?!admin).*$", Allowed: "/ followed by a regular expression of 1 " +
+				"to 128 characters without lookarounds, backreferences, atomic groups, possessive quantifiers, " +
+				"subroutines, recursion or \\p classes (AWS does not support them) (" + AnnUseRegexPathMatch + " is true)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := pathPatterns("p", tt.path)
+			got, err := pathPatterns("p", tt.path, tt.regex)
 			if diff := cmp.Diff(tt.wantErr, err); diff != "" {
 				t.Fatalf("error (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(pathMatch{})); diff != "" {
 				t.Errorf("patterns (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
+
+func values(v ...string) pathMatch { return pathMatch{values: v} }
 
 // TestSortPaths: Exact first in spec order, then Prefix longest first (ties
 // in spec order), then ImplementationSpecific and untyped in spec order.

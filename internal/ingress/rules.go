@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kelb-dev/kelb/internal/model"
+	"github.com/kelb-dev/kelb/internal/service"
 )
 
 // AWS's limits on listener rules, checked before any call.
@@ -22,6 +23,7 @@ type rule struct {
 	field      string // the Ingress path it comes from, for errors
 	conditions []model.RuleCondition
 	actions    []model.Action
+	transforms []model.RuleTransform
 	// tags are the member's tags (without --default-tags).
 	tags map[string]string
 	// ports are the listeners the rule goes on (nil: every listener).
@@ -37,10 +39,15 @@ type rule struct {
 // order: the Ingress rules in spec order, and within each the paths sorted
 // (Exact, then Prefix longest first, then ImplementationSpecific). Each
 // path gets one rule: its conditions (ruleConditions: the rule's host, the
-// path's patterns and the backend's conditions.<service> annotation) and
-// its backend's actions (a forward to its target group, or the
-// actions.<service> annotation's action for port use-annotation).
+// path's patterns or, with use-regex-path-match, regular expression, and
+// the backend's conditions.<service> annotation), its backend's actions (a
+// forward to its target group, or the actions.<service> annotation's
+// action for port use-annotation) and its backend's transforms.<service>.
 func (b *builder) ingressRules(m member) ([]rule, error) {
+	useRegex, err := service.Annotations(m.ing.Annotations).Bool(AnnUseRegexPathMatch, false)
+	if err != nil {
+		return nil, err
+	}
 	var out []rule
 	for i, r := range m.ing.Spec.Rules {
 		if r.HTTP == nil {
@@ -48,7 +55,7 @@ func (b *builder) ingressRules(m member) ([]rule, error) {
 		}
 		ruleField := fmt.Sprintf("spec.rules[%d]", i)
 		for _, p := range sortPaths(ruleField, r.HTTP.Paths) {
-			patterns, err := pathPatterns(p.field, p.path)
+			patterns, err := pathPatterns(p.field, p.path, useRegex)
 			if err != nil {
 				return nil, err
 			}
@@ -68,8 +75,12 @@ func (b *builder) ingressRules(m member) ([]rule, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, rule{field: p.field, conditions: conditions, actions: actions, tags: m.userTags,
-				ports: m.ports, auth: auth})
+			transforms, err := ruleTransforms(m, serviceName)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rule{field: p.field, conditions: conditions, actions: actions, transforms: transforms,
+				tags: m.userTags, ports: m.ports, auth: auth})
 		}
 	}
 	return out, nil
@@ -105,7 +116,8 @@ func (b *builder) listenerRules(port int32, protocol string, rules []rule) ([]mo
 			actions = append([]model.Action{*r.auth}, actions...)
 		}
 		out = append(out, model.ListenerRule{Priority: priority, Conditions: r.conditions, Actions: actions,
-			Tags: model.MergeTags(withDefaultTags(b.cfg, r.tags), b.tracking(resource)), KeptMember: r.kept})
+			Transforms: r.transforms, Tags: model.MergeTags(withDefaultTags(b.cfg, r.tags), b.tracking(resource)),
+			KeptMember: r.kept})
 	}
 	return out, nil
 }

@@ -15,20 +15,14 @@ const AnnGroupName = Prefix + "group.name"
 // unservedAnnotations are LBC's Ingress annotations whose meaning kelb does
 // not build yet. Building an Ingress without them would not be "the same
 // load balancer minus a feature": kelb's diff would take away what LBC made
-// for them (a WAF association, a rule's transform), so such an Ingress is refused before any AWS call
-// and its load balancer stays exactly as it is.
+// for them (a WAF association), so such an Ingress is refused before any
+// AWS call and its load balancer stays exactly as it is.
 var unservedAnnotations = []string{
 	"customer-owned-ipv4-pool", "wafv2-acl-arn", "wafv2-acl-name", "waf-acl-id", "web-acl-id",
 	"shield-advanced-protection", "jwt-validation",
-	"minimum-load-balancer-capacity", "ipam-ipv4-pool-id", "enable-frontend-nlb", "use-regex-path-match",
+	"minimum-load-balancer-capacity", "ipam-ipv4-pool-id", "enable-frontend-nlb",
 	"target-control-port", "create-acm-cert", "acm-pca-arn",
 }
-
-// unservedPrefixes are LBC's annotation families keyed by a user's name.
-// Transforms (like use-regex-path-match above) are refused because the
-// test emulator cannot carry rule transforms or regular-expression
-// conditions, so kelb would write what it never ran.
-var unservedPrefixes = []string{"transforms."}
 
 // AddOns are LBC's --enable-wafv2, --enable-waf and --enable-shield: with
 // one off, LBC ignores its annotations and leaves what AWS has alone, as
@@ -95,8 +89,7 @@ func Unserved(ing *networkingv1.Ingress, params *elbv2.IngressClassParams, on Ad
 			continue
 		}
 		switch {
-		case slices.Contains(unservedAnnotations, name),
-			slices.ContainsFunc(unservedPrefixes, func(p string) bool { return strings.HasPrefix(name, p) }):
+		case slices.Contains(unservedAnnotations, name):
 			found = append(found, key)
 		}
 	}

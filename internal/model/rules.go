@@ -98,6 +98,9 @@ type ListenerRule struct {
 	Priority   int32
 	Conditions []RuleCondition
 	Actions    []Action
+	// Transforms rewrite a matching request before its action: at most
+	// one of each type (AWS's limit).
+	Transforms []RuleTransform
 	Tags       map[string]string
 	// KeptMember, when set, makes this entry a place holder: the rules AWS
 	// has on the listener that forward to the kept target groups of that
@@ -107,13 +110,39 @@ type ListenerRule struct {
 	KeptMember string
 }
 
+// Transform types (ELBv2 TransformTypeEnum values).
+const (
+	TransformHostHeaderRewrite = "host-header-rewrite"
+	TransformURLRewrite        = "url-rewrite"
+)
+
+// RuleTransform rewrites the host header or the URL of a request that
+// matches the rule, by its rewrites in order.
+type RuleTransform struct {
+	Type     string
+	Rewrites []Rewrite
+}
+
+// Rewrite replaces what Regex matches by Replace, which may name Regex's
+// capture groups ($1).
+type Rewrite struct {
+	Regex   string
+	Replace string
+}
+
 // RuleCondition is one condition of a rule; exactly the config of Field is
 // set. A rule matches when all its conditions do; a condition matches when
-// any of its values does.
+// any of its values does. Host-header and path-pattern conditions hold
+// either plain values (with wildcards) or regular expressions (the *Regex
+// fields), never both.
 type RuleCondition struct {
-	Field             string
-	HostHeader        []string // host-header: host names, with * and ? wildcards
-	PathPattern       []string // path-pattern: paths, with * and ? wildcards
+	Field       string
+	HostHeader  []string // host-header: host names, with * and ? wildcards
+	PathPattern []string // path-pattern: paths, with * and ? wildcards
+	// HostHeaderRegex and PathPatternRegex are regular expressions of
+	// host-header and path-pattern conditions (AWS's RegexValues).
+	HostHeaderRegex   []string
+	PathPatternRegex  []string
 	HTTPHeader        *HTTPHeaderCondition
 	HTTPRequestMethod []string // http-request-method: GET, POST, ...
 	QueryString       []QueryStringPair
@@ -124,6 +153,8 @@ type RuleCondition struct {
 type HTTPHeaderCondition struct {
 	Name   string
 	Values []string
+	// RegexValues are regular expressions the value may match instead.
+	RegexValues []string
 }
 
 // QueryStringPair matches a query parameter; an empty Key matches any key
@@ -136,9 +167,10 @@ type QueryStringPair struct {
 // ValueCount is how many values the condition holds, which AWS limits per
 // rule.
 func (c RuleCondition) ValueCount() int {
-	n := len(c.HostHeader) + len(c.PathPattern) + len(c.HTTPRequestMethod) + len(c.QueryString) + len(c.SourceIP)
+	n := len(c.HostHeader) + len(c.PathPattern) + len(c.HostHeaderRegex) + len(c.PathPatternRegex) +
+		len(c.HTTPRequestMethod) + len(c.QueryString) + len(c.SourceIP)
 	if c.HTTPHeader != nil {
-		n += len(c.HTTPHeader.Values)
+		n += len(c.HTTPHeader.Values) + len(c.HTTPHeader.RegexValues)
 	}
 	return n
 }

@@ -18,6 +18,12 @@ func TestConditionValueCount(t *testing.T) {
 		{"query-string", RuleCondition{Field: ConditionQueryString,
 			QueryString: []QueryStringPair{{Key: "a", Value: "1"}, {Value: "x"}}}, 2},
 		{"source-ip", RuleCondition{Field: ConditionSourceIP, SourceIP: []string{"10.0.0.0/8"}}, 1},
+		{"host-header regular expressions", RuleCondition{Field: ConditionHostHeader,
+			HostHeaderRegex: []string{"^a$", "^b$"}}, 2},
+		{"path-pattern regular expression", RuleCondition{Field: ConditionPathPattern,
+			PathPatternRegex: []string{"^/a/.+$"}}, 1},
+		{"http-header values and regular expressions", RuleCondition{Field: ConditionHTTPHeader,
+			HTTPHeader: &HTTPHeaderCondition{Name: "X-Env", Values: []string{"blue"}, RegexValues: []string{"^g.+$"}}}, 2},
 	}
 	for _, tt := range tests {
 		if got := tt.c.ValueCount(); got != tt.want {

@@ -246,13 +246,13 @@ func TestReconcile(t *testing.T) {
 				func(i *networkingv1.Ingress) { i.Finalizers = append(i.Finalizers, ingress.GroupFinalizer("shared")) }),
 			objs: []client.Object{albClass, webService()},
 			want: state{Calls: []string{"delete ingress:shared finalized=false"}, Gone: true}},
-		{name: "a regular-expression Ingress (LBC-made): nothing changed, event",
-			flag: "alb", ing: testIngress(className("alb"), annotate("alb.ingress.kubernetes.io/use-regex-path-match", "true")),
+		{name: "a frontend-NLB Ingress (LBC-made): nothing changed, event",
+			flag: "alb", ing: testIngress(className("alb"), annotate("alb.ingress.kubernetes.io/enable-frontend-nlb", "true")),
 			objs: []client.Object{albClass, webService()},
 			want: state{Events: []string{`Warning FailedBuildModel: Failed build model due to ` +
-				`alb.ingress.kubernetes.io/use-regex-path-match: "true" is not served by kelb yet; ` +
+				`alb.ingress.kubernetes.io/enable-frontend-nlb: "true" is not served by kelb yet; ` +
 				`allowed: the annotation unset; the load balancer is kept as it is`},
-				Annotations: map[string]string{"alb.ingress.kubernetes.io/use-regex-path-match": "true"}}},
+				Annotations: map[string]string{"alb.ingress.kubernetes.io/enable-frontend-nlb": "true"}}},
 		{name: "deploy fails: finalizer stays, event, retried by the queue",
 			flag: "alb", ing: testIngress(className("alb")), objs: []client.Object{albClass, webService()},
 			deployErr: errors.New("connection reset"),
