@@ -156,12 +156,16 @@ var groupLevelLists = []string{AnnSubnets, AnnSecurityGroups, AnnInboundCIDRs, A
 // groupLevelValues are the other load-balancer and listener annotations:
 // members agree when they say exactly the same (after trimming).
 var groupLevelValues = []string{AnnScheme, AnnIPAddressType, AnnLoadBalancerName, AnnLoadBalancerAttributes,
-	AnnManageBackendSGRules, AnnSSLRedirect, AnnSSLPolicy, AnnMutualAuthentication}
+	AnnManageBackendSGRules, AnnSSLRedirect, AnnSSLPolicy, AnnMutualAuthentication,
+	AnnWAFv2ACLARN, AnnWAFv2ACLName, AnnWAFACLID, AnnWebACLID, AnnShield}
 
 // groupLevelKeys are the group-level annotations an Ingress sets, sorted.
 func groupLevelKeys(ing *networkingv1.Ingress) []string {
 	var keys []string
-	for k := range ing.Annotations {
+	for k, v := range ing.Annotations {
+		if v == "" && slices.Contains(addOnAnnotations, k) {
+			continue // LBC reads an empty add-on annotation as unset
+		}
 		if slices.Contains(groupLevelLists, k) || slices.Contains(groupLevelValues, k) ||
 			strings.HasPrefix(k, AnnListenerAttributesPrefix+".") {
 			keys = append(keys, k)
@@ -185,6 +189,9 @@ func canonicalValue(a service.Annotations, key string) string {
 			pairs = append(pairs, k+"="+v)
 		}
 		return sortedJoin(pairs)
+	case key == AnnShield:
+		v, _ := a.Value(key)
+		return canonicalBool(v)
 	}
 	v, _ := a.Value(key)
 	return strings.TrimSpace(v)
@@ -207,6 +214,13 @@ func explicitSettings(ing *networkingv1.Ingress, p *elbv2.IngressClassParams) ma
 	for _, k := range groupLevelKeys(ing) {
 		out[k] = canonicalValue(a, k)
 	}
+	if id, ok := out[AnnWebACLID]; ok {
+		// web-acl-id is read only without waf-acl-id: compare it as one.
+		if _, set := out[AnnWAFACLID]; !set {
+			out[AnnWAFACLID] = id
+		}
+		delete(out, AnnWebACLID)
+	}
 	if p == nil {
 		return out
 	}
@@ -223,6 +237,8 @@ func explicitSettings(ing *networkingv1.Ingress, p *elbv2.IngressClassParams) ma
 		set(AnnIPAddressType, string(*s.IPAddressType))
 	}
 	set(AnnLoadBalancerName, s.LoadBalancerName)
+	set(AnnWAFv2ACLARN, s.WAFv2ACLArn)
+	set(AnnWAFv2ACLName, s.WAFv2ACLName)
 	set(AnnSSLPolicy, s.SSLPolicy)
 	set(AnnSSLRedirect, s.SSLRedirectPort)
 	set(AnnInboundCIDRs, sortedJoin(s.InboundCIDRs))

@@ -15,12 +15,11 @@ const AnnGroupName = Prefix + "group.name"
 // unservedAnnotations are LBC's Ingress annotations whose meaning kelb does
 // not build yet. Building an Ingress without them would not be "the same
 // load balancer minus a feature": kelb's diff would take away what LBC made
-// for them (an authenticate action before a forward, a WAF association, a
-// rule's transform), so such an Ingress is refused before any AWS call
-// and its load balancer stays exactly as it is.
+// for them (an authenticate action before a forward, a rule's transform),
+// so such an Ingress is refused before any AWS call and its load balancer
+// stays exactly as it is.
 var unservedAnnotations = []string{
-	"customer-owned-ipv4-pool", "wafv2-acl-arn", "wafv2-acl-name", "waf-acl-id", "web-acl-id",
-	"shield-advanced-protection", "auth-idp-cognito", "auth-idp-oidc", "jwt-validation",
+	"customer-owned-ipv4-pool", "auth-idp-cognito", "auth-idp-oidc", "jwt-validation",
 	"minimum-load-balancer-capacity", "ipam-ipv4-pool-id", "enable-frontend-nlb", "use-regex-path-match",
 	"target-control-port", "create-acm-cert", "acm-pca-arn",
 }
@@ -32,9 +31,9 @@ var unservedAnnotations = []string{
 var unservedPrefixes = []string{"transforms."}
 
 // AddOns are LBC's --enable-wafv2, --enable-waf and --enable-shield: with
-// one off, LBC ignores its annotations and leaves what AWS has alone, as
-// kelb does anyway, so they are ignored (IgnoredAddOns) rather than
-// refused.
+// one off, LBC ignores its annotations (and the class's WAF fields) and
+// leaves what AWS has alone, and so does kelb (IgnoredAddOns names them in
+// an event); with one on, kelb serves it (addons.go).
 type AddOns struct {
 	WAFv2, WAF, Shield bool
 }
@@ -78,8 +77,6 @@ func Unserved(ing *networkingv1.Ingress, params *elbv2.IngressClassParams, on Ad
 			set   bool
 			field string
 		}{
-			{params.Spec.WAFv2ACLArn != "" && on.WAFv2, "wafv2AclArn"},
-			{params.Spec.WAFv2ACLName != "" && on.WAFv2, "wafv2AclName"},
 			{params.Spec.MinimumLoadBalancerCapacity != nil, "minimumLoadBalancerCapacity"},
 			{params.Spec.IPAMConfiguration != nil, "ipamConfiguration"},
 		} {

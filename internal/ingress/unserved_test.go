@@ -34,8 +34,10 @@ func TestUnserved(t *testing.T) {
 		{"the class forces a group: served", ing(nil), params(func(s *elbv2.IngressClassParamsSpec) {
 			s.Group = &elbv2.IngressGroup{Name: "team"}
 		}), nil},
-		{"the class asks for WAF", ing(nil), params(func(s *elbv2.IngressClassParamsSpec) { s.WAFv2ACLArn = "arn:acl" }),
-			&FieldError{Field: "IngressClassParams team spec.wafv2AclArn", Value: "(set)", Allowed: "the field unset"}},
+		{"the class asks for WAF: served", ing(nil), params(func(s *elbv2.IngressClassParamsSpec) { s.WAFv2ACLArn = "arn:acl" }),
+			nil},
+		{"WAF and Shield annotations are served", ing(map[string]string{AnnWAFv2ACLARN: "arn:acl", AnnWAFv2ACLName: "acl",
+			AnnWAFACLID: "id", AnnWebACLID: "id", AnnShield: "true"}), nil, nil},
 		{"cognito", ing(map[string]string{Prefix + "auth-type": "cognito"}), nil,
 			&FieldError{Field: Prefix + "auth-type", Value: "cognito", Allowed: "the annotation unset"}},
 		{"custom actions and conditions are served", ing(map[string]string{Prefix + "actions.blue-green": "{}",
@@ -44,9 +46,9 @@ func TestUnserved(t *testing.T) {
 			&FieldError{Field: Prefix + "transforms.web", Value: "[]", Allowed: "the annotation unset"}},
 		{"nor regex paths", ing(map[string]string{Prefix + "use-regex-path-match": "true"}), nil,
 			&FieldError{Field: Prefix + "use-regex-path-match", Value: "true", Allowed: "the annotation unset"}},
-		{"the first of several, by name", ing(map[string]string{Prefix + "wafv2-acl-arn": "arn:acl",
-			Prefix + "transforms.web": "[]", Prefix + "shield-advanced-protection": "false"}), nil,
-			&FieldError{Field: Prefix + "shield-advanced-protection", Value: "false", Allowed: "the annotation unset"}},
+		{"the first of several, by name", ing(map[string]string{Prefix + "jwt-validation": "{}",
+			Prefix + "transforms.web": "[]", Prefix + "auth-idp-oidc": "{}"}), nil,
+			&FieldError{Field: Prefix + "auth-idp-oidc", Value: "{}", Allowed: "the annotation unset"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, Unserved(tc.ing, tc.params, on)); diff != "" {
@@ -72,9 +74,8 @@ func TestAddOnFlagsOff(t *testing.T) {
 	if diff := cmp.Diff(want, IgnoredAddOns(ing, AddOns{})); diff != "" {
 		t.Errorf("ignored (-want +got):\n%s", diff)
 	}
-	if why := Unserved(ing, params, AddOns{WAF: true, Shield: true}); why == nil ||
-		why.Field != Prefix+"shield-advanced-protection" {
-		t.Errorf("with Shield on: %v, want shield-advanced-protection refused", why)
+	if why := Unserved(ing, params, AddOns{WAFv2: true, WAF: true, Shield: true}); why != nil {
+		t.Errorf("with every add-on on: refused for %s", why.Field)
 	}
 	if diff := cmp.Diff(map[string]string{}, IgnoredAddOns(ing, AddOns{WAFv2: true, WAF: true, Shield: true})); diff != "" {
 		t.Errorf("ignored with every add-on on (-want +got):\n%s", diff)
