@@ -60,7 +60,11 @@ type Deps struct {
 	// TargetGroups checks the target groups custom actions name by ARN
 	// (optional: unchecked without).
 	TargetGroups TargetGroups
-	Config       ingress.Config
+	// WebACLNames resolves wafv2-acl-name; ClassicWebACLs checks
+	// waf-acl-id (optional: unchecked without).
+	WebACLNames    WebACLNames
+	ClassicWebACLs ClassicWebACLs
+	Config         ingress.Config
 	// IngressClass is --ingress-class.
 	IngressClass string
 	// AddOns are --enable-wafv2, --enable-waf and --enable-shield.
