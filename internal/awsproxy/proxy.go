@@ -63,6 +63,8 @@ type Proxy struct {
 	// ListenerRules holds ALB listener rules to AWS's quotas, checks and
 	// order.
 	ListenerRules *ListenerRules
+	// WAFRegional emulates classic regional WAF, which moto lacks.
+	WAFRegional *WAFRegional
 
 	upstream *url.URL
 	client   *http.Client
@@ -95,6 +97,7 @@ func New(upstream string) (*Proxy, error) {
 		Capacity:      NewCapacityReservations(),
 		TargetHealth:  NewTargetHealth(),
 		ListenerRules: NewListenerRules(DefaultRulesPerLoadBalancer),
+		WAFRegional:   NewWAFRegional(),
 		upstream:      u,
 		client:        &http.Client{Timeout: 60 * time.Second},
 	}
@@ -118,7 +121,7 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.Capacity, p.TargetHealth, p.LBExtras, p.VPCEndpoints, forwardEcho{}, p.ListenerCertificates, ELBRefusals{}, p.ListenerRules, DeletionProtection{}, p.Certificates, prefixListRefusals{}, p.RuleLimit, filterLimit{},
+	for _, m := range []Middleware{wafv2Associations{}, shieldSubscription{}, p.WAFRegional, p.Capacity, p.TargetHealth, p.LBExtras, p.VPCEndpoints, forwardEcho{}, p.ListenerCertificates, ELBRefusals{}, p.ListenerRules, DeletionProtection{}, p.Certificates, prefixListRefusals{}, p.RuleLimit, filterLimit{},
 		p.Dependencies, p.Provisioning, p.Faults, p.Crash, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}
