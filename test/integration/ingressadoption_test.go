@@ -50,6 +50,9 @@ type lbcIngressVariant struct {
 	internetFacing bool   // scheme internet-facing: public subnets
 	ipTargets      bool   // target-type ip: the pods' addresses on the target port
 	certificate    string // HTTPS:443 with this certificate, HTTP:80 redirecting to it
+	// wafACL is a WAFv2 web ACL LBC associated (wafv2-acl-arn), with a
+	// Shield protection LBC created (shield-advanced-protection).
+	wafACL string
 }
 
 // annotations are the Ingress's annotations for v.
@@ -65,6 +68,10 @@ func (v lbcIngressVariant) annotations() map[string]string {
 		a["alb.ingress.kubernetes.io/listen-ports"] = `[{"HTTP": 80}, {"HTTPS": 443}]`
 		a["alb.ingress.kubernetes.io/certificate-arn"] = v.certificate
 		a["alb.ingress.kubernetes.io/ssl-redirect"] = "443"
+	}
+	if v.wafACL != "" {
+		a["alb.ingress.kubernetes.io/wafv2-acl-arn"] = v.wafACL
+		a["alb.ingress.kubernetes.io/shield-advanced-protection"] = "true"
 	}
 	return a
 }
@@ -208,8 +215,9 @@ func TestIngressTakeOverMakesNoWrites(t *testing.T) {
 		v    func(cl *cluster) lbcIngressVariant
 	}{
 		{"defaults: internal, instance targets, HTTP:80", func(*cluster) lbcIngressVariant { return lbcIngressVariant{} }},
-		{"internet-facing, ip targets, HTTPS:443 with HTTP:80 redirecting", func(cl *cluster) lbcIngressVariant {
-			return lbcIngressVariant{internetFacing: true, ipTargets: true, certificate: importCertificate(cl.t, cl)}
+		{"internet-facing, ip targets, HTTPS:443 with HTTP:80 redirecting, WAFv2 and Shield", func(cl *cluster) lbcIngressVariant {
+			return lbcIngressVariant{internetFacing: true, ipTargets: true, certificate: importCertificate(cl.t, cl),
+				wafACL: cl.lbcWebACL()}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -241,6 +249,10 @@ func TestIngressTakeOverMakesNoWrites(t *testing.T) {
 				t.Fatal(err)
 			}
 			left := cl.leaveLBCIngressStack(ing, svc, nodePort, v, podIPs)
+			if v.wafACL != "" {
+				cl.leaveLBCAddOns(left.lbARN, v.wafACL)
+			}
+			cl.opts.LBC.EnableWAFV2, cl.opts.LBC.EnableWAF, cl.opts.LBC.EnableShield = true, true, true
 			ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{Hostname: left.dnsName}}
 			if err := cl.c.Status().Update(ctx, ing); err != nil {
 				t.Fatal(err)

@@ -47,6 +47,34 @@ func (cl *cluster) wafState(lbARN string) (wafState, error) {
 	return s, nil
 }
 
+// lbcWebACL makes a regional WAFv2 web ACL for a take-over test.
+func (cl *cluster) lbcWebACL() string {
+	out, err := cl.world.Clients.WAFv2.CreateWebACL(cl.t.Context(), &wafv2.CreateWebACLInput{Name: aws.String("lbc-acl"),
+		Scope: wafv2types.ScopeRegional, DefaultAction: &wafv2types.DefaultAction{Allow: &wafv2types.AllowAction{}},
+		VisibilityConfig: &wafv2types.VisibilityConfig{MetricName: aws.String("lbc-acl")}})
+	if err != nil {
+		cl.t.Fatal(err)
+	}
+	return aws.ToString(out.Summary.ARN)
+}
+
+// leaveLBCAddOns associates the web ACL with the load balancer and
+// protects it with Shield, as LBC leaves them (LBC's protection name).
+func (cl *cluster) leaveLBCAddOns(lbARN, acl string) {
+	ctx := cl.t.Context()
+	if _, err := cl.world.Clients.WAFv2.AssociateWebACL(ctx, &wafv2.AssociateWebACLInput{ResourceArn: &lbARN,
+		WebACLArn: &acl}); err != nil {
+		cl.t.Fatal(err)
+	}
+	if _, err := cl.world.Clients.Shield.CreateSubscription(ctx, &shield.CreateSubscriptionInput{}); err != nil {
+		cl.t.Fatal(err)
+	}
+	if _, err := cl.world.Clients.Shield.CreateProtection(ctx, &shield.CreateProtectionInput{ResourceArn: &lbARN,
+		Name: aws.String("managed by aws-load-balancer-controller")}); err != nil {
+		cl.t.Fatal(err)
+	}
+}
+
 // TestIngressWAF: an Ingress's WAFv2 web ACL (by ARN, then by name:
 // replaced in one call), classic WAF web ACL and Shield protection are
 // made as LBC makes them; an annotation removed leaves its add-on alone
