@@ -312,3 +312,18 @@ func (d *Deployer) shieldSubscribed(ctx context.Context, api Shield) (bool, erro
 	d.subscription.readAt = d.clock.Now()
 	return d.subscription.active, nil
 }
+
+// dropShieldProtection deletes the Shield protection LBC or kelb made for
+// a load balancer just deleted (differs from LBC, which leaves it: a
+// protection of a resource that is gone protects nothing). It runs only
+// once the load balancer is gone, so a load balancer AWS keeps (deletion
+// protection) keeps its protection; a failure is logged, not retried.
+func (d *Deployer) dropShieldProtection(ctx context.Context, lb *LoadBalancerState) {
+	if d.addOns.Shield == nil {
+		return
+	}
+	if err := d.ensureShield(ctx, lb, aws.Bool(false)); err != nil {
+		log.FromContext(ctx).Error(err, "Shield protection of a deleted load balancer left in place",
+			"loadBalancer", lb.Name)
+	}
+}

@@ -255,3 +255,35 @@ func TestNewLoadBalancerAddOnsKnown(t *testing.T) {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 }
+
+// TestDropShieldProtection: once an Ingress's load balancer is deleted,
+// the protection LBC or kelb made for it goes too, a user's stays, and
+// without the Shield client (--enable-shield=false) nothing is called.
+func TestDropShieldProtection(t *testing.T) {
+	tests := []struct {
+		name   string
+		have   shieldProtection
+		client bool
+		calls  []string
+	}{
+		{"kelb's or LBC's", shieldProtection{ID: "p1", Name: ShieldProtectionName}, true,
+			[]string{"Shield.GetSubscriptionState", "Shield.DescribeProtection", "Shield.DeleteProtection p1"}},
+		{"a user's", shieldProtection{ID: "p2", Name: "ops"}, true,
+			[]string{"Shield.GetSubscriptionState", "Shield.DescribeProtection"}},
+		{"none", shieldProtection{}, true, []string{"Shield.GetSubscriptionState", "Shield.DescribeProtection"}},
+		{"Shield off", shieldProtection{ID: "p1", Name: ShieldProtectionName}, false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fakeAddOns{subscribed: true, protection: tt.have}
+			deps := Deps{}
+			if tt.client {
+				deps.AddOns.Shield = &f
+			}
+			New(deps).dropShieldProtection(context.Background(), &LoadBalancerState{ARN: "arn:lb", Name: "k8s-shop-web"})
+			if diff := cmp.Diff(tt.calls, f.calls); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

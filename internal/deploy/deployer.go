@@ -311,9 +311,12 @@ func (d *Deployer) Delete(ctx context.Context, stackID model.StackID, opts Delet
 
 // deleteHeld is Delete for a stack whose lock the caller holds.
 func (d *Deployer) deleteHeld(ctx context.Context, st *StackState, opts DeleteOptions) error {
-	if st.LoadBalancer != nil {
+	if lb := st.LoadBalancer; lb != nil {
 		if err := d.deleteLoadBalancer(ctx, st, opts); err != nil {
 			return err
+		}
+		if st.ID.Kind == model.IngressKind {
+			d.dropShieldProtection(ctx, lb)
 		}
 	}
 	// The bindings go before their target groups, once they are gone: the

@@ -66,6 +66,22 @@ func addOns(o Options) ingress.AddOns {
 	return ingress.AddOns{WAFv2: o.LBC.EnableWAFV2, WAF: o.LBC.EnableWAF, Shield: o.LBC.EnableShield}
 }
 
+// addOnClients are the deployer's add-on clients: only those whose flag is
+// on, so that an add-on turned off is never called, whatever a stack says.
+func addOnClients(o Options, clients *awsclient.Clients) deploy.AddOnClients {
+	var c deploy.AddOnClients
+	if o.LBC.EnableWAFV2 {
+		c.WAFv2 = clients.WAFv2
+	}
+	if o.LBC.EnableWAF {
+		c.WAFRegional = clients.WAFRegional
+	}
+	if o.LBC.EnableShield {
+		c.Shield = clients.Shield
+	}
+	return c
+}
+
 // ingressController returns the Ingress controller.
 func ingressController(mgr ctrl.Manager, o Options, clients *awsclient.Clients, deployer *deploy.Deployer,
 	nodeRules *noderules.Writer, subnets *cloud.Subnets, vpcID string, defaultTags map[string]string, clk clock.Clock) controllers.Controller {

@@ -210,4 +210,17 @@ func TestIngressWAF(t *testing.T) {
 			t.Errorf("--enable-wafv2=false: a WAFv2 call %s", c.Action)
 		}
 	}
+
+	// Deleting the Ingress deletes its load balancer, then the protection
+	// kelb made for it (LBC leaves it behind).
+	if err := cl.c.Delete(ctx, load(cl, "guarded", &networkingv1.Ingress{})); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 60*time.Second, "the load balancer and its protection gone", func() (bool, string) {
+		got, err := cl.wafState(lbARN)
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(cl.loadBalancers()) == 0 && got == wafState{}, fmt.Sprintf("%v %+v", cl.loadBalancers(), got)
+	})
 }
