@@ -124,7 +124,8 @@ func isResolvedConflict(name string) bool { return name == "name and ARN of diff
 func TestBuildGroupAddOns(t *testing.T) {
 	cfg := testConfig()
 	cfg.AddOns = AddOns{WAFv2: true, WAF: true, Shield: true}
-	facts := Facts{Subnets: []string{"subnet-a", "subnet-b"}, WAFv2ACLsByName: map[string]string{"team-a": aclA}}
+	facts := Facts{Subnets: []string{"subnet-a", "subnet-b"},
+		WAFv2ACLsByName: map[string]string{"team-a": aclA, "team-b": aclB}}
 	tests := []struct {
 		name     string
 		members  []GroupMember
@@ -152,6 +153,23 @@ func TestBuildGroupAddOns(t *testing.T) {
 			groupMember("b", "second", "/b", 1, map[string]string{AnnWAFv2ACLName: "team-a"})},
 		excluded: []string{"b/second: conflict " + AnnWAFv2ACLName + " with a/first"},
 		want:     model.LoadBalancerAddOns{WAFv2ACL: ptr("")},
+	}, {
+		name: "an ARN and the same ACL by name agree",
+		members: []GroupMember{groupMember("a", "first", "/a", 0, map[string]string{AnnWAFv2ACLARN: aclA}),
+			groupMember("b", "second", "/b", 1, map[string]string{AnnWAFv2ACLName: "team-a"})},
+		want: model.LoadBalancerAddOns{WAFv2ACL: ptr(aclA)},
+	}, {
+		name: "a later member naming another ACL by name is left out",
+		members: []GroupMember{groupMember("a", "first", "/a", 0, map[string]string{AnnWAFv2ACLARN: aclA}),
+			groupMember("b", "second", "/b", 1, map[string]string{AnnWAFv2ACLName: "team-b"})},
+		excluded: []string{"b/second: conflict " + AnnWAFv2ACLName + " with a/first"},
+		want:     model.LoadBalancerAddOns{WAFv2ACL: ptr(aclA)},
+	}, {
+		name: "a later member's name none against an ARN is left out",
+		members: []GroupMember{groupMember("a", "first", "/a", 0, map[string]string{AnnWAFv2ACLARN: aclA}),
+			groupMember("b", "second", "/b", 1, map[string]string{AnnWAFv2ACLName: "none"})},
+		excluded: []string{"b/second: conflict " + AnnWAFv2ACLName + " with a/first"},
+		want:     model.LoadBalancerAddOns{WAFv2ACL: ptr(aclA)},
 	}, {
 		name: "Shield True and true agree",
 		members: []GroupMember{groupMember("a", "first", "/a", 0, map[string]string{AnnShield: "True"}),

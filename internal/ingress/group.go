@@ -208,7 +208,7 @@ func sortedJoin(l []string) string {
 // IngressClassParams' fields over them (the params win, as for an
 // Ingress alone), so that an annotation and another member's params
 // field are compared too.
-func explicitSettings(ing *networkingv1.Ingress, p *elbv2.IngressClassParams) map[string]string {
+func explicitSettings(ing *networkingv1.Ingress, p *elbv2.IngressClassParams, webACLs map[string]string) map[string]string {
 	a := service.Annotations(ing.Annotations)
 	out := map[string]string{}
 	for _, k := range groupLevelKeys(ing) {
@@ -221,10 +221,41 @@ func explicitSettings(ing *networkingv1.Ingress, p *elbv2.IngressClassParams) ma
 		}
 		delete(out, AnnWebACLID)
 	}
-	if p == nil {
-		return out
+	if p != nil {
+		paramsSettings(out, p.Spec)
 	}
-	s := p.Spec
+	// A web ACL named by name is compared by its ARN once resolved, so that
+	// a member naming another ACL than an earlier member's ARN is left out.
+	if name, ok := out[AnnWAFv2ACLName]; ok {
+		arn, found := webACLs[name]
+		if name == addOnNone {
+			arn, found = addOnNone, true
+		}
+		if found {
+			if _, set := out[AnnWAFv2ACLARN]; !set || out[AnnWAFv2ACLARN] == arn {
+				out[AnnWAFv2ACLARN] = arn
+				delete(out, AnnWAFv2ACLName)
+			}
+		}
+	}
+	return out
+}
+
+// settingSource names where a member's group-level setting key came
+// from: a WAFv2 web ACL compared by ARN may have been named by name.
+func settingSource(ing *networkingv1.Ingress, p *elbv2.IngressClassParams, key string) string {
+	if key != AnnWAFv2ACLARN || ing.Annotations[AnnWAFv2ACLARN] != "" || (p != nil && p.Spec.WAFv2ACLArn != "") {
+		return key
+	}
+	if p != nil && p.Spec.WAFv2ACLName != "" {
+		return paramsField(p.Name, "wafv2AclName")
+	}
+	return AnnWAFv2ACLName
+}
+
+// paramsSettings puts the group-level fields of an IngressClassParams
+// into out, over the annotations' values.
+func paramsSettings(out map[string]string, s elbv2.IngressClassParamsSpec) {
 	set := func(key, value string) {
 		if value != "" {
 			out[key] = value
@@ -254,7 +285,6 @@ func explicitSettings(ing *networkingv1.Ingress, p *elbv2.IngressClassParams) ma
 		attrs = append(attrs, at.Key+"="+at.Value)
 	}
 	set(AnnLoadBalancerAttributes, sortedJoin(attrs))
-	return out
 }
 
 // paramsGroupSettings are the load-balancer and listener fields of an
@@ -332,11 +362,12 @@ func planGroup(cfg Config, in GroupInput) (*groupPlan, error) {
 			continue
 		}
 		m.ports = ls.ports
-		explicit := explicitSettings(ing, params)
+		explicit := explicitSettings(ing, params, in.Facts.WAFv2ACLsByName)
 		conflict := func() error {
 			for _, k := range slices.Sorted(maps.Keys(explicit)) {
 				if w, ok := winner[k]; ok && winnerValue[k] != explicit[k] {
-					return &ConflictError{Annotation: k, Value: explicit[k], Winner: w, WinnerValue: winnerValue[k]}
+					return &ConflictError{Annotation: settingSource(ing, params, k), Value: explicit[k], Winner: w,
+						WinnerValue: winnerValue[k]}
 				}
 			}
 			for _, port := range slices.Sorted(maps.Keys(ls.ports)) {
