@@ -24,6 +24,58 @@ type WAFv2Lister interface {
 	ListWebACLs(context.Context, *wafv2.ListWebACLsInput, ...func(*wafv2.Options)) (*wafv2.ListWebACLsOutput, error)
 }
 
+// WAFv2Reader is the part of the WAFv2 API WebACLLookup calls.
+type WAFv2Reader interface {
+	GetWebACL(context.Context, *wafv2.GetWebACLInput, ...func(*wafv2.Options)) (*wafv2.GetWebACLOutput, error)
+}
+
+// WebACLLookup says which WAFv2 web ACLs named by ARN (wafv2-acl-arn)
+// exist, so that a missing one is refused before any change (LBC finds
+// out at the association, after the load balancer was written). It reads
+// with GetWebACL, which LBC's IAM policy allows; without that permission
+// the web ACL counts as found and AWS answers at the association. A web
+// ACL found is remembered for webACLTTL; a missing one is asked again.
+type WebACLLookup struct {
+	api   WAFv2Reader
+	clock clock.PassiveClock
+	mu    sync.Mutex
+	seen  map[string]time.Time
+}
+
+// NewWebACLLookup returns the lookup.
+func NewWebACLLookup(api WAFv2Reader, clk clock.PassiveClock) *WebACLLookup {
+	return &WebACLLookup{api: api, clock: clk, seen: map[string]time.Time{}}
+}
+
+// Exist reports, for each ARN, whether AWS holds the web ACL.
+func (w *WebACLLookup) Exist(ctx context.Context, arns []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(arns))
+	for _, arn := range arns {
+		w.mu.Lock()
+		at, ok := w.seen[arn]
+		w.mu.Unlock()
+		if ok && w.clock.Since(at) < webACLTTL {
+			out[arn] = true
+			continue
+		}
+		_, err := w.api.GetWebACL(ctx, &wafv2.GetWebACLInput{ARN: aws.String(arn), Scope: wafv2types.ScopeRegional})
+		switch {
+		case err == nil:
+			out[arn] = true
+			w.mu.Lock()
+			w.seen[arn] = w.clock.Now()
+			w.mu.Unlock()
+		case awsclient.IsNotFound(err):
+			out[arn] = false
+		case awsclient.ErrorCode(err) == "AccessDeniedException":
+			out[arn] = true // unchecked: the association will tell
+		default:
+			return nil, fmt.Errorf("reading WAFv2 web ACL %s: %w", arn, err)
+		}
+	}
+	return out, nil
+}
+
 // WebACLNames resolves the names of regional WAFv2 web ACLs to their ARNs
 // (wafv2-acl-name), as LBC does: AWS has no look-up by name, so the
 // region's web ACLs are listed (scope REGIONAL, the one load balancers

@@ -114,3 +114,34 @@ func TestClassicWebACLs(t *testing.T) {
 		t.Error("after the TTL: no read of the found web ACL")
 	}
 }
+
+type fakeWAFv2ACLs map[string]error
+
+func (f fakeWAFv2ACLs) GetWebACL(_ context.Context, in *wafv2.GetWebACLInput, _ ...func(*wafv2.Options)) (*wafv2.GetWebACLOutput, error) {
+	return &wafv2.GetWebACLOutput{}, f[aws.ToString(in.ARN)]
+}
+
+// TestWebACLLookup: found, missing, and unchecked without the permission
+// to read (AWS answers at the association); a found one is kept for the
+// TTL.
+func TestWebACLLookup(t *testing.T) {
+	api := fakeWAFv2ACLs{"arn:gone": &smithy.GenericAPIError{Code: "WAFNonexistentItemException"},
+		"arn:denied": &smithy.GenericAPIError{Code: "AccessDeniedException"}}
+	clk := clocktesting.NewFakeClock(time.Unix(1000, 0))
+	lookup := NewWebACLLookup(api, clk)
+	got, err := lookup.Exist(context.Background(), []string{"arn:here", "arn:gone", "arn:denied"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]bool{"arn:here": true, "arn:gone": false, "arn:denied": true}, got); diff != "" {
+		t.Errorf("Exist (-want +got):\n%s", diff)
+	}
+	api["arn:here"] = &smithy.GenericAPIError{Code: "Throttling"}
+	if _, err := lookup.Exist(context.Background(), []string{"arn:here"}); err != nil {
+		t.Errorf("within the TTL: %v", err)
+	}
+	clk.Step(webACLTTL)
+	if _, err := lookup.Exist(context.Background(), []string{"arn:here"}); err == nil {
+		t.Error("after the TTL: no read of the found web ACL")
+	}
+}

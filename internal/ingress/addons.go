@@ -132,28 +132,40 @@ func readWAFRegional(a service.Annotations) (id, field string, err error) {
 	return id, field, nil
 }
 
-// addOnNames are the WAFv2 web ACL names the load balancer's settings need
-// resolved (Query), and the classic web ACL ids whose existence is checked.
-func addOnNames(cfg Config, a service.Annotations, p *elbv2.IngressClassParams) (names, ids []string, err error) {
+// addOnLookups are what the add-on settings need looked up in AWS.
+type addOnLookups struct {
+	// wafv2Names are WAFv2 web ACL names to resolve, wafv2ARNs WAFv2 web
+	// ACLs whose existence is checked, classicIDs the same for classic
+	// web ACL ids.
+	wafv2Names, wafv2ARNs, classicIDs []string
+}
+
+// addOnNames are the look-ups the load balancer's add-on settings need
+// (Query); an error is a setting refused alone.
+func addOnNames(cfg Config, a service.Annotations, p *elbv2.IngressClassParams) (addOnLookups, error) {
+	var l addOnLookups
 	if cfg.AddOns.WAFv2 {
 		s, err := readWAFv2(a, p)
 		if err != nil {
-			return nil, nil, err
+			return l, err
 		}
 		if s.name != "" && s.name != addOnNone {
-			names = []string{s.name}
+			l.wafv2Names = []string{s.name}
+		}
+		if s.arn != "" && s.arn != addOnNone {
+			l.wafv2ARNs = []string{s.arn}
 		}
 	}
 	if cfg.AddOns.WAF {
 		id, _, err := readWAFRegional(a)
 		if err != nil {
-			return nil, nil, err
+			return l, err
 		}
 		if id != "" && id != addOnNone {
-			ids = []string{id}
+			l.classicIDs = []string{id}
 		}
 	}
-	return names, ids, nil
+	return l, nil
 }
 
 // addOns returns the load balancer's add-ons from the settings a and p
@@ -169,6 +181,10 @@ func addOns(cfg Config, a service.Annotations, p *elbv2.IngressClassParams, f Fa
 			return out, err
 		}
 		arn := s.arn
+		if arn != "" && arn != addOnNone && f.WAFv2ACLsFound != nil && !f.WAFv2ACLsFound[arn] {
+			return out, &AnnotationError{Annotation: s.arnField, Value: arn, External: true,
+				Allowed: "the ARN of a regional WAFv2 web ACL in the load balancer's account and region, or none"}
+		}
 		if s.name != "" && s.name != addOnNone {
 			resolved, ok := f.WAFv2ACLsByName[s.name]
 			if !ok {
@@ -221,7 +237,7 @@ func addOns(cfg Config, a service.Annotations, p *elbv2.IngressClassParams, f Fa
 // checkAddOns checks the add-on settings alone (no AWS fact), so that a
 // bad value is refused with the other load-balancer settings.
 func checkAddOns(cfg Config, a service.Annotations, p *elbv2.IngressClassParams) error {
-	if _, _, err := addOnNames(cfg, a, p); err != nil {
+	if _, err := addOnNames(cfg, a, p); err != nil {
 		return err
 	}
 	if cfg.AddOns.Shield {

@@ -22,7 +22,9 @@ const (
 // leaves the add-on alone whatever the annotations say.
 func TestAddOns(t *testing.T) {
 	on := Config{AddOns: AddOns{WAFv2: true, WAF: true, Shield: true}}
-	facts := Facts{WAFv2ACLsByName: map[string]string{"team-a": aclA}, WAFRegionalACLsFound: map[string]bool{"c1": true}}
+	facts := Facts{WAFv2ACLsByName: map[string]string{"team-a": aclA}, WAFRegionalACLsFound: map[string]bool{"c1": true},
+		WAFv2ACLsFound: map[string]bool{aclA: true, aclB: true}}
+	aclGone := "arn:aws:wafv2:us-west-2:123456789012:regional/webacl/gone/0a1b2c3d-aaaa-4bbb-8ccc-000000000009"
 	params := func(arn, name string) *elbv2.IngressClassParams {
 		return &elbv2.IngressClassParams{ObjectMeta: metav1.ObjectMeta{Name: "team"},
 			Spec: elbv2.IngressClassParamsSpec{WAFv2ACLArn: arn, WAFv2ACLName: name}}
@@ -53,6 +55,9 @@ func TestAddOns(t *testing.T) {
 		{name: "a name AWS does not have: external", cfg: on, ann: map[string]string{AnnWAFv2ACLName: "missing"},
 			err: &AnnotationError{Annotation: AnnWAFv2ACLName, Value: "missing", External: true,
 				Allowed: "the name of a regional WAFv2 web ACL in the load balancer's account and region, or none"}},
+		{name: "an ARN AWS does not have: external", cfg: on, ann: map[string]string{AnnWAFv2ACLARN: aclGone},
+			err: &AnnotationError{Annotation: AnnWAFv2ACLARN, Value: aclGone, External: true,
+				Allowed: "the ARN of a regional WAFv2 web ACL in the load balancer's account and region, or none"}},
 		{name: "a malformed ARN", cfg: on, ann: map[string]string{AnnWAFv2ACLARN: "arn:acl"},
 			err: &FieldError{Field: AnnWAFv2ACLARN, Value: "arn:acl", Allowed: wafv2ARNAllowed}},
 		{name: "a CloudFront ACL cannot sit on a load balancer", cfg: on,

@@ -73,8 +73,10 @@ type Facts struct {
 	// wafv2-acl-name (Query.WAFv2ACLNames) to their ARNs; a name missing
 	// is an ACL AWS does not have.
 	WAFv2ACLsByName map[string]string
-	// WAFRegionalACLsFound says which classic web ACLs
-	// (Query.WAFRegionalACLs) exist; nil when not looked up.
+	// WAFv2ACLsFound says which WAFv2 web ACLs named by ARN
+	// (Query.WAFv2ACLARNs) exist, WAFRegionalACLsFound which classic web
+	// ACLs (Query.WAFRegionalACLs); nil when not looked up.
+	WAFv2ACLsFound       map[string]bool
 	WAFRegionalACLsFound map[string]bool
 }
 
@@ -112,9 +114,11 @@ type FactsQuery struct {
 	// by ARN, whose existence AWS is asked for (Facts.TargetGroupsFound).
 	TargetGroupARNs []string
 	// WAFv2ACLNames are the WAFv2 web ACLs named by name, to resolve to
-	// ARNs (Facts.WAFv2ACLsByName); WAFRegionalACLs the classic web ACL
-	// ids whose existence AWS is asked for (Facts.WAFRegionalACLsFound).
+	// ARNs (Facts.WAFv2ACLsByName); WAFv2ACLARNs those named by ARN and
+	// WAFRegionalACLs the classic web ACL ids, whose existence AWS is
+	// asked for (Facts.WAFv2ACLsFound, Facts.WAFRegionalACLsFound).
 	WAFv2ACLNames   []string
+	WAFv2ACLARNs    []string
 	WAFRegionalACLs []string
 }
 
@@ -139,9 +143,11 @@ func query(cfg Config, a service.Annotations, p *elbv2.IngressClassParams, ings 
 	}
 	q := FactsQuery{Scheme: lb.scheme, Subnets: lb.subnets, SubnetTags: lb.subnetTags,
 		SSLPolicies: needsSSLPolicies(ls)}
-	if q.WAFv2ACLNames, q.WAFRegionalACLs, err = addOnNames(cfg, a, p); err != nil {
+	lookups, err := addOnNames(cfg, a, p)
+	if err != nil {
 		return FactsQuery{}, err
 	}
+	q.WAFv2ACLNames, q.WAFv2ACLARNs, q.WAFRegionalACLs = lookups.wafv2Names, lookups.wafv2ARNs, lookups.classicIDs
 	for _, ing := range ings {
 		q.TargetGroupARNs = append(q.TargetGroupARNs, actionTargetGroupARNs(ing)...)
 	}

@@ -178,20 +178,27 @@ func TestIngressWAF(t *testing.T) {
 	edit(func(a map[string]string) { a[ingress.AnnWAFv2ACLARN], a[ingress.AnnWAFACLID] = "none", "none" })
 	converge("the ACLs taken away", wafState{})
 
-	// A name AWS does not have: a Warning naming it, no write.
-	t0 = edit(func(a map[string]string) { a[ingress.AnnWAFv2ACLARN] = ""; a[ingress.AnnWAFv2ACLName] = "missing" })
-	eventually(t, 30*time.Second, "the warning for the missing ACL", func() (bool, string) {
-		events := cl.ingressEvents("guarded", corev1.EventTypeWarning)
-		for _, e := range events {
-			if strings.Contains(e, ingress.AnnWAFv2ACLName) && strings.Contains(e, `"missing"`) {
-				return true, ""
+	// A web ACL AWS does not have, by name or by ARN: a Warning naming
+	// it, no write.
+	gone := "arn:aws:wafv2:us-west-2:" + cl.world.Account + ":regional/webacl/gone/0a1b2c3d-0000-4000-8000-000000000000"
+	for _, bad := range []struct{ key, value string }{{ingress.AnnWAFv2ACLName, "missing"}, {ingress.AnnWAFv2ACLARN, gone}} {
+		t0 = edit(func(a map[string]string) {
+			a[ingress.AnnWAFv2ACLARN], a[ingress.AnnWAFv2ACLName] = "", ""
+			a[bad.key] = bad.value
+		})
+		eventually(t, 30*time.Second, "the warning for "+bad.value, func() (bool, string) {
+			events := cl.ingressEvents("guarded", corev1.EventTypeWarning)
+			for _, e := range events {
+				if strings.Contains(e, bad.key) && strings.Contains(e, fmt.Sprintf("%q", bad.value)) {
+					return true, ""
+				}
 			}
-		}
-		return false, fmt.Sprint(events)
-	})
-	for _, c := range cl.calls(t0) {
-		if c.Mutating() && c.Service != "ec2" {
-			t.Errorf("a missing ACL: a call %s %s", c.Service, c.Action)
+			return false, fmt.Sprint(events)
+		})
+		for _, c := range cl.calls(t0) {
+			if c.Mutating() && c.Service != "ec2" {
+				t.Errorf("%s: a call %s %s", bad.value, c.Service, c.Action)
+			}
 		}
 	}
 
@@ -200,10 +207,7 @@ func TestIngressWAF(t *testing.T) {
 	cl.stopKelb()
 	cl.opts.LBC.EnableWAFV2 = false
 	cl.startKelb()
-	t0 = edit(func(a map[string]string) {
-		delete(a, ingress.AnnWAFv2ACLName)
-		a[ingress.AnnWAFv2ACLARN], a[ingress.AnnShield] = aclA, "true"
-	})
+	t0 = edit(func(a map[string]string) { a[ingress.AnnWAFv2ACLARN], a[ingress.AnnShield] = aclA, "true" })
 	converge("Shield on again, no ACL", wafState{Shield: deploy.ShieldProtectionName})
 	for _, c := range cl.calls(t0) {
 		if c.Service == "wafv2" {

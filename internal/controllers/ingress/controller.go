@@ -60,9 +60,10 @@ type Deps struct {
 	// TargetGroups checks the target groups custom actions name by ARN
 	// (optional: unchecked without).
 	TargetGroups TargetGroups
-	// WebACLNames resolves wafv2-acl-name; ClassicWebACLs checks
-	// waf-acl-id (optional: unchecked without).
+	// WebACLNames resolves wafv2-acl-name; WebACLs checks wafv2-acl-arn
+	// and ClassicWebACLs waf-acl-id (optional: unchecked without).
 	WebACLNames    WebACLNames
+	WebACLs        WebACLs
 	ClassicWebACLs ClassicWebACLs
 	Config         ingress.Config
 	// IngressClass is --ingress-class.

@@ -46,7 +46,11 @@ type (
 	WebACLNames interface {
 		Resolve(ctx context.Context, names []string) (map[string]string, error)
 	}
-	// ClassicWebACLs says which classic WAF web ACLs exist.
+	// WebACLs says which WAFv2 web ACLs named by ARN exist;
+	// ClassicWebACLs which classic WAF web ACLs exist.
+	WebACLs interface {
+		Exist(ctx context.Context, arns []string) (map[string]bool, error)
+	}
 	ClassicWebACLs interface {
 		Exist(ctx context.Context, ids []string) (map[string]bool, error)
 	}
@@ -108,6 +112,11 @@ func (c *Controller) facts(ctx context.Context, q ingress.FactsQuery) (ingress.F
 			return f, fmt.Errorf("WAFv2 web ACLs %v cannot be looked up: no WAFv2 provider", q.WAFv2ACLNames)
 		}
 		if f.WAFv2ACLsByName, err = c.WebACLNames.Resolve(ctx, q.WAFv2ACLNames); err != nil {
+			return f, err
+		}
+	}
+	if len(q.WAFv2ACLARNs) > 0 && c.WebACLs != nil {
+		if f.WAFv2ACLsFound, err = c.WebACLs.Exist(ctx, q.WAFv2ACLARNs); err != nil {
 			return f, err
 		}
 	}
