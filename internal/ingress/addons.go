@@ -29,6 +29,15 @@ const (
 // addOnAnnotations are the add-ons' annotations.
 var addOnAnnotations = []string{AnnWAFv2ACLARN, AnnWAFv2ACLName, AnnWAFACLID, AnnWebACLID, AnnShield}
 
+// ignoredKeys are the annotations of the add-ons turned off.
+func (a AddOns) ignoredKeys() []string {
+	var out []string
+	for name := range a.off() {
+		out = append(out, Prefix+name)
+	}
+	return out
+}
+
 var (
 	// wafv2ACLARN is a regional WAFv2 web ACL's ARN: only those can be
 	// associated with a load balancer.

@@ -132,10 +132,11 @@ func TestBuildGroupAddOns(t *testing.T) {
 	facts := Facts{Subnets: []string{"subnet-a", "subnet-b"},
 		WAFv2ACLsByName: map[string]string{"team-a": aclA, "team-b": aclB}}
 	tests := []struct {
-		name     string
-		members  []GroupMember
-		excluded []string
-		want     model.LoadBalancerAddOns
+		name      string
+		addOnsOff bool
+		members   []GroupMember
+		excluded  []string
+		want      model.LoadBalancerAddOns
 	}{{
 		name: "one member sets the ACL, the other nothing",
 		members: []GroupMember{groupMember("a", "first", "/a", 0, nil),
@@ -193,6 +194,11 @@ func TestBuildGroupAddOns(t *testing.T) {
 		excluded: []string{"b/second: conflict " + AnnWAFACLID + " with a/first"},
 		want:     model.LoadBalancerAddOns{WAFRegionalACL: ptr("c1")},
 	}, {
+		name:      "add-ons turned off are not compared",
+		addOnsOff: true,
+		members: []GroupMember{groupMember("a", "first", "/a", 0, map[string]string{AnnWAFv2ACLARN: aclA, AnnShield: "true"}),
+			groupMember("b", "second", "/b", 1, map[string]string{AnnWAFv2ACLARN: aclB, AnnShield: "false"})},
+	}, {
 		name: "a member's own bad value leaves it out",
 		members: []GroupMember{groupMember("a", "first", "/a", 0, nil),
 			groupMember("b", "second", "/b", 1, map[string]string{AnnShield: "yes"})},
@@ -200,6 +206,10 @@ func TestBuildGroupAddOns(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			cfg := cfg
+			if tc.addOnsOff {
+				cfg.AddOns = AddOns{}
+			}
 			res, err := BuildGroup(cfg, GroupInput{Name: "team-a", Members: tc.members, Facts: facts})
 			if err != nil {
 				t.Fatal(err)

@@ -363,6 +363,9 @@ func planGroup(cfg Config, in GroupInput) (*groupPlan, error) {
 		}
 		m.ports = ls.ports
 		explicit := explicitSettings(ing, params, in.Facts.WAFv2ACLsByName)
+		for _, k := range cfg.AddOns.ignoredKeys() {
+			delete(explicit, k) // an add-on turned off is not compared either
+		}
 		conflict := func() error {
 			for _, k := range slices.Sorted(maps.Keys(explicit)) {
 				if w, ok := winner[k]; ok && winnerValue[k] != explicit[k] {
