@@ -153,7 +153,8 @@ type WAFRegionalReader interface {
 // (waf-acl-id), so that a missing one is refused before any change (LBC
 // finds out at the association, after the load balancer was written). A
 // web ACL found is remembered for webACLTTL; a missing one is asked again
-// each time.
+// each time. Without the permission to read, the web ACL counts as found
+// and AWS answers at the association.
 type ClassicWebACLs struct {
 	api   WAFRegionalReader
 	clock clock.PassiveClock
@@ -186,6 +187,8 @@ func (c *ClassicWebACLs) Exist(ctx context.Context, ids []string) (map[string]bo
 			c.mu.Unlock()
 		case awsclient.IsNotFound(err):
 			out[id] = false
+		case awsclient.ErrorCode(err) == "AccessDeniedException":
+			out[id] = true // unchecked: the association will tell
 		default:
 			return nil, fmt.Errorf("reading classic WAF web ACL %s: %w", id, err)
 		}

@@ -88,17 +88,19 @@ func (f fakeClassicACLs) GetWebACL(_ context.Context, in *wafregional.GetWebACLI
 	return &wafregional.GetWebACLOutput{}, f[aws.ToString(in.WebACLId)]
 }
 
-// TestClassicWebACLs: a web ACL found is not read again within the TTL,
-// a missing one each time.
+// TestClassicWebACLs: found, missing, and unchecked without the
+// permission to read; a web ACL found is not read again within the TTL, a
+// missing one each time.
 func TestClassicWebACLs(t *testing.T) {
-	api := fakeClassicACLs{"gone": &smithy.GenericAPIError{Code: "WAFNonexistentItemException"}}
+	api := fakeClassicACLs{"gone": &smithy.GenericAPIError{Code: "WAFNonexistentItemException"},
+		"denied": &smithy.GenericAPIError{Code: "AccessDeniedException"}}
 	clk := clocktesting.NewFakeClock(time.Unix(1000, 0))
 	lookup := NewClassicWebACLs(api, clk)
-	got, err := lookup.Exist(context.Background(), []string{"here", "gone"})
+	got, err := lookup.Exist(context.Background(), []string{"here", "gone", "denied"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[string]bool{"here": true, "gone": false}, got); diff != "" {
+	if diff := cmp.Diff(map[string]bool{"here": true, "gone": false, "denied": true}, got); diff != "" {
 		t.Errorf("Exist (-want +got):\n%s", diff)
 	}
 	api["here"] = &smithy.GenericAPIError{Code: "Throttling"}
