@@ -149,6 +149,15 @@ func TestIngressWAF(t *testing.T) {
 		}
 		return out
 	}
+	// The proxy logs a call once it answered it, so the log may lag the
+	// state AWS shows by a moment: wait for it.
+	wantCalls := func(step string, t0 time.Time, want ...string) {
+		t.Helper()
+		eventually(t, 10*time.Second, step+": the calls", func() (bool, string) {
+			got := addOnCalls(t0)
+			return slices.Equal(got, want), fmt.Sprintf("calls %v, want %v", got, want)
+		})
+	}
 	edit := func(mutate func(map[string]string)) time.Time {
 		t.Helper()
 		t0 := time.Now()
@@ -160,9 +169,7 @@ func TestIngressWAF(t *testing.T) {
 	// Another ACL, by name: one AssociateWebACL replaces the first.
 	t0 := edit(func(a map[string]string) { delete(a, ingress.AnnWAFv2ACLARN); a[ingress.AnnWAFv2ACLName] = "team-b" })
 	converge("the ACL replaced", wafState{WAFv2: aclB, Classic: "classic-1", Shield: deploy.ShieldProtectionName})
-	if got, want := addOnCalls(t0), []string{"wafv2 AssociateWebACL"}; !slices.Equal(got, want) {
-		t.Errorf("replacing the ACL: calls %v, want %v", got, want)
-	}
+	wantCalls("replacing the ACL", t0, "wafv2 AssociateWebACL")
 	// The WAF annotations removed: left as they are (LBC v3); Shield off
 	// deletes the protection kelb made.
 	t0 = edit(func(a map[string]string) {
@@ -171,9 +178,7 @@ func TestIngressWAF(t *testing.T) {
 		a[ingress.AnnShield] = "false"
 	})
 	converge("Shield off, the ACLs kept", wafState{WAFv2: aclB, Classic: "classic-1"})
-	if got, want := addOnCalls(t0), []string{"shield DeleteProtection"}; !slices.Equal(got, want) {
-		t.Errorf("annotations removed, Shield off: calls %v, want %v", got, want)
-	}
+	wantCalls("annotations removed, Shield off", t0, "shield DeleteProtection")
 	// none takes the ACLs away.
 	edit(func(a map[string]string) { a[ingress.AnnWAFv2ACLARN], a[ingress.AnnWAFACLID] = "none", "none" })
 	converge("the ACLs taken away", wafState{})
