@@ -22,6 +22,10 @@ func TestClassification(t *testing.T) {
 		{"InvalidGroup.NotFound", true, false, false, false},
 		{"ResourceNotFoundException", true, false, false, false},
 		{"NoSuchEntity", true, false, false, false},
+		{"WAFNonexistentItemException", true, false, false, false},
+		{"ResourceAlreadyExistsException", false, true, false, false},
+		{"WAFInvalidParameterException", false, false, false, true},
+		{"WAFUnavailableEntityException", false, false, false, false},
 		{"InvalidPermission.Duplicate", false, true, false, false},
 		{"DuplicateTargetGroupName", false, true, false, false},
 		{"DependencyViolation", false, false, true, false},
@@ -52,13 +56,18 @@ func TestClassify(t *testing.T) {
 	codes := []string{"ValidationError", "InvalidConfigurationRequest", "SSLPolicyNotFound", "InvalidArnException",
 		"CertificateNotFound", "UnsupportedCertificate", "SubnetNotFound",
 		"InvalidSubnet", "AccessDenied", "UnauthorizedOperation", "TooManyListeners",
-		"RulesPerSecurityGroupLimitExceeded", "RequestLimitExceeded", "Throttling", "InternalError"}
+		"RulesPerSecurityGroupLimitExceeded", "RequestLimitExceeded", "Throttling", "InternalError",
+		"WAFNonexistentItemException", "WAFUnavailableEntityException", "WAFInvalidParameterException"}
 	want := map[string]Class{"ValidationError": Terminal, "InvalidConfigurationRequest": Terminal,
 		"SSLPolicyNotFound": Terminal, "InvalidArnException": Terminal,
 		"CertificateNotFound": External, "UnsupportedCertificate": External,
 		"SubnetNotFound": External, "InvalidSubnet": External, "AccessDenied": External,
 		"UnauthorizedOperation": External, "TooManyListeners": External, "RulesPerSecurityGroupLimitExceeded": External,
-		"RequestLimitExceeded": Transient, "Throttling": Transient, "InternalError": Transient}
+		"RequestLimitExceeded": Transient, "Throttling": Transient, "InternalError": Transient,
+		// A web ACL may be created later; AWS asks to retry an entity it
+		// is still setting up.
+		"WAFNonexistentItemException": External, "WAFUnavailableEntityException": Transient,
+		"WAFInvalidParameterException": Terminal}
 	got := map[string]Class{}
 	for _, code := range codes {
 		got[code] = Classify(apiErr(code))

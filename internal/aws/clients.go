@@ -19,6 +19,9 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
+	"github.com/aws/aws-sdk-go-v2/service/shield"
+	"github.com/aws/aws-sdk-go-v2/service/wafregional"
+	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 )
 
 // Config says how to reach AWS.
@@ -49,6 +52,11 @@ type Clients struct {
 	// ACM and IAM are read for the certificates of TLS listeners.
 	ACM *acm.Client
 	IAM *iam.Client
+	// WAFv2, WAFRegional (classic WAF for load balancers) and Shield serve
+	// the add-ons of application load balancers.
+	WAFv2       *wafv2.Client
+	WAFRegional *wafregional.Client
+	Shield      *shield.Client
 	// Region the clients call.
 	Region string
 }
@@ -112,6 +120,15 @@ func NewClients(ctx context.Context, cfg Config) (*Clients, error) {
 		}),
 		IAM: iam.NewFromConfig(awsCfg, func(o *iam.Options) {
 			overrideEndpoint(&o.BaseEndpoint, ep(iam.ServiceID))
+		}),
+		WAFv2: wafv2.NewFromConfig(awsCfg, func(o *wafv2.Options) {
+			overrideEndpoint(&o.BaseEndpoint, ep(wafv2.ServiceID))
+		}),
+		WAFRegional: wafregional.NewFromConfig(awsCfg, func(o *wafregional.Options) {
+			overrideEndpoint(&o.BaseEndpoint, ep(wafregional.ServiceID))
+		}),
+		Shield: shield.NewFromConfig(awsCfg, func(o *shield.Options) {
+			overrideEndpoint(&o.BaseEndpoint, ep(shield.ServiceID))
 		}),
 	}, nil
 }

@@ -13,24 +13,28 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
+	"github.com/aws/aws-sdk-go-v2/service/shield"
+	"github.com/aws/aws-sdk-go-v2/service/wafregional"
+	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 )
 
 // EndpointServices are the keys --aws-api-endpoints accepts: the AWS SDK's
 // service ids, as LBC reads them, and whether kelb calls that service. LBC
-// also takes WAF, Shield, STS and Global Accelerator endpoints; kelb makes no
-// ALB or accelerator yet, so it accepts them and calls nothing there. IAM is
-// kelb's own key: kelb reads IAM server certificates (ssl-cert).
+// also takes STS and Global Accelerator endpoints; kelb makes no accelerator
+// and assumes no role, so it accepts them and calls nothing there. WAFv2,
+// WAF Regional and Shield serve Ingress add-ons. IAM is kelb's own key:
+// kelb reads IAM server certificates (ssl-cert).
 var EndpointServices = map[string]bool{
-	ec2.ServiceID:        true,
-	elbv2.ServiceID:      true,
-	tagging.ServiceID:    true,
-	acm.ServiceID:        true,
-	iam.ServiceID:        true,
-	"WAFV2":              false,
-	"WAF Regional":       false,
-	"Shield":             false,
-	"STS":                false,
-	"Global Accelerator": false,
+	ec2.ServiceID:         true,
+	elbv2.ServiceID:       true,
+	tagging.ServiceID:     true,
+	acm.ServiceID:         true,
+	iam.ServiceID:         true,
+	wafv2.ServiceID:       true,
+	wafregional.ServiceID: true,
+	shield.ServiceID:      true,
+	"STS":                 false,
+	"Global Accelerator":  false,
 }
 
 // oldEndpointKeys are keys of older LBC releases (SDK v1 endpoint ids) and

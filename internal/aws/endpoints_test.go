@@ -66,7 +66,8 @@ func TestFormatEndpointsRoundTrip(t *testing.T) {
 	want := EndpointsFor("http://127.0.0.1:1234")
 	flag := FormatEndpoints(want)
 	if flag != "ACM=http://127.0.0.1:1234,EC2=http://127.0.0.1:1234,Elastic Load Balancing v2=http://127.0.0.1:1234,"+
-		"IAM=http://127.0.0.1:1234,Resource Groups Tagging API=http://127.0.0.1:1234" {
+		"IAM=http://127.0.0.1:1234,Resource Groups Tagging API=http://127.0.0.1:1234,Shield=http://127.0.0.1:1234,"+
+		"WAF Regional=http://127.0.0.1:1234,WAFV2=http://127.0.0.1:1234" {
 		t.Errorf("flag %q", flag)
 	}
 	got, err := ParseEndpoints(flag)

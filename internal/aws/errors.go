@@ -26,14 +26,15 @@ func IsNotFound(err error) bool {
 	code := ErrorCode(err)
 	return strings.HasSuffix(code, "NotFound") || strings.HasSuffix(code, ".NotFound") ||
 		code == "InvalidGroup.NotFound" || code == "InvalidPermission.NotFound" ||
-		code == "ResourceNotFoundException" || code == "NoSuchEntity" // ACM, IAM
+		code == "ResourceNotFoundException" || code == "NoSuchEntity" || // ACM, IAM, Shield
+		code == "WAFNonexistentItemException" // WAFv2, WAF Regional
 }
 
 // IsDuplicate reports whether err says the thing to create already exists.
 func IsDuplicate(err error) bool {
 	code := ErrorCode(err)
 	return strings.HasPrefix(code, "Duplicate") || strings.HasSuffix(code, ".Duplicate") ||
-		code == "InvalidPermission.Duplicate"
+		code == "InvalidPermission.Duplicate" || code == "ResourceAlreadyExistsException" // Shield
 }
 
 // IsDependency reports whether err says the resource is still in use and the
@@ -69,8 +70,11 @@ func Classify(err error) Class {
 	switch code {
 	case "ValidationError", "ValidationException", "InvalidParameterValue", "InvalidParameterCombination",
 		"InvalidParameter", "InvalidConfigurationRequest", "InvalidScheme", "UnsupportedProtocol",
-		"IncompatibleProtocols", "SSLPolicyNotFound", "ALPNPolicyNotFound", "InvalidArnException":
+		"IncompatibleProtocols", "SSLPolicyNotFound", "ALPNPolicyNotFound", "InvalidArnException",
+		"WAFInvalidParameterException", "InvalidResourceException": // WAF, Shield
 		return Terminal
+	case "WAFNonexistentItemException": // a web ACL not created yet, or deleted
+		return External
 	case "CertificateNotFound", "UnsupportedCertificate", "SubnetNotFound", "InvalidSubnet", "InvalidSubnetID.NotFound", "InvalidSecurityGroup",
 		"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "OperationNotPermitted":
 		return External

@@ -19,6 +19,7 @@ import (
 //	DELETE /_proxy/certificates?arn=...  make it usable
 //	PUT    /_proxy/target-health?initial=5s&drain-scale=0.01  targets' initial time, drain scale
 //	PUT    /_proxy/target-health?arn=...&id=...&port=...&state=unhealthy|healthy|  force a target
+//	PUT    /_proxy/waf-regional?id=...&name=...[&account=...]  create a classic regional WAF web ACL
 const controlPrefix = "/_proxy/"
 
 func (p *Proxy) serveControl(w http.ResponseWriter, r *http.Request) {
@@ -58,6 +59,13 @@ func (p *Proxy) serveControl(w http.ResponseWriter, r *http.Request) {
 		default:
 			http.Error(w, "want PUT or DELETE", http.StatusMethodNotAllowed)
 		}
+	case "waf-regional":
+		q := r.URL.Query()
+		if r.Method != http.MethodPut || q.Get("id") == "" || q.Get("name") == "" {
+			http.Error(w, "want PUT with id and name", http.StatusBadRequest)
+			return
+		}
+		p.WAFRegional.Create(q.Get("account"), q.Get("id"), q.Get("name"))
 	case "target-health":
 		if err := p.controlTargetHealth(r); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)

@@ -66,6 +66,8 @@ type Proxy struct {
 	// RuleExtras carries rule transforms and regular-expression
 	// conditions, which moto cannot hold.
 	RuleExtras *RuleExtras
+	// WAFRegional emulates classic regional WAF, which moto lacks.
+	WAFRegional *WAFRegional
 
 	upstream *url.URL
 	client   *http.Client
@@ -99,6 +101,7 @@ func New(upstream string) (*Proxy, error) {
 		TargetHealth:  NewTargetHealth(),
 		ListenerRules: NewListenerRules(DefaultRulesPerLoadBalancer),
 		RuleExtras:    NewRuleExtras(),
+		WAFRegional:   NewWAFRegional(),
 		upstream:      u,
 		client:        &http.Client{Timeout: 60 * time.Second},
 	}
@@ -122,7 +125,7 @@ func (p *Proxy) rebuild() {
 	for i := len(p.extra) - 1; i >= 0; i-- {
 		h = p.extra[i].Wrap(h)
 	}
-	for _, m := range []Middleware{p.Capacity, p.TargetHealth, p.LBExtras, p.VPCEndpoints, forwardEcho{}, authActions{}, p.RuleExtras, p.ListenerCertificates, ELBRefusals{}, p.ListenerRules, DeletionProtection{}, p.Certificates, prefixListRefusals{}, p.RuleLimit, filterLimit{},
+	for _, m := range []Middleware{wafv2Associations{}, shieldSubscription{}, p.WAFRegional, p.Capacity, p.TargetHealth, p.LBExtras, p.VPCEndpoints, forwardEcho{}, authActions{}, p.RuleExtras, p.ListenerCertificates, ELBRefusals{}, p.ListenerRules, DeletionProtection{}, p.Certificates, prefixListRefusals{}, p.RuleLimit, filterLimit{},
 		p.Dependencies, p.Provisioning, p.Faults, p.Crash, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}

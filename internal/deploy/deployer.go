@@ -49,6 +49,9 @@ type Deps struct {
 	Record Record
 	// Bindings writes the stacks' TargetGroupBindings; nil writes none.
 	Bindings BindingClient
+	// AddOns are the WAFv2, WAF Regional and Shield clients, for the
+	// add-ons of application load balancers.
+	AddOns AddOnClients
 }
 
 // Deployer applies desired stacks to AWS.
@@ -63,6 +66,8 @@ type Deployer struct {
 
 	bindings          BindingClient
 	bindingDeleteWait time.Duration
+	addOns            AddOnClients
+	subscription      subscription
 
 	loadMu   sync.Mutex
 	nodeSGMu sync.Mutex // serialises rule changes on node security groups
@@ -76,7 +81,7 @@ func New(deps Deps) *Deployer {
 	}
 	return &Deployer{cfg: deps.Config, elb: deps.ELBV2, ec2: deps.EC2, tagging: deps.Tagging, clock: deps.Clock,
 		inv: newInventory(), own: ownership{record: deps.Record}, bindings: deps.Bindings,
-		bindingDeleteWait: defaultBindingDeleteWait}
+		bindingDeleteWait: defaultBindingDeleteWait, addOns: deps.AddOns}
 }
 
 // Inventory exposes what the deployer knows of AWS.
@@ -244,6 +249,13 @@ func (d *Deployer) deploy(ctx context.Context, stack *model.Stack, app *model.Ap
 	if err := d.ensureListenerTags(ctx, st, stack.Listeners, stack.TagPolicy); err != nil {
 		return Result{}, err
 	}
+	// As LBC: web ACLs and Shield once the load balancer serves its
+	// listeners, before anything is cleaned up.
+	if app != nil {
+		if err := d.ensureAddOns(ctx, st.LoadBalancer, app.AddOns); err != nil {
+			return Result{}, err
+		}
+	}
 	// Clean-ups AWS may hold back for a while (a target group still in use,
 	// a group still attached) leave the stack serving: they are retried.
 	cleanup := bindings.pending
@@ -306,9 +318,12 @@ func (d *Deployer) Delete(ctx context.Context, stackID model.StackID, opts Delet
 
 // deleteHeld is Delete for a stack whose lock the caller holds.
 func (d *Deployer) deleteHeld(ctx context.Context, st *StackState, opts DeleteOptions) error {
-	if st.LoadBalancer != nil {
+	if lb := st.LoadBalancer; lb != nil {
 		if err := d.deleteLoadBalancer(ctx, st, opts); err != nil {
 			return err
+		}
+		if st.ID.Kind == model.IngressKind {
+			d.dropShieldProtection(ctx, lb)
 		}
 	}
 	// The bindings go before their target groups, once they are gone: the

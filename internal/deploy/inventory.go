@@ -27,6 +27,9 @@ type LoadBalancerState struct {
 	// read; read only for a Service that asks for a reservation.
 	CapacityUnits int32
 	CapacityKnown bool
+	// addOns are the web ACLs and Shield protection, as far as known
+	// (read only for a stack that asks for them).
+	addOns addOnsState
 }
 
 // TargetGroupState is a target group as AWS has it.

@@ -110,6 +110,9 @@ func (d *Deployer) createLoadBalancer(ctx context.Context, st *StackState, want 
 	st.LoadBalancer.SecurityGroups = sgs
 	st.LoadBalancer.Subnets = sortedCopy(want.Subnets)
 	st.Listeners, st.ListenersKnown = nil, true
+	// A new load balancer has no web ACL and no Shield protection.
+	st.LoadBalancer.addOns = addOnsState{wafv2: aws.String(""), wafRegional: aws.String(""),
+		shield: &shieldProtection{}}
 	// AWS takes this setting only with SetSecurityGroups, never at creation.
 	if want.PrivateLinkInboundRules != "" && len(sgs) > 0 &&
 		want.PrivateLinkInboundRules != st.LoadBalancer.PrivateLinkInboundRules {
@@ -225,7 +228,7 @@ func (d *Deployer) refreshDetails(ctx context.Context, st *StackState) error {
 		}
 		st.Listeners, st.ListenersKnown = ls, true
 		if stale {
-			lb.Attributes, lb.CapacityKnown = nil, false
+			lb.Attributes, lb.CapacityKnown, lb.addOns = nil, false, addOnsState{}
 		}
 	}
 	if stale {

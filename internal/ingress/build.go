@@ -41,6 +41,9 @@ type Config struct {
 	SecurityGroups    sgpolicy.Flags
 	// UnrestrictedBackendRules is --disable-restricted-sg-rules.
 	UnrestrictedBackendRules bool
+	// AddOns are --enable-wafv2, --enable-waf and --enable-shield: an
+	// add-on whose flag is off is left as AWS has it.
+	AddOns AddOns
 }
 
 // Facts are what the builder needs to know about AWS, resolved beforehand
@@ -66,6 +69,15 @@ type Facts struct {
 	// forward actions exist (Query.TargetGroupARNs); nil when not looked
 	// up.
 	TargetGroupsFound map[string]bool
+	// WAFv2ACLsByName maps the regional WAFv2 web ACLs named by
+	// wafv2-acl-name (Query.WAFv2ACLNames) to their ARNs; a name missing
+	// is an ACL AWS does not have.
+	WAFv2ACLsByName map[string]string
+	// WAFv2ACLsFound says which WAFv2 web ACLs named by ARN
+	// (Query.WAFv2ACLARNs) exist, WAFRegionalACLsFound which classic web
+	// ACLs (Query.WAFRegionalACLs); nil when not looked up.
+	WAFv2ACLsFound       map[string]bool
+	WAFRegionalACLsFound map[string]bool
 }
 
 // Input is everything the builder looks at.
@@ -104,6 +116,13 @@ type FactsQuery struct {
 	// TargetGroupARNs are the target groups custom forward actions name
 	// by ARN, whose existence AWS is asked for (Facts.TargetGroupsFound).
 	TargetGroupARNs []string
+	// WAFv2ACLNames are the WAFv2 web ACLs named by name, to resolve to
+	// ARNs (Facts.WAFv2ACLsByName); WAFv2ACLARNs those named by ARN and
+	// WAFRegionalACLs the classic web ACL ids, whose existence AWS is
+	// asked for (Facts.WAFv2ACLsFound, Facts.WAFRegionalACLsFound).
+	WAFv2ACLNames   []string
+	WAFv2ACLARNs    []string
+	WAFRegionalACLs []string
 }
 
 // Query returns the facts the Ingress needs; it fails only on input the
@@ -127,6 +146,11 @@ func query(cfg Config, a service.Annotations, p *elbv2.IngressClassParams, ings 
 	}
 	q := FactsQuery{Scheme: lb.scheme, Subnets: lb.subnets, SubnetTags: lb.subnetTags,
 		SSLPolicies: needsSSLPolicies(ls)}
+	lookups, err := addOnNames(cfg, a, p)
+	if err != nil {
+		return FactsQuery{}, err
+	}
+	q.WAFv2ACLNames, q.WAFv2ACLARNs, q.WAFRegionalACLs = lookups.wafv2Names, lookups.wafv2ARNs, lookups.classicIDs
 	for _, ing := range ings {
 		q.TargetGroupARNs = append(q.TargetGroupARNs, actionTargetGroupARNs(ing)...)
 	}
@@ -252,6 +276,9 @@ func Build(cfg Config, in Input) (*model.ApplicationStack, error) {
 		return nil, err
 	}
 	if err := b.buildListeners(); err != nil {
+		return nil, err
+	}
+	if b.stack.AddOns, err = addOns(cfg, a, in.Class.Params, in.Facts); err != nil {
 		return nil, err
 	}
 	sort.Slice(b.stack.TargetGroups, func(i, j int) bool {

@@ -75,6 +75,9 @@ func BuildGroup(cfg Config, in GroupInput) (GroupResult, error) {
 	if len(b.members) == 0 {
 		return GroupResult{}, fmt.Errorf("group %s: no member can be built", in.Name)
 	}
+	if b.stack.AddOns, err = addOns(cfg, p.ann, p.params, in.Facts); err != nil {
+		return GroupResult{}, err
+	}
 	sort.Slice(b.stack.TargetGroups, func(i, j int) bool {
 		return b.stack.TargetGroups[i].ResourceID < b.stack.TargetGroups[j].ResourceID
 	})

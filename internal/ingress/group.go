@@ -159,12 +159,16 @@ var groupLevelLists = []string{AnnSubnets, AnnSecurityGroups, AnnInboundCIDRs, A
 // groupLevelValues are the other load-balancer and listener annotations:
 // members agree when they say exactly the same (after trimming).
 var groupLevelValues = []string{AnnScheme, AnnIPAddressType, AnnLoadBalancerName, AnnLoadBalancerAttributes,
-	AnnManageBackendSGRules, AnnSSLRedirect, AnnSSLPolicy, AnnMutualAuthentication}
+	AnnManageBackendSGRules, AnnSSLRedirect, AnnSSLPolicy, AnnMutualAuthentication,
+	AnnWAFv2ACLARN, AnnWAFv2ACLName, AnnWAFACLID, AnnWebACLID, AnnShield}
 
 // groupLevelKeys are the group-level annotations an Ingress sets, sorted.
 func groupLevelKeys(ing *networkingv1.Ingress) []string {
 	var keys []string
-	for k := range ing.Annotations {
+	for k, v := range ing.Annotations {
+		if v == "" && slices.Contains(addOnAnnotations, k) {
+			continue // LBC reads an empty add-on annotation as unset
+		}
 		if slices.Contains(groupLevelLists, k) || slices.Contains(groupLevelValues, k) ||
 			strings.HasPrefix(k, AnnListenerAttributesPrefix+".") {
 			keys = append(keys, k)
@@ -188,6 +192,9 @@ func canonicalValue(a service.Annotations, key string) string {
 			pairs = append(pairs, k+"="+v)
 		}
 		return sortedJoin(pairs)
+	case key == AnnShield:
+		v, _ := a.Value(key)
+		return canonicalBool(v)
 	}
 	v, _ := a.Value(key)
 	return strings.TrimSpace(v)
@@ -204,16 +211,54 @@ func sortedJoin(l []string) string {
 // IngressClassParams' fields over them (the params win, as for an
 // Ingress alone), so that an annotation and another member's params
 // field are compared too.
-func explicitSettings(ing *networkingv1.Ingress, p *elbv2.IngressClassParams) map[string]string {
+func explicitSettings(ing *networkingv1.Ingress, p *elbv2.IngressClassParams, webACLs map[string]string) map[string]string {
 	a := service.Annotations(ing.Annotations)
 	out := map[string]string{}
 	for _, k := range groupLevelKeys(ing) {
 		out[k] = canonicalValue(a, k)
 	}
-	if p == nil {
-		return out
+	if id, ok := out[AnnWebACLID]; ok {
+		// web-acl-id is read only without waf-acl-id: compare it as one.
+		if _, set := out[AnnWAFACLID]; !set {
+			out[AnnWAFACLID] = id
+		}
+		delete(out, AnnWebACLID)
 	}
-	s := p.Spec
+	if p != nil {
+		paramsSettings(out, p.Spec)
+	}
+	// A web ACL named by name is compared by its ARN once resolved, so that
+	// a member naming another ACL than an earlier member's ARN is left out.
+	if name, ok := out[AnnWAFv2ACLName]; ok {
+		arn, found := webACLs[name]
+		if name == addOnNone {
+			arn, found = addOnNone, true
+		}
+		if found {
+			if _, set := out[AnnWAFv2ACLARN]; !set || out[AnnWAFv2ACLARN] == arn {
+				out[AnnWAFv2ACLARN] = arn
+				delete(out, AnnWAFv2ACLName)
+			}
+		}
+	}
+	return out
+}
+
+// settingSource names where a member's group-level setting key came
+// from: a WAFv2 web ACL compared by ARN may have been named by name.
+func settingSource(ing *networkingv1.Ingress, p *elbv2.IngressClassParams, key string) string {
+	if key != AnnWAFv2ACLARN || ing.Annotations[AnnWAFv2ACLARN] != "" || (p != nil && p.Spec.WAFv2ACLArn != "") {
+		return key
+	}
+	if p != nil && p.Spec.WAFv2ACLName != "" {
+		return paramsField(p.Name, "wafv2AclName")
+	}
+	return AnnWAFv2ACLName
+}
+
+// paramsSettings puts the group-level fields of an IngressClassParams
+// into out, over the annotations' values.
+func paramsSettings(out map[string]string, s elbv2.IngressClassParamsSpec) {
 	set := func(key, value string) {
 		if value != "" {
 			out[key] = value
@@ -226,6 +271,8 @@ func explicitSettings(ing *networkingv1.Ingress, p *elbv2.IngressClassParams) ma
 		set(AnnIPAddressType, string(*s.IPAddressType))
 	}
 	set(AnnLoadBalancerName, s.LoadBalancerName)
+	set(AnnWAFv2ACLARN, s.WAFv2ACLArn)
+	set(AnnWAFv2ACLName, s.WAFv2ACLName)
 	set(AnnSSLPolicy, s.SSLPolicy)
 	set(AnnSSLRedirect, s.SSLRedirectPort)
 	set(AnnInboundCIDRs, sortedJoin(s.InboundCIDRs))
@@ -241,7 +288,6 @@ func explicitSettings(ing *networkingv1.Ingress, p *elbv2.IngressClassParams) ma
 		attrs = append(attrs, at.Key+"="+at.Value)
 	}
 	set(AnnLoadBalancerAttributes, sortedJoin(attrs))
-	return out
 }
 
 // paramsGroupSettings are the load-balancer and listener fields of an
@@ -319,11 +365,15 @@ func planGroup(cfg Config, in GroupInput) (*groupPlan, error) {
 			continue
 		}
 		m.ports = ls.ports
-		explicit := explicitSettings(ing, params)
+		explicit := explicitSettings(ing, params, in.Facts.WAFv2ACLsByName)
+		for _, k := range cfg.AddOns.ignoredKeys() {
+			delete(explicit, k) // an add-on turned off is not compared either
+		}
 		conflict := func() error {
 			for _, k := range slices.Sorted(maps.Keys(explicit)) {
 				if w, ok := winner[k]; ok && winnerValue[k] != explicit[k] {
-					return &ConflictError{Annotation: k, Value: explicit[k], Winner: w, WinnerValue: winnerValue[k]}
+					return &ConflictError{Annotation: settingSource(ing, params, k), Value: explicit[k], Winner: w,
+						WinnerValue: winnerValue[k]}
 				}
 			}
 			for _, port := range slices.Sorted(maps.Keys(ls.ports)) {

@@ -75,6 +75,9 @@ func readLBSettings(cfg Config, a service.Annotations, p *elbv2.IngressClassPara
 	if s.prefixLists, err = prefixListsOf(a, p); err != nil {
 		return s, err
 	}
+	if err := checkAddOns(cfg, a, p); err != nil {
+		return s, err
+	}
 	return s, nil
 }
 

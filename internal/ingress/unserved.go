@@ -15,19 +15,19 @@ const AnnGroupName = Prefix + "group.name"
 // unservedAnnotations are LBC's Ingress annotations whose meaning kelb does
 // not build yet. Building an Ingress without them would not be "the same
 // load balancer minus a feature": kelb's diff would take away what LBC made
-// for them (a WAF association), so such an Ingress is refused before any
-// AWS call and its load balancer stays exactly as it is.
+// for them (a JWT validation action, a frontend network load balancer),
+// so such an Ingress is refused before any AWS call and its load balancer
+// stays exactly as it is.
 var unservedAnnotations = []string{
-	"customer-owned-ipv4-pool", "wafv2-acl-arn", "wafv2-acl-name", "waf-acl-id", "web-acl-id",
-	"shield-advanced-protection", "jwt-validation",
+	"customer-owned-ipv4-pool", "jwt-validation",
 	"minimum-load-balancer-capacity", "ipam-ipv4-pool-id", "enable-frontend-nlb",
 	"target-control-port", "create-acm-cert", "acm-pca-arn",
 }
 
 // AddOns are LBC's --enable-wafv2, --enable-waf and --enable-shield: with
-// one off, LBC ignores its annotations and leaves what AWS has alone, as
-// kelb does anyway, so they are ignored (IgnoredAddOns) rather than
-// refused.
+// one off, LBC ignores its annotations (and the class's WAF fields) and
+// leaves what AWS has alone, and so does kelb (IgnoredAddOns names them in
+// an event); with one on, kelb serves it (addons.go).
 type AddOns struct {
 	WAFv2, WAF, Shield bool
 }
@@ -61,18 +61,14 @@ func IgnoredAddOns(ing *networkingv1.Ingress, on AddOns) map[string]string {
 }
 
 // Unserved says why kelb cannot serve ing yet, or nil: a setting from the
-// lists above (explicit groups are served: GroupOf, BuildGroup), unless an
-// add-on flag that is off makes LBC ignore it. It is pure: the controller
-// calls it before building.
-func Unserved(ing *networkingv1.Ingress, params *elbv2.IngressClassParams, on AddOns) *FieldError {
-	off := on.off()
+// lists above (explicit groups are served: GroupOf, BuildGroup). It is
+// pure: the controller calls it before building.
+func Unserved(ing *networkingv1.Ingress, params *elbv2.IngressClassParams) *FieldError {
 	if params != nil {
 		for _, f := range []struct {
 			set   bool
 			field string
 		}{
-			{params.Spec.WAFv2ACLArn != "" && on.WAFv2, "wafv2AclArn"},
-			{params.Spec.WAFv2ACLName != "" && on.WAFv2, "wafv2AclName"},
 			{params.Spec.MinimumLoadBalancerCapacity != nil, "minimumLoadBalancerCapacity"},
 			{params.Spec.IPAMConfiguration != nil, "ipamConfiguration"},
 		} {
@@ -84,12 +80,7 @@ func Unserved(ing *networkingv1.Ingress, params *elbv2.IngressClassParams, on Ad
 	}
 	var found []string
 	for key := range ing.Annotations {
-		name, ok := strings.CutPrefix(key, Prefix)
-		if !ok || off[name] != "" {
-			continue
-		}
-		switch {
-		case slices.Contains(unservedAnnotations, name):
+		if name, ok := strings.CutPrefix(key, Prefix); ok && slices.Contains(unservedAnnotations, name) {
 			found = append(found, key)
 		}
 	}

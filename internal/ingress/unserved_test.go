@@ -19,7 +19,6 @@ func TestUnserved(t *testing.T) {
 		mutate(&p.Spec)
 		return p
 	}
-	on := AddOns{WAFv2: true, WAF: true, Shield: true}
 	for _, tc := range []struct {
 		name   string
 		ing    *networkingv1.Ingress
@@ -34,20 +33,22 @@ func TestUnserved(t *testing.T) {
 		{"the class forces a group: served", ing(nil), params(func(s *elbv2.IngressClassParamsSpec) {
 			s.Group = &elbv2.IngressGroup{Name: "team"}
 		}), nil},
-		{"the class asks for WAF", ing(nil), params(func(s *elbv2.IngressClassParamsSpec) { s.WAFv2ACLArn = "arn:acl" }),
-			&FieldError{Field: "IngressClassParams team spec.wafv2AclArn", Value: "(set)", Allowed: "the field unset"}},
+		{"the class asks for WAF: served", ing(nil), params(func(s *elbv2.IngressClassParamsSpec) { s.WAFv2ACLArn = "arn:acl" }),
+			nil},
+		{"WAF and Shield annotations are served", ing(map[string]string{AnnWAFv2ACLARN: "arn:acl", AnnWAFv2ACLName: "acl",
+			AnnWAFACLID: "id", AnnWebACLID: "id", AnnShield: "true"}), nil, nil},
 		{"authentication is served", ing(map[string]string{Prefix + "auth-type": "cognito",
 			Prefix + "auth-idp-cognito": "{}", Prefix + "auth-idp-oidc": "{}"}), nil, nil},
 		{"custom actions and conditions are served", ing(map[string]string{Prefix + "actions.blue-green": "{}",
 			Prefix + "conditions.web": "[]"}), nil, nil},
 		{"transforms are served", ing(map[string]string{Prefix + "transforms.web": "[]"}), nil, nil},
 		{"so are regex paths", ing(map[string]string{Prefix + "use-regex-path-match": "true"}), nil, nil},
-		{"the first of several, by name", ing(map[string]string{Prefix + "wafv2-acl-arn": "arn:acl",
-			Prefix + "transforms.web": "[]", Prefix + "shield-advanced-protection": "false"}), nil,
-			&FieldError{Field: Prefix + "shield-advanced-protection", Value: "false", Allowed: "the annotation unset"}},
+		{"the first of several, by name", ing(map[string]string{Prefix + "jwt-validation": "{}",
+			Prefix + "transforms.web": "[]", Prefix + "enable-frontend-nlb": "true"}), nil,
+			&FieldError{Field: Prefix + "enable-frontend-nlb", Value: "true", Allowed: "the annotation unset"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, Unserved(tc.ing, tc.params, on)); diff != "" {
+			if diff := cmp.Diff(tc.want, Unserved(tc.ing, tc.params)); diff != "" {
 				t.Errorf("Unserved (-want +got):\n%s", diff)
 			}
 		})
@@ -62,17 +63,13 @@ func TestAddOnFlagsOff(t *testing.T) {
 		Prefix + "wafv2-acl-arn": "arn:acl", Prefix + "waf-acl-id": "id", Prefix + "shield-advanced-protection": "true"}}}
 	params := &elbv2.IngressClassParams{ObjectMeta: metav1.ObjectMeta{Name: "team"},
 		Spec: elbv2.IngressClassParamsSpec{WAFv2ACLArn: "arn:acl"}}
-	if why := Unserved(ing, params, AddOns{}); why != nil {
-		t.Errorf("with every add-on off: refused for %s", why.Field)
+	if why := Unserved(ing, params); why != nil {
+		t.Errorf("refused for %s", why.Field)
 	}
 	want := map[string]string{Prefix + "wafv2-acl-arn": "--enable-wafv2", Prefix + "waf-acl-id": "--enable-waf",
 		Prefix + "shield-advanced-protection": "--enable-shield"}
 	if diff := cmp.Diff(want, IgnoredAddOns(ing, AddOns{})); diff != "" {
 		t.Errorf("ignored (-want +got):\n%s", diff)
-	}
-	if why := Unserved(ing, params, AddOns{WAF: true, Shield: true}); why == nil ||
-		why.Field != Prefix+"shield-advanced-protection" {
-		t.Errorf("with Shield on: %v, want shield-advanced-protection refused", why)
 	}
 	if diff := cmp.Diff(map[string]string{}, IgnoredAddOns(ing, AddOns{WAFv2: true, WAF: true, Shield: true})); diff != "" {
 		t.Errorf("ignored with every add-on on (-want +got):\n%s", diff)

@@ -62,6 +62,27 @@ func sweptIngresses(o Options) *ingresscontroller.ClassFlags {
 	return &f
 }
 
+// addOns are --enable-wafv2, --enable-waf and --enable-shield.
+func addOns(o Options) ingress.AddOns {
+	return ingress.AddOns{WAFv2: o.LBC.EnableWAFV2, WAF: o.LBC.EnableWAF, Shield: o.LBC.EnableShield}
+}
+
+// addOnClients are the deployer's add-on clients: only those whose flag is
+// on, so that an add-on turned off is never called, whatever a stack says.
+func addOnClients(o Options, clients *awsclient.Clients) deploy.AddOnClients {
+	var c deploy.AddOnClients
+	if o.LBC.EnableWAFV2 {
+		c.WAFv2 = clients.WAFv2
+	}
+	if o.LBC.EnableWAF {
+		c.WAFRegional = clients.WAFRegional
+	}
+	if o.LBC.EnableShield {
+		c.Shield = clients.Shield
+	}
+	return c
+}
+
 // ingressController returns the Ingress controller.
 func ingressController(mgr ctrl.Manager, o Options, clients *awsclient.Clients, deployer *deploy.Deployer,
 	nodeRules *noderules.Writer, subnets *cloud.Subnets, vpcID string, defaultTags map[string]string, clk clock.Clock) controllers.Controller {
@@ -75,15 +96,18 @@ func ingressController(mgr ctrl.Manager, o Options, clients *awsclient.Clients, 
 		SecurityGroupNames:  cloud.NewSecurityGroupNames(clients.EC2, vpcID, clk),
 		SSLPolicies:         cloud.NewApplicationSSLPolicies(clients.ELBV2, clk),
 		TargetGroups:        cloud.NewTargetGroupLookup(clients.ELBV2, clk),
+		WebACLNames:         cloud.NewWebACLNames(clients.WAFv2, clk),
+		WebACLs:             cloud.NewWebACLLookup(clients.WAFv2, clk),
+		ClassicWebACLs:      cloud.NewClassicWebACLs(clients.WAFRegional, clk),
 		Config: ingress.Config{ClusterName: o.ClusterName, DefaultTags: defaultTags,
 			DefaultTagsLowPriority: o.FeatureGates.Enabled("EnableDefaultTagsLowPriority"),
 			ExternalManagedTags:    o.externalManagedTags(), DefaultTargetType: o.DefaultTargetType,
 			DefaultSSLPolicy: o.DefaultSSLPolicy, DefaultScheme: o.DefaultScheme,
 			IPTargetsDisabled: !o.FeatureGates.Enabled("EnableIPTargetType"), SecurityGroups: o.securityGroupFlags(),
-			UnrestrictedBackendRules: o.DisableRestrictedRules},
+			UnrestrictedBackendRules: o.DisableRestrictedRules, AddOns: addOns(o)},
 		IngressClass:                      o.IngressClass,
 		DisableIngressClassAnnotation:     o.LBC.DisableIngressClassAnnotation,
-		AddOns:                            ingress.AddOns{WAFv2: o.LBC.EnableWAFV2, WAF: o.LBC.EnableWAF, Shield: o.LBC.EnableShield},
+		AddOns:                            addOns(o),
 		DisableIngressGroupNameAnnotation: o.LBC.DisableIngressGroupNameAnnotation,
 		AllowedCertificateAuthorities:     o.LBC.AllowedCertificateAuthorityARNs,
 		DriftPeriod:                       o.DriftPeriod,

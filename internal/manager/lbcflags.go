@@ -93,9 +93,9 @@ func (l *LBCOnly) bind(fs *flag.FlagSet) {
 	fs.StringVar(&l.DefaultPCAARN, "default-pca-arn", "", "private CA of certificates LBC creates in ACM (kelb creates none yet)")
 	fs.BoolVar(&l.EnableACMCertificates, "enable-acm-certificates", false,
 		"create ACM certificates for Ingresses (kelb creates none yet)")
-	fs.BoolVar(&l.EnableWAF, "enable-waf", true, "manage WAF classic on ALBs (kelb refuses Ingresses that ask for it for now; false: their annotations are ignored, as LBC)")
-	fs.BoolVar(&l.EnableWAFV2, "enable-wafv2", true, "manage WAFv2 on ALBs (kelb refuses Ingresses that ask for it for now; false: their annotations are ignored, as LBC)")
-	fs.BoolVar(&l.EnableShield, "enable-shield", true, "manage Shield protection of ALBs (kelb refuses Ingresses that ask for it for now; false: their annotations are ignored, as LBC)")
+	fs.BoolVar(&l.EnableWAF, "enable-waf", true, "manage classic WAF web ACLs of ALBs (waf-acl-id; false: the annotations are ignored and the association left alone, as LBC)")
+	fs.BoolVar(&l.EnableWAFV2, "enable-wafv2", true, "manage WAFv2 web ACLs of ALBs (wafv2-acl-arn, wafv2-acl-name; false: the annotations are ignored and the association left alone, as LBC)")
+	fs.BoolVar(&l.EnableShield, "enable-shield", true, "manage Shield Advanced protection of ALBs (shield-advanced-protection; false: the annotation is ignored and the protection left alone, as LBC)")
 	fs.IntVar(&l.ALBGatewayMaxConcurrent, "alb-gateway-max-concurrent-reconciles", 3, "ALB Gateways reconciled at once (kelb serves no Gateway yet)")
 	fs.IntVar(&l.NLBGatewayMaxConcurrent, "nlb-gateway-max-concurrent-reconciles", 3, "NLB Gateways reconciled at once (kelb serves no Gateway yet)")
 	fs.IntVar(&l.GlobalAcceleratorMaxConcurrent, "globalaccelerator-max-concurrent-reconciles", 1,
@@ -120,9 +120,6 @@ var notHonoured = map[string]string{
 	"tolerate-non-existent-backend-action":            "false",
 	"default-pca-arn":                                 "",
 	"enable-acm-certificates":                         "",
-	"enable-waf":                                      "false",
-	"enable-wafv2":                                    "false",
-	"enable-shield":                                   "false",
 	"alb-gateway-max-concurrent-reconciles":           "",
 	"nlb-gateway-max-concurrent-reconciles":           "",
 	"globalaccelerator-max-concurrent-reconciles":     "",

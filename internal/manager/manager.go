@@ -145,6 +145,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 		Config: deploy.Config{ClusterName: o.ClusterName, ClusterUID: uid, VPCID: vpcID, BackendSGID: o.BackendSG,
 			DriftPeriod: o.DriftPeriod, UnrestrictedBackendRules: o.DisableRestrictedRules},
 		ELBV2: clients.ELBV2, EC2: clients.EC2, Tagging: clients.Tagging, Clock: clk, Record: record,
+		AddOns: addOnClients(o, clients),
 		// Bindings are read from the API server: one just created is found
 		// by the next deploy.
 		Bindings: struct {

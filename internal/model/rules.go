@@ -52,6 +52,8 @@ type ApplicationStack struct {
 	// MutualAuthentication is the mutual TLS of HTTPS listeners, by port;
 	// listeners without an entry are left as AWS has them.
 	MutualAuthentication map[int32]MutualAuthentication
+	// AddOns are the load balancer's web ACLs and Shield protection.
+	AddOns LoadBalancerAddOns
 	// Members are the keys ("<namespace>/<name>") of every Ingress of an
 	// explicit group, built or kept; KeptMembers are those left out of the
 	// build (invalid or conflicting input), whose rules, target groups and

@@ -53,6 +53,9 @@ type lbcIngressVariant struct {
 	// oidc: the HTTPS rule authenticates by OIDC first, with the client of
 	// Secret web-oidc (LBC's form: every setting written out, orders 1, 2).
 	oidc bool
+	// wafACL is a WAFv2 web ACL LBC associated (wafv2-acl-arn), with a
+	// Shield protection LBC created (shield-advanced-protection).
+	wafACL string
 }
 
 // lbcOIDC is the OIDC identity provider of the oidc variant.
@@ -77,6 +80,10 @@ func (v lbcIngressVariant) annotations() map[string]string {
 	if v.oidc {
 		a["alb.ingress.kubernetes.io/auth-type"] = "oidc"
 		a["alb.ingress.kubernetes.io/auth-idp-oidc"] = lbcOIDC
+	}
+	if v.wafACL != "" {
+		a["alb.ingress.kubernetes.io/wafv2-acl-arn"] = v.wafACL
+		a["alb.ingress.kubernetes.io/shield-advanced-protection"] = "true"
 	}
 	return a
 }
@@ -233,8 +240,9 @@ func TestIngressTakeOverMakesNoWrites(t *testing.T) {
 		v    func(cl *cluster) lbcIngressVariant
 	}{
 		{"defaults: internal, instance targets, HTTP:80", func(*cluster) lbcIngressVariant { return lbcIngressVariant{} }},
-		{"internet-facing, ip targets, HTTPS:443 with HTTP:80 redirecting", func(cl *cluster) lbcIngressVariant {
-			return lbcIngressVariant{internetFacing: true, ipTargets: true, certificate: importCertificate(cl.t, cl)}
+		{"internet-facing, ip targets, HTTPS:443 with HTTP:80 redirecting, WAFv2 and Shield", func(cl *cluster) lbcIngressVariant {
+			return lbcIngressVariant{internetFacing: true, ipTargets: true, certificate: importCertificate(cl.t, cl),
+				wafACL: cl.lbcWebACL()}
 		}},
 		{"HTTPS:443 authenticating by OIDC (AWS never shows the client secret)", func(cl *cluster) lbcIngressVariant {
 			return lbcIngressVariant{certificate: importCertificate(cl.t, cl), oidc: true}
@@ -275,6 +283,10 @@ func TestIngressTakeOverMakesNoWrites(t *testing.T) {
 				}
 			}
 			left := cl.leaveLBCIngressStack(ing, svc, nodePort, v, podIPs)
+			if v.wafACL != "" {
+				cl.leaveLBCAddOns(left.lbARN, v.wafACL)
+			}
+			cl.opts.LBC.EnableWAFV2, cl.opts.LBC.EnableWAF, cl.opts.LBC.EnableShield = true, true, true
 			ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{Hostname: left.dnsName}}
 			if err := cl.c.Status().Update(ctx, ing); err != nil {
 				t.Fatal(err)

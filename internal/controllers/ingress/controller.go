@@ -62,7 +62,12 @@ type Deps struct {
 	// TargetGroups checks the target groups custom actions name by ARN
 	// (optional: unchecked without).
 	TargetGroups TargetGroups
-	Config       ingress.Config
+	// WebACLNames resolves wafv2-acl-name; WebACLs checks wafv2-acl-arn
+	// and ClassicWebACLs waf-acl-id (optional: unchecked without).
+	WebACLNames    WebACLNames
+	WebACLs        WebACLs
+	ClassicWebACLs ClassicWebACLs
+	Config         ingress.Config
 	// IngressClass is --ingress-class.
 	IngressClass string
 	// AddOns are --enable-wafv2, --enable-waf and --enable-shield.
@@ -216,7 +221,7 @@ func (c *Controller) reconcileImplicit(ctx context.Context, ing *networkingv1.In
 		return failed(c.failed(ctx, ing, EventFailedBuildModel, "Failed build model due to ", err))
 	}
 	c.reportIgnored(ing)
-	if why := ingress.Unserved(ing, class.Params, c.AddOns); why != nil {
+	if why := ingress.Unserved(ing, class.Params); why != nil {
 		// A setting kelb does not build yet would be taken away by the
 		// diff: nothing is made or changed, and what LBC made stays as it
 		// is.

@@ -42,6 +42,18 @@ type (
 	TargetGroups interface {
 		Exist(ctx context.Context, arns []string) (map[string]bool, error)
 	}
+	// WebACLNames resolves regional WAFv2 web ACL names to ARNs.
+	WebACLNames interface {
+		Resolve(ctx context.Context, names []string) (map[string]string, error)
+	}
+	// WebACLs says which WAFv2 web ACLs named by ARN exist;
+	// ClassicWebACLs which classic WAF web ACLs exist.
+	WebACLs interface {
+		Exist(ctx context.Context, arns []string) (map[string]bool, error)
+	}
+	ClassicWebACLs interface {
+		Exist(ctx context.Context, ids []string) (map[string]bool, error)
+	}
 )
 
 // build gathers the facts the Ingress needs (its backend Services; from
@@ -95,6 +107,24 @@ func (c *Controller) facts(ctx context.Context, q ingress.FactsQuery) (ingress.F
 	}
 	if len(q.TargetGroupARNs) > 0 && c.TargetGroups != nil {
 		if f.TargetGroupsFound, err = c.TargetGroups.Exist(ctx, q.TargetGroupARNs); err != nil {
+			return f, err
+		}
+	}
+	if len(q.WAFv2ACLNames) > 0 {
+		if c.WebACLNames == nil {
+			return f, fmt.Errorf("WAFv2 web ACLs %v cannot be looked up: no WAFv2 provider", q.WAFv2ACLNames)
+		}
+		if f.WAFv2ACLsByName, err = c.WebACLNames.Resolve(ctx, q.WAFv2ACLNames); err != nil {
+			return f, err
+		}
+	}
+	if len(q.WAFv2ACLARNs) > 0 && c.WebACLs != nil {
+		if f.WAFv2ACLsFound, err = c.WebACLs.Exist(ctx, q.WAFv2ACLARNs); err != nil {
+			return f, err
+		}
+	}
+	if len(q.WAFRegionalACLs) > 0 && c.ClassicWebACLs != nil {
+		if f.WAFRegionalACLsFound, err = c.ClassicWebACLs.Exist(ctx, q.WAFRegionalACLs); err != nil {
 			return f, err
 		}
 	}

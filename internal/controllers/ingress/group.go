@@ -146,7 +146,7 @@ func (c *Controller) loadGroup(ctx context.Context, name string) (groupState, er
 			continue
 		}
 		c.reportIgnored(ing)
-		if why := ingress.Unserved(ing, class.Params, c.AddOns); why != nil {
+		if why := ingress.Unserved(ing, class.Params); why != nil {
 			keep(why)
 			continue
 		}
