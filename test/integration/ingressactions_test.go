@@ -196,12 +196,18 @@ func TestIngressCustomActions(t *testing.T) {
 	t0 := edit(canary(50, 50))
 	converge("the canary at 50/50", []string{teapot,
 		"2 path /app|/app/* -> forward tg:30971=50,tg:30972=50 sticky=true/60", moved})
+	// The proxy logs a call a moment after AWS applied it: wait for the
+	// write to be logged before counting.
 	var shift []string
-	for _, c := range cl.calls(t0) {
-		if c.Mutating() && c.Service == "elasticloadbalancing" {
-			shift = append(shift, c.Action)
+	eventually(t, 10*time.Second, "the weight shift logged", func() (bool, string) {
+		shift = nil
+		for _, c := range cl.calls(t0) {
+			if c.Mutating() && c.Service == "elasticloadbalancing" {
+				shift = append(shift, c.Action)
+			}
 		}
-	}
+		return len(shift) > 0, ""
+	})
 	if got, want := shift, []string{"ModifyRule"}; !slices.Equal(got, want) {
 		t.Errorf("shifting the weights: calls %v, want %v (no rule deleted or created)", got, want)
 	}
