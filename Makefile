@@ -2,46 +2,51 @@
 SHELL := /usr/bin/env bash
 GO ?= go
 
-.PHONY: all build test unit integration sandbox bench verify generate kube-tools vet clean
+.PHONY: all help build test unit integration sandbox bench verify generate kube-tools vet clean
 
 all: build
 
-build:
-	$(GO) build -o bin/kelb ./cmd/kelb
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | expand -t 14
+
+# -buildvcs=auto: the commit goes into the binary (kelb --version) wherever
+# git is there, whatever GOFLAGS says.
+build: ## build bin/kelb
+	$(GO) build -buildvcs=auto -o bin/kelb ./cmd/kelb
 
 # Control-plane binaries (kube-apiserver, etcd, kubectl) from Go modules, once per machine.
-kube-tools:
+kube-tools: ## build kube-apiserver, etcd and kubectl from Go modules (once per machine)
 	@hack/build-kube-tools.sh >/dev/null
 
-test: kube-tools vet
+test: kube-tools vet ## vet, then every test with -race (unit and integration)
 	$(GO) test -race -timeout 30m ./...
 
-unit:
+unit: ## unit tests only
 	$(GO) test -race $$($(GO) list ./... | grep -v /test/)
 
-integration: kube-tools
+integration: kube-tools ## integration tests only (real apiserver, etcd, AWS emulator)
 	$(GO) test -race -timeout 30m ./test/...
 
-vet:
+vet: ## go vet
 	$(GO) vet ./...
 
-sandbox: kube-tools build
+sandbox: kube-tools build ## local apiserver + etcd + AWS emulator + kelb + examples; prints what kelb made
 	$(GO) run ./hack/sandbox
 
 # Scenarios on the real local parts; prints wall time, AWS calls and memory.
-bench: kube-tools build
+bench: kube-tools build ## benchmark scenarios (BENCH_ARGS=-scenarios ...); prints figures
 	$(GO) run ./hack/bench $(BENCH_ARGS)
 
-generate:
+generate: ## CRDs, deepcopy and RBAC from controller-gen
 	$(GO) tool controller-gen object paths=./api/...
 	$(GO) tool controller-gen crd paths=./api/... output:crd:artifacts:config=config/crd
 	$(GO) tool controller-gen rbac:roleName=kelb paths=./internal/... output:rbac:artifacts:config=config/rbac
 
 # Fails when generated files or formatting drift from the sources.
-verify: generate
+verify: generate ## fail on generated-file, formatting or go.mod drift
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt drift"; exit 1; }
 	@git diff --exit-code -- config/ api/ || { echo "generated files drift: run make generate and commit"; exit 1; }
 	$(GO) mod tidy -diff
 
-clean:
+clean: ## remove built binaries
 	rm -rf bin/kelb bin/sandbox

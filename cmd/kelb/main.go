@@ -26,6 +26,7 @@ func main() {
 	memProfile := flag.CommandLine.String("mem-profile", "",
 		"write a heap profile (pprof, after a garbage collection) to this file when kelb is asked to stop, "+
 			"before its controllers and caches stop; for benchmarks")
+	showVersion := flag.CommandLine.Bool("version", false, "print kelb's version, commit and Go version, and exit")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	// flag.CommandLine also holds controller-runtime's --kubeconfig.
@@ -36,6 +37,10 @@ func main() {
 		}
 		fmt.Fprintln(os.Stderr, "kelb:", err)
 		os.Exit(2)
+	}
+	if *showVersion {
+		fmt.Println(versionLine())
+		os.Exit(0)
 	}
 	if err := opts.Validate(); err != nil { // flag mistakes first, before the cluster is reached
 		fmt.Fprintln(os.Stderr, "kelb:", err)

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+)
+
+// version is set at link time (-ldflags "-X main.version=v1.2.3") by
+// release builds; otherwise the module's version from the build info.
+var version = ""
+
+// versionLine is what --version prints: kelb's version, the commit it was
+// built from (with "-dirty" when the tree had changes), and the Go version.
+func versionLine() string {
+	v, commit := version, "unknown"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if v == "" {
+			v = info.Main.Version
+		}
+		dirty := false
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if dirty && commit != "unknown" {
+			commit += "-dirty"
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	return fmt.Sprintf("kelb %s commit %s %s", v, commit, runtime.Version())
+}
