@@ -297,3 +297,19 @@ func startKube(t *testing.T, opts ...testenv.KubeOption) (*testenv.Kube, client.
 	}
 	return kube, c
 }
+
+// waitLoadBalancer waits for a load balancer whose name starts with prefix
+// and returns its ARN.
+func (cl *cluster) waitLoadBalancer(prefix string) string {
+	cl.t.Helper()
+	var lbARN string
+	eventually(cl.t, 90*time.Second, "the load balancer "+prefix+"*", func() (bool, string) {
+		for name, arn := range cl.loadBalancers() {
+			if strings.HasPrefix(name, prefix) {
+				lbARN = arn
+			}
+		}
+		return lbARN != "", fmt.Sprint(cl.loadBalancers())
+	})
+	return lbARN
+}

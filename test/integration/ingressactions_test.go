@@ -146,15 +146,7 @@ func TestIngressCustomActions(t *testing.T) {
 	if err := cl.c.Create(ctx, ing); err != nil {
 		t.Fatal(err)
 	}
-	var lbARN string
-	eventually(t, 90*time.Second, "the Ingress's load balancer", func() (bool, string) {
-		for name, arn := range cl.loadBalancers() {
-			if strings.HasPrefix(name, "k8s-default-shop-") {
-				lbARN = arn
-			}
-		}
-		return lbARN != "", fmt.Sprint(cl.loadBalancers())
-	})
+	lbARN := cl.waitLoadBalancer("k8s-default-shop-")
 	converge := func(step string, want []string) {
 		t.Helper()
 		eventually(t, 60*time.Second, step, func() (bool, string) {

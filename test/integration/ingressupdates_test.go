@@ -195,15 +195,7 @@ func TestIngressUpdates(t *testing.T) {
 	if err := cl.c.Create(ctx, ing); err != nil {
 		t.Fatal(err)
 	}
-	var lbARN string
-	eventually(t, 90*time.Second, "the Ingress's load balancer", func() (bool, string) {
-		for name, arn := range cl.loadBalancers() {
-			if strings.HasPrefix(name, "k8s-default-web-") {
-				lbARN = arn
-			}
-		}
-		return lbARN != "", fmt.Sprint(cl.loadBalancers())
-	})
+	lbARN := cl.waitLoadBalancer("k8s-default-web-")
 	edit := func(mutate func(*networkingv1.Ingress)) time.Time {
 		t.Helper()
 		t0 := time.Now()
