@@ -178,3 +178,11 @@ func mentionsPlanned(params any) bool {
 	b, err := json.Marshal(params)
 	return err == nil && strings.Contains(string(b), PlannedMarker)
 }
+
+// Note records a write a dry run kept from somewhere other than AWS (a
+// Kubernetes object the deployer writes), in order with the AWS calls.
+func (r *DryRun) Note(ctx context.Context, service, operation string, input any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, RecordedCall{Service: service, Operation: operation, Input: input, Scope: PlanScope(ctx)})
+}
