@@ -190,11 +190,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("kelb-targetgroupbinding"),
 			ELBV2: clients.ELBV2, Clock: clk, NodeRules: nodeRules, Instances: instances,
 			KnownTargetGroups: knownTargetGroups(deployer, vpcID),
-			Config: targetgroupbinding.Config{ClusterName: o.ClusterName, ClusterUID: uid, Resync: o.DriftPeriod,
-				MaxConcurrent: o.LBC.TargetGroupBindingMaxConcurrent, MaxBackoff: o.LBC.TargetGroupBindingMaxBackoff,
-				ClaimsService: func(s *corev1.Service) bool {
-					return service.OwnershipOf(s, o.LoadBalancerClass) == service.Claimed
-				}},
+			Config:            bindingConfig(o, uid),
 		}),
 	)
 	if err != nil {
@@ -272,4 +268,14 @@ func serviceDeps(o Options, clients *awsclient.Clients, deployer *deploy.Deploye
 		MaxConcurrentReconciles: o.ServiceMaxConcurrent,
 		Clock:                   clk,
 	}
+}
+
+// bindingConfig is the TargetGroupBinding controller's configuration, the
+// same for the controller and for kelb plan.
+func bindingConfig(o Options, uid string) targetgroupbinding.Config {
+	return targetgroupbinding.Config{ClusterName: o.ClusterName, ClusterUID: uid, Resync: o.DriftPeriod,
+		MaxConcurrent: o.LBC.TargetGroupBindingMaxConcurrent, MaxBackoff: o.LBC.TargetGroupBindingMaxBackoff,
+		ClaimsService: func(s *corev1.Service) bool {
+			return service.OwnershipOf(s, o.LoadBalancerClass) == service.Claimed
+		}}
 }

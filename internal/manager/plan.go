@@ -23,11 +23,13 @@ import (
 
 	ec2v1alpha1 "github.com/kelb-dev/kelb/api/ec2/v1alpha1"
 	"github.com/kelb-dev/kelb/api/elbv2"
+	elbv2beta1 "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/cloud"
 	ingresscontroller "github.com/kelb-dev/kelb/internal/controllers/ingress"
 	"github.com/kelb-dev/kelb/internal/controllers/noderules"
 	servicecontroller "github.com/kelb-dev/kelb/internal/controllers/service"
+	"github.com/kelb-dev/kelb/internal/controllers/targetgroupbinding"
 	"github.com/kelb-dev/kelb/internal/deploy"
 	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/ownership"
@@ -118,11 +120,12 @@ func Plan(ctx context.Context, restCfg *rest.Config, o Options, po PlanOptions, 
 		record.Set(entries)
 	}
 	// As Run's deployer, but its TargetGroupBindings are recorded, not written.
+	bindings := &plan.Bindings{Reader: apiReader, Recorder: rec}
 	deployer := deploy.New(deploy.Deps{
 		Config: deploy.Config{ClusterName: o.ClusterName, ClusterUID: uid, VPCID: vpcID, BackendSGID: o.BackendSG,
 			DriftPeriod: o.DriftPeriod, UnrestrictedBackendRules: o.DisableRestrictedRules},
 		ELBV2: clients.ELBV2, EC2: clients.EC2, Tagging: clients.Tagging, Clock: clk, Record: record,
-		AddOns: addOnClients(o, clients), Bindings: &plan.Bindings{Reader: apiReader, Recorder: rec},
+		AddOns: addOnClients(o, clients), Bindings: bindings,
 	})
 	subnets := cloud.NewSubnets(clients.EC2, vpcID, o.ClusterName, clk)
 	subnets.ClusterTagCheck, subnets.ByReachability = o.FeatureGates.SubnetDiscovery()
@@ -139,6 +142,12 @@ func Plan(ctx context.Context, restCfg *rest.Config, o Options, po PlanOptions, 
 		ideps.Client, ideps.Recorder, ideps.Secrets = kube, discardEvents{}, apiReader
 		ingresses = ingresscontroller.NewController(ideps)
 	}
+
+	members := targetgroupbinding.NewController(targetgroupbinding.Deps{
+		Client: kube, Reader: apiReader, Recorder: discardEvents{}, ELBV2: clients.ELBV2, Clock: clk,
+		NodeRules: nodeRules, Instances: instances, KnownTargetGroups: knownTargetGroups(deployer, vpcID),
+		Config: bindingConfig(o, uid),
+	})
 
 	if err := deployer.EnsureLoaded(ctx); err != nil {
 		return nil, fmt.Errorf("loading AWS inventory: %w", err)
@@ -160,6 +169,17 @@ func Plan(ctx context.Context, restCfg *rest.Config, o Options, po PlanOptions, 
 	}
 	for _, ing := range ings {
 		if obj, ok := r.ingress(ctx, ing); ok {
+			p.Objects = append(p.Objects, obj)
+		}
+	}
+	// The binding controller's part: node rules for the targets, then the
+	// members, for the bindings as the deploys above leave them.
+	tgbs, err := bindingsToPlan(ctx, apiReader, bindings)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range tgbs {
+		if obj, ok := r.binding(ctx, members, b); ok {
 			p.Objects = append(p.Objects, obj)
 		}
 	}
@@ -301,6 +321,56 @@ func (r *planRun) ingress(ctx context.Context, ing *networkingv1.Ingress) (plan.
 	}
 	obj.Actions = r.actions(scope, why)
 	return obj, true
+}
+
+// binding plans one TargetGroupBinding's reconcile; a binding with nothing
+// to do is left out.
+func (r *planRun) binding(ctx context.Context, members *targetgroupbinding.Controller, b plan.WrittenBinding) (
+	plan.Object, bool) {
+	tgb := b.Binding
+	obj := plan.Object{Kind: "TargetGroupBinding", Namespace: tgb.Namespace, Name: tgb.Name}
+	scope := scopeOf("TargetGroupBinding", tgb)
+	notReady, err := members.Plan(awsclient.WithPlanScope(ctx, scope), tgb)
+	if err != nil {
+		obj.Error = awsclient.Message(err)
+	}
+	if notReady != "" {
+		obj.Notes = append(obj.Notes, "not Ready after this pass: "+notReady)
+	}
+	if b.Scope != "" {
+		obj.Notes = append(obj.Notes, "as "+b.Scope+"'s deploy writes it")
+	}
+	obj.Actions = r.actions(scope, "")
+	return obj, len(obj.Actions) > 0 || obj.Error != "" || notReady != ""
+}
+
+// bindingsToPlan are the cluster's bindings as the plan's deploys leave
+// them: without those deleted, with those patched or created as written.
+func bindingsToPlan(ctx context.Context, reader client.Reader, written *plan.Bindings) ([]plan.WrittenBinding, error) {
+	var list elbv2beta1.TargetGroupBindingList
+	if err := reader.List(ctx, &list); err != nil {
+		return nil, fmt.Errorf("listing TargetGroupBindings: %w", err)
+	}
+	byKey := map[client.ObjectKey]int{}
+	var out []plan.WrittenBinding
+	for i := range list.Items {
+		tgb := &list.Items[i]
+		if written.Deleted(client.ObjectKeyFromObject(tgb)) {
+			continue
+		}
+		byKey[client.ObjectKeyFromObject(tgb)] = len(out)
+		out = append(out, plan.WrittenBinding{Binding: tgb})
+	}
+	for _, w := range written.Written() {
+		if i, ok := byKey[client.ObjectKeyFromObject(w.Binding)]; ok {
+			out[i] = w
+			continue
+		}
+		byKey[client.ObjectKeyFromObject(w.Binding)] = len(out)
+		out = append(out, w)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return key(out[i].Binding) < key(out[j].Binding) })
+	return out, nil
 }
 
 // resultNotes say what the controller does on a later pass.

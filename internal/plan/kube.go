@@ -117,17 +117,51 @@ type Bindings struct {
 
 	mu      sync.Mutex
 	deleted map[client.ObjectKey]bool
+	written []WrittenBinding
+}
+
+// WrittenBinding is a binding as a plan's deploy would create or patch it,
+// and the scope (object) that wrote it.
+type WrittenBinding struct {
+	Binding *elbv2api.TargetGroupBinding
+	Scope   string
+}
+
+// Written returns the bindings the plan created or patched, in order.
+func (b *Bindings) Written() []WrittenBinding {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]WrittenBinding(nil), b.written...)
+}
+
+// Deleted reports whether the plan deleted the binding.
+func (b *Bindings) Deleted(key client.ObjectKey) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.deleted[key]
+}
+
+func (b *Bindings) remember(ctx context.Context, obj client.Object) {
+	tgb, ok := obj.(*elbv2api.TargetGroupBinding)
+	if !ok {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.written = append(b.written, WrittenBinding{Binding: tgb.DeepCopy(), Scope: awsclient.PlanScope(ctx)})
 }
 
 func (b *Bindings) Create(ctx context.Context, obj client.Object, _ ...client.CreateOption) error {
 	b.Recorder.Note(ctx, KubernetesService, "CreateTargetGroupBinding", &KubernetesWrite{Verb: "create",
 		Kind: "TargetGroupBinding", Namespace: obj.GetNamespace(), Name: obj.GetName(), Detail: bindingDetail(obj)})
+	b.remember(ctx, obj)
 	return nil
 }
 
 func (b *Bindings) Patch(ctx context.Context, obj client.Object, _ client.Patch, _ ...client.PatchOption) error {
 	b.Recorder.Note(ctx, KubernetesService, "PatchTargetGroupBinding", &KubernetesWrite{Verb: "modify",
 		Kind: "TargetGroupBinding", Namespace: obj.GetNamespace(), Name: obj.GetName(), Detail: bindingDetail(obj)})
+	b.remember(ctx, obj)
 	return nil
 }
 
