@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -110,6 +111,10 @@ func Plan(ctx context.Context, restCfg *rest.Config, o Options, po PlanOptions, 
 	if err != nil {
 		return nil, err
 	}
+	unallocated, err := files.TakeServerFields(ctx, apiReader.Client)
+	if err != nil {
+		return nil, err
+	}
 
 	record := &ownership.Record{}
 	store := &ownership.Store{Reader: apiReader,
@@ -164,6 +169,10 @@ func Plan(ctx context.Context, restCfg *rest.Config, o Options, po PlanOptions, 
 	}
 	for _, svc := range svcs {
 		if obj, ok := r.service(ctx, svc); ok {
+			if slices.Contains(unallocated, key(svc)) {
+				obj.Notes = append(obj.Notes, "not in the cluster: its node ports, which the API server allocates "+
+					"at create, are planned as 0; give spec.ports[].nodePort to plan instance targets exactly")
+			}
 			p.Objects = append(p.Objects, obj)
 		}
 	}

@@ -159,13 +159,14 @@ func describeInput(call awsclient.RecordedCall) Action {
 			Detail: permissions(in.IpPermissions), Why: "rules no longer needed (revoked after the new ones are in)"}
 	case *ec2.CreateTagsInput:
 		kv := ec2Tags(in.Tags)
-		return Action{Op: "tag", Resource: "ec2", Name: strings.Join(in.Resources, ", "), Detail: kv, Why: ec2TagWhy(in.Tags)}
+		return Action{Op: "tag", Resource: ec2Resource(in.Resources), Name: strings.Join(in.Resources, ", "), Detail: kv,
+			Why: ec2TagWhy(in.Tags)}
 	case *ec2.DeleteTagsInput:
 		var keys []string
 		for _, t := range in.Tags {
 			keys = append(keys, aws.ToString(t.Key))
 		}
-		return Action{Op: "untag", Resource: "ec2", Name: strings.Join(in.Resources, ", "),
+		return Action{Op: "untag", Resource: ec2Resource(in.Resources), Name: strings.Join(in.Resources, ", "),
 			Detail: strings.Join(keys, ", "), Why: "tags no longer wanted"}
 
 	case *wafv2.AssociateWebACLInput:
@@ -226,7 +227,7 @@ func tagKeysWhy(keys map[string]bool) string {
 			return "tag " + k + " missing: kelb's own tag (LBC does not write it), deliberately added"
 		}
 	}
-	return "tags missing or different"
+	return "tags missing or different (the annotations' or --default-tags)"
 }
 
 func join(parts ...string) string {
@@ -358,6 +359,14 @@ func permissions(perms []ec2types.IpPermission) string {
 		out = append(out, fmt.Sprintf("%s %s from %s", proto, ports, strings.Join(from, " ")))
 	}
 	return strings.Join(out, "; ")
+}
+
+// ec2Resource names the kind of EC2 resources by their ids.
+func ec2Resource(ids []string) string {
+	if len(ids) > 0 && strings.HasPrefix(ids[0], "sg-") {
+		return "security-group"
+	}
+	return "ec2-resource"
 }
 
 // resourceOfARN names the kind of an ELB resource from its ARN.

@@ -2,12 +2,14 @@ package plan
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -186,4 +188,56 @@ func Of[T client.Object](f *Files) []T {
 		}
 	}
 	return out
+}
+
+// TakeServerFields gives each manifest Service what the API server holds of
+// the cluster's Service of the same name and a manifest never says: its
+// UID, finalizers and the node ports (and health-check node port) it
+// allocated, so that a file planned against a live Service builds the same
+// target groups. It returns the Services that are not in the cluster and
+// need a node port the API server would only allocate at create.
+func (f *Files) TakeServerFields(ctx context.Context, cluster client.Reader) ([]string, error) {
+	var unallocated []string
+	for _, svc := range Of[*corev1.Service](f) {
+		var live corev1.Service
+		err := cluster.Get(ctx, client.ObjectKeyFromObject(svc), &live)
+		if client.IgnoreNotFound(err) != nil {
+			return nil, fmt.Errorf("reading Service %s/%s: %w", svc.Namespace, svc.Name, err)
+		}
+		if err != nil {
+			if svc.Spec.Type == corev1.ServiceTypeLoadBalancer && needsNodePorts(svc) {
+				unallocated = append(unallocated, svc.Namespace+"/"+svc.Name)
+			}
+			continue
+		}
+		svc.UID, svc.Finalizers, svc.ResourceVersion = live.UID, live.Finalizers, live.ResourceVersion
+		svc.CreationTimestamp = live.CreationTimestamp
+		if svc.Spec.HealthCheckNodePort == 0 {
+			svc.Spec.HealthCheckNodePort = live.Spec.HealthCheckNodePort
+		}
+		for i := range svc.Spec.Ports {
+			p := &svc.Spec.Ports[i]
+			if p.Protocol == "" {
+				p.Protocol = corev1.ProtocolTCP
+			}
+			for _, lp := range live.Spec.Ports {
+				if p.NodePort == 0 && lp.Port == p.Port && lp.Protocol == p.Protocol {
+					p.NodePort = lp.NodePort
+				}
+			}
+		}
+	}
+	return unallocated, nil
+}
+
+func needsNodePorts(svc *corev1.Service) bool {
+	if svc.Spec.AllocateLoadBalancerNodePorts != nil && !*svc.Spec.AllocateLoadBalancerNodePorts {
+		return false
+	}
+	for _, p := range svc.Spec.Ports {
+		if p.NodePort == 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -119,6 +121,44 @@ func TestPlanEqualsWhatKelbDoes(t *testing.T) {
 		text.Reset()
 		_ = plan.WriteText(&text, after)
 		t.Errorf("plan after kelb converged is not empty:\n%s", text.String())
+	}
+
+	// A manifest planned against the live cluster and AWS: the Service
+	// with other source ranges. Only the file's objects are planned.
+	manifest := filepath.Join(t.TempDir(), "nlb.yaml")
+	if err := os.WriteFile(manifest, []byte(`apiVersion: v1
+kind: Service
+metadata: {name: nlb, namespace: default}
+spec:
+  type: LoadBalancer
+  loadBalancerClass: service.k8s.aws/nlb
+  selector: {app: nlb}
+  loadBalancerSourceRanges: [198.51.100.0/24]
+  ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t3 := time.Now()
+	fromFile, err := manager.Plan(ctx, cl.kube.Config, cl.opts, manager.PlanOptions{Files: []string{manifest}},
+		manager.Overrides{Credentials: cl.world.Credentials})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls := cl.mutatingCalls(t3); len(calls) != 0 {
+		t.Fatalf("the plan of a file made mutating AWS calls: %v", calls)
+	}
+	var got []string
+	for _, o := range fromFile.Objects {
+		for _, a := range o.Actions {
+			got = append(got, fmt.Sprintf("%s %s/%s %s %s", o.Kind, o.Namespace, o.Name, a.Operation, a.Detail))
+		}
+	}
+	want := []string{
+		"Service default/nlb ec2:AuthorizeSecurityGroupIngress tcp 80 from 198.51.100.0/24",
+		"Service default/nlb ec2:RevokeSecurityGroupIngress tcp 80 from 0.0.0.0/0",
+	}
+	if diff := cmp.Diff(want, got); diff != "" || fromFile.Source != "files" {
+		t.Errorf("plan of the file (source %s) (-want +got):\n%s", fromFile.Source, diff)
 	}
 }
 
