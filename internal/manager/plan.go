@@ -149,7 +149,8 @@ func Plan(ctx context.Context, restCfg *rest.Config, o Options, po PlanOptions, 
 	}
 
 	members := targetgroupbinding.NewController(targetgroupbinding.Deps{
-		Client: kube, Reader: apiReader, Recorder: discardEvents{}, ELBV2: clients.ELBV2, Clock: clk,
+		Client: plan.BindingController{ReadOnly: kube, Recorder: rec}, Reader: apiReader, Recorder: discardEvents{},
+		ELBV2: clients.ELBV2, Clock: clk,
 		NodeRules: nodeRules, Instances: instances, KnownTargetGroups: knownTargetGroups(deployer, vpcID),
 		Config: bindingConfig(o, uid),
 	})

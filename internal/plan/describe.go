@@ -190,12 +190,17 @@ func describeInput(call awsclient.RecordedCall) Action {
 
 	case *KubernetesWrite:
 		a := Action{Op: in.Verb, Resource: in.Kind, Name: in.Namespace + "/" + in.Name, Detail: in.Detail}
-		switch in.Verb {
-		case "create":
+		switch {
+		case call.Operation == "PatchPodStatus":
+			a.Why = "the pod's target health changed"
+		case strings.Contains(in.Detail, "checkpoint"):
+			a.Why = "kelb differs from LBC: it drops LBC's checkpoint before its first membership change, " +
+				"so that LBC reconciles the binding in full if it takes it back"
+		case in.Verb == "create":
 			a.Why = "no binding for the target group"
-		case "modify":
+		case in.Verb == "modify":
 			a.Why = "binding spec or labels differ"
-		case "delete":
+		case in.Verb == "delete":
 			a.Why = "its target group is no longer in the stack"
 		}
 		return a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -241,4 +242,47 @@ func gvkOf(s *runtime.Scheme, obj runtime.Object) (schema.GroupVersionKind, bool
 		return schema.GroupVersionKind{}, false
 	}
 	return gvks[0], true
+}
+
+// BindingController is the TargetGroupBinding controller's client in a
+// plan: as ReadOnly, except for the two writes its membership change makes
+// along the way, which are recorded (in order with the AWS calls) and not
+// sent: removing LBC's checkpoint from a binding, and a pod's
+// readiness-gate condition. Everything else (finalizers, status) is
+// refused, as the plan calls the controller past them.
+type BindingController struct {
+	ReadOnly
+	Recorder *awsclient.DryRun
+}
+
+// Patch records a patch of a TargetGroupBinding (LBC's checkpoint going).
+func (c BindingController) Patch(ctx context.Context, obj client.Object, patch client.Patch,
+	opts ...client.PatchOption) error {
+	if _, ok := obj.(*elbv2api.TargetGroupBinding); !ok {
+		return c.ReadOnly.Patch(ctx, obj, patch, opts...)
+	}
+	c.Recorder.Note(ctx, KubernetesService, "PatchTargetGroupBinding", &KubernetesWrite{Verb: "modify",
+		Kind: "TargetGroupBinding", Namespace: obj.GetNamespace(), Name: obj.GetName(),
+		Detail: "annotations: LBC's checkpoint removed"})
+	return nil
+}
+
+// Status records a pod's readiness-gate condition and refuses the rest.
+func (c BindingController) Status() client.SubResourceWriter {
+	return podStatus{refusingSubResource: refusingSubResource{name: "status"}, recorder: c.Recorder}
+}
+
+type podStatus struct {
+	refusingSubResource
+	recorder *awsclient.DryRun
+}
+
+func (p podStatus) Patch(ctx context.Context, obj client.Object, patch client.Patch,
+	opts ...client.SubResourcePatchOption) error {
+	if _, ok := obj.(*corev1.Pod); !ok {
+		return p.refusingSubResource.Patch(ctx, obj, patch, opts...)
+	}
+	p.recorder.Note(ctx, KubernetesService, "PatchPodStatus", &KubernetesWrite{Verb: "modify", Kind: "Pod",
+		Namespace: obj.GetNamespace(), Name: obj.GetName(), Detail: "status: target-health readiness gate condition"})
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	elbv2api "github.com/kelb-dev/kelb/api/elbv2/v1beta1"
+	awsclient "github.com/kelb-dev/kelb/internal/aws"
 )
 
 func tgb(ns, name string) *elbv2api.TargetGroupBinding {
@@ -139,5 +140,39 @@ func TestReadOnlyRefusesWrites(t *testing.T) {
 	var got corev1.Service
 	if err := c.Get(ctx, keyOf("default", "web"), &got); err != nil {
 		t.Errorf("reads still work: %v", err)
+	}
+}
+
+// The binding controller's own writes along a membership change are
+// recorded; any other write is refused.
+func TestBindingControllerRecordsItsWrites(t *testing.T) {
+	s := testScheme(t)
+	if err := elbv2api.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	rec := awsclient.NewDryRun("r")
+	c := BindingController{ReadOnly: ReadOnly{Client: fake.NewClientBuilder().WithScheme(s).Build()}, Recorder: rec}
+	ctx := context.Background()
+	b := tgb("ns", "b")
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "p"}}
+	if err := c.Patch(ctx, b, client.MergeFrom(b)); err != nil {
+		t.Errorf("checkpoint patch: %v", err)
+	}
+	if err := c.Status().Patch(ctx, pod, client.MergeFrom(pod)); err != nil {
+		t.Errorf("pod readiness condition: %v", err)
+	}
+	var refused *WriteRefusedError
+	if err := c.Status().Patch(ctx, b, client.MergeFrom(b)); !errors.As(err, &refused) {
+		t.Errorf("binding status: want a refusal, got %v", err)
+	}
+	if err := c.Patch(ctx, pod, client.MergeFrom(pod)); !errors.As(err, &refused) {
+		t.Errorf("pod patch: want a refusal, got %v", err)
+	}
+	var got []string
+	for _, call := range rec.Calls() {
+		got = append(got, call.Operation)
+	}
+	if diff := cmp.Diff([]string{"PatchTargetGroupBinding", "PatchPodStatus"}, got); diff != "" {
+		t.Errorf("recorded (-want +got):\n%s", diff)
 	}
 }
