@@ -170,7 +170,7 @@ func Plan(ctx context.Context, restCfg *rest.Config, o Options, po PlanOptions, 
 	}
 	for _, svc := range svcs {
 		if obj, ok := r.service(ctx, svc); ok {
-			if slices.Contains(unallocated, key(svc)) {
+			if slices.Contains(unallocated, planKey(svc)) {
 				obj.Notes = append(obj.Notes, "not in the cluster: its node ports, which the API server allocates "+
 					"at create, are planned as 0; give spec.ports[].nodePort to plan instance targets exactly")
 			}
@@ -379,7 +379,7 @@ func bindingsToPlan(ctx context.Context, reader client.Reader, written *plan.Bin
 		byKey[client.ObjectKeyFromObject(w.Binding)] = len(out)
 		out = append(out, w)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return key(out[i].Binding) < key(out[j].Binding) })
+	sort.SliceStable(out, func(i, j int) bool { return planKey(out[i].Binding) < planKey(out[j].Binding) })
 	return out, nil
 }
 
@@ -425,12 +425,12 @@ func planObjects(ctx context.Context, kube client.Reader, files *plan.Files, fro
 	if !ingress {
 		ings = nil
 	}
-	sort.Slice(svcs, func(i, j int) bool { return key(svcs[i]) < key(svcs[j]) })
-	sort.Slice(ings, func(i, j int) bool { return key(ings[i]) < key(ings[j]) })
+	sort.Slice(svcs, func(i, j int) bool { return planKey(svcs[i]) < planKey(svcs[j]) })
+	sort.Slice(ings, func(i, j int) bool { return planKey(ings[i]) < planKey(ings[j]) })
 	return svcs, ings, nil
 }
 
-func key(o client.Object) string { return o.GetNamespace() + "/" + o.GetName() }
+func planKey(o client.Object) string { return o.GetNamespace() + "/" + o.GetName() }
 
 // planScheme is Run's scheme.
 func planScheme() (*runtime.Scheme, error) {

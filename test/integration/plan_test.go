@@ -2,10 +2,13 @@ package integration
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +23,7 @@ import (
 
 	"github.com/kelb-dev/kelb/internal/awsproxy"
 	"github.com/kelb-dev/kelb/internal/manager"
+	"github.com/kelb-dev/kelb/internal/model"
 	"github.com/kelb-dev/kelb/internal/plan"
 )
 
@@ -228,4 +232,42 @@ func resourceVersions(t *testing.T, cl *cluster) map[string]string {
 		out["Ingress "+i.Namespace+"/"+i.Name] = i.ResourceVersion
 	}
 	return out
+}
+
+// TestPlanOfLBCStack: for a Service whose load balancer LBC v3.5 made, the
+// plan holds no AWS write: what a team sees before switching.
+func TestPlanOfLBCStack(t *testing.T) {
+	cl := newCluster(t, 3)
+	svc := cl.createService("legacy")
+	cl.update("legacy", func(s *corev1.Service) { s.Finalizers = []string{"service.k8s.aws/resources"} })
+	nodePort := cl.get("legacy").Spec.Ports[0].NodePort
+	cluster, uid := cl.world.Cluster, string(svc.UID)
+	sum := sha256.Sum256([]byte(cluster))
+	cl.leaveStack(svc, nodePort, leftBehind{
+		lbName:              lbcName(svc.Namespace, svc.Name, cluster, uid, "internal"),
+		tgName:              lbcName(svc.Namespace, svc.Name, cluster, uid, fmt.Sprint(nodePort), "80", "instance", "TCP", "TCP", "10"),
+		frontendName:        lbcName(svc.Namespace, svc.Name, cluster, svc.Name, svc.Namespace, uid),
+		backendName:         "k8s-traffic-" + regexp.MustCompile(`[^A-Za-z0-9]`).ReplaceAllString(cluster, "") + "-" + hex.EncodeToString(sum[:])[:10],
+		frontendDescription: "[k8s] Managed SecurityGroup for LoadBalancer",
+		listenerTags: map[string]string{model.TagCluster: cluster, model.TagServiceStack: svc.Namespace + "/" + svc.Name,
+			model.TagServiceResource: "80"},
+	})
+	t0 := time.Now()
+	p := cl.plan()
+	if calls := cl.mutatingCalls(t0); len(calls) != 0 {
+		t.Fatalf("the plan made mutating AWS calls: %v", calls)
+	}
+	var text bytes.Buffer
+	_ = plan.WriteText(&text, p)
+	t.Logf("plan of LBC's stack:\n%s", text.String())
+	for _, o := range p.Objects {
+		if o.Error != "" {
+			t.Errorf("%s %s/%s: %s", o.Kind, o.Namespace, o.Name, o.Error)
+		}
+		for _, a := range o.Actions {
+			if !strings.HasPrefix(a.Operation, "kubernetes:") {
+				t.Errorf("%s %s/%s: AWS write planned: %+v", o.Kind, o.Namespace, o.Name, a)
+			}
+		}
+	}
 }
