@@ -60,23 +60,6 @@ func (r *DryRun) Calls() []RecordedCall {
 	return append([]RecordedCall(nil), r.calls...)
 }
 
-// Since returns the calls recorded after the first n.
-func (r *DryRun) Since(n int) []RecordedCall {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if n >= len(r.calls) {
-		return nil
-	}
-	return append([]RecordedCall(nil), r.calls[n:]...)
-}
-
-// Len is the number of calls recorded so far.
-func (r *DryRun) Len() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.calls)
-}
-
 // id returns a new made-up identifier suffix.
 func (r *DryRun) id() string {
 	r.mu.Lock()

@@ -65,35 +65,11 @@ func Plan(ctx context.Context, restCfg *rest.Config, o Options, po PlanOptions, 
 	if clk == nil {
 		clk = clock.RealClock{}
 	}
-	endpoints, err := awsclient.ParseEndpoints(o.AWSAPIEndpoints)
+	parts, err := planAWS(ctx, restCfg, o, ov, clk)
 	if err != nil {
 		return nil, err
 	}
-	throttle, err := awsclient.ParseThrottle(o.AWSAPIThrottle)
-	if err != nil {
-		return nil, err
-	}
-	rec := awsclient.NewDryRun(o.AWSRegion)
-	clients, err := awsclient.NewClients(ctx, awsclient.Config{Region: o.AWSRegion, Endpoints: endpoints,
-		MaxRetries: o.AWSMaxRetries, Throttle: throttle, Credentials: ov.Credentials,
-		APIOptions: []func(*smithymiddleware.Stack) error{rec.Middleware}})
-	if err != nil {
-		return nil, err
-	}
-	rec.Region = clients.Region
-	rec.Listeners = listenerLookup(clients.ELBV2)
-	instances := cloud.NewInstances(clients.EC2, o.ClusterName, clk)
-	vpcID := o.AWSVPCID
-	if vpcID == "" && len(o.AWSVPCTags) > 0 {
-		if vpcID, err = vpcByTag(ctx, clients.EC2, o.AWSVPCTagKey, o.AWSVPCTags[o.AWSVPCTagKey]); err != nil {
-			return nil, err
-		}
-	}
-	if vpcID == "" {
-		if vpcID, err = discoverVPC(ctx, restCfg, instances); err != nil {
-			return nil, err
-		}
-	}
+	rec, clients, instances, vpcID := parts.rec, parts.clients, parts.instances, parts.vpcID
 	defaultTags, _ := parseTags(o.DefaultTags)
 	uid, err := clusterUID(ctx, restCfg)
 	if err != nil {
@@ -163,49 +139,102 @@ func Plan(ctx context.Context, restCfg *rest.Config, o Options, po PlanOptions, 
 		p.Source = "files"
 	}
 	r := &planRun{rec: rec, deployer: deployer, nodeRules: nodeRules, services: services, ingresses: ingresses,
-		planned: map[model.StackID]string{}}
+		members: members, bindings: bindings, planned: map[model.StackID]string{}}
 	svcs, ings, err := planObjects(ctx, kube, files, p.Source == "files", o.EnableIngress)
 	if err != nil {
 		return nil, err
 	}
+	if p.Objects, err = r.run(ctx, apiReader, svcs, ings, unallocated); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// run plans the objects in the controllers' order: each Service and
+// Ingress, then the binding controller's part for the bindings as their
+// deploys leave them, then the node-rules writer's settle run.
+func (r *planRun) run(ctx context.Context, apiReader client.Reader, svcs []*corev1.Service,
+	ings []*networkingv1.Ingress, unallocated []string) ([]plan.Object, error) {
+	var out []plan.Object
 	for _, svc := range svcs {
 		if obj, ok := r.service(ctx, svc); ok {
 			if slices.Contains(unallocated, planKey(svc)) {
 				obj.Notes = append(obj.Notes, "not in the cluster: its node ports, which the API server allocates "+
 					"at create, are planned as 0; give spec.ports[].nodePort to plan instance targets exactly")
 			}
-			p.Objects = append(p.Objects, obj)
+			out = append(out, obj)
 		}
 	}
 	for _, ing := range ings {
 		if obj, ok := r.ingress(ctx, ing); ok {
-			p.Objects = append(p.Objects, obj)
+			out = append(out, obj)
 		}
 	}
-	// The binding controller's part: node rules for the targets, then the
-	// members, for the bindings as the deploys above leave them.
-	tgbs, err := bindingsToPlan(ctx, apiReader, bindings)
+	tgbs, err := bindingsToPlan(ctx, apiReader, r.bindings)
 	if err != nil {
 		return nil, err
 	}
 	for _, b := range tgbs {
-		if obj, ok := r.binding(ctx, members, b); ok {
-			p.Objects = append(p.Objects, obj)
+		if obj, ok := r.binding(ctx, b); ok {
+			out = append(out, obj)
 		}
 	}
-	// The settle run the writer makes after deploys: rules nothing needs
-	// any longer are revoked there, once the new ones are in.
+	// Rules nothing needs any longer are revoked in the settle run, once
+	// the new ones are in.
 	nodes := plan.Object{Kind: nodeRulesScope, Name: "node security groups"}
-	if err := nodeRules.Flush(awsclient.WithPlanScope(ctx, nodeRulesScope)); err != nil {
+	if err := r.nodeRules.Flush(awsclient.WithPlanScope(ctx, nodeRulesScope)); err != nil {
 		nodes.Error = err.Error()
 	}
-	for _, call := range rec.Calls() {
+	nodes.Actions = []plan.Action{}
+	for _, call := range r.rec.Calls() {
 		if call.Scope == "" || call.Scope == nodeRulesScope {
 			nodes.Actions = append(nodes.Actions, plan.Describe(call, ""))
 		}
 	}
-	p.Objects = append(p.Objects, nodes)
-	return p, nil
+	return append(out, nodes), nil
+}
+
+// planAWSParts are the AWS clients of a plan and what they found first.
+type planAWSParts struct {
+	rec       *awsclient.DryRun
+	clients   *awsclient.Clients
+	instances *cloud.Instances
+	vpcID     string
+}
+
+// planAWS builds Run's AWS clients with the dry-run recorder in front and
+// finds the VPC as Run does.
+func planAWS(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides, clk clock.Clock) (planAWSParts, error) {
+	endpoints, err := awsclient.ParseEndpoints(o.AWSAPIEndpoints)
+	if err != nil {
+		return planAWSParts{}, err
+	}
+	throttle, err := awsclient.ParseThrottle(o.AWSAPIThrottle)
+	if err != nil {
+		return planAWSParts{}, err
+	}
+	rec := awsclient.NewDryRun(o.AWSRegion)
+	clients, err := awsclient.NewClients(ctx, awsclient.Config{Region: o.AWSRegion, Endpoints: endpoints,
+		MaxRetries: o.AWSMaxRetries, Throttle: throttle, Credentials: ov.Credentials,
+		APIOptions: []func(*smithymiddleware.Stack) error{rec.Middleware}})
+	if err != nil {
+		return planAWSParts{}, err
+	}
+	rec.Region = clients.Region
+	rec.Listeners = listenerLookup(clients.ELBV2)
+	instances := cloud.NewInstances(clients.EC2, o.ClusterName, clk)
+	vpcID := o.AWSVPCID
+	if vpcID == "" && len(o.AWSVPCTags) > 0 {
+		if vpcID, err = vpcByTag(ctx, clients.EC2, o.AWSVPCTagKey, o.AWSVPCTags[o.AWSVPCTagKey]); err != nil {
+			return planAWSParts{}, err
+		}
+	}
+	if vpcID == "" {
+		if vpcID, err = discoverVPC(ctx, restCfg, instances); err != nil {
+			return planAWSParts{}, err
+		}
+	}
+	return planAWSParts{rec: rec, clients: clients, instances: instances, vpcID: vpcID}, nil
 }
 
 // planRun plans one object after another, so each object's calls are told
@@ -216,6 +245,8 @@ type planRun struct {
 	nodeRules *noderules.Writer
 	services  *servicecontroller.Controller
 	ingresses *ingresscontroller.Controller
+	members   *targetgroupbinding.Controller
+	bindings  *plan.Bindings
 	// planned are the stacks planned so far and by which object: an
 	// explicit group is deployed once, for its first member.
 	planned map[model.StackID]string
@@ -335,12 +366,11 @@ func (r *planRun) ingress(ctx context.Context, ing *networkingv1.Ingress) (plan.
 
 // binding plans one TargetGroupBinding's reconcile; a binding with nothing
 // to do is left out.
-func (r *planRun) binding(ctx context.Context, members *targetgroupbinding.Controller, b plan.WrittenBinding) (
-	plan.Object, bool) {
+func (r *planRun) binding(ctx context.Context, b plan.WrittenBinding) (plan.Object, bool) {
 	tgb := b.Binding
 	obj := plan.Object{Kind: "TargetGroupBinding", Namespace: tgb.Namespace, Name: tgb.Name}
 	scope := scopeOf("TargetGroupBinding", tgb)
-	notReady, err := members.Plan(awsclient.WithPlanScope(ctx, scope), tgb)
+	notReady, err := r.members.Plan(awsclient.WithPlanScope(ctx, scope), tgb)
 	if err != nil {
 		obj.Error = awsclient.Message(err)
 	}

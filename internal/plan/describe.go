@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
-	"github.com/kelb-dev/kelb/internal/model"
 )
 
 // KubernetesService is the service name of recorded Kubernetes writes (the
@@ -386,13 +385,4 @@ func resourceOfARN(arns []string) string {
 		}
 	}
 	return "?"
-}
-
-// StackNames renders stack ids as the plan shows them.
-func StackNames(ids []model.StackID) []string {
-	var out []string
-	for _, id := range ids {
-		out = append(out, id.String())
-	}
-	return out
 }
