@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
+	"github.com/kelb-dev/kelb/internal/model"
 )
 
 // KubernetesService is the service name of recorded Kubernetes writes (the
@@ -155,7 +156,7 @@ func describeInput(call awsclient.RecordedCall) Action {
 			Detail: permissions(in.IpPermissions), Why: "rules missing"}
 	case *ec2.RevokeSecurityGroupIngressInput:
 		return Action{Op: "revoke", Resource: "security-group-rules", Name: aws.ToString(in.GroupId),
-			Detail: permissions(in.IpPermissions), Why: "rules no longer needed (revoked after the new ones are in)"}
+			Detail: permissions(in.IpPermissions), Why: revokeWhy(in.IpPermissions)}
 	case *ec2.CreateTagsInput:
 		kv := ec2Tags(in.Tags)
 		return Action{Op: "tag", Resource: ec2Resource(in.Resources), Name: strings.Join(in.Resources, ", "), Detail: kv,
@@ -205,6 +206,21 @@ func describeInput(call awsclient.RecordedCall) Action {
 		return a
 	}
 	return Action{Op: "call", Resource: "?", Name: fmt.Sprintf("%T", call.Input)}
+}
+
+// revokeWhy explains a revoke; LBC's wide node rules giving way to exact
+// ones is a deliberate difference.
+func revokeWhy(perms []ec2types.IpPermission) string {
+	for _, p := range perms {
+		wide := aws.ToInt32(p.ToPort)-aws.ToInt32(p.FromPort) > 0
+		for _, g := range p.UserIdGroupPairs {
+			if wide && aws.ToString(g.Description) == model.BackendRuleDescription {
+				return "kelb differs from LBC: it lets in only the ports the targets receive; LBC's wider rule " +
+					"goes once the exact ones are in"
+			}
+		}
+	}
+	return "rules no longer needed (revoked after the new ones are in)"
 }
 
 // tagWhy explains tags kelb adds to resources it already has: its own

@@ -136,6 +136,15 @@ func TestDescribe(t *testing.T) {
 				IpRanges: []ec2types.IpRange{{CidrIp: aws.String("10.0.0.0/8")}}}}}}, "",
 			Action{Op: "authorize", Resource: "security-group-rules", Name: "sg-1",
 				Operation: "ec2:AuthorizeSecurityGroupIngress", Detail: "tcp 80-81 from 10.0.0.0/8", Why: "rules missing"}},
+		{"LBC's wide node rule", awsclient.RecordedCall{Service: "EC2", Operation: "RevokeSecurityGroupIngress",
+			Input: &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String("sg-n"), IpPermissions: []ec2types.IpPermission{{
+				IpProtocol: aws.String("tcp"), FromPort: aws.Int32(0), ToPort: aws.Int32(65535),
+				UserIdGroupPairs: []ec2types.UserIdGroupPair{{GroupId: aws.String("sg-b"),
+					Description: aws.String("elbv2.k8s.aws/targetGroupBinding=shared")}}}}}}, "",
+			Action{Op: "revoke", Resource: "security-group-rules", Name: "sg-n",
+				Operation: "ec2:RevokeSecurityGroupIngress", Detail: "tcp 0-65535 from sg-b",
+				Why: "kelb differs from LBC: it lets in only the ports the targets receive; LBC's wider rule " +
+					"goes once the exact ones are in"}},
 		{"attributes", awsclient.RecordedCall{Service: "Elastic Load Balancing v2", Operation: "ModifyLoadBalancerAttributes",
 			Input: &elbv2.ModifyLoadBalancerAttributesInput{LoadBalancerArn: aws.String("arn:lb"),
 				Attributes: []elbtypes.LoadBalancerAttribute{{Key: aws.String("b"), Value: aws.String("2")},
