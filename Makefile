@@ -2,7 +2,7 @@
 SHELL := /usr/bin/env bash
 GO ?= go
 
-.PHONY: all help build test unit integration sandbox bench verify generate kube-tools vet clean
+.PHONY: all help build test unit integration sandbox bench verify generate kube-tools vet lint image clean
 
 all: build
 
@@ -30,6 +30,13 @@ integration: kube-tools ## integration tests only (real apiserver, etcd, AWS emu
 vet: ## go vet
 	$(GO) vet ./...
 
+# golangci-lint is a tool of its own module (hack/tools), so that its many
+# dependencies do not move the versions kelb builds with. Config: .golangci.yaml.
+LINT := $(GO) tool -modfile=hack/tools/go.mod golangci-lint
+
+lint: ## golangci-lint on the whole tree (.golangci.yaml)
+	$(LINT) run ./...
+
 sandbox: kube-tools build ## local apiserver + etcd + AWS emulator + kelb + examples; prints what kelb made
 	$(GO) run ./hack/sandbox
 
@@ -43,10 +50,11 @@ generate: ## CRDs, deepcopy and RBAC from controller-gen
 	$(GO) tool controller-gen rbac:roleName=kelb paths=./internal/... output:rbac:artifacts:config=config/rbac
 
 # Fails when generated files or formatting drift from the sources.
-verify: generate ## fail on generated-file, formatting or go.mod drift
+verify: generate lint ## fail on generated-file, formatting, lint or go.mod drift
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt drift"; exit 1; }
 	@git diff --exit-code -- config/ api/ || { echo "generated files drift: run make generate and commit"; exit 1; }
 	$(GO) mod tidy -diff
+	cd hack/tools && $(GO) mod tidy -diff
 
 clean: ## remove built binaries
 	rm -rf bin/kelb bin/sandbox
