@@ -4,7 +4,7 @@
 package chart
 
 import (
-	"bytes"
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -99,22 +99,30 @@ func (r *Rendered) String() string {
 	return b.String()
 }
 
-// Objects decodes the manifests, in install order.
+// Objects decodes the manifests, in install order (integers as int64, as
+// the API machinery decodes them).
 func (r *Rendered) Objects() ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
 	for _, m := range r.Manifests {
-		dec := yaml.NewYAMLOrJSONDecoder(bytes.NewReader([]byte(m.YAML)), 4096)
+		docs := yaml.NewYAMLReader(bufio.NewReader(strings.NewReader(m.YAML)))
 		for {
-			u := &unstructured.Unstructured{}
-			err := dec.Decode(&u.Object)
+			doc, err := docs.Read()
 			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
+				return nil, fmt.Errorf("reading %s: %w", m.Source, err)
+			}
+			js, err := yaml.ToJSON(doc)
+			if err != nil {
 				return nil, fmt.Errorf("decoding %s: %w", m.Source, err)
 			}
-			if len(u.Object) == 0 {
+			if s := strings.TrimSpace(string(js)); s == "null" || s == "" || s == "{}" {
 				continue
+			}
+			u := &unstructured.Unstructured{}
+			if err := u.UnmarshalJSON(js); err != nil {
+				return nil, fmt.Errorf("decoding %s: %w", m.Source, err)
 			}
 			out = append(out, u)
 		}
