@@ -309,6 +309,12 @@ func TestRenderEveryValue(t *testing.T) {
 	if diff := cmp.Diff([]string{"get", "list", "watch"}, rulesFor(find(t, objs, "ClusterRole", "lb"), "secrets")); diff != "" {
 		t.Errorf("allowAllSecrets (-want +got):\n%s", diff)
 	}
+	pdb := find(t, objs, "PodDisruptionBudget", "lb")
+	budget, _, _ := unstructured.NestedMap(pdb.Object, "spec")
+	delete(budget, "selector")
+	if diff := cmp.Diff(map[string]any{"minAvailable": int64(1)}, budget); diff != "" {
+		t.Errorf("PodDisruptionBudget (-want +got):\n%s", diff)
+	}
 	sa := find(t, objs, "ServiceAccount", "lb-sa")
 	if sa.GetAnnotations()["eks.amazonaws.com/role-arn"] == "" || sa.Object["automountServiceAccountToken"] != false {
 		t.Errorf("ServiceAccount %v", sa.Object)
