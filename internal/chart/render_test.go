@@ -159,6 +159,13 @@ func TestRenderDefaults(t *testing.T) {
 	if diff := cmp.Diff([]string{"create", "get", "update"}, rulesFor(find(t, objs, "Role", "kelb"), "secrets")); diff != "" {
 		t.Errorf("Role's Secret verbs (-want +got):\n%s", diff)
 	}
+	// kelb writes its own webhook configuration and Secret only.
+	if diff := cmp.Diff([]string{"kelb-webhook"}, namesFor(find(t, objs, "ClusterRole", "kelb"), "mutatingwebhookconfigurations")); diff != "" {
+		t.Errorf("webhook configuration names (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"kelb-webhook-tls"}, namesFor(find(t, objs, "Role", "kelb"), "secrets")); diff != "" {
+		t.Errorf("Secret names (-want +got):\n%s", diff)
+	}
 	for _, o := range objs {
 		if o.GetKind() == "CustomResourceDefinition" && o.GetAnnotations()["helm.sh/resource-policy"] != "keep" {
 			t.Errorf("CRD %s is not kept", o.GetName())
@@ -182,6 +189,24 @@ func rulesFor(role *unstructured.Unstructured, resource string) []string {
 	}
 	sort.Strings(verbs)
 	return verbs
+}
+
+// namesFor returns the resource names of the rules naming resource.
+func namesFor(role *unstructured.Unstructured, resource string) []string {
+	rules, _, _ := unstructured.NestedSlice(role.Object, "rules")
+	var names []string
+	for _, r := range rules {
+		rm := r.(map[string]any)
+		for _, res := range rm["resources"].([]any) {
+			if res == resource {
+				ns, _ := rm["resourceNames"].([]any)
+				for _, n := range ns {
+					names = append(names, n.(string))
+				}
+			}
+		}
+	}
+	return names
 }
 
 // allValues sets every documented value to something other than its

@@ -140,6 +140,10 @@ func roleFiles(root string) ([]File, error) {
 		return nil, &Error{Input: RoleFile, Err: errors.New("no ClusterRole")}
 	}
 	rest, secrets := splitSecrets(cluster)
+	// The objects kelb writes by a name the chart passes it: the chart
+	// grants those by name, not every such object of the cluster.
+	rest = named(rest, "admissionregistration.k8s.io", "mutatingwebhookconfigurations", webhookConfigName)
+	own = named(own, "", "secrets", webhookSecretName)
 	var c bytes.Buffer
 	fmt.Fprintf(&c, "{{- if .Values.rbac.create }}\n"+header, RoleFile)
 	c.WriteString(`apiVersion: rbac.authorization.k8s.io/v1
@@ -212,6 +216,64 @@ func splitSecrets(rules []rbacv1.PolicyRule) (rest, secrets []rbacv1.PolicyRule)
 	return rest, secrets
 }
 
+// Placeholders of resource names, replaced by the chart's name templates.
+const (
+	webhookConfigName = "WEBHOOK-CONFIG-NAME"
+	webhookSecretName = "WEBHOOK-SECRET-NAME"
+)
+
+var nameTemplates = map[string]string{
+	webhookConfigName: `{{ include "kelb.webhookConfigName" . }}`,
+	webhookSecretName: `{{ include "kelb.webhookSecretName" . }}`,
+}
+
+// unnameable verbs: RBAC cannot limit them by resource name (the name is
+// not known, or not one object, when they are authorized).
+var unnameable = []string{"create", "list", "watch", "deletecollection"}
+
+// named limits the rules on group/resource to the object named by
+// placeholder, where RBAC can: the resource is split out of its rule, and
+// its unnameable verbs stay unnamed.
+func named(rules []rbacv1.PolicyRule, group, resource, placeholder string) []rbacv1.PolicyRule {
+	var out []rbacv1.PolicyRule
+	for _, rule := range rules {
+		if !slices.Contains(rule.APIGroups, group) || !slices.Contains(rule.Resources, resource) ||
+			len(rule.ResourceNames) > 0 {
+			out = append(out, rule)
+			continue
+		}
+		if len(rule.APIGroups) > 1 || len(rule.Resources) > 1 {
+			other := *rule.DeepCopy()
+			other.Resources = slices.DeleteFunc(other.Resources, func(r string) bool { return r == resource })
+			if len(other.Resources) > 0 {
+				out = append(out, other)
+			}
+			if len(rule.APIGroups) > 1 {
+				o := *rule.DeepCopy()
+				o.APIGroups = slices.DeleteFunc(o.APIGroups, func(g string) bool { return g == group })
+				o.Resources = []string{resource}
+				out = append(out, o)
+			}
+		}
+		var free, byName []string
+		for _, v := range rule.Verbs {
+			if slices.Contains(unnameable, v) || v == "*" {
+				free = append(free, v)
+			} else {
+				byName = append(byName, v)
+			}
+		}
+		if len(free) > 0 {
+			out = append(out, rbacv1.PolicyRule{APIGroups: []string{group}, Resources: []string{resource}, Verbs: free})
+		}
+		if len(byName) > 0 {
+			out = append(out, rbacv1.PolicyRule{APIGroups: []string{group}, Resources: []string{resource},
+				ResourceNames: []string{placeholder}, Verbs: byName})
+		}
+	}
+	return out
+}
+
 func writeRules(b *bytes.Buffer, rules []rbacv1.PolicyRule) error {
 	if len(rules) == 0 {
 		return nil
@@ -219,6 +281,9 @@ func writeRules(b *bytes.Buffer, rules []rbacv1.PolicyRule) error {
 	y, err := yaml.Marshal(rules)
 	if err != nil {
 		return err
+	}
+	for placeholder, tmpl := range nameTemplates {
+		y = bytes.ReplaceAll(y, []byte(placeholder), []byte(tmpl))
 	}
 	b.Write(y)
 	return nil

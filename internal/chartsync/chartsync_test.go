@@ -45,6 +45,42 @@ func TestSplitSecrets(t *testing.T) {
 	}
 }
 
+func TestNamed(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   []rbacv1.PolicyRule
+		want []rbacv1.PolicyRule
+	}{
+		{
+			name: "create stays unnamed",
+			in:   []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create", "get", "update"}}},
+			want: []rbacv1.PolicyRule{
+				{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
+				{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"N"}, Verbs: []string{"get", "update"}},
+			},
+		},
+		{
+			name: "split out of a shared rule",
+			in:   []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps", "secrets"}, Verbs: []string{"get"}}},
+			want: []rbacv1.PolicyRule{
+				{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}},
+				{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"N"}, Verbs: []string{"get"}},
+			},
+		},
+		{
+			name: "other resources untouched",
+			in:   []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}}},
+			want: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, named(tc.in, "", "secrets", "N")); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestKeepAnnotated(t *testing.T) {
 	in := "---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  annotations:\n    controller-gen.kubebuilder.io/version: v0.23.0\n  name: x\n"
 	want := "---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  annotations:\n    helm.sh/resource-policy: keep\n    controller-gen.kubebuilder.io/version: v0.23.0\n  name: x\n"
