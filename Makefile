@@ -2,7 +2,7 @@
 SHELL := /usr/bin/env bash
 GO ?= go
 
-.PHONY: all help build test unit integration sandbox bench verify generate kube-tools vet lint image clean
+.PHONY: all help build test unit integration sandbox bench verify generate kube-tools vet lint image chart clean
 
 all: build
 
@@ -48,13 +48,21 @@ generate: ## CRDs, deepcopy and RBAC from controller-gen
 	$(GO) tool controller-gen object paths=./api/...
 	$(GO) tool controller-gen crd paths=./api/... output:crd:artifacts:config=config/crd
 	$(GO) tool controller-gen rbac:roleName=kelb paths=./internal/... output:rbac:artifacts:config=config/rbac
+	$(GO) run ./hack/chart-sync
 
 # Fails when generated files or formatting drift from the sources.
 verify: generate lint ## fail on generated-file, formatting, lint or go.mod drift
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt drift"; exit 1; }
-	@git diff --exit-code -- config/ api/ || { echo "generated files drift: run make generate and commit"; exit 1; }
+	@git diff --exit-code -- config/ api/ charts/ || { echo "generated files drift: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- config/ api/ charts/)" || { git status --porcelain -- config/ api/ charts/; echo "generated files not committed: run make generate and commit"; exit 1; }
 	$(GO) mod tidy -diff
 	cd hack/tools && $(GO) mod tidy -diff
+
+# The chart rendered with Helm's Go SDK, as `helm template` (no helm binary
+# needed): make chart CHART_ARGS="--set clusterName=demo -f my-values.yaml".
+CHART_ARGS ?= --set clusterName=my-cluster
+chart: ## print charts/kelb rendered as `helm template` does (CHART_ARGS=--set k=v -f values.yaml)
+	@$(GO) run ./hack/helm-template $(CHART_ARGS)
 
 clean: ## remove built binaries
 	rm -rf bin/kelb bin/sandbox

@@ -114,8 +114,10 @@ func (cl *cluster) startKelb() {
 	ctx, cancel := context.WithCancel(context.Background())
 	cl.stop, cl.done = cancel, make(chan error, 1)
 	opts := cl.opts
+	// kelb's rights are the chart's, nothing more (chartrbac_test.go).
+	cfg := cl.kelbConfig()
 	go func() {
-		cl.done <- manager.Run(ctx, cl.kube.Config, opts, manager.Overrides{Credentials: cl.world.Credentials,
+		cl.done <- manager.Run(ctx, cfg, opts, manager.Overrides{Credentials: cl.world.Credentials,
 			SeveralManagers: true})
 	}()
 	cl.t.Cleanup(cl.stopKelb)
