@@ -2,7 +2,7 @@
 SHELL := /usr/bin/env bash
 GO ?= go
 
-.PHONY: all help build test unit integration sandbox bench verify generate kube-tools vet clean
+.PHONY: all help build test unit integration sandbox bench verify generate kube-tools vet clean iam-coverage
 
 all: build
 
@@ -47,6 +47,10 @@ verify: generate ## fail on generated-file, formatting or go.mod drift
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt drift"; exit 1; }
 	@git diff --exit-code -- config/ api/ || { echo "generated files drift: run make generate and commit"; exit 1; }
 	$(GO) mod tidy -diff
+	@$(MAKE) --no-print-directory iam-coverage
+
+iam-coverage: ## list IAM policy actions no kelb call exercised in the last integration run
+	@$(GO) run ./hack/iamcoverage
 
 clean: ## remove built binaries
 	rm -rf bin/kelb bin/sandbox

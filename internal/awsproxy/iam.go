@@ -195,7 +195,9 @@ func (i *IAM) deny(r *Request, a Authorization, d Decision) *Response {
 }
 
 var (
-	elbTag       = regexp.MustCompile(`(?s)<member>\s*<Key>([^<]*)</Key>\s*(?:<Value>([^<]*)</Value>|<Value\s*/>)?\s*</member>`)
+	elbTagMember = regexp.MustCompile(`(?s)<member>((?:[^<]|<Key>|</Key>|<Value>|</Value>|<Value/>)*)</member>`)
+	elbTagKey    = regexp.MustCompile(`<Key>([^<]*)</Key>`)
+	elbTagValue  = regexp.MustCompile(`<Value>([^<]*)</Value>`)
 	ec2TagSet    = regexp.MustCompile(`(?s)<tagSet>(.*?)</tagSet>`)
 	ec2TagItem   = regexp.MustCompile(`(?s)<item>\s*<key>([^<]*)</key>\s*(?:<value>([^<]*)</value>|<value\s*/>)?\s*</item>`)
 	notFoundCode = regexp.MustCompile(`NotFound`)
@@ -225,8 +227,16 @@ func (i *IAM) resourceTags(r *Request, ref resourceRef) (map[string]string, erro
 	}
 	tags := map[string]string{}
 	if ref.kind == "elb" {
-		for _, m := range elbTag.FindAllSubmatch(resp.Body, -1) {
-			tags[xmlText(m[1])] = xmlText(m[2])
+		// A tag's Key and Value come in either order.
+		for _, m := range elbTagMember.FindAllSubmatch(resp.Body, -1) {
+			k, v := elbTagKey.FindSubmatch(m[1]), elbTagValue.FindSubmatch(m[1])
+			if k == nil {
+				continue
+			}
+			tags[xmlText(k[1])] = ""
+			if v != nil {
+				tags[xmlText(k[1])] = xmlText(v[1])
+			}
 		}
 		return tags, nil
 	}

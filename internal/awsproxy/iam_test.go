@@ -230,3 +230,41 @@ func TestIAMDenies(t *testing.T) {
 		t.Errorf("exercised (-want +got):\n%s", diff)
 	}
 }
+
+// TestIAMReadsResourceTags checks the tag look-ups' parsing of the
+// emulator's answers (a tag's Key and Value in either order, EC2's tagSet
+// after the group's rules) and a missing resource.
+func TestIAMReadsResourceTags(t *testing.T) {
+	answers := map[string]string{
+		"DescribeTags": `<DescribeTagsResponse><DescribeTagsResult><TagDescriptions><member><ResourceArn>a</ResourceArn><Tags>
+<member><Value>c1</Value><Key>elbv2.k8s.aws/cluster</Key></member><member><Key>team</Key><Value>a&amp;b</Value></member>
+</Tags></member></TagDescriptions></DescribeTagsResult></DescribeTagsResponse>`,
+		"DescribeSecurityGroups": `<DescribeSecurityGroupsResponse><securityGroupInfo><item><groupId>sg-1</groupId>
+<ipPermissions><item><groups><item><groupId>sg-2</groupId></item></groups></item></ipPermissions>
+<tagSet><item><key>elbv2.k8s.aws/cluster</key><value>c1</value></item></tagSet></item></securityGroupInfo></DescribeSecurityGroupsResponse>`,
+	}
+	iam := NewIAM(func(r *Request) *Response {
+		if r.Params.Get("VpcEndpointId.1") != "" {
+			return errorResponse(r, http.StatusBadRequest, "InvalidVpcEndpointId.NotFound", "gone")
+		}
+		return &Response{Status: 200, Body: []byte(answers[r.Action])}
+	})
+	r := &Request{Account: "111122223333", Header: http.Header{}}
+	for _, tc := range []struct {
+		ref  resourceRef
+		want map[string]string
+		err  error
+	}{
+		{resourceRef{"elb", testTG}, map[string]string{"elbv2.k8s.aws/cluster": "c1", "team": "a&b"}, nil},
+		{resourceRef{"security-group", "sg-1"}, map[string]string{"elbv2.k8s.aws/cluster": "c1"}, nil},
+		{resourceRef{"vpc-endpoint", "vpce-1"}, nil, errResourceGone},
+	} {
+		got, err := iam.resourceTags(r, tc.ref)
+		if err != tc.err {
+			t.Errorf("%s: error %v, want %v", tc.ref.id, err, tc.err)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.ref.id, diff)
+		}
+	}
+}

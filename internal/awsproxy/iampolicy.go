@@ -299,3 +299,23 @@ func conditionHolds(op string, want, got []string, present bool) bool {
 	}
 	return false
 }
+
+// Unexercised returns the action patterns of the policy's Allow statements
+// that match none of the exercised actions: permissions no test proved kelb
+// needs.
+func (p *Policy) Unexercised(exercised []string) []string {
+	var out []string
+	for _, pat := range p.Actions() {
+		used := false
+		for _, a := range exercised {
+			if globMatch(strings.ToLower(pat), strings.ToLower(a)) {
+				used = true
+				break
+			}
+		}
+		if !used {
+			out = append(out, pat)
+		}
+	}
+	return out
+}
