@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 
+	"regexp"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +58,20 @@ func PermissionOf(serviceID, operation string) string {
 	return prefix + ":" + operation
 }
 
+// deniedAction finds the refused action in AWS's message ("... is not
+// authorized to perform: elasticloadbalancing:AddTags on resource ...").
+var deniedAction = regexp.MustCompile(`not authorized to perform: ([a-zA-Z0-9-]+:[A-Za-z0-9]+)`)
+
+// deniedPermission is the permission a refusal names: AWS's message says
+// which, and it may not be the operation's own (a create that tags what it
+// makes needs the tagging action too); without one, the operation's.
+func deniedPermission(err error, serviceID, operation string) string {
+	if m := deniedAction.FindStringSubmatch(err.Error()); m != nil {
+		return m[1]
+	}
+	return PermissionOf(serviceID, operation)
+}
+
 var (
 	accessDenied = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kelb_aws_access_denied_total",
@@ -81,7 +96,7 @@ type AccessDenied struct {
 // line, the first-seen gauge and the hook (an event on kelb's Pod); every
 // refusal counts in the counter and comes back as an AccessDeniedError.
 type deniedReporter struct {
-	seen sync.Map // operation -> struct{}
+	seen sync.Map // service/operation/permission -> struct{}
 	hook atomic.Pointer[func(AccessDenied)]
 }
 
@@ -94,7 +109,7 @@ func (d *deniedReporter) addMiddleware(stack *middleware.Stack) error {
 				return out, md, err
 			}
 			svc, op := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
-			denied := &AccessDeniedError{Permission: PermissionOf(svc, op), Err: err}
+			denied := &AccessDeniedError{Permission: deniedPermission(err, svc, op), Err: err}
 			d.report(ctx, AccessDenied{Service: svc, Operation: op, Permission: denied.Permission, Err: err})
 			return out, md, denied
 		}), middleware.Before)
@@ -102,7 +117,7 @@ func (d *deniedReporter) addMiddleware(stack *middleware.Stack) error {
 
 func (d *deniedReporter) report(ctx context.Context, a AccessDenied) {
 	accessDenied.WithLabelValues(a.Service, a.Operation, a.Permission).Inc()
-	if _, dup := d.seen.LoadOrStore(a.Service+"/"+a.Operation, struct{}{}); dup {
+	if _, dup := d.seen.LoadOrStore(a.Service+"/"+a.Operation+"/"+a.Permission, struct{}{}); dup {
 		return
 	}
 	accessDeniedFirstSeen.WithLabelValues(a.Service, a.Operation, a.Permission).Set(float64(time.Now().Unix()))

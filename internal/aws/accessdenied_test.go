@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,10 +24,16 @@ import (
 // time, and reaches the hook once per operation.
 func TestAccessDeniedReported(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(http.StatusForbidden)
 		if strings.Contains(r.Header.Get("Authorization"), "/ec2/") {
 			_, _ = w.Write([]byte(`<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>1</RequestID></Response>`))
+			return
+		}
+		if strings.Contains(string(body), "Action=CreateTargetGroup") {
+			// A create whose tagging was refused: AWS names the tagging action.
+			_, _ = w.Write([]byte(`<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: u is not authorized to perform: elasticloadbalancing:AddTags on resource: arn because no identity-based policy allows the elasticloadbalancing:AddTags action</Message></Error><RequestId>1</RequestId></ErrorResponse>`))
 			return
 		}
 		_, _ = w.Write([]byte(`<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: u is not authorized</Message></Error><RequestId>1</RequestId></ErrorResponse>`))
@@ -59,10 +66,14 @@ func TestAccessDeniedReported(t *testing.T) {
 	if !strings.Contains(err.Error(), "missing IAM permission ec2:CreateTags") {
 		t.Errorf("EC2 error %q does not name ec2:CreateTags", err)
 	}
+	_, err = c.ELBV2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("tg")})
+	if !strings.Contains(err.Error(), "missing IAM permission elasticloadbalancing:AddTags") {
+		t.Errorf("error %q does not name the tagging permission AWS refused", err)
+	}
 	if got := testutil.ToFloat64(counter) - before; got != 2 {
 		t.Errorf("counter rose by %v, want 2 (refusals are not retried)", got)
 	}
-	if diff := cmp.Diff([]string{"elasticloadbalancing:AddTags", "ec2:CreateTags"}, hooked); diff != "" {
+	if diff := cmp.Diff([]string{"elasticloadbalancing:AddTags", "ec2:CreateTags", "elasticloadbalancing:AddTags"}, hooked); diff != "" {
 		t.Errorf("first refusals reported (-want +got):\n%s", diff)
 	}
 }
