@@ -2,7 +2,7 @@
 SHELL := /usr/bin/env bash
 GO ?= go
 
-.PHONY: all help build test unit integration sandbox bench verify generate kube-tools vet lint image chart clean
+.PHONY: all help build test unit integration sandbox bench verify generate kube-tools vet lint image chart iam-coverage clean
 
 all: build
 
@@ -57,12 +57,16 @@ verify: generate lint ## fail on generated-file, formatting, lint or go.mod drif
 	@test -z "$$(git status --porcelain -- config/ api/ charts/)" || { git status --porcelain -- config/ api/ charts/; echo "generated files not committed: run make generate and commit"; exit 1; }
 	$(GO) mod tidy -diff
 	cd hack/tools && $(GO) mod tidy -diff
+	@$(MAKE) --no-print-directory iam-coverage
 
 # The chart rendered with Helm's Go SDK, as `helm template` (no helm binary
 # needed): make chart CHART_ARGS="--set clusterName=demo -f my-values.yaml".
 CHART_ARGS ?= --set clusterName=my-cluster
 chart: ## print charts/kelb rendered as `helm template` does (CHART_ARGS=--set k=v -f values.yaml)
 	@$(GO) run ./hack/helm-template $(CHART_ARGS)
+
+iam-coverage: ## list IAM policy actions no kelb call exercised in the last integration run
+	@$(GO) run ./hack/iamcoverage
 
 clean: ## remove built binaries
 	rm -rf bin/kelb bin/sandbox

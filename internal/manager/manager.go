@@ -131,6 +131,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
 	}
+	reportAccessDeniedOnPod(clients, mgr.GetEventRecorder("kelb"))
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return err
 	}
