@@ -2,7 +2,7 @@
 SHELL := /usr/bin/env bash
 GO ?= go
 
-.PHONY: all help build test unit integration sandbox bench verify generate kube-tools vet clean
+.PHONY: all help build test unit integration sandbox bench verify generate kube-tools vet lint image chart iam-coverage clean
 
 all: build
 
@@ -30,6 +30,13 @@ integration: kube-tools ## integration tests only (real apiserver, etcd, AWS emu
 vet: ## go vet
 	$(GO) vet ./...
 
+# golangci-lint is a tool of its own module (hack/tools), so that its many
+# dependencies do not move the versions kelb builds with. Config: .golangci.yaml.
+LINT := $(GO) tool -modfile=hack/tools/go.mod golangci-lint
+
+lint: ## golangci-lint on the whole tree (.golangci.yaml)
+	$(LINT) run ./...
+
 sandbox: kube-tools build ## local apiserver + etcd + AWS emulator + kelb + examples; prints what kelb made
 	$(GO) run ./hack/sandbox
 
@@ -41,12 +48,25 @@ generate: ## CRDs, deepcopy and RBAC from controller-gen
 	$(GO) tool controller-gen object paths=./api/...
 	$(GO) tool controller-gen crd paths=./api/... output:crd:artifacts:config=config/crd
 	$(GO) tool controller-gen rbac:roleName=kelb paths=./internal/... output:rbac:artifacts:config=config/rbac
+	$(GO) run ./hack/chart-sync
 
 # Fails when generated files or formatting drift from the sources.
-verify: generate ## fail on generated-file, formatting or go.mod drift
+verify: generate lint ## fail on generated-file, formatting, lint or go.mod drift
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt drift"; exit 1; }
-	@git diff --exit-code -- config/ api/ || { echo "generated files drift: run make generate and commit"; exit 1; }
+	@git diff --exit-code -- config/ api/ charts/ || { echo "generated files drift: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- config/ api/ charts/)" || { git status --porcelain -- config/ api/ charts/; echo "generated files not committed: run make generate and commit"; exit 1; }
 	$(GO) mod tidy -diff
+	cd hack/tools && $(GO) mod tidy -diff
+	@$(MAKE) --no-print-directory iam-coverage
+
+# The chart rendered with Helm's Go SDK, as `helm template` (no helm binary
+# needed): make chart CHART_ARGS="--set clusterName=demo -f my-values.yaml".
+CHART_ARGS ?= --set clusterName=my-cluster
+chart: ## print charts/kelb rendered as `helm template` does (CHART_ARGS=--set k=v -f values.yaml)
+	@$(GO) run ./hack/helm-template $(CHART_ARGS)
+
+iam-coverage: ## list IAM policy actions no kelb call exercised in the last integration run
+	@$(GO) run ./hack/iamcoverage
 
 clean: ## remove built binaries
 	rm -rf bin/kelb bin/sandbox

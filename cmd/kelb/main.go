@@ -120,8 +120,11 @@ func heapProfileOnStop(ctx context.Context, path string) context.Context {
 			log.Error(err, "--mem-profile: cannot create the profile", "path", path)
 			return
 		}
-		defer f.Close()
-		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		err = pprof.Lookup("heap").WriteTo(f, 0)
+		if closeErr := f.Close(); err == nil {
+			err = closeErr // a profile cut short by a failed close is as bad as a failed write
+		}
+		if err != nil {
 			log.Error(err, "--mem-profile: cannot write the profile", "path", path)
 			return
 		}

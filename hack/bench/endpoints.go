@@ -24,6 +24,24 @@ const (
 	benchPartnerService = "com.amazonaws.vpce.us-west-2.vpce-svc-0bench0000000000a"
 )
 
+// statusLags returns, sorted, how long after AWS's transition (the bench's
+// acceptance, or the proxy's pending time running out) each endpoint showed
+// available.
+func statusLags(seen, accept map[string]time.Time, ids map[string]string, proxy *awsproxy.VPCEndpoints) []time.Duration {
+	var lags []time.Duration
+	for name, at := range seen {
+		var aws time.Time
+		if a, ok := accept[name]; ok {
+			aws = a
+		} else if a, ok := proxy.AvailableAt(ids[name]); ok {
+			aws = a
+		}
+		lags = append(lags, at.Sub(aws))
+	}
+	sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
+	return lags
+}
+
 // endpointsScenario: cfg.endpoints VPC endpoints created at once; four in
 // five are pending for a random time, one in five waits for acceptance,
 // which the bench gives at a random time. The status lag is the time from
@@ -103,19 +121,9 @@ func (b *bench) endpointsScenario(ctx context.Context) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	allAvailable := time.Now()
-	var lags []time.Duration
 	b.mu.Lock()
-	for name, at := range seen {
-		var aws time.Time
-		if a, ok := accept[name]; ok {
-			aws = a
-		} else if a, ok := proxy.AvailableAt(ids[name]); ok {
-			aws = a
-		}
-		lags = append(lags, at.Sub(aws))
-	}
+	lags := statusLags(seen, accept, ids, proxy)
 	b.mu.Unlock()
-	sort.Slice(lags, func(i, j int) bool { return lags[i] < lags[j] })
 	pct := func(p float64) time.Duration {
 		return lags[min(len(lags)-1, int(p*float64(len(lags))))].Round(time.Millisecond)
 	}

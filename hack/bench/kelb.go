@@ -59,12 +59,6 @@ func (k *kelbProcess) stop() {
 	}
 }
 
-// memory returns the process's resident set and its peak, in MB.
-func (k *kelbProcess) memory() (rss, peak float64) {
-	st := k.status()
-	return st["VmRSS"], st["VmHWM"]
-}
-
 // status reads the process's memory lines of /proc/<pid>/status, in MB:
 // VmRSS (resident now), VmHWM (its peak), RssAnon (the process's own
 // memory) and RssFile (pages of the binary and other files it maps).
@@ -74,7 +68,7 @@ func (k *kelbProcess) status() map[string]float64 {
 	if err != nil {
 		return out
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	s := bufio.NewScanner(f)
 	for s.Scan() {
 		fields := strings.Fields(s.Text())
@@ -102,7 +96,7 @@ func (k *kelbProcess) heapAtStop() (heapAtStop, error) {
 	if err != nil {
 		return heapAtStop{}, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	s := bufio.NewScanner(f)
 	s.Buffer(make([]byte, 1<<20), 1<<20)
 	for s.Scan() {

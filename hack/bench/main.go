@@ -118,7 +118,7 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
-	defer callLog.Close()
+	defer func() { _ = callLog.Close() }() // unbuffered: the calls are written as they happen
 	b.env.Proxy.Log.Tee(callLog)
 	if b.kube, err = b.env.StartKube(); err != nil {
 		return err

@@ -49,7 +49,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer calls.Close()
+	defer func() { _ = calls.Close() }() // unbuffered: the calls are written as they happen
 	env.Proxy.Log.Tee(calls)
 	env.Proxy.Provisioning.SetDuration(5 * time.Second) // as AWS, briefly
 	env.Proxy.VPCEndpoints.SetDelays(5*time.Second, 5*time.Second)
@@ -80,7 +80,7 @@ func run() error {
 	}
 
 	step("starting kelb (log: bin/sandbox/kelb.log)")
-	kelb, err := startKelb(ctx, root, dir, kubeconfig, env.EndpointsFlag(), world)
+	kelb, err := startKelb(root, dir, kubeconfig, env.EndpointsFlag(), world)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ Press Ctrl-C to stop everything.
 
 func step(msg string) { fmt.Printf("==> %s\n", msg) }
 
-func startKelb(ctx context.Context, root, dir, kubeconfig, endpoints string, w *testenv.World) (*exec.Cmd, error) {
+func startKelb(root, dir, kubeconfig, endpoints string, w *testenv.World) (*exec.Cmd, error) {
 	logf, err := os.Create(filepath.Join(dir, "kelb.log"))
 	if err != nil {
 		return nil, err

@@ -63,6 +63,8 @@ type Clients struct {
 	Shield      *shield.Client
 	// Region the clients call.
 	Region string
+
+	denied *deniedReporter
 }
 
 // NewClients builds every client from cfg.
@@ -103,14 +105,15 @@ func NewClients(ctx context.Context, cfg Config) (*Clients, error) {
 		return nil, err
 	}
 	awsCfg.APIOptions = append(awsCfg.APIOptions, cfg.APIOptions...)
-	awsCfg.APIOptions = append(awsCfg.APIOptions, limiter.addMiddleware, addMetricsMiddleware)
+	denied := &deniedReporter{}
+	awsCfg.APIOptions = append(awsCfg.APIOptions, limiter.addMiddleware, addMetricsMiddleware, denied.addMiddleware)
 	ep := func(service string) *string {
 		if u, ok := cfg.Endpoints[service]; ok {
 			return aws.String(u)
 		}
 		return nil
 	}
-	return &Clients{Region: awsCfg.Region,
+	return &Clients{Region: awsCfg.Region, denied: denied,
 		EC2: ec2.NewFromConfig(awsCfg, func(o *ec2.Options) {
 			overrideEndpoint(&o.BaseEndpoint, ep(ec2.ServiceID))
 		}),

@@ -94,13 +94,13 @@ func (f *Faults) Wrap(next Handler) Handler {
 		}
 		status := rule.Status
 		if status == 0 {
-			status = defaultStatus(r, rule.Code)
+			status = defaultStatus(rule.Code)
 		}
 		return errorResponse(r, status, rule.Code, "injected by the test proxy")
 	}
 }
 
-func defaultStatus(r *Request, code string) int {
+func defaultStatus(code string) int {
 	switch code {
 	case CodeInternalError:
 		return http.StatusInternalServerError

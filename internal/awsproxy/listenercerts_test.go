@@ -22,9 +22,7 @@ func fakeListenerEmulator(arn string, certs *[]string) Handler {
 	return func(r *Request) *Response {
 		switch r.Action {
 		case "CreateListener", "ModifyListener":
-			for _, c := range requestCertificates(r.Params) {
-				*certs = append(*certs, c)
-			}
+			*certs = append(*certs, requestCertificates(r.Params)...)
 			return &Response{Status: 200, Body: []byte("<" + r.Action + "Response><Listeners>" + listener() +
 				"</Listeners></" + r.Action + "Response>")}
 		case "DescribeListeners":

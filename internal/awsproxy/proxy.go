@@ -68,6 +68,8 @@ type Proxy struct {
 	RuleExtras *RuleExtras
 	// WAFRegional emulates classic regional WAF, which moto lacks.
 	WAFRegional *WAFRegional
+	// IAM enforces an IAM policy on kelb's calls (off until given one).
+	IAM *IAM
 
 	upstream *url.URL
 	client   *http.Client
@@ -106,6 +108,7 @@ func New(upstream string) (*Proxy, error) {
 		client:        &http.Client{Timeout: 60 * time.Second},
 	}
 	p.ListenerCertificates = NewListenerCertificates()
+	p.IAM = NewIAM(p.forward)
 	p.rebuild()
 	return p, nil
 }
@@ -126,7 +129,7 @@ func (p *Proxy) rebuild() {
 		h = p.extra[i].Wrap(h)
 	}
 	for _, m := range []Middleware{wafv2Associations{}, shieldSubscription{}, p.WAFRegional, p.Capacity, p.TargetHealth, p.LBExtras, p.VPCEndpoints, forwardEcho{}, authActions{}, p.RuleExtras, p.ListenerCertificates, ELBRefusals{}, p.ListenerRules, DeletionProtection{}, p.Certificates, prefixListRefusals{}, p.RuleLimit, filterLimit{},
-		p.Dependencies, p.Provisioning, p.Faults, p.Crash, accountFromAccessKey{}, p.Log} {
+		p.Dependencies, p.Provisioning, p.Faults, p.Crash, p.IAM, accountFromAccessKey{}, p.Log} {
 		h = m.Wrap(h)
 	}
 	p.chain = h

@@ -21,12 +21,6 @@ func (t *traffic) key(group string, port int32) flowKey {
 // allowed counts as needed.
 func (t *traffic) knows(group string) bool { return t.frontend[group] || t.nodeTargets }
 
-// demanded reports whether group ever received traffic on port.
-func (t *traffic) demanded(group string, port int32) bool {
-	f := t.flows[t.key(group, port)]
-	return f != nil && len(f.demand) > 0
-}
-
 // demandedPorts returns the ports group ever received traffic on, sorted.
 func (t *traffic) demandedPorts(group string) []int32 {
 	if !t.frontend[group] {

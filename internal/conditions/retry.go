@@ -45,6 +45,9 @@ func RetryOf(err error) Retry {
 // ReasonOf is the reason and retry of an error that no controller knows
 // better: RetryOf's class, named alike by every controller.
 func ReasonOf(err error) (string, Retry) {
+	if awsclient.IsAccessDenied(err) {
+		return ReasonMissingIAMPermission, RetryWithBackoff
+	}
 	switch retry := RetryOf(err); retry {
 	case RetryOnChange:
 		return ReasonAWSRejected, retry

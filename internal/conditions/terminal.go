@@ -18,6 +18,9 @@ const (
 	// ReasonWaitingForAWS: something outside the object may yet come to
 	// be (a quota raised, a permission granted, a certificate issued).
 	ReasonWaitingForAWS = "WaitingForAWS"
+	// ReasonMissingIAMPermission: kelb's IAM policy lacks the permission
+	// the message names; retried with backoff until an admin grants it.
+	ReasonMissingIAMPermission = "MissingIAMPermission"
 )
 
 // TerminalError is an error only the object's author can fix: a field (a

@@ -256,9 +256,27 @@ func (d *Deployer) deploy(ctx context.Context, stack *model.Stack, app *model.Ap
 			return Result{}, err
 		}
 	}
+	cleanup, err := d.cleanUp(ctx, st, stack, bindings, tgARNs, held, keepPorts)
+	if err != nil {
+		return Result{}, err
+	}
+	lb := st.LoadBalancer
+	if lb.State == "provisioning" {
+		d.inv.setProvisioning(stack.ID, lb.ARN, true)
+		lb.State = "" // known only to the state refresher from now on
+	}
+	return Result{DNSName: lb.DNSName, Provisioning: d.inv.IsProvisioning(stack.ID), CleanupPending: cleanup,
+		RulesHeld: len(held) > 0}, nil
+}
+
+// cleanUp deletes what the stack no longer wants once the wanted parts
+// serve: bindings, target groups and frontend rules or group. Clean-ups AWS
+// holds back for a while (ErrPending) come back as cleanup, not as err.
+func (d *Deployer) cleanUp(ctx context.Context, st *StackState, stack *model.Stack, bindings bindingPlan,
+	tgARNs map[string]string, held []string, keepPorts map[int32]bool) (cleanup, err error) {
 	// Clean-ups AWS may hold back for a while (a target group still in use,
 	// a group still attached) leave the stack serving: they are retried.
-	cleanup := bindings.pending
+	cleanup = bindings.pending
 	// Target groups that held rules still forward to stay, with their
 	// bindings, until the rules move.
 	keep := tgARNs
@@ -273,33 +291,27 @@ func (d *Deployer) deploy(ctx context.Context, stack *model.Stack, app *model.Ap
 		log.FromContext(ctx).V(1).Info("rules wait for new target groups' targets", "kept", held)
 	}
 	if err := d.deleteBindings(ctx, bindings.unmatched); err != nil && !errors.Is(err, ErrPending) {
-		return Result{}, err
+		return nil, err
 	} else if err != nil {
 		cleanup = err // a target group is deleted only once its binding is gone
 	} else if err := d.deleteUnwantedTargetGroups(ctx, st, keep); err != nil && !errors.Is(err, ErrPending) {
-		return Result{}, err
+		return nil, err
 	} else if err != nil {
 		cleanup = err
 	}
 	if stack.FrontendSG != nil {
 		want := slices.Concat(stack.FrontendSG.Ingress, keptFrontendRules(st.FrontendSG, keepPorts))
 		if err := d.revokeFrontendRules(ctx, st, want); err != nil {
-			return Result{}, err
+			return nil, err
 		}
 	} else if st.FrontendSG != nil {
 		if err := d.deleteFrontendSG(ctx, st); err != nil && !errors.Is(err, ErrPending) {
-			return Result{}, err
+			return nil, err
 		} else if err != nil {
 			cleanup = err
 		}
 	}
-	lb := st.LoadBalancer
-	if lb.State == "provisioning" {
-		d.inv.setProvisioning(stack.ID, lb.ARN, true)
-		lb.State = "" // known only to the state refresher from now on
-	}
-	return Result{DNSName: lb.DNSName, Provisioning: d.inv.IsProvisioning(stack.ID), CleanupPending: cleanup,
-		RulesHeld: len(held) > 0}, nil
+	return cleanup, nil
 }
 
 // Delete removes every resource of the stack. It returns ErrPending (wrapped)

@@ -338,13 +338,7 @@ func planGroup(cfg Config, in GroupInput) (*groupPlan, error) {
 		candidates = append(candidates, m)
 	}
 	slices.Sort(p.all)
-	winner := map[string]string{}      // group-level key -> member that set it
-	winnerValue := map[string]string{} // group-level key -> its canonical value
-	portWinner := map[int32]string{}
-	ports := map[int32]string{}
-	tagWinner := map[string]string{}
-	var certificates []string
-	paramsWinner, defaultBackendWinner := "", ""
+	w := newGroupWinners()
 	kept := map[string]member{}
 	for i, gm := range conflictOrder(candidates, p.orders) {
 		ing, params := gm.Ingress, gm.Class.Params
@@ -369,84 +363,115 @@ func planGroup(cfg Config, in GroupInput) (*groupPlan, error) {
 		for _, k := range cfg.AddOns.ignoredKeys() {
 			delete(explicit, k) // an add-on turned off is not compared either
 		}
-		conflict := func() error {
-			for _, k := range slices.Sorted(maps.Keys(explicit)) {
-				if w, ok := winner[k]; ok && winnerValue[k] != explicit[k] {
-					return &ConflictError{Annotation: settingSource(ing, params, k), Value: explicit[k], Winner: w,
-						WinnerValue: winnerValue[k]}
-				}
-			}
-			for _, port := range slices.Sorted(maps.Keys(ls.ports)) {
-				if have, ok := ports[port]; ok && have != ls.ports[port] {
-					return &ConflictError{Annotation: AnnListenPorts, Value: fmt.Sprintf("%s: %d", ls.ports[port], port),
-						Winner: portWinner[port], WinnerValue: fmt.Sprintf("%s: %d", have, port)}
-				}
-			}
-			for _, k := range slices.Sorted(maps.Keys(m.userTags)) {
-				if w, ok := tagWinner[k]; ok && p.tags[k] != m.userTags[k] {
-					return &ConflictError{Annotation: AnnTags, Value: k + "=" + m.userTags[k], Winner: w,
-						WinnerValue: k + "=" + p.tags[k]}
-				}
-			}
-			if params != nil && p.params != nil && params.Name != p.params.Name &&
-				!reflect.DeepEqual(paramsGroupSettings(params), paramsGroupSettings(p.params)) {
-				return &ConflictError{Annotation: "spec.ingressClassName", Value: "IngressClassParams " + params.Name,
-					Winner: paramsWinner, WinnerValue: "IngressClassParams " + p.params.Name}
-			}
-			if ing.Spec.DefaultBackend != nil && defaultBackendWinner != "" {
-				return &ConflictError{Annotation: "spec.defaultBackend", Value: "(set)", Winner: defaultBackendWinner,
-					WinnerValue: "(set): a group has one default backend"}
-			}
-			return nil
-		}()
-		if conflict != nil {
+		if conflict := w.conflict(p, gm, explicit, ls, m); conflict != nil {
 			exclude(gm, conflict)
 			continue
 		}
-		for k, v := range explicit {
-			if _, ok := winner[k]; !ok {
-				winner[k], winnerValue[k] = gm.key(), v
-			}
-		}
-		for _, k := range groupLevelKeys(ing) {
-			if _, ok := p.ann[k]; !ok {
-				p.ann[k] = ing.Annotations[k]
-			}
-		}
-		for port, proto := range ls.ports {
-			if _, ok := ports[port]; !ok {
-				ports[port], portWinner[port] = proto, gm.key()
-			}
-		}
-		for k, v := range m.userTags {
-			if _, ok := tagWinner[k]; !ok {
-				tagWinner[k], p.tags[k] = gm.key(), v
-			}
-		}
-		if params != nil && p.params == nil {
-			p.params, paramsWinner = params, gm.key()
-		}
-		if ing.Spec.DefaultBackend != nil {
-			defaultBackendWinner = gm.key()
-		}
-		for _, c := range a.List(AnnCertificateARN) {
-			if !slices.Contains(certificates, c) {
-				certificates = append(certificates, c)
-			}
-		}
+		w.take(p, gm, explicit, ls, m)
 		kept[gm.key()] = m
 	}
 	if len(kept) == 0 {
 		return nil, fmt.Errorf("group %s: no member can be built", in.Name)
 	}
-	p.ann[AnnListenPorts] = listenPortsJSON(ports)
-	if len(certificates) > 0 {
-		p.ann[AnnCertificateARN] = strings.Join(certificates, ",")
+	p.ann[AnnListenPorts] = listenPortsJSON(w.ports)
+	if len(w.certificates) > 0 {
+		p.ann[AnnCertificateARN] = strings.Join(w.certificates, ",")
 	}
 	for _, key := range ruleOrder(slices.Collect(maps.Keys(kept)), p.orders) {
 		p.members = append(p.members, kept[key])
 	}
 	return p, nil
+}
+
+// groupWinners remembers, per group-level setting, the earliest member that
+// set it and the value it set: a later member must agree or is excluded.
+type groupWinners struct {
+	winner      map[string]string // group-level key -> member that set it
+	winnerValue map[string]string // group-level key -> its canonical value
+	portWinner  map[int32]string
+	ports       map[int32]string
+	tagWinner   map[string]string // tag key -> member that set it; the value is in the plan's tags
+
+	paramsWinner, defaultBackendWinner string
+	certificates                       []string
+}
+
+func newGroupWinners() *groupWinners {
+	return &groupWinners{winner: map[string]string{}, winnerValue: map[string]string{}, portWinner: map[int32]string{},
+		ports: map[int32]string{}, tagWinner: map[string]string{}}
+}
+
+// conflict returns the first setting of gm that an earlier member set
+// otherwise, as a *ConflictError; nil when gm agrees with every one.
+func (w *groupWinners) conflict(p *groupPlan, gm GroupMember, explicit map[string]string, ls listenerSettings,
+	m member) error {
+	ing, params := gm.Ingress, gm.Class.Params
+	for _, k := range slices.Sorted(maps.Keys(explicit)) {
+		if wk, ok := w.winner[k]; ok && w.winnerValue[k] != explicit[k] {
+			return &ConflictError{Annotation: settingSource(ing, params, k), Value: explicit[k], Winner: wk,
+				WinnerValue: w.winnerValue[k]}
+		}
+	}
+	for _, port := range slices.Sorted(maps.Keys(ls.ports)) {
+		if have, ok := w.ports[port]; ok && have != ls.ports[port] {
+			return &ConflictError{Annotation: AnnListenPorts, Value: fmt.Sprintf("%s: %d", ls.ports[port], port),
+				Winner: w.portWinner[port], WinnerValue: fmt.Sprintf("%s: %d", have, port)}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(m.userTags)) {
+		if wk, ok := w.tagWinner[k]; ok && p.tags[k] != m.userTags[k] {
+			return &ConflictError{Annotation: AnnTags, Value: k + "=" + m.userTags[k], Winner: wk,
+				WinnerValue: k + "=" + p.tags[k]}
+		}
+	}
+	if params != nil && p.params != nil && params.Name != p.params.Name &&
+		!reflect.DeepEqual(paramsGroupSettings(params), paramsGroupSettings(p.params)) {
+		return &ConflictError{Annotation: "spec.ingressClassName", Value: "IngressClassParams " + params.Name,
+			Winner: w.paramsWinner, WinnerValue: "IngressClassParams " + p.params.Name}
+	}
+	if ing.Spec.DefaultBackend != nil && w.defaultBackendWinner != "" {
+		return &ConflictError{Annotation: "spec.defaultBackend", Value: "(set)", Winner: w.defaultBackendWinner,
+			WinnerValue: "(set): a group has one default backend"}
+	}
+	return nil
+}
+
+// take records what gm sets that no earlier member did, in the winners and
+// the plan.
+func (w *groupWinners) take(p *groupPlan, gm GroupMember, explicit map[string]string, ls listenerSettings,
+	m member) {
+	ing, params := gm.Ingress, gm.Class.Params
+	for k, v := range explicit {
+		if _, ok := w.winner[k]; !ok {
+			w.winner[k], w.winnerValue[k] = gm.key(), v
+		}
+	}
+	for _, k := range groupLevelKeys(ing) {
+		if _, ok := p.ann[k]; !ok {
+			p.ann[k] = ing.Annotations[k]
+		}
+	}
+	for port, proto := range ls.ports {
+		if _, ok := w.ports[port]; !ok {
+			w.ports[port], w.portWinner[port] = proto, gm.key()
+		}
+	}
+	for k, v := range m.userTags {
+		if _, ok := w.tagWinner[k]; !ok {
+			w.tagWinner[k], p.tags[k] = gm.key(), v
+		}
+	}
+	if params != nil && p.params == nil {
+		p.params, w.paramsWinner = params, gm.key()
+	}
+	if ing.Spec.DefaultBackend != nil {
+		w.defaultBackendWinner = gm.key()
+	}
+	for _, c := range service.Annotations(ing.Annotations).List(AnnCertificateARN) {
+		if !slices.Contains(w.certificates, c) {
+			w.certificates = append(w.certificates, c)
+		}
+	}
 }
 
 // ruleOrder sorts member keys as LBC orders their rules: group.order, then

@@ -20,9 +20,9 @@ import (
 //
 // Go's dialect is not AWS's: what only Go refuses (some escapes such as
 // \h) is left to AWS rather than refused here.
-func regexError(re string, max int) string {
-	allowed := fmt.Sprintf("a regular expression of 1 to %d characters", max)
-	if re == "" || len(re) > max {
+func regexError(re string, maxLen int) string {
+	allowed := fmt.Sprintf("a regular expression of 1 to %d characters", maxLen)
+	if re == "" || len(re) > maxLen {
 		return allowed
 	}
 	unsupported := allowed + " without lookarounds, backreferences, atomic groups, possessive quantifiers, " +

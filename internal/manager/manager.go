@@ -51,8 +51,12 @@ type Overrides struct {
 	WebhookGeneratedCertDir string
 }
 
-// Leader election:
-// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+// Leader election, in kelb's own namespace (the marker's namespace stands
+// for it: the chart's Role is put in the release namespace): the Lease is
+// read, created and renewed (released by an update), and each change of
+// leader is recorded as a core event on it.
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;update,namespace=kube-system
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch,namespace=kube-system
 
 // Run starts kelb and blocks until ctx ends.
 func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) error {
@@ -127,6 +131,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
 	}
+	reportAccessDeniedOnPod(clients, mgr.GetEventRecorder("kelb"))
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return err
 	}

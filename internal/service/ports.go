@@ -89,7 +89,7 @@ func buildPorts(cfg Config, in Input, a annotations, pc portsContext) (builtPort
 				tgProtocol, l.ALPNPolicy = "TLS", tls.alpn
 			}
 		}
-		tgPort, err := targetGroupPort(svc, p, pc.targetType)
+		tgPort, err := targetGroupPort(p, pc.targetType)
 		if err != nil {
 			return builtPorts{}, err
 		}
@@ -172,7 +172,7 @@ func tcpAndUDP(a, b corev1.Protocol) bool {
 	return (a == corev1.ProtocolTCP && b == corev1.ProtocolUDP) || (a == corev1.ProtocolUDP && b == corev1.ProtocolTCP)
 }
 
-func targetGroupPort(svc *corev1.Service, p corev1.ServicePort, targetType string) (int32, error) {
+func targetGroupPort(p corev1.ServicePort, targetType string) (int32, error) {
 	if targetType == TargetInstance {
 		if p.NodePort == 0 {
 			return 0, fmt.Errorf("%w: port %d has no nodePort, which instance targets need: set "+

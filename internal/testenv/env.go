@@ -49,7 +49,10 @@ func Start(motoLog string) (*Env, error) {
 	e.server = &http.Server{Handler: e.Proxy}
 	go func() { _ = e.server.Serve(l) }()
 
-	os.Setenv("KUBEBUILDER_ASSETS", tools)
+	if err := os.Setenv("KUBEBUILDER_ASSETS", tools); err != nil {
+		e.Stop()
+		return nil, fmt.Errorf("pointing envtest at the control-plane binaries: %w", err)
+	}
 	return e, nil
 }
 

@@ -52,7 +52,9 @@ type World struct {
 	Credentials aws.CredentialsProvider
 }
 
-// ObserverSuffix marks the access key of everything that is not kelb.
+// ObserverSuffix marks the access key of everything that is not kelb:
+// such callers are administrators the proxy's IAM policy does not bind
+// (seeding, observing, and "other parties" making foreign resources).
 const ObserverSuffix = "observer"
 
 // Credentials signing with accessKey (an account id, maybe with a suffix).

@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,6 +39,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "integration tests:", err)
 		os.Exit(1)
 	}
+	if err := env.EnforcePolicy(); err != nil {
+		fmt.Fprintln(os.Stderr, "integration tests:", err)
+		env.Stop()
+		os.Exit(1)
+	}
 	kubes = env.NewKubePool(kubeSpares())
 	// While the first apiserver starts.
 	if err := env.WarmUp(context.Background()); err != nil {
@@ -48,6 +54,11 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	kubes.Close()
+	// Every call kelb made had to pass the published IAM policy.
+	if err := env.PolicyReport(flag.Lookup("test.run").Value.String()); err != nil {
+		fmt.Fprintln(os.Stderr, "integration tests:", err)
+		code = 1
+	}
 	env.Stop()
 	os.Exit(code)
 }
@@ -114,8 +125,10 @@ func (cl *cluster) startKelb() {
 	ctx, cancel := context.WithCancel(context.Background())
 	cl.stop, cl.done = cancel, make(chan error, 1)
 	opts := cl.opts
+	// kelb's rights are the chart's, nothing more (chartrbac_test.go).
+	cfg := cl.kelbConfig()
 	go func() {
-		cl.done <- manager.Run(ctx, cl.kube.Config, opts, manager.Overrides{Credentials: cl.world.Credentials,
+		cl.done <- manager.Run(ctx, cfg, opts, manager.Overrides{Credentials: cl.world.Credentials,
 			SeveralManagers: true})
 	}()
 	cl.t.Cleanup(cl.stopKelb)

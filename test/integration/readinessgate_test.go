@@ -165,7 +165,7 @@ func TestPodReadinessGateWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.opts.LBC.WebhookCertDir = t.TempDir()
-	cl.opts.WebhookServiceNamespace = "default"
+	cl.opts.WebhookServiceNamespace = "kube-system" // kelb's namespace: the chart grants Secret writes there only
 	cl.opts.WebhookSecretName = "kelb-webhook-tls"
 	cl.opts.WebhookConfigName = "kelb-webhook"
 	cl.opts.WebhookServiceName = "kelb-webhook-service"
@@ -179,7 +179,7 @@ func TestPodReadinessGateWebhook(t *testing.T) {
 		return len(p.Spec.ReadinessGates) == 1, fmt.Sprintf("gates %v", gates(p))
 	})
 	secret := &corev1.Secret{}
-	if err := cl.c.Get(ctx, types.NamespacedName{Namespace: "default", Name: "kelb-webhook-tls"}, secret); err != nil {
+	if err := cl.c.Get(ctx, types.NamespacedName{Namespace: "kube-system", Name: "kelb-webhook-tls"}, secret); err != nil {
 		t.Fatal(err)
 	}
 	if err := cl.c.Get(ctx, types.NamespacedName{Name: "kelb-webhook"}, cfg); err != nil {

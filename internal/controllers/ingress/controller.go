@@ -166,7 +166,7 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 	case own == Released || deleting:
 		// Out of its explicit groups first (their deploy drops its rules),
 		// then its implicit group's stack, if any.
-		if res, _, err := c.leaveGroups(ctx, ing, ""); err != nil || len(groupFinalizersOf(ing)) > 0 {
+		if res, err := c.leaveGroups(ctx, ing, ""); err != nil || len(groupFinalizersOf(ing)) > 0 {
 			return res, err
 		}
 		return c.finalize(ctx, ing)
@@ -189,7 +189,7 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 		if err != nil || !built {
 			return res, err
 		}
-		if r, _, err := c.leaveGroups(ctx, ing, group); err != nil || hasOtherGroup(ing, group) {
+		if r, err := c.leaveGroups(ctx, ing, group); err != nil || hasOtherGroup(ing, group) {
 			return r, err
 		}
 		if controllerutil.ContainsFinalizer(ing, Finalizer) {
@@ -205,7 +205,7 @@ func (c *Controller) Reconcile(ctx context.Context, ing *networkingv1.Ingress) (
 		return res, err
 	}
 	// Served by its own load balancer now: out of its former groups.
-	if r, _, err := c.leaveGroups(ctx, ing, ""); err != nil || len(groupFinalizersOf(ing)) > 0 {
+	if r, err := c.leaveGroups(ctx, ing, ""); err != nil || len(groupFinalizersOf(ing)) > 0 {
 		return r, err
 	}
 	return res, nil

@@ -304,19 +304,17 @@ func (c *Controller) releaseGroup(ctx context.Context, name string, leaving []*n
 // it carries other than keep: each is reconciled without it (its rules go,
 // then the finalizer).
 func (c *Controller) leaveGroups(ctx context.Context, ing *networkingv1.Ingress, keep string) (
-	reconcile.Result, bool, error) {
-	left := false
+	reconcile.Result, error) {
 	for _, g := range groupFinalizersOf(ing) {
 		if g == keep {
 			continue
 		}
 		res, err := c.reconcileGroup(ctx, g, ing)
 		if err != nil || controllerutil.ContainsFinalizer(ing, ingress.GroupFinalizer(g)) {
-			return res, false, err // still in it: AWS holds something back, or the group cannot be built
+			return res, err // still in it: AWS holds something back, or the group cannot be built
 		}
-		left = true
 	}
-	return reconcile.Result{}, left, nil
+	return reconcile.Result{}, nil
 }
 
 // releaseImplicit deletes the stack of the Ingress's implicit group once it

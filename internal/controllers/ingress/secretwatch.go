@@ -141,8 +141,8 @@ func (w *SecretWatch) run(key types.NamespacedName) context.CancelFunc {
 		ListerWatcher: cache.ToListWatcherWithWatchListSemantics(lw, w.client),
 		ObjectType:    &metav1.PartialObjectMetadata{},
 		Handler: cache.ResourceEventHandlerFuncs{AddFunc: notify, DeleteFunc: notify,
-			UpdateFunc: func(old, new any) {
-				o, n := old.(*metav1.PartialObjectMetadata), new.(*metav1.PartialObjectMetadata)
+			UpdateFunc: func(oldObj, newObj any) {
+				o, n := oldObj.(*metav1.PartialObjectMetadata), newObj.(*metav1.PartialObjectMetadata)
 				if o.ResourceVersion != n.ResourceVersion {
 					w.notify(key)
 				}

@@ -57,7 +57,7 @@ type Needs interface {
 // Protected computes the ports that every TargetGroupBinding's networking
 // and every Ingress of LBC's may use: never revoked.
 type Protected interface {
-	ProtectedPorts(ctx context.Context) (ports []model.BackendRule, any bool, err error)
+	ProtectedPorts(ctx context.Context) (ports []model.BackendRule, anyPort bool, err error)
 }
 
 // Deployer is what the writer asks of the deployer.

@@ -36,7 +36,7 @@ func TestClassifyFailure(t *testing.T) {
 		{"AWS cannot use the certificate", awsErr("UnsupportedCertificate"), failure{ReasonCertificateNotReady, conditions.RetryWithBackoff}},
 		{"full node security group", &deploy.RuleLimitError{Group: "sg-1"}, failure{ReasonSecurityGroupRuleLimit, conditions.RetryPeriodically}},
 		{"malformed request", awsErr("ValidationError"), failure{ReasonAWSRejected, conditions.RetryOnChange}},
-		{"access denied", awsErr("AccessDenied"), failure{ReasonWaitingForAWS, conditions.RetryWithBackoff}},
+		{"access denied", awsErr("AccessDenied"), failure{conditions.ReasonMissingIAMPermission, conditions.RetryWithBackoff}},
 		{"quota", awsErr("TooManyLoadBalancers"), failure{ReasonWaitingForAWS, conditions.RetryWithBackoff}},
 		{"throttled", awsErr("Throttling"), failure{ReasonAWSError, conditions.RetrySoon}},
 		{"deletion protection in the annotation", &service.DeletionProtectedError{Service: "web"},

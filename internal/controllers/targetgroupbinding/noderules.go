@@ -55,19 +55,17 @@ type claims struct {
 	keys map[model.StackID]bool
 }
 
-func (c *claims) set(key model.StackID, on bool) (was bool) {
+func (c *claims) set(key model.StackID, on bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.keys == nil {
 		c.keys = map[model.StackID]bool{}
 	}
-	was = c.keys[key]
 	if on {
 		c.keys[key] = true
 	} else {
 		delete(c.keys, key)
 	}
-	return was
 }
 
 func (c *claims) has(key model.StackID) bool {

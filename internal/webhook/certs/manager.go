@@ -15,8 +15,10 @@ import (
 )
 
 // The Secret and the webhook configuration kelb writes when it makes its
-// own certificates:
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;update
+// own certificates. The Secret is in kelb's own namespace only (the
+// marker's namespace stands for it: the chart's Role is put in the release
+// namespace); the webhook configuration is cluster-scoped.
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;update,namespace=kube-system
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations,verbs=get;update
 
 // File names the webhook server reads by default (controller-runtime's and
