@@ -40,28 +40,23 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintln(stderr, "kelb plan:", err)
-		return 1
+		return planFailed(stderr, err)
 	}
 	if *output != "text" && *output != "json" {
-		fmt.Fprintf(stderr, "kelb plan: -o %q: allowed: text, json\n", *output)
-		return 1
+		return planFailed(stderr, fmt.Errorf("-o %q: allowed: text, json", *output))
 	}
 	if err := opts.Validate(); err != nil {
-		fmt.Fprintln(stderr, "kelb plan:", err)
-		return 1
+		return planFailed(stderr, err)
 	}
 	// Logs go to stderr: stdout is the plan.
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts), zap.WriteTo(stderr)))
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
-		fmt.Fprintln(stderr, "kelb plan:", err)
-		return 1
+		return planFailed(stderr, err)
 	}
 	p, err := manager.Plan(ctrl.SetupSignalHandler(), cfg, opts, manager.PlanOptions{Files: files}, manager.Overrides{})
 	if err != nil {
-		fmt.Fprintln(stderr, "kelb plan:", err)
-		return 1
+		return planFailed(stderr, err)
 	}
 	if *output == "json" {
 		err = plan.WriteJSON(stdout, p)
@@ -69,11 +64,16 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 		err = plan.WriteText(stdout, p)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "kelb plan:", err)
-		return 1
+		return planFailed(stderr, err)
 	}
 	if *detailed && !p.Empty() {
 		return 2
 	}
 	return 0
+}
+
+// planFailed reports why no plan was made: exit status 1.
+func planFailed(stderr io.Writer, err error) int {
+	_, _ = fmt.Fprintln(stderr, "kelb plan:", err)
+	return 1
 }

@@ -28,8 +28,19 @@ type ListenerLookup func(ctx context.Context, arn string) (*elbtypes.Listener, e
 // synthesize returns the output AWS would give for a mutating input, or
 // false for an operation the dry run does not know.
 func (r *DryRun) synthesize(ctx context.Context, params any) (any, bool, error) {
+	if out, ok, err := r.elbCreates(ctx, params); ok {
+		return out, ok, err
+	}
+	if out, ok := elbChanges(params); ok {
+		return out, true, nil
+	}
+	out, ok := r.otherWrites(params)
+	return out, ok, nil
+}
+
+// elbCreates answers the ELB writes whose result the caller reads back.
+func (r *DryRun) elbCreates(ctx context.Context, params any) (any, bool, error) {
 	switch in := params.(type) {
-	// Elastic Load Balancing v2: what the caller reads back.
 	case *elbv2.CreateLoadBalancerInput:
 		return &elbv2.CreateLoadBalancerOutput{LoadBalancers: []elbtypes.LoadBalancer{r.loadBalancer(in)}}, true, nil
 	case *elbv2.CreateTargetGroupInput:
@@ -60,45 +71,59 @@ func (r *DryRun) synthesize(ctx context.Context, params any) (any, bool, error) 
 			out.AvailabilityZones = append(out.AvailabilityZones, elbtypes.AvailabilityZone{SubnetId: m.SubnetId})
 		}
 		return out, true, nil
+	}
+	return nil, false, nil
+}
+
+// elbChanges answers the other ELB writes, echoing what they set.
+func elbChanges(params any) (any, bool) {
+	switch in := params.(type) {
 	case *elbv2.SetSecurityGroupsInput:
 		return &elbv2.SetSecurityGroupsOutput{SecurityGroupIds: in.SecurityGroups,
 			EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: elbtypes.EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum(
-				in.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic)}, true, nil
+				in.EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic)}, true
 	case *elbv2.SetIpAddressTypeInput:
-		return &elbv2.SetIpAddressTypeOutput{IpAddressType: in.IpAddressType}, true, nil
+		return &elbv2.SetIpAddressTypeOutput{IpAddressType: in.IpAddressType}, true
 	case *elbv2.ModifyLoadBalancerAttributesInput:
-		return &elbv2.ModifyLoadBalancerAttributesOutput{Attributes: in.Attributes}, true, nil
+		return &elbv2.ModifyLoadBalancerAttributesOutput{Attributes: in.Attributes}, true
 	case *elbv2.ModifyTargetGroupAttributesInput:
-		return &elbv2.ModifyTargetGroupAttributesOutput{Attributes: in.Attributes}, true, nil
+		return &elbv2.ModifyTargetGroupAttributesOutput{Attributes: in.Attributes}, true
 	case *elbv2.ModifyListenerAttributesInput:
-		return &elbv2.ModifyListenerAttributesOutput{Attributes: in.Attributes}, true, nil
+		return &elbv2.ModifyListenerAttributesOutput{Attributes: in.Attributes}, true
 	case *elbv2.ModifyTargetGroupInput:
-		return &elbv2.ModifyTargetGroupOutput{}, true, nil
+		return &elbv2.ModifyTargetGroupOutput{}, true
 	case *elbv2.ModifyCapacityReservationInput:
-		return &elbv2.ModifyCapacityReservationOutput{}, true, nil
+		return &elbv2.ModifyCapacityReservationOutput{}, true
 	case *elbv2.SetRulePrioritiesInput:
-		return &elbv2.SetRulePrioritiesOutput{}, true, nil
+		return &elbv2.SetRulePrioritiesOutput{}, true
 	case *elbv2.DeleteLoadBalancerInput:
-		return &elbv2.DeleteLoadBalancerOutput{}, true, nil
+		return &elbv2.DeleteLoadBalancerOutput{}, true
 	case *elbv2.DeleteTargetGroupInput:
-		return &elbv2.DeleteTargetGroupOutput{}, true, nil
+		return &elbv2.DeleteTargetGroupOutput{}, true
 	case *elbv2.DeleteListenerInput:
-		return &elbv2.DeleteListenerOutput{}, true, nil
+		return &elbv2.DeleteListenerOutput{}, true
 	case *elbv2.DeleteRuleInput:
-		return &elbv2.DeleteRuleOutput{}, true, nil
+		return &elbv2.DeleteRuleOutput{}, true
 	case *elbv2.RegisterTargetsInput:
-		return &elbv2.RegisterTargetsOutput{}, true, nil
+		return &elbv2.RegisterTargetsOutput{}, true
 	case *elbv2.DeregisterTargetsInput:
-		return &elbv2.DeregisterTargetsOutput{}, true, nil
+		return &elbv2.DeregisterTargetsOutput{}, true
 	case *elbv2.AddListenerCertificatesInput:
-		return &elbv2.AddListenerCertificatesOutput{Certificates: in.Certificates}, true, nil
+		return &elbv2.AddListenerCertificatesOutput{Certificates: in.Certificates}, true
 	case *elbv2.RemoveListenerCertificatesInput:
-		return &elbv2.RemoveListenerCertificatesOutput{}, true, nil
+		return &elbv2.RemoveListenerCertificatesOutput{}, true
 	case *elbv2.AddTagsInput:
-		return &elbv2.AddTagsOutput{}, true, nil
+		return &elbv2.AddTagsOutput{}, true
 	case *elbv2.RemoveTagsInput:
-		return &elbv2.RemoveTagsOutput{}, true, nil
+		return &elbv2.RemoveTagsOutput{}, true
 
+	}
+	return nil, false
+}
+
+// otherWrites answers the EC2 and add-on writes.
+func (r *DryRun) otherWrites(params any) (any, bool) {
+	switch in := params.(type) {
 	// EC2: security groups and their rules, tags.
 	case *ec2.CreateSecurityGroupInput:
 		id := "sg-" + r.id()
@@ -107,33 +132,33 @@ func (r *DryRun) synthesize(ctx context.Context, params any) (any, bool, error) 
 		for _, s := range in.TagSpecifications {
 			out.Tags = append(out.Tags, s.Tags...)
 		}
-		return out, true, nil
+		return out, true
 	case *ec2.AuthorizeSecurityGroupIngressInput:
-		return &ec2.AuthorizeSecurityGroupIngressOutput{Return: aws.Bool(true)}, true, nil
+		return &ec2.AuthorizeSecurityGroupIngressOutput{Return: aws.Bool(true)}, true
 	case *ec2.RevokeSecurityGroupIngressInput:
-		return &ec2.RevokeSecurityGroupIngressOutput{Return: aws.Bool(true)}, true, nil
+		return &ec2.RevokeSecurityGroupIngressOutput{Return: aws.Bool(true)}, true
 	case *ec2.DeleteSecurityGroupInput:
-		return &ec2.DeleteSecurityGroupOutput{Return: aws.Bool(true), GroupId: in.GroupId}, true, nil
+		return &ec2.DeleteSecurityGroupOutput{Return: aws.Bool(true), GroupId: in.GroupId}, true
 	case *ec2.CreateTagsInput:
-		return &ec2.CreateTagsOutput{}, true, nil
+		return &ec2.CreateTagsOutput{}, true
 	case *ec2.DeleteTagsInput:
-		return &ec2.DeleteTagsOutput{}, true, nil
+		return &ec2.DeleteTagsOutput{}, true
 
 	// Add-ons of application load balancers.
 	case *wafv2.AssociateWebACLInput:
-		return &wafv2.AssociateWebACLOutput{}, true, nil
+		return &wafv2.AssociateWebACLOutput{}, true
 	case *wafv2.DisassociateWebACLInput:
-		return &wafv2.DisassociateWebACLOutput{}, true, nil
+		return &wafv2.DisassociateWebACLOutput{}, true
 	case *wafregional.AssociateWebACLInput:
-		return &wafregional.AssociateWebACLOutput{}, true, nil
+		return &wafregional.AssociateWebACLOutput{}, true
 	case *wafregional.DisassociateWebACLInput:
-		return &wafregional.DisassociateWebACLOutput{}, true, nil
+		return &wafregional.DisassociateWebACLOutput{}, true
 	case *shield.CreateProtectionInput:
-		return &shield.CreateProtectionOutput{ProtectionId: aws.String(r.id())}, true, nil
+		return &shield.CreateProtectionOutput{ProtectionId: aws.String(r.id())}, true
 	case *shield.DeleteProtectionInput:
-		return &shield.DeleteProtectionOutput{}, true, nil
+		return &shield.DeleteProtectionOutput{}, true
 	}
-	return nil, false, nil
+	return nil, false
 }
 
 func (r *DryRun) loadBalancer(in *elbv2.CreateLoadBalancerInput) elbtypes.LoadBalancer {

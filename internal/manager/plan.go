@@ -95,11 +95,11 @@ func Plan(ctx context.Context, restCfg *rest.Config, o Options, po PlanOptions, 
 	record := &ownership.Record{}
 	store := &ownership.Store{Reader: apiReader,
 		Key: types.NamespacedName{Namespace: recordNamespace(o), Name: ownership.DefaultName}}
-	if entries, err := store.Load(ctx); err != nil {
+	entries, err := store.Load(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("reading the ownership record: %w", err)
-	} else {
-		record.Set(entries)
 	}
+	record.Set(entries)
 	// As Run's deployer, but its TargetGroupBindings are recorded, not written.
 	bindings := &plan.Bindings{Reader: apiReader, Recorder: rec}
 	deployer := deploy.New(deploy.Deps{

@@ -56,156 +56,193 @@ func Describe(call awsclient.RecordedCall, why string) Action {
 }
 
 func describeInput(call awsclient.RecordedCall) Action {
-	switch in := call.Input.(type) {
+	for _, describe := range []func(any) (Action, bool){describeLoadBalancing, describeListeners, describeEC2,
+		describeAddOns} {
+		if a, ok := describe(call.Input); ok {
+			return a
+		}
+	}
+	if in, ok := call.Input.(*KubernetesWrite); ok {
+		return describeKubernetes(call.Operation, in)
+	}
+	return Action{Op: "call", Resource: "?", Name: fmt.Sprintf("%T", call.Input)}
+}
+
+// describeLoadBalancing describes writes to load balancers, target groups
+// and their targets.
+func describeLoadBalancing(input any) (Action, bool) {
+	switch in := input.(type) {
 	case *elbv2.CreateLoadBalancerInput:
 		return Action{Op: "create", Resource: "load-balancer", Name: aws.ToString(in.Name),
 			Detail: join(string(in.Type), string(in.Scheme), string(in.IpAddressType),
 				list("subnets", subnetsOf(in.Subnets, in.SubnetMappings)), list("security groups", in.SecurityGroups)),
-			Why: "no load balancer of this stack in AWS"}
+			Why: "no load balancer of this stack in AWS"}, true
 	case *elbv2.DeleteLoadBalancerInput:
-		return Action{Op: "delete", Resource: "load-balancer", Name: aws.ToString(in.LoadBalancerArn)}
+		return Action{Op: "delete", Resource: "load-balancer", Name: aws.ToString(in.LoadBalancerArn)}, true
 	case *elbv2.SetSubnetsInput:
 		return Action{Op: "modify", Resource: "load-balancer", Name: aws.ToString(in.LoadBalancerArn),
-			Detail: list("subnets", subnetsOf(in.Subnets, in.SubnetMappings)), Why: "subnets differ"}
+			Detail: list("subnets", subnetsOf(in.Subnets, in.SubnetMappings)), Why: "subnets differ"}, true
 	case *elbv2.SetSecurityGroupsInput:
 		return Action{Op: "modify", Resource: "load-balancer", Name: aws.ToString(in.LoadBalancerArn),
-			Detail: list("security groups", in.SecurityGroups), Why: "security groups differ"}
+			Detail: list("security groups", in.SecurityGroups), Why: "security groups differ"}, true
 	case *elbv2.SetIpAddressTypeInput:
 		return Action{Op: "modify", Resource: "load-balancer", Name: aws.ToString(in.LoadBalancerArn),
-			Detail: "ip address type " + string(in.IpAddressType), Why: "ip address type differs"}
+			Detail: "ip address type " + string(in.IpAddressType), Why: "ip address type differs"}, true
 	case *elbv2.ModifyLoadBalancerAttributesInput:
 		kv := lbAttributes(in.Attributes)
 		return Action{Op: "modify", Resource: "load-balancer", Name: aws.ToString(in.LoadBalancerArn),
-			Detail: kv, Why: "attributes differ: want " + kv}
+			Detail: kv, Why: "attributes differ: want " + kv}, true
 	case *elbv2.ModifyCapacityReservationInput:
 		return Action{Op: "modify", Resource: "load-balancer", Name: aws.ToString(in.LoadBalancerArn),
-			Detail: "capacity reservation", Why: "minimum capacity differs"}
+			Detail: "capacity reservation", Why: "minimum capacity differs"}, true
 	case *elbv2.CreateTargetGroupInput:
 		return Action{Op: "create", Resource: "target-group", Name: aws.ToString(in.Name),
 			Detail: join(string(in.Protocol)+":"+fmt.Sprint(aws.ToInt32(in.Port)), string(in.TargetType)+" targets",
 				"health check "+string(in.HealthCheckProtocol)+":"+aws.ToString(in.HealthCheckPort)),
-			Why: "no target group of this stack for the port in AWS"}
+			Why: "no target group of this stack for the port in AWS"}, true
 	case *elbv2.ModifyTargetGroupInput:
 		return Action{Op: "modify", Resource: "target-group", Name: aws.ToString(in.TargetGroupArn),
 			Detail: "health check " + string(in.HealthCheckProtocol) + ":" + aws.ToString(in.HealthCheckPort),
-			Why:    "health check differs"}
+			Why:    "health check differs"}, true
 	case *elbv2.ModifyTargetGroupAttributesInput:
 		kv := tgAttributes(in.Attributes)
 		return Action{Op: "modify", Resource: "target-group", Name: aws.ToString(in.TargetGroupArn),
-			Detail: kv, Why: "attributes differ: want " + kv}
+			Detail: kv, Why: "attributes differ: want " + kv}, true
 	case *elbv2.DeleteTargetGroupInput:
 		return Action{Op: "delete", Resource: "target-group", Name: aws.ToString(in.TargetGroupArn),
-			Why: "no longer in the desired stack"}
+			Why: "no longer in the desired stack"}, true
 	case *elbv2.RegisterTargetsInput:
 		return Action{Op: "register", Resource: "targets", Name: aws.ToString(in.TargetGroupArn),
-			Detail: fmt.Sprintf("%d targets", len(in.Targets))}
+			Detail: fmt.Sprintf("%d targets", len(in.Targets))}, true
 	case *elbv2.DeregisterTargetsInput:
 		return Action{Op: "deregister", Resource: "targets", Name: aws.ToString(in.TargetGroupArn),
-			Detail: fmt.Sprintf("%d targets", len(in.Targets))}
+			Detail: fmt.Sprintf("%d targets", len(in.Targets))}, true
+	}
+	return Action{}, false
+}
+
+// describeListeners describes writes to listeners, their rules and
+// certificates, and ELB tags.
+func describeListeners(input any) (Action, bool) {
+	switch in := input.(type) {
 	case *elbv2.CreateListenerInput:
 		return Action{Op: "create", Resource: "listener",
 			Name:   fmt.Sprintf("%s:%d", string(in.Protocol), aws.ToInt32(in.Port)),
 			Detail: "on " + aws.ToString(in.LoadBalancerArn) + actionsDetail(in.DefaultActions),
-			Why:    "no listener on this port in AWS"}
+			Why:    "no listener on this port in AWS"}, true
 	case *elbv2.ModifyListenerInput:
 		return Action{Op: "modify", Resource: "listener", Name: aws.ToString(in.ListenerArn),
 			Detail: strings.TrimPrefix(actionsDetail(in.DefaultActions), ", "),
-			Why:    "protocol, default action or TLS settings differ"}
+			Why:    "protocol, default action or TLS settings differ"}, true
 	case *elbv2.DeleteListenerInput:
 		return Action{Op: "delete", Resource: "listener", Name: aws.ToString(in.ListenerArn),
-			Why: "port no longer in the desired stack"}
+			Why: "port no longer in the desired stack"}, true
 	case *elbv2.ModifyListenerAttributesInput:
 		kv := listenerAttributes(in.Attributes)
 		return Action{Op: "modify", Resource: "listener", Name: aws.ToString(in.ListenerArn), Detail: kv,
-			Why: "attributes differ: want " + kv}
+			Why: "attributes differ: want " + kv}, true
 	case *elbv2.AddListenerCertificatesInput:
 		return Action{Op: "modify", Resource: "listener-certificates", Name: aws.ToString(in.ListenerArn),
-			Detail: list("add", certificates(in.Certificates)), Why: "certificate missing on the listener"}
+			Detail: list("add", certificates(in.Certificates)), Why: "certificate missing on the listener"}, true
 	case *elbv2.RemoveListenerCertificatesInput:
 		return Action{Op: "modify", Resource: "listener-certificates", Name: aws.ToString(in.ListenerArn),
-			Detail: list("remove", certificates(in.Certificates)), Why: "certificate no longer wanted"}
+			Detail: list("remove", certificates(in.Certificates)), Why: "certificate no longer wanted"}, true
 	case *elbv2.CreateRuleInput:
 		return Action{Op: "create", Resource: "listener-rule",
 			Name:   fmt.Sprintf("priority %d", aws.ToInt32(in.Priority)),
-			Detail: "on " + aws.ToString(in.ListenerArn) + actionsDetail(in.Actions), Why: "rule missing"}
+			Detail: "on " + aws.ToString(in.ListenerArn) + actionsDetail(in.Actions), Why: "rule missing"}, true
 	case *elbv2.ModifyRuleInput:
 		return Action{Op: "modify", Resource: "listener-rule", Name: aws.ToString(in.RuleArn),
-			Detail: strings.TrimPrefix(actionsDetail(in.Actions), ", "), Why: "conditions or actions differ"}
+			Detail: strings.TrimPrefix(actionsDetail(in.Actions), ", "), Why: "conditions or actions differ"}, true
 	case *elbv2.SetRulePrioritiesInput:
 		return Action{Op: "modify", Resource: "listener-rule", Name: fmt.Sprintf("%d rules", len(in.RulePriorities)),
-			Detail: "priorities", Why: "rule order differs"}
+			Detail: "priorities", Why: "rule order differs"}, true
 	case *elbv2.DeleteRuleInput:
 		return Action{Op: "delete", Resource: "listener-rule", Name: aws.ToString(in.RuleArn),
-			Why: "no longer in the desired rules"}
+			Why: "no longer in the desired rules"}, true
 	case *elbv2.AddTagsInput:
 		kv := elbTags(in.Tags)
 		return Action{Op: "tag", Resource: resourceOfARN(in.ResourceArns), Name: strings.Join(in.ResourceArns, ", "),
-			Detail: kv, Why: tagWhy(in.Tags)}
+			Detail: kv, Why: tagWhy(in.Tags)}, true
 	case *elbv2.RemoveTagsInput:
 		return Action{Op: "untag", Resource: resourceOfARN(in.ResourceArns), Name: strings.Join(in.ResourceArns, ", "),
-			Detail: strings.Join(in.TagKeys, ", "), Why: "tags no longer wanted (removed from the annotations)"}
+			Detail: strings.Join(in.TagKeys, ", "), Why: "tags no longer wanted (removed from the annotations)"}, true
+	}
+	return Action{}, false
+}
 
+// describeEC2 describes writes to security groups and EC2 tags.
+func describeEC2(input any) (Action, bool) {
+	switch in := input.(type) {
 	case *ec2.CreateSecurityGroupInput:
 		return Action{Op: "create", Resource: "security-group", Name: aws.ToString(in.GroupName),
-			Detail: aws.ToString(in.Description), Why: "no security group of this stack in AWS"}
+			Detail: aws.ToString(in.Description), Why: "no security group of this stack in AWS"}, true
 	case *ec2.DeleteSecurityGroupInput:
 		return Action{Op: "delete", Resource: "security-group", Name: aws.ToString(in.GroupId),
-			Why: "no load balancer uses it any longer"}
+			Why: "no load balancer uses it any longer"}, true
 	case *ec2.AuthorizeSecurityGroupIngressInput:
 		return Action{Op: "authorize", Resource: "security-group-rules", Name: aws.ToString(in.GroupId),
-			Detail: permissions(in.IpPermissions), Why: "rules missing"}
+			Detail: permissions(in.IpPermissions), Why: "rules missing"}, true
 	case *ec2.RevokeSecurityGroupIngressInput:
 		return Action{Op: "revoke", Resource: "security-group-rules", Name: aws.ToString(in.GroupId),
-			Detail: permissions(in.IpPermissions), Why: revokeWhy(in.IpPermissions)}
+			Detail: permissions(in.IpPermissions), Why: revokeWhy(in.IpPermissions)}, true
 	case *ec2.CreateTagsInput:
 		kv := ec2Tags(in.Tags)
 		return Action{Op: "tag", Resource: ec2Resource(in.Resources), Name: strings.Join(in.Resources, ", "), Detail: kv,
-			Why: ec2TagWhy(in.Tags)}
+			Why: ec2TagWhy(in.Tags)}, true
 	case *ec2.DeleteTagsInput:
 		var keys []string
 		for _, t := range in.Tags {
 			keys = append(keys, aws.ToString(t.Key))
 		}
 		return Action{Op: "untag", Resource: ec2Resource(in.Resources), Name: strings.Join(in.Resources, ", "),
-			Detail: strings.Join(keys, ", "), Why: "tags no longer wanted"}
+			Detail: strings.Join(keys, ", "), Why: "tags no longer wanted"}, true
+	}
+	return Action{}, false
+}
 
+// describeAddOns describes writes of WAF and Shield.
+func describeAddOns(input any) (Action, bool) {
+	switch in := input.(type) {
 	case *wafv2.AssociateWebACLInput:
 		return Action{Op: "associate", Resource: "web-acl", Name: aws.ToString(in.WebACLArn),
-			Detail: "with " + aws.ToString(in.ResourceArn), Why: "wafv2-acl-arn annotation"}
+			Detail: "with " + aws.ToString(in.ResourceArn), Why: "wafv2-acl-arn annotation"}, true
 	case *wafv2.DisassociateWebACLInput:
 		return Action{Op: "disassociate", Resource: "web-acl", Name: aws.ToString(in.ResourceArn),
-			Why: "no WAFv2 web ACL wanted"}
+			Why: "no WAFv2 web ACL wanted"}, true
 	case *wafregional.AssociateWebACLInput:
 		return Action{Op: "associate", Resource: "web-acl", Name: aws.ToString(in.WebACLId),
-			Detail: "with " + aws.ToString(in.ResourceArn), Why: "waf-acl-id annotation"}
+			Detail: "with " + aws.ToString(in.ResourceArn), Why: "waf-acl-id annotation"}, true
 	case *wafregional.DisassociateWebACLInput:
 		return Action{Op: "disassociate", Resource: "web-acl", Name: aws.ToString(in.ResourceArn),
-			Why: "no classic WAF web ACL wanted"}
+			Why: "no classic WAF web ACL wanted"}, true
 	case *shield.CreateProtectionInput:
 		return Action{Op: "create", Resource: "shield-protection", Name: aws.ToString(in.ResourceArn),
-			Why: "shield-advanced-protection annotation"}
+			Why: "shield-advanced-protection annotation"}, true
 	case *shield.DeleteProtectionInput:
 		return Action{Op: "delete", Resource: "shield-protection", Name: aws.ToString(in.ProtectionId),
-			Why: "no Shield protection wanted"}
-
-	case *KubernetesWrite:
-		a := Action{Op: in.Verb, Resource: in.Kind, Name: in.Namespace + "/" + in.Name, Detail: in.Detail}
-		switch {
-		case call.Operation == "PatchPodStatus":
-			a.Why = "the pod's target health changed"
-		case strings.Contains(in.Detail, "checkpoint"):
-			a.Why = "kelb differs from LBC: it drops LBC's checkpoint before its first membership change, " +
-				"so that LBC reconciles the binding in full if it takes it back"
-		case in.Verb == "create":
-			a.Why = "no binding for the target group"
-		case in.Verb == "modify":
-			a.Why = "binding spec or labels differ"
-		case in.Verb == "delete":
-			a.Why = "its target group is no longer in the stack"
-		}
-		return a
+			Why: "no Shield protection wanted"}, true
 	}
-	return Action{Op: "call", Resource: "?", Name: fmt.Sprintf("%T", call.Input)}
+	return Action{}, false
+}
+
+// describeKubernetes describes a Kubernetes write kept from the cluster.
+func describeKubernetes(operation string, in *KubernetesWrite) Action {
+	a := Action{Op: in.Verb, Resource: in.Kind, Name: in.Namespace + "/" + in.Name, Detail: in.Detail}
+	switch {
+	case operation == "PatchPodStatus":
+		a.Why = "the pod's target health changed"
+	case strings.Contains(in.Detail, "checkpoint"):
+		a.Why = "kelb differs from LBC: it drops LBC's checkpoint before its first membership change, " +
+			"so that LBC reconciles the binding in full if it takes it back"
+	case in.Verb == "create":
+		a.Why = "no binding for the target group"
+	case in.Verb == "modify":
+		a.Why = "binding spec or labels differ"
+	case in.Verb == "delete":
+		a.Why = "its target group is no longer in the stack"
+	}
+	return a
 }
 
 // revokeWhy explains a revoke; LBC's wide node rules giving way to exact

@@ -143,7 +143,7 @@ spec:
 		t.Fatal(err)
 	}
 	t3 := time.Now()
-	fromFile, err := manager.Plan(ctx, cl.kube.Config, cl.opts, manager.PlanOptions{Files: []string{manifest}},
+	fromFile, err := manager.Plan(ctx, cl.kelbConfig(), cl.opts, manager.PlanOptions{Files: []string{manifest}},
 		manager.Overrides{Credentials: cl.world.Credentials})
 	if err != nil {
 		t.Fatal(err)
@@ -166,10 +166,11 @@ spec:
 	}
 }
 
-// plan runs `kelb plan` in-process with kelb's options for the cluster.
+// plan runs `kelb plan` in-process with kelb's options and the chart's
+// RBAC, as kelb runs in the suite.
 func (cl *cluster) plan() *plan.Plan {
 	cl.t.Helper()
-	p, err := manager.Plan(cl.t.Context(), cl.kube.Config, cl.opts, manager.PlanOptions{},
+	p, err := manager.Plan(cl.t.Context(), cl.kelbConfig(), cl.opts, manager.PlanOptions{},
 		manager.Overrides{Credentials: cl.world.Credentials})
 	if err != nil {
 		cl.t.Fatal(err)
