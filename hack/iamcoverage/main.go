@@ -46,7 +46,7 @@ func run(policyFile, exercisedFile string) error {
 		case strings.HasPrefix(line, "#"):
 			from = strings.TrimSpace(strings.TrimPrefix(line, "#"))
 		case line != "":
-			exercised = append(exercised, line)
+			exercised = append(exercised, strings.Fields(line)[0]) // the action, then its counts
 		}
 	}
 	if err := sc.Err(); err != nil {

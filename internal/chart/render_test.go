@@ -118,6 +118,14 @@ func TestRenderDefaults(t *testing.T) {
 	if diff := cmp.Diff(wantSC, containerOf(t, objs)["securityContext"]); diff != "" {
 		t.Errorf("securityContext (-want +got):\n%s", diff)
 	}
+	// kelb names its own Pod in events about missing IAM permissions.
+	wantEnv := []any{
+		map[string]any{"name": "POD_NAME", "valueFrom": map[string]any{"fieldRef": map[string]any{"fieldPath": "metadata.name"}}},
+		map[string]any{"name": "POD_NAMESPACE", "valueFrom": map[string]any{"fieldRef": map[string]any{"fieldPath": "metadata.namespace"}}},
+	}
+	if diff := cmp.Diff(wantEnv, containerOf(t, objs)["env"]); diff != "" {
+		t.Errorf("env (-want +got):\n%s", diff)
+	}
 	d := find(t, objs, "Deployment", "kelb")
 	if got, _, _ := unstructured.NestedString(d.Object, "spec", "template", "spec", "priorityClassName"); got != "system-cluster-critical" {
 		t.Errorf("priorityClassName %q", got)

@@ -25,6 +25,8 @@ const (
 	ChartCRDDir  = "charts/kelb/templates/crds"
 	ClusterRole  = "charts/kelb/templates/clusterrole.yaml"
 	NamespacedRB = "charts/kelb/templates/role.yaml"
+	IAMPolicy    = "config/iam/policy.json"
+	ChartIAM     = "charts/kelb/files/iam-policy.json"
 )
 
 // File is one generated chart file.
@@ -55,7 +57,14 @@ func Generate(root string) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
+	policy, err := os.ReadFile(filepath.Join(root, IAMPolicy))
+	if err != nil {
+		return nil, &Error{Input: IAMPolicy, Err: err}
+	}
 	out := append(crds, roles...)
+	// The IAM policy kelb needs ships with the chart as it is (JSON has no
+	// comments for a header), for the role that IRSA or Pod Identity binds.
+	out = append(out, File{Path: ChartIAM, Content: policy})
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
 }

@@ -43,8 +43,9 @@ func (e *Env) PolicyReport(run string) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# IAM actions kelb's calls needed in: go test ./test/integration/ -run %q\n", run)
+	allowed, refused := e.Proxy.IAM.Counts()
 	for _, a := range e.Proxy.IAM.Exercised() {
-		b.WriteString(a + "\n")
+		fmt.Fprintf(&b, "%s\tallowed %d\tdenied %d\n", a, allowed[a], refused[a])
 	}
 	file := filepath.Join(root, ExercisedActionsFile)
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
