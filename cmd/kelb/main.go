@@ -19,6 +19,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "plan" {
+		os.Exit(planMain(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	var opts manager.Options
 	opts.BindFlags(flag.CommandLine)
 	cpuProfile := flag.CommandLine.String("cpu-profile", "",

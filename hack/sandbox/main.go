@@ -117,6 +117,9 @@ func run() error {
 	if err := reportEndpoints(ctx, c, world); err != nil {
 		return err
 	}
+	if err := printPlan(ctx, root, kubeconfig, env.EndpointsFlag(), world); err != nil {
+		fmt.Println("  ", err)
+	}
 	tools, _ := testenv.KubeTools()
 	fmt.Printf(`
 Look further:
@@ -124,9 +127,11 @@ Look further:
   AWS:      endpoint %s, region %s, access key %s (any secret), e.g.
             AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=x aws --endpoint-url %s --region %s elbv2 describe-load-balancers
   AWS calls made so far: bin/sandbox/aws-calls.jsonl; kelb's log: bin/sandbox/kelb.log
+  kelb plan: %s
+            (what kelb would change now; add -o json, or -f FILE to plan manifests against the sandbox)
 Press Ctrl-C to stop everything.
 `, filepath.Join(tools, "kubectl"), kubeconfig, env.ProxyURL, testenv.Region, world.Account,
-		world.Account, env.ProxyURL, testenv.Region)
+		world.Account, env.ProxyURL, testenv.Region, planCommand(kubeconfig, env.EndpointsFlag(), world))
 	<-ctx.Done()
 	step("stopping")
 	return nil
@@ -139,10 +144,8 @@ func startKelb(root, dir, kubeconfig, endpoints string, w *testenv.World) (*exec
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(filepath.Join(root, "bin", "kelb"),
-		"--kubeconfig", kubeconfig, "--cluster-name", w.Cluster, "--aws-region", testenv.Region,
-		"--aws-vpc-id", w.VPCID, "--aws-api-endpoints", endpoints, "--leader-election-namespace", "default",
-		"--metrics-bind-addr", "127.0.0.1:0", "--health-probe-bind-addr", "127.0.0.1:0")
+	cmd := exec.Command(filepath.Join(root, "bin", "kelb"), append(kelbFlags(kubeconfig, endpoints, w),
+		"--metrics-bind-addr", "127.0.0.1:0", "--health-probe-bind-addr", "127.0.0.1:0")...)
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+w.Account, "AWS_SECRET_ACCESS_KEY=secret")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

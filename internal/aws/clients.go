@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/shield"
 	"github.com/aws/aws-sdk-go-v2/service/wafregional"
 	"github.com/aws/aws-sdk-go-v2/service/wafv2"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // Config says how to reach AWS.
@@ -41,6 +42,9 @@ type Config struct {
 	Throttle ThrottleConfig
 	// Credentials, when set, replaces the default credential chain.
 	Credentials aws.CredentialsProvider
+	// APIOptions are added to every client's middleware before kelb's own
+	// (a dry run's recorder: DryRun.Middleware).
+	APIOptions []func(*middleware.Stack) error
 }
 
 // Clients holds the SDK clients kelb uses. Consumers take the narrow
@@ -100,6 +104,7 @@ func NewClients(ctx context.Context, cfg Config) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
+	awsCfg.APIOptions = append(awsCfg.APIOptions, cfg.APIOptions...)
 	denied := &deniedReporter{}
 	awsCfg.APIOptions = append(awsCfg.APIOptions, limiter.addMiddleware, addMetricsMiddleware, denied.addMiddleware)
 	ep := func(service string) *string {

@@ -86,9 +86,17 @@ func addOnClients(o Options, clients *awsclient.Clients) deploy.AddOnClients {
 // ingressController returns the Ingress controller.
 func ingressController(mgr ctrl.Manager, o Options, clients *awsclient.Clients, deployer *deploy.Deployer,
 	nodeRules *noderules.Writer, subnets *cloud.Subnets, vpcID string, defaultTags map[string]string, clk clock.Clock) controllers.Controller {
-	return ingresscontroller.NewController(ingresscontroller.Deps{
-		Client:              mgr.GetClient(),
-		Recorder:            mgr.GetEventRecorder("kelb-ingress"),
+	deps := ingressDeps(o, clients, deployer, nodeRules, subnets, vpcID, defaultTags, clk)
+	deps.Client, deps.Recorder, deps.Secrets = mgr.GetClient(), mgr.GetEventRecorder("kelb-ingress"), mgr.GetAPIReader()
+	deps.SecretWatch = ingresscontroller.NewSecretWatch(metadata.NewForConfigOrDie(mgr.GetConfig()))
+	return ingresscontroller.NewController(deps)
+}
+
+// ingressDeps are the Ingress controller's dependencies but its clients,
+// recorder and Secret watch: the same for the controller and for kelb plan.
+func ingressDeps(o Options, clients *awsclient.Clients, deployer *deploy.Deployer, nodeRules *noderules.Writer,
+	subnets *cloud.Subnets, vpcID string, defaultTags map[string]string, clk clock.Clock) ingresscontroller.Deps {
+	return ingresscontroller.Deps{
 		Deployer:            applicationDeployer{d: deployer, nodeRules: nodeRules},
 		Subnets:             subnets,
 		Certificates:        cloud.NewACMCertificates(clients.ACM, clk),
@@ -113,7 +121,5 @@ func ingressController(mgr ctrl.Manager, o Options, clients *awsclient.Clients, 
 		DriftPeriod:                       o.DriftPeriod,
 		MaxConcurrentReconciles:           o.LBC.IngressMaxConcurrent,
 		Clock:                             clk,
-		Secrets:                           mgr.GetAPIReader(),
-		SecretWatch:                       ingresscontroller.NewSecretWatch(metadata.NewForConfigOrDie(mgr.GetConfig())),
-	})
+	}
 }

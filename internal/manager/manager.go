@@ -161,28 +161,9 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	changed := make(chan event.GenericEvent, 1024)
 	subnets := cloud.NewSubnets(clients.EC2, vpcID, o.ClusterName, clk)
 	subnets.ClusterTagCheck, subnets.ByReachability = o.FeatureGates.SubnetDiscovery()
-	services := servicecontroller.NewController(servicecontroller.Deps{
-		Client:             mgr.GetClient(),
-		Recorder:           mgr.GetEventRecorder("kelb-service"),
-		Deployer:           deployer,
-		Subnets:            subnets,
-		Instances:          instances,
-		VPC:                cloud.NewVPC(clients.EC2, vpcID, clk),
-		SecurityGroupNames: cloud.NewSecurityGroupNames(clients.EC2, vpcID, clk),
-		PrefixLists:        cloud.NewPrefixLists(clients.EC2, clk),
-		Certificates:       cloud.NewCertificates(clients.ACM, clients.IAM, clk),
-		SSLPolicies:        cloud.NewSSLPolicies(clients.ELBV2, clk),
-		Config: service.Config{ClusterName: o.ClusterName, DefaultTags: defaultTags,
-			DefaultTargetType: o.DefaultTargetType, DefaultSSLPolicy: o.DefaultSSLPolicy,
-			SecurityGroups: o.securityGroupFlags(), ExternalManagedTags: o.externalManagedTags(),
-			DefaultScheme: o.DefaultScheme, Gates: o.FeatureGates.Service(),
-			UnrestrictedBackendRules: o.DisableRestrictedRules},
-		LoadBalancerClass:       o.LoadBalancerClass,
-		DriftPeriod:             o.DriftPeriod,
-		MaxConcurrentReconciles: o.ServiceMaxConcurrent,
-		Clock:                   clk,
-		Changed:                 changed,
-	})
+	deps := serviceDeps(o, clients, deployer, subnets, instances, vpcID, defaultTags, clk)
+	deps.Client, deps.Recorder, deps.Changed = mgr.GetClient(), mgr.GetEventRecorder("kelb-service"), changed
+	services := servicecontroller.NewController(deps)
 	nodeRules := noderules.New(noderules.Deps{Deployer: deployer, Needs: services,
 		Protected: &noderules.LBCObjects{Client: mgr.GetClient(), IngressClass: o.IngressClass}, Period: o.DriftPeriod})
 	services.NodeRules = nodeRules
@@ -214,11 +195,7 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 			Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("kelb-targetgroupbinding"),
 			ELBV2: clients.ELBV2, Clock: clk, NodeRules: nodeRules, Instances: instances,
 			KnownTargetGroups: knownTargetGroups(deployer, vpcID),
-			Config: targetgroupbinding.Config{ClusterName: o.ClusterName, ClusterUID: uid, Resync: o.DriftPeriod,
-				MaxConcurrent: o.LBC.TargetGroupBindingMaxConcurrent, MaxBackoff: o.LBC.TargetGroupBindingMaxBackoff,
-				ClaimsService: func(s *corev1.Service) bool {
-					return service.OwnershipOf(s, o.LoadBalancerClass) == service.Claimed
-				}},
+			Config:            bindingConfig(o, uid),
 		}),
 	)
 	if err != nil {
@@ -271,4 +248,39 @@ func discoverVPC(ctx context.Context, restCfg *rest.Config, instances *cloud.Ins
 		return "", fmt.Errorf("no node has an AWS provider id to find the VPC from: set --aws-vpc-id")
 	}
 	return instances.VPC(ctx, ids)
+}
+
+// serviceDeps are the Service controller's dependencies but its client,
+// recorder and change feed: the same for the controller and for kelb plan.
+func serviceDeps(o Options, clients *awsclient.Clients, deployer *deploy.Deployer, subnets *cloud.Subnets,
+	instances *cloud.Instances, vpcID string, defaultTags map[string]string, clk clock.Clock) servicecontroller.Deps {
+	return servicecontroller.Deps{
+		Deployer:           deployer,
+		Subnets:            subnets,
+		Instances:          instances,
+		VPC:                cloud.NewVPC(clients.EC2, vpcID, clk),
+		SecurityGroupNames: cloud.NewSecurityGroupNames(clients.EC2, vpcID, clk),
+		PrefixLists:        cloud.NewPrefixLists(clients.EC2, clk),
+		Certificates:       cloud.NewCertificates(clients.ACM, clients.IAM, clk),
+		SSLPolicies:        cloud.NewSSLPolicies(clients.ELBV2, clk),
+		Config: service.Config{ClusterName: o.ClusterName, DefaultTags: defaultTags,
+			DefaultTargetType: o.DefaultTargetType, DefaultSSLPolicy: o.DefaultSSLPolicy,
+			SecurityGroups: o.securityGroupFlags(), ExternalManagedTags: o.externalManagedTags(),
+			DefaultScheme: o.DefaultScheme, Gates: o.FeatureGates.Service(),
+			UnrestrictedBackendRules: o.DisableRestrictedRules},
+		LoadBalancerClass:       o.LoadBalancerClass,
+		DriftPeriod:             o.DriftPeriod,
+		MaxConcurrentReconciles: o.ServiceMaxConcurrent,
+		Clock:                   clk,
+	}
+}
+
+// bindingConfig is the TargetGroupBinding controller's configuration, the
+// same for the controller and for kelb plan.
+func bindingConfig(o Options, uid string) targetgroupbinding.Config {
+	return targetgroupbinding.Config{ClusterName: o.ClusterName, ClusterUID: uid, Resync: o.DriftPeriod,
+		MaxConcurrent: o.LBC.TargetGroupBindingMaxConcurrent, MaxBackoff: o.LBC.TargetGroupBindingMaxBackoff,
+		ClaimsService: func(s *corev1.Service) bool {
+			return service.OwnershipOf(s, o.LoadBalancerClass) == service.Claimed
+		}}
 }

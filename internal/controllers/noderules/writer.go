@@ -240,6 +240,17 @@ func (w *Writer) Forget(ctx context.Context, stackID model.StackID) error {
 	return w.wait(ctx, mine, func() error { return nil })
 }
 
+// Flush asks for a full run and returns once one has covered every request
+// made so far (kelb plan: the revokes a settle run would make).
+func (w *Writer) Flush(ctx context.Context) error {
+	w.mu.Lock()
+	w.asked++
+	mine := w.asked
+	w.mu.Unlock()
+	w.Kick()
+	return w.wait(ctx, mine, func() error { return nil })
+}
+
 // Kick asks for a run soon; requests while a run is going are merged into
 // the next one.
 func (w *Writer) Kick() {

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -116,8 +115,7 @@ func (c *Controller) Name() string { return Name }
 
 // Register adds the controller to the manager.
 func (c *Controller) Register(ctx context.Context, mgr ctrl.Manager) error {
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &discoveryv1.EndpointSlice{}, sliceServiceIndex,
-		sliceServiceName); err != nil {
+	if err := IndexEndpointSlices(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("indexing endpoint slices by Service: %w", err)
 	}
 	// Services are watched with a handler of kelb's rather than For(), which
