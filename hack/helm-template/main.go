@@ -54,7 +54,7 @@ func main() {
 	}
 	fmt.Print(out.String())
 	if *notes {
-		fmt.Fprintf(os.Stdout, "\nNOTES:\n%s\n", out.Notes)
+		fmt.Printf("\nNOTES:\n%s\n", out.Notes)
 	}
 }
 
