@@ -48,7 +48,7 @@ func run(out, archive, arch, repo string) (name.Tag, error) {
 		return tag, err
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
-	binary, err := buildKelb(facts.root, filepath.Join(tmp, "kelb"), facts.version, arch)
+	binary, err := buildKelb(facts.root, filepath.Join(tmp, "kelb"), facts, arch)
 	if err != nil {
 		return tag, err
 	}
@@ -122,7 +122,16 @@ func tagOf(version string) string { return strings.ReplaceAll(version, "+", "_")
 
 type facts struct {
 	root, version, revision, source string
+	dirty                           bool // the tree has changes the commit lacks
 	created                         time.Time
+}
+
+// commit is the revision as kelb --version shows it.
+func (f facts) commit() string {
+	if f.dirty {
+		return f.revision + "-dirty"
+	}
+	return f.revision
 }
 
 // gitFacts reads the commit, its time and a version from git. The source is
@@ -151,15 +160,16 @@ func gitFacts() (facts, error) {
 	}
 	path, root, _ := strings.Cut(module, " ")
 	return facts{root: root, version: version, revision: revision, source: "https://" + path,
-		created: time.Unix(unix, 0).UTC()}, nil
+		dirty: strings.HasSuffix(version, "-dirty"), created: time.Unix(unix, 0).UTC()}, nil
 }
 
 // buildKelb builds a static kelb for linux/arch with what makes the build
-// reproducible (-trimpath, no cgo) and keeps the commit in it (-buildvcs,
-// so that kelb --version names it).
-func buildKelb(root, path, version, arch string) ([]byte, error) {
+// reproducible (-trimpath, no cgo) and names its version and commit for
+// kelb --version: at link time, as Go stamps the commit (-buildvcs) only
+// in a plain clone.
+func buildKelb(root, path string, f facts, arch string) ([]byte, error) {
 	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=auto",
-		"-ldflags", "-s -w -X main.version="+version, "-o", path, "./cmd/kelb")
+		"-ldflags", "-s -w -X main.version="+f.version+" -X main.commit="+f.commit(), "-o", path, "./cmd/kelb")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr

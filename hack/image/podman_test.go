@@ -35,9 +35,9 @@ func TestImageRunsUnderPodman(t *testing.T) {
 		t.Fatalf("podman run %s --version: %v\n%s", tag, err, out)
 	}
 	line := strings.TrimSpace(string(out))
-	if !strings.HasPrefix(line, "kelb "+facts.version+" commit "+facts.revision) {
-		t.Errorf("kelb --version in the image printed %q; want kelb %s commit %s...", line, facts.version,
-			facts.revision)
+	if !strings.HasPrefix(line, "kelb "+facts.version+" commit "+facts.commit()+" ") {
+		t.Errorf("kelb --version in the image printed %q; want kelb %s commit %s go...", line, facts.version,
+			facts.commit())
 	}
 	id, err := exec.Command(podman, "image", "inspect", "--format", "{{.Config.User}}", tag.String()).Output()
 	if err != nil {
