@@ -14,6 +14,11 @@ help: ## list the targets
 build: ## build bin/kelb
 	$(GO) build -buildvcs=auto -o bin/kelb ./cmd/kelb
 
+# No daemon and no base image: a static binary, a non-root user and CA
+# certificates in one layer. Same commit, same digest.
+image: ## build the container image (OCI layout bin/image, tarball bin/kelb-image.tar); prints its digest
+	$(GO) run ./hack/image
+
 # Control-plane binaries (kube-apiserver, etcd, kubectl) from Go modules, once per machine.
 kube-tools: ## build kube-apiserver, etcd and kubectl from Go modules (once per machine)
 	@hack/build-kube-tools.sh >/dev/null
@@ -69,4 +74,4 @@ iam-coverage: ## list IAM policy actions no kelb call exercised in the last inte
 	@$(GO) run ./hack/iamcoverage
 
 clean: ## remove built binaries
-	rm -rf bin/kelb bin/sandbox
+	rm -rf bin/kelb bin/sandbox bin/image bin/kelb-image.tar

@@ -10,10 +10,15 @@ import (
 // release builds; otherwise the module's version from the build info.
 var version = ""
 
+// commit is set at link time (-X main.commit=...) by builds that know it
+// when the build info cannot: Go stamps the commit only in a plain clone,
+// not in a git worktree, and not when GOFLAGS says -buildvcs=false.
+var commit = ""
+
 // versionLine is what --version prints: kelb's version, the commit it was
 // built from (with "-dirty" when the tree had changes), and the Go version.
 func versionLine() string {
-	v, commit := version, "unknown"
+	v, rev := version, "unknown"
 	if info, ok := debug.ReadBuildInfo(); ok {
 		if v == "" {
 			v = info.Main.Version
@@ -22,17 +27,20 @@ func versionLine() string {
 		for _, s := range info.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				commit = s.Value
+				rev = s.Value
 			case "vcs.modified":
 				dirty = s.Value == "true"
 			}
 		}
-		if dirty && commit != "unknown" {
-			commit += "-dirty"
+		if dirty && rev != "unknown" {
+			rev += "-dirty"
 		}
+	}
+	if commit != "" {
+		rev = commit
 	}
 	if v == "" {
 		v = "(devel)"
 	}
-	return fmt.Sprintf("kelb %s commit %s %s", v, commit, runtime.Version())
+	return fmt.Sprintf("kelb %s commit %s %s", v, rev, runtime.Version())
 }
