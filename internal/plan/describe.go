@@ -312,31 +312,28 @@ func subnetsOf(subnets []string, mappings []elbtypes.SubnetMapping) []string {
 	return out
 }
 
-func lbAttributes(attrs []elbtypes.LoadBalancerAttribute) string {
-	var kv []string
-	for _, a := range attrs {
-		kv = append(kv, aws.ToString(a.Key)+"="+aws.ToString(a.Value))
+// keyValues prints key=value pairs sorted by key, whatever SDK type holds
+// them (attributes and tags of each API).
+func keyValues[T any](items []T, pair func(T) (key, value *string)) string {
+	kv := make([]string, 0, len(items))
+	for _, it := range items {
+		k, v := pair(it)
+		kv = append(kv, aws.ToString(k)+"="+aws.ToString(v))
 	}
 	sort.Strings(kv)
 	return strings.Join(kv, ", ")
+}
+
+func lbAttributes(attrs []elbtypes.LoadBalancerAttribute) string {
+	return keyValues(attrs, func(a elbtypes.LoadBalancerAttribute) (*string, *string) { return a.Key, a.Value })
 }
 
 func tgAttributes(attrs []elbtypes.TargetGroupAttribute) string {
-	var kv []string
-	for _, a := range attrs {
-		kv = append(kv, aws.ToString(a.Key)+"="+aws.ToString(a.Value))
-	}
-	sort.Strings(kv)
-	return strings.Join(kv, ", ")
+	return keyValues(attrs, func(a elbtypes.TargetGroupAttribute) (*string, *string) { return a.Key, a.Value })
 }
 
 func listenerAttributes(attrs []elbtypes.ListenerAttribute) string {
-	var kv []string
-	for _, a := range attrs {
-		kv = append(kv, aws.ToString(a.Key)+"="+aws.ToString(a.Value))
-	}
-	sort.Strings(kv)
-	return strings.Join(kv, ", ")
+	return keyValues(attrs, func(a elbtypes.ListenerAttribute) (*string, *string) { return a.Key, a.Value })
 }
 
 func certificates(certs []elbtypes.Certificate) []string {
@@ -348,21 +345,11 @@ func certificates(certs []elbtypes.Certificate) []string {
 }
 
 func elbTags(tags []elbtypes.Tag) string {
-	var kv []string
-	for _, t := range tags {
-		kv = append(kv, aws.ToString(t.Key)+"="+aws.ToString(t.Value))
-	}
-	sort.Strings(kv)
-	return strings.Join(kv, ", ")
+	return keyValues(tags, func(t elbtypes.Tag) (*string, *string) { return t.Key, t.Value })
 }
 
 func ec2Tags(tags []ec2types.Tag) string {
-	var kv []string
-	for _, t := range tags {
-		kv = append(kv, aws.ToString(t.Key)+"="+aws.ToString(t.Value))
-	}
-	sort.Strings(kv)
-	return strings.Join(kv, ", ")
+	return keyValues(tags, func(t ec2types.Tag) (*string, *string) { return t.Key, t.Value })
 }
 
 // actionsDetail names where actions send traffic.
