@@ -148,8 +148,14 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() (b
 // waitReady waits for the Service's hostname and Ready condition.
 func (cl *cluster) waitReady(name string) *corev1.Service {
 	cl.t.Helper()
+	return cl.waitReadyWithin(name, 60*time.Second)
+}
+
+// waitReadyWithin is waitReady with a deadline of the caller's.
+func (cl *cluster) waitReadyWithin(name string, timeout time.Duration) *corev1.Service {
+	cl.t.Helper()
 	var s *corev1.Service
-	eventually(cl.t, 60*time.Second, name+" ready", func() (bool, string) {
+	eventually(cl.t, timeout, name+" ready", func() (bool, string) {
 		s = cl.get(name)
 		c := meta.FindStatusCondition(s.Status.Conditions, "elbv2.k8s.aws/Ready")
 		if c == nil || c.Status != metav1.ConditionTrue || len(s.Status.LoadBalancer.Ingress) == 0 {
