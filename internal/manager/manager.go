@@ -6,9 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -20,8 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	ec2v1alpha1 "github.com/kelb-dev/kelb/api/ec2/v1alpha1"
-	"github.com/kelb-dev/kelb/api/elbv2"
 	awsclient "github.com/kelb-dev/kelb/internal/aws"
 	"github.com/kelb-dev/kelb/internal/cloud"
 	"github.com/kelb-dev/kelb/internal/controllers"
@@ -67,45 +63,19 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	if clk == nil {
 		clk = clock.RealClock{}
 	}
-	endpoints, err := awsclient.ParseEndpoints(o.AWSAPIEndpoints)
+	aws, err := setUpAWS(ctx, restCfg, o, ov, clk)
 	if err != nil {
 		return err
 	}
-	throttle, err := awsclient.ParseThrottle(o.AWSAPIThrottle)
-	if err != nil {
-		return err
-	}
-	clients, err := awsclient.NewClients(ctx, awsclient.Config{Region: o.AWSRegion, Endpoints: endpoints,
-		MaxRetries: o.AWSMaxRetries, Throttle: throttle, Credentials: ov.Credentials})
-	if err != nil {
-		return err
-	}
-	instances := cloud.NewInstances(clients.EC2, o.ClusterName, clk)
-	vpcID := o.AWSVPCID
-	if vpcID == "" && len(o.AWSVPCTags) > 0 {
-		if vpcID, err = vpcByTag(ctx, clients.EC2, o.AWSVPCTagKey, o.AWSVPCTags[o.AWSVPCTagKey]); err != nil {
-			return err
-		}
-	}
-	if vpcID == "" {
-		if vpcID, err = discoverVPC(ctx, restCfg, instances); err != nil {
-			return err
-		}
-	}
+	clients, instances, vpcID := aws.clients, aws.instances, aws.vpcID
 	defaultTags, _ := parseTags(o.DefaultTags)
 	uid, err := clusterUID(ctx, restCfg)
 	if err != nil {
 		return err
 	}
 
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return err
-	}
-	if err := ec2v1alpha1.AddToScheme(scheme); err != nil {
-		return err
-	}
-	if err := elbv2.AddToScheme(scheme); err != nil {
+	scheme, err := newScheme()
+	if err != nil {
 		return err
 	}
 	var hooks *webhookParts
@@ -146,18 +116,12 @@ func Run(ctx context.Context, restCfg *rest.Config, o Options, ov Overrides) err
 	}
 
 	record := &ownership.Record{}
-	deployer := deploy.New(deploy.Deps{
-		Config: deploy.Config{ClusterName: o.ClusterName, ClusterUID: uid, VPCID: vpcID, BackendSGID: o.BackendSG,
-			DriftPeriod: o.DriftPeriod, UnrestrictedBackendRules: o.DisableRestrictedRules},
-		ELBV2: clients.ELBV2, EC2: clients.EC2, Tagging: clients.Tagging, Clock: clk, Record: record,
-		AddOns: addOnClients(o, clients),
-		// Bindings are read from the API server: one just created is found
-		// by the next deploy.
-		Bindings: struct {
-			client.Reader
-			client.Writer
-		}{mgr.GetAPIReader(), mgr.GetClient()},
-	})
+	// Bindings are read from the API server: one just created is found by
+	// the next deploy.
+	deployer := newDeployer(o, aws, uid, clk, record, struct {
+		client.Reader
+		client.Writer
+	}{mgr.GetAPIReader(), mgr.GetClient()})
 	changed := make(chan event.GenericEvent, 1024)
 	subnets := cloud.NewSubnets(clients.EC2, vpcID, o.ClusterName, clk)
 	subnets.ClusterTagCheck, subnets.ByReachability = o.FeatureGates.SubnetDiscovery()
